@@ -1,0 +1,177 @@
+"""Parley's build: templates + widget Python + pinned runtime assets -> dist/.
+
+Run `python build.py` (or `parley build`). The output is deterministic: the
+same inputs give the same bytes, file names carry a content hash, and every
+text asset is precompressed (.br, .gz) so the server never compresses on the fly.
+
+dist/
+  manifest.json        what was built (names, hashes, sizes)
+  widget/loader.js     the stable URL the snippet loads (short cache)
+  widget/boot.<h>.mjs  starts MicroPython in the runtime iframe, holds the widget's Python
+  widget/micropython.<h>.mjs / .wasm   the runtime, from the pinned npm package
+  inbox/pyscript/...   @pyscript/core for the operator inbox (own page only)
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import brotli
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+ROOT = Path(__file__).resolve().parent
+DIST = ROOT / "dist"
+NODE_MODULES = ROOT / "node_modules"
+MICROPYTHON_PKG = NODE_MODULES / "@micropython" / "micropython-webassembly-pyscript"
+PYSCRIPT_PKG = NODE_MODULES / "@pyscript" / "core"
+
+# The spec's defaults for chaportConfig.init; the loader applies them before Python runs.
+DEFAULT_MAX_DELAY_MS = 5000
+DEFAULT_DELAY_AFTER_EVENT_MS = 500
+# MicroPython heap for the widget: enough for the UI and history, small for the page.
+WIDGET_HEAP_BYTES = 2 * 1024 * 1024
+COMPRESSIBLE = (".js", ".mjs", ".wasm", ".css", ".json", ".html", ".svg", ".py", ".txt")
+
+
+def _templates() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(ROOT / "templates")),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def ensure_node_modules() -> None:
+    """Installs the pinned runtime packages (`npm ci`) when they are missing."""
+    if MICROPYTHON_PKG.exists() and PYSCRIPT_PKG.exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("build: npm is required to fetch the pinned runtime packages (install Node.js)")
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=True)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def _hashed_name(stem: str, suffix: str, data: bytes) -> str:
+    return f"{stem}.{_digest(data)}{suffix}"
+
+
+def widget_sources() -> dict[str, str]:
+    """The widget's Python files, by path relative to the repo (what the runtime imports)."""
+    files = {}
+    for path in sorted((ROOT / "widget").rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        files[path.relative_to(ROOT).as_posix()] = path.read_text(encoding="utf-8")
+    return files
+
+
+def _write(out: Path, name: str, data: bytes, written: dict[str, dict]) -> None:
+    target = out / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    entry = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    if target.suffix in COMPRESSIBLE:
+        br = brotli.compress(data, quality=11)
+        gz = gzip.compress(data, compresslevel=9, mtime=0)
+        (out / (name + ".br")).write_bytes(br)
+        (out / (name + ".gz")).write_bytes(gz)
+        entry["brotli"] = len(br)
+        entry["gzip"] = len(gz)
+    written[name] = entry
+
+
+def build(out: Path = DIST) -> dict:
+    """Builds everything into `out` (replacing it) and returns the manifest."""
+    ensure_node_modules()
+    env = _templates()
+    staging = out.with_name(out.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    written: dict[str, dict] = {}
+
+    runtime_js = (MICROPYTHON_PKG / "micropython.mjs").read_bytes()
+    runtime_wasm = (MICROPYTHON_PKG / "micropython.wasm").read_bytes()
+    runtime_js_name = _hashed_name("micropython", ".mjs", runtime_js)
+    runtime_wasm_name = _hashed_name("micropython", ".wasm", runtime_wasm)
+    _write(staging, "widget/" + runtime_js_name, runtime_js, written)
+    _write(staging, "widget/" + runtime_wasm_name, runtime_wasm, written)
+
+    sources = widget_sources()
+    files_json = json.dumps(sources, sort_keys=True, separators=(",", ":"))
+    build_id = _digest(files_json.encode() + runtime_js + runtime_wasm)
+    boot = env.get_template("boot.mjs.j2").render(
+        runtime_js=runtime_js_name,
+        runtime_wasm=runtime_wasm_name,
+        files_json=files_json,
+        heap_bytes=WIDGET_HEAP_BYTES,
+        build_id=build_id,
+    ).encode()
+    boot_name = _hashed_name("boot", ".mjs", boot)
+    _write(staging, "widget/" + boot_name, boot, written)
+
+    loader = env.get_template("loader.js.j2").render(
+        boot_file=boot_name,
+        default_max_delay=DEFAULT_MAX_DELAY_MS,
+        default_delay_after_event=DEFAULT_DELAY_AFTER_EVENT_MS,
+    ).encode()
+    _write(staging, "widget/loader.js", loader, written)
+
+    # The inbox is a PyScript page on Parley's own origin; self-host the core.
+    for path in sorted((PYSCRIPT_PKG / "dist").iterdir()):
+        if path.is_file() and not path.name.endswith(".map"):
+            _write(staging, "inbox/pyscript/" + path.name, path.read_bytes(), written)
+    _write(staging, "inbox/pyscript/micropython.mjs", runtime_js, written)
+    _write(staging, "inbox/pyscript/micropython.wasm", runtime_wasm, written)
+
+    static = ROOT / "static"
+    for path in sorted(static.rglob("*")):
+        if path.is_file():
+            _write(staging, "static/" + path.relative_to(static).as_posix(), path.read_bytes(), written)
+
+    manifest = {
+        "build_id": build_id,
+        "widget": {
+            "loader": "widget/loader.js",
+            "boot": "widget/" + boot_name,
+            "runtime_js": "widget/" + runtime_js_name,
+            "runtime_wasm": "widget/" + runtime_wasm_name,
+        },
+        "files": written,
+    }
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
+    return manifest
+
+
+def widget_download_sizes(manifest: dict) -> dict[str, int]:
+    """Bytes a visitor's browser downloads for the widget (loader, boot, runtime), by encoding."""
+    names = manifest["widget"].values()
+    files = manifest["files"]
+    return {
+        "raw": sum(files[n]["bytes"] for n in names),
+        "brotli": sum(files[n]["brotli"] for n in names),
+        "gzip": sum(files[n]["gzip"] for n in names),
+    }
+
+
+def main() -> None:
+    manifest = build()
+    sizes = widget_download_sizes(manifest)
+    print(f"built dist/ (build {manifest['build_id']}); widget download: "
+          f"{sizes['brotli'] / 1024:.1f} KiB brotli, {sizes['raw'] / 1024:.1f} KiB raw")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""End-to-end fixtures: a real Parley server, a host website on another origin,
+and a real Chromium driven by Playwright.
+
+The host site is a separate HTTP server (another port = another origin), as a
+customer's website would be. Any uncaught error on a page fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+# The spec's "Minimal installation code", with only appId and the script URL changed.
+MINIMAL_INSTALL = """(function(w,d,v3){
+w.chaportConfig = {
+appId : '%(app_id)s',
+// Put your configuration options here
+};
+if(w.chaport)return;v3=w.chaport={};v3._q=[];v3._l={};v3.q=function(){v3._q.push(arguments)};v3.on=function(e,fn){if(!v3._l[e])v3._l[e]=[];v3._l[e].push(fn)};var s=d.createElement('script');s.type='text/javascript';s.async=true;s.src='%(loader)s';var ss=d.getElementsByTagName('script')[0];ss.parentNode.insertBefore(s,ss)})(window, document);"""  # noqa: E501 - verbatim spec
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds}s")
+
+
+class HostSite:
+    """A customer's website: pages written by the test, served from its own origin."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder = folder
+        self.origin = f"http://127.0.0.1:{port}"
+        handler = partial(_QuietHandler, directory=str(folder))
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def page(self, name: str, body: str, head: str = "") -> str:
+        """Writes an HTML page and returns its URL."""
+        html = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{name}</title>"
+                f"{head}</head><body>{body}</body></html>")
+        (self.folder / f"{name}.html").write_text(html)
+        return f"{self.origin}/{name}.html"
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+class ParleyServer:
+    def __init__(self, data: Path, port: int) -> None:
+        self.data = data
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.env = {**os.environ, "PARLEY_DATA": str(data)}
+        self.process: subprocess.Popen | None = None
+
+    def cli(self, *args: str) -> dict:
+        done = subprocess.run([sys.executable, "-m", "parley", *args], env=self.env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, check=True)
+        return json.loads(done.stdout)
+
+    def start(self) -> None:
+        log = open(self.data / "server.log", "ab")  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "parley", "serve", "--port", str(self.port), "--log-level", "warning"],
+            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        wait_http(self.url + "/healthz", 60)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+    @property
+    def loader(self) -> str:
+        return self.url + "/widget/loader.js"
+
+
+@pytest.fixture(scope="session")
+def host_site(tmp_path_factory) -> HostSite:
+    return HostSite(tmp_path_factory.mktemp("site"), free_port())
+
+
+@pytest.fixture(scope="session")
+def parley(tmp_path_factory, host_site, built_dist) -> Iterator[ParleyServer]:
+    server = ParleyServer(tmp_path_factory.mktemp("parley"), free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app(parley, host_site) -> dict:
+    return parley.cli("app", "create", "--name", "E2E site", "--origin", host_site.origin)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = chromium_path()
+    if executable is None:
+        pytest.fail("no Chromium found: run scripts/test (installs Debian's chromium) or set CHROMIUM")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+class PageLog:
+    """What a page said: console messages and uncaught errors."""
+
+    def __init__(self) -> None:
+        self.console: list[ConsoleMessage] = []
+        self.errors: list[str] = []
+
+    def messages(self, kind: str | None = None) -> list[str]:
+        return [m.text for m in self.console if kind is None or m.type == kind]
+
+    def parley(self, kind: str | None = None) -> list[str]:
+        return [t for t in self.messages(kind) if t.startswith("[parley]")]
+
+
+@pytest.fixture
+def page_log() -> PageLog:
+    return PageLog()
+
+
+@pytest.fixture
+def page(browser, page_log) -> Iterator[Page]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.on("console", lambda message: page_log.console.append(message))
+    page.on("pageerror", lambda error: page_log.errors.append(str(error)))
+    yield page
+    context.close()
+    assert not page_log.errors, f"uncaught errors on the page: {page_log.errors}"
+
+
+@pytest.fixture
+def install(app, parley):
+    """Returns the minimal installation code for this test's app and server."""
+    def render(app_id: str | None = None, loader: str | None = None) -> str:
+        return MINIMAL_INSTALL % {"app_id": app_id or app["appId"], "loader": loader or parley.loader}
+    return render
+
+
+def wait_ready(page: Page, timeout: float = 20_000) -> None:
+    """Waits until the real API replaced the stub and the launcher is drawn."""
+    page.wait_for_function(
+        "window.chaport && !window.chaport._q && document.querySelector('iframe[data-parley=launcher]')",
+        timeout=timeout)

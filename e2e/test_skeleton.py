@@ -1,0 +1,201 @@
+"""The walking skeleton, end to end: snippet -> Python widget -> Parley server."""
+
+from __future__ import annotations
+
+import time
+
+from e2e.conftest import wait_ready
+
+RECORD_READY = """<script>
+window.readyCalls = [];
+window.chaport.on('ready', function (data) { window.readyCalls.push(data); });
+</script>"""
+
+
+def test_ready_fires_once_with_a_visitor_id(page, host_site, install, page_log):
+    url = host_site.page("ready", f"<p>shop</p><script>{install()}</script>{RECORD_READY}")
+    page.goto(url)
+    wait_ready(page)
+    page.wait_for_function("window.readyCalls.length > 0")
+    time.sleep(0.5)  # a second `ready` would come right after the first
+    calls = page.evaluate("window.readyCalls")
+    assert len(calls) == 1
+    assert isinstance(calls[0]["visitorId"], str) and len(calls[0]["visitorId"]) == 24
+    # The payload is a host-realm object: plain JS works on it.
+    keys = page.evaluate("window.readyCalls[0] instanceof Object && Object.keys(window.readyCalls[0])")
+    assert keys == ["visitorId"]
+    assert not page_log.parley("error")
+
+
+def test_same_visitor_after_reload(page, host_site, install):
+    url = host_site.page("reload", f"<script>{install()}</script>{RECORD_READY}")
+    page.goto(url)
+    wait_ready(page)
+    page.wait_for_function("window.readyCalls.length > 0")
+    first = page.evaluate("window.readyCalls[0].visitorId")
+    page.reload()
+    wait_ready(page)
+    page.wait_for_function("window.readyCalls.length > 0")
+    assert page.evaluate("window.readyCalls[0].visitorId") == first
+
+
+def test_queued_open_before_load_opens_after_load(page, host_site, install):
+    body = f"<script>{install()}\nwindow.chaport.q('open');</script>"
+    page.goto(host_site.page("queued-open", body))
+    wait_ready(page)
+    page.wait_for_function("window.chaport.getWidgetState() === 'expanded'")
+    window = page.locator("iframe[data-parley=window]")
+    assert window.is_visible()
+    box = window.bounding_box()
+    assert box["width"] > 300 and box["height"] > 400
+    # The window is drawn by Python inside the iframe.
+    frame = page.frame_locator("iframe[data-parley=window]")
+    assert frame.locator("[role=dialog]").is_visible()
+
+
+def test_open_close_toggle_and_state_events(page, host_site, install):
+    body = f"""<script>{install()}
+window.states = [];
+window.chaport.on('widget.stateChange', function (s) {{ window.states.push(s); }});
+</script>"""
+    page.goto(host_site.page("toggle", body))
+    wait_ready(page)
+    assert page.evaluate("chaport.getWidgetState()") == "collapsed"
+    page.evaluate("chaport.open()")
+    assert page.evaluate("chaport.getWidgetState()") == "expanded"
+    page.evaluate("chaport.open()")  # no change, no event
+    page.evaluate("chaport.toggle()")
+    assert page.evaluate("chaport.getWidgetState()") == "collapsed"
+    page.evaluate("chaport.toggle()")
+    page.evaluate("chaport.close()")
+    assert page.evaluate("window.states") == ["expanded", "collapsed", "expanded", "collapsed"]
+    # The launcher opens the window for a person too.
+    page.frame_locator("iframe[data-parley=launcher]").locator("button").click()
+    page.wait_for_function("chaport.getWidgetState() === 'expanded'")
+    page.frame_locator("iframe[data-parley=window]").get_by_role("button", name="Close chat").click()
+    page.wait_for_function("chaport.getWidgetState() === 'collapsed'")
+    assert not page.locator("iframe[data-parley=window]").is_visible()
+
+
+def test_only_chaport_globals_are_added(page, host_site, install):
+    page.goto(host_site.page("globals", f"<script>{install()}</script>"))
+    wait_ready(page)
+    added = page.evaluate("""() => {
+        const probe = document.createElement('iframe');
+        document.body.appendChild(probe);
+        const pristine = new Set(Object.getOwnPropertyNames(probe.contentWindow));
+        probe.remove();
+        return Object.getOwnPropertyNames(window)
+            .filter((k) => !pristine.has(k) && !/^[0-9]+$/.test(k)).sort();
+    }""")
+    assert added == ["chaport", "chaportConfig"]
+
+
+def test_host_css_reset_cannot_hide_or_restyle_the_widget(page, host_site, install):
+    head = ("<style>* { all: unset !important; } "
+            "iframe { display: none !important; width: 0 !important; }</style>")
+    page.goto(host_site.page("css-reset", f"<script>{install()}</script>", head))
+    wait_ready(page)
+    launcher = page.locator("iframe[data-parley=launcher]")
+    assert launcher.is_visible()
+    box = launcher.bounding_box()
+    assert (round(box["width"]), round(box["height"])) == (60, 60)
+    viewport = page.viewport_size
+    assert box["x"] + box["width"] == viewport["width"] - 20
+    assert box["y"] + box["height"] == viewport["height"] - 20
+
+
+def test_snippet_pasted_twice_loads_once(page, host_site, install):
+    body = f"<script>{install()}</script><script>{install()}</script>{RECORD_READY}"
+    page.goto(host_site.page("twice", body))
+    wait_ready(page)
+    page.wait_for_function("window.readyCalls.length > 0")
+    time.sleep(0.5)
+    assert page.locator("iframe[data-parley=runtime]").count() == 1
+    assert page.locator("iframe[data-parley=launcher]").count() == 1
+    assert page.evaluate("window.readyCalls.length") == 1
+
+
+def test_no_network_to_parley_before_init_event(page, host_site, app, parley):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if r.url.startswith(parley.url) else None)
+    config = f"appId: '{app['appId']}', init: {{ event: 'shop-ready', maxDelay: 60000, delayAfterEvent: 0 }}"
+    snippet = snippet_with_config(config, parley.loader)
+    page.goto(host_site.page("init-event", f"<script>{snippet}</script>"))
+    page.wait_for_load_state("load")
+    time.sleep(1.5)
+    # Only the loader itself has been fetched; nothing starts before the event.
+    assert [u for u in requests if not u.endswith("/widget/loader.js")] == []
+    assert page.locator("iframe[data-parley]").count() == 0
+    page.evaluate("window.dispatchEvent(new Event('shop-ready'))")
+    wait_ready(page)
+
+
+def test_unknown_app_id_gives_one_clear_console_error(page, host_site, install, page_log):
+    page.goto(host_site.page("unknown-app", f"<script>{install(app_id='000000000000000000000000')}</script>"))
+    page.wait_for_function("window.chaport && !window.chaport._q")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not page_log.parley("error"):
+        page.wait_for_timeout(100)
+    errors = page_log.parley("error")
+    assert len(errors) == 1 and "unknown appId" in errors[0], errors
+    # The API keeps answering without throwing into the page.
+    assert page.evaluate("chaport.getWidgetState()") == "collapsed"
+    page.evaluate("chaport.open(); chaport.q('toggle')")
+
+
+def test_missing_chaport_config_gives_a_clear_console_error(page, host_site, parley, page_log):
+    stub = ("window.chaport={_q:[],_l:{},q:function(){this._q.push(arguments)},"
+            "on:function(){}};")
+    body = f"<script>{stub}</script><script src='{parley.loader}'></script>"
+    page.goto(host_site.page("no-config", body))
+    page.wait_for_load_state("load")
+    errors = page_log.parley("error")
+    assert len(errors) == 1 and "chaportConfig is missing" in errors[0]
+
+
+def test_server_down_after_loader_gives_a_clear_console_error(
+        page, host_site, app, parley, page_log, tmp_path):
+    # A second server for this app, stopped after the loader came but before init fires.
+    from e2e.conftest import ParleyServer, free_port
+    doomed = ParleyServer(tmp_path, free_port())
+    doomed.env = {**parley.env}  # same database, same app
+    doomed.start()
+    config = f"appId: '{app['appId']}', init: {{ event: 'go', maxDelay: 60000, delayAfterEvent: 0 }}"
+    body = f"<script>{snippet_with_config(config, doomed.loader)}</script><p id=ok>ok</p>"
+    page.goto(host_site.page("server-down", body))
+    page.wait_for_load_state("load")
+    doomed.stop()
+    page.evaluate("window.dispatchEvent(new Event('go'))")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not page_log.parley("error"):
+        page.wait_for_timeout(100)
+    errors = page_log.parley("error")
+    assert len(errors) == 1 and "could not load the widget" in errors[0], errors
+    assert page.locator("#ok").is_visible()
+    page.evaluate("chaport.q('open')")  # the stub still takes calls without throwing
+
+
+def snippet_with_config(config: str, loader: str) -> str:
+    """The spec's snippet with a config object literal's body and a loader URL."""
+    return ("(function(w,d,v3){w.chaportConfig = {" + config + "};"
+            "if(w.chaport)return;v3=w.chaport={};v3._q=[];v3._l={};"
+            "v3.q=function(){v3._q.push(arguments)};"
+            "v3.on=function(e,fn){if(!v3._l[e])v3._l[e]=[];v3._l[e].push(fn)};"
+            "var s=d.createElement('script');"
+            "s.type='text/javascript';s.async=true;s.src='" + loader + "';"
+            "var ss=d.getElementsByTagName('script')[0];"
+            "ss.parentNode.insertBefore(s,ss)})(window, document);")
+
+
+def test_bad_api_calls_are_reported_not_thrown(page, host_site, install, page_log):
+    page.goto(host_site.page("bad-calls", f"<script>{install()}</script>"))
+    wait_ready(page)
+    page.evaluate("chaport.q('noSuchMethod'); chaport.q(42); "
+                  "chaport.on('ready', 'not a function'); chaport.open('extra')")
+    page.wait_for_timeout(200)
+    errors = page_log.parley("error")
+    assert any("unknown method 'noSuchMethod'" in e for e in errors), errors
+    assert any("chaport.q needs a method name" in e for e in errors), errors
+    assert any("must be a function" in e for e in errors), errors
+    assert any("chaport.open takes at most 0" in e for e in errors), errors

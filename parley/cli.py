@@ -1,0 +1,269 @@
+"""`parley` command line: serve, build, apps, operators, snippet, database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import re
+import secrets
+import signal
+import sys
+from urllib.parse import urlsplit
+
+from parley.settings import DIST, PROJECT_ROOT, database_url
+from parley.snippet import render_snippet
+from parley.storage import queries
+from parley.storage.db import Database
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class UsageError(Exception):
+    """A mistake in the command's input: printed as one clear line, exit 2."""
+
+
+def _load_build_module():
+    spec = importlib.util.spec_from_file_location("parley_build", PROJECT_ROOT / "build.py")
+    if spec is None or spec.loader is None:
+        raise UsageError("build.py not found next to the parley package")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_build() -> dict:
+    return _load_build_module().build()
+
+
+def ensure_built() -> None:
+    if not (DIST / "manifest.json").exists():
+        print("building dist/ ...", flush=True)
+        run_build()
+
+
+def _origin(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise UsageError(f"--origin must be scheme://host[:port], got {value!r}")
+    if parts.query or parts.fragment or parts.username:
+        raise UsageError(f"--origin must be scheme://host[:port], got {value!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+async def _with_db(url: str | None, work):
+    database = Database(database_url(url))
+    try:
+        await database.upgrade()
+        async with database.session() as session:
+            return await work(session)
+    finally:
+        await database.close()
+
+
+# -- commands ----------------------------------------------------------------
+
+def cmd_build(_args) -> int:
+    manifest = run_build()
+    sizes = _load_build_module().widget_download_sizes(manifest)
+    print(json.dumps({"buildId": manifest["build_id"], "widgetBytes": sizes}))
+    return 0
+
+
+def cmd_db_upgrade(args) -> int:
+    async def upgrade():
+        database = Database(database_url(args.db))
+        try:
+            await database.upgrade()
+        finally:
+            await database.close()
+    asyncio.run(upgrade())
+    print("database is at the newest schema")
+    return 0
+
+
+def cmd_app_create(args) -> int:
+    name = args.name.strip()
+    if not name or len(name) > 200:
+        raise UsageError("--name must be 1 to 200 characters")
+    origins = [_origin(o) for o in args.origin or []]
+
+    async def work(session):
+        app = await queries.create_app(session, name, origins)
+        return {"appId": app.id, "secret": app.secret, "name": app.name, "origins": app.origins}
+    print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
+    return 0
+
+
+def cmd_app_list(args) -> int:
+    async def work(session):
+        apps = await queries.list_apps(session)
+        return [{"appId": a.id, "name": a.name, "origins": a.origins} for a in apps]
+    print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
+    return 0
+
+
+def cmd_operator_create(args) -> int:
+    if not EMAIL.match(args.email):
+        raise UsageError(f"--email is not an email address: {args.email!r}")
+    if len(args.password) < 8:
+        raise UsageError("--password must be at least 8 characters")
+
+    async def work(session):
+        if await queries.get_app(session, args.app) is None:
+            raise UsageError(f"no app with id {args.app!r} (see `parley app list`)")
+        if await queries.find_operator(session, args.app, args.email):
+            raise UsageError(f"an operator with email {args.email!r} already exists in this app")
+        operator = await queries.create_operator(
+            session, args.app, args.email, args.password, args.name or args.email.split("@")[0])
+        return {"operatorId": operator.id, "appId": operator.app_id, "email": operator.email,
+                "name": operator.name}
+    print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
+    return 0
+
+
+def cmd_snippet(args) -> int:
+    server = args.server.rstrip("/")
+    if urlsplit(server).scheme not in ("http", "https"):
+        raise UsageError("--server must be an http(s) URL")
+    print(render_snippet(args.app_id, server))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from parley.web.app import create_app
+    from parley.web.demo_site import create_demo_site
+
+    ensure_built()
+    database = Database(database_url(args.db))
+    server_url = f"http://{args.host}:{args.port}"
+
+    async def serve() -> None:
+        await database.upgrade()
+        servers = []
+        config = uvicorn.Config(create_app(database), host=args.host, port=args.port,
+                                log_level=args.log_level, ws_max_size=64 * 1024,
+                                timeout_graceful_shutdown=10)
+        servers.append(uvicorn.Server(config))
+        if args.demo:
+            demo_port = args.demo_port or args.port + 1
+            demo_url = f"http://{args.host}:{demo_port}"
+            app_id, credentials = await _demo_setup(database, demo_url)
+            servers.append(uvicorn.Server(uvicorn.Config(
+                create_demo_site(app_id, server_url), host=args.host, port=demo_port,
+                log_level="warning")))
+            print("\n".join([
+                "",
+                "Parley demo is running.",
+                f"  Demo website (widget on it): {demo_url}/",
+                f"  Operator inbox:              {server_url}/inbox",
+                f"  Operator login:              {credentials['email']} / {credentials['password']}",
+                f"  App id:                      {app_id}",
+                "Press Ctrl+C to stop.",
+                "",
+            ]), flush=True)
+        else:
+            print(f"Parley is serving on {server_url} (inbox: {server_url}/inbox)", flush=True)
+        for server in servers:
+            server.install_signal_handlers = lambda: None
+        loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            for server in servers:
+                server.should_exit = True
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+        try:
+            await asyncio.gather(*(server.serve() for server in servers))
+        finally:
+            await database.close()
+
+    asyncio.run(serve())
+    return 0
+
+
+DEMO_APP_NAME = "Demo website"
+DEMO_EMAIL = "demo@parley.local"
+
+
+async def _demo_setup(database: Database, demo_url: str) -> tuple[str, dict]:
+    """The demo app and operator, created once and reused on later runs."""
+    async with database.session() as session:
+        app = next((a for a in await queries.list_apps(session) if a.name == DEMO_APP_NAME), None)
+        if app is None:
+            app = await queries.create_app(session, DEMO_APP_NAME, [demo_url])
+        elif demo_url not in app.origins:
+            app.origins = [*app.origins, demo_url]
+            await session.commit()
+        password = secrets.token_urlsafe(9)
+        operator = await queries.find_operator(session, app.id, DEMO_EMAIL)
+        if operator is None:
+            await queries.create_operator(session, app.id, DEMO_EMAIL, password, "Demo Operator", "admin")
+        else:
+            # A fresh password each run: it is printed, never stored in clear.
+            from parley.identity import hash_password
+            operator.password_hash = hash_password(password)
+            await session.commit()
+        return app.id, {"email": DEMO_EMAIL, "password": password}
+
+
+# -- argument parsing ----------------------------------------------------------
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="parley", description="Parley live chat server")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--db", help="database URL (default: SQLite in ./var or $PARLEY_DATA)")
+        return p
+
+    serve = with_db(commands.add_parser("serve", help="run the server (builds dist/ if missing)"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="also create a demo app and website")
+    serve.add_argument("--demo-port", type=int, help="port of the demo website (default: port+1)")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(run=cmd_serve)
+
+    commands.add_parser("build", help="build dist/").set_defaults(run=cmd_build)
+
+    db = commands.add_parser("db", help="database maintenance").add_subparsers(
+        dest="db_command", required=True)
+    with_db(db.add_parser("upgrade", help="migrate to the newest schema")).set_defaults(run=cmd_db_upgrade)
+
+    app = commands.add_parser("app", help="apps (websites)").add_subparsers(
+        dest="app_command", required=True)
+    create = with_db(app.add_parser("create", help="create an app; prints its id and secret"))
+    create.add_argument("--name", required=True)
+    create.add_argument("--origin", action="append", help="allowed website origin (repeatable)")
+    create.set_defaults(run=cmd_app_create)
+    with_db(app.add_parser("list", help="list apps")).set_defaults(run=cmd_app_list)
+
+    operator = commands.add_parser("operator", help="operators").add_subparsers(
+        dest="op_command", required=True)
+    op_create = with_db(operator.add_parser("create", help="create an operator"))
+    op_create.add_argument("--app", required=True)
+    op_create.add_argument("--email", required=True)
+    op_create.add_argument("--password", required=True)
+    op_create.add_argument("--name")
+    op_create.set_defaults(run=cmd_operator_create)
+
+    snippet = commands.add_parser("snippet", help="print the installation snippet")
+    snippet.add_argument("--app-id", required=True)
+    snippet.add_argument("--server", default="http://127.0.0.1:8000")
+    snippet.set_defaults(run=cmd_snippet)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except UsageError as error:
+        print(f"parley: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

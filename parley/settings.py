@@ -1,0 +1,26 @@
+"""Where Parley keeps its data and how it reaches its database."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DIST = PROJECT_ROOT / "dist"
+TEMPLATES = PROJECT_ROOT / "templates"
+
+
+def data_dir() -> Path:
+    """The local data folder (SQLite file, uploads): $PARLEY_DATA or ./var."""
+    return Path(os.environ.get("PARLEY_DATA") or (Path.cwd() / "var")).resolve()
+
+
+def database_url(explicit: str | None = None) -> str:
+    """--db, else $PARLEY_DB, else SQLite in the data folder."""
+    if explicit:
+        return explicit
+    if os.environ.get("PARLEY_DB"):
+        return os.environ["PARLEY_DB"]
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{folder / 'parley.db'}"

@@ -1,0 +1,1 @@
+"""Storage: models, the engine, queries and Alembic migrations."""

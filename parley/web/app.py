@@ -1,0 +1,71 @@
+"""The Parley ASGI application."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from starlette.routing import Route, WebSocketRoute
+
+from parley.settings import DIST, TEMPLATES
+from parley.storage.db import Database
+from parley.web.assets import DistFiles
+from parley.web.visitor_socket import visitor_socket
+
+pages = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+
+
+def create_app(database: Database, dist: Path = DIST) -> Starlette:
+    """Builds the app; the caller owns migrating the database and building dist/."""
+    assets = DistFiles(dist)
+
+    async def widget_asset(request: Request):
+        return await assets.serve(request, "widget/" + request.path_params["name"])
+
+    async def inbox_asset(request: Request):
+        return await assets.serve(request, "inbox/" + request.path_params["name"])
+
+    async def static_asset(request: Request):
+        return await assets.serve(request, "static/" + request.path_params["name"])
+
+    async def inbox(request: Request):
+        html = pages.get_template("inbox.html").render(build_id=assets.manifest["build_id"])
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+    async def healthz(_request: Request):
+        return PlainTextResponse("ok")
+
+    async def readyz(_request: Request):
+        try:
+            async with database.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # report, don't crash: this is the probe
+            return JSONResponse({"ready": False, "error": str(error)}, status_code=503)
+        return JSONResponse({"ready": True})
+
+    async def root(_request: Request):
+        return HTMLResponse('<p>Parley is running. Operators: <a href="/inbox">/inbox</a></p>')
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        app.state.db = database
+        yield
+
+    return Starlette(
+        routes=[
+            Route("/", root),
+            Route("/widget/{name:path}", widget_asset),
+            Route("/inbox/{name:path}", inbox_asset),
+            Route("/static/{name:path}", static_asset),
+            Route("/inbox", inbox),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            WebSocketRoute("/ws/visitor", visitor_socket),
+        ],
+        lifespan=lifespan,
+    )

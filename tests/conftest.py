@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from parley.storage import queries
+from parley.storage.db import Database
+from parley.web.app import create_app
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+    asyncio.run(database.upgrade())
+    asyncio.run(database.engine.dispose())  # the app's own event loop makes new connections
+    yield database
+
+
+def run(database: Database, work):
+    """Runs `work(session)` against the database from sync test code."""
+    async def go():
+        try:
+            async with database.session() as session:
+                return await work(session)
+        finally:
+            await database.engine.dispose()
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def make_app(database):
+    def make(origins: list[str] | None = None):
+        return run(database, lambda s: queries.create_app(s, "Test", origins or []))
+    return make
+
+
+@pytest.fixture
+def client(database, built_dist) -> Iterator[TestClient]:
+    with TestClient(create_app(database)) as client:
+        yield client

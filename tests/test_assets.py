@@ -1,0 +1,64 @@
+"""dist/ is served with the right types, encodings, caching and CORS."""
+
+from __future__ import annotations
+
+
+def _widget(built_dist, key):
+    return "/" + built_dist["widget"][key]
+
+
+def test_wasm_is_served_as_wasm_precompressed_and_cached_forever(client, built_dist):
+    response = client.get(_widget(built_dist, "runtime_wasm"), headers={"Accept-Encoding": "br"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/wasm"
+    assert response.headers["content-encoding"] == "br"
+    assert "immutable" in response.headers["cache-control"]
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.content[:4] == b"\0asm"  # httpx decodes br: the real wasm came back
+
+
+def test_gzip_when_brotli_is_not_accepted(client, built_dist):
+    response = client.get(_widget(built_dist, "boot"), headers={"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert b"loadMicroPython" in response.content
+
+
+def test_loader_has_a_stable_name_and_short_cache(client):
+    response = client.get("/widget/loader.js", headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert "content-encoding" not in response.headers
+    assert response.headers["cache-control"] == "public, max-age=300"
+
+
+def test_etag_revalidation(client):
+    first = client.get("/widget/loader.js")
+    again = client.get("/widget/loader.js", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_only_built_files_are_served(client):
+    for path in ("/widget/nope.js", "/widget/../pyproject.toml", "/widget/%2e%2e/build.py",
+                 "/widget/manifest.json", "/static/../../etc/passwd"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").text == "ok"
+    assert client.get("/readyz").json() == {"ready": True}
+
+
+def test_build_is_deterministic(built_dist, tmp_path):
+    import build
+
+    again = build.build(tmp_path / "dist")
+    assert again["files"] == built_dist["files"]
+    assert again["build_id"] == built_dist["build_id"]
+
+
+def test_widget_download_stays_small(built_dist):
+    import build
+
+    sizes = build.widget_download_sizes(built_dist)
+    # A guard against accidents (a source map, an unminified dependency), not a benchmark.
+    assert sizes["brotli"] < 300 * 1024, sizes

@@ -1,0 +1,1 @@
+"""Parley's website widget: Python that runs in the visitor's browser (MicroPython)."""

@@ -1,0 +1,1 @@
+"""Browser-only parts of the widget: host-page binding, DOM, transport (MicroPython + js)."""

@@ -1,0 +1,100 @@
+"""Binds the command table (widget.core.commands) to the host page's `window.chaport`.
+
+`chaport` is a plain object of the host realm (RUNTIME-NOTES: a Python object
+would throw on unknown attributes and list Python internals). Every method and
+`q` go through one path: convert arguments, check them against the table's
+spec, run the handler, convert the result back. Nothing throws into the page.
+"""
+
+import parley_js
+
+from widget.browser import console
+from widget.browser.hostjs import to_host, to_py
+from widget.core.commands import COMMANDS, check_call, queue_arguments
+
+# Commands that act on the widget and so wait for `ready` when called earlier
+# (the Command Queue's promise); the rest answer at once.
+IMMEDIATE = ("on", "getWidgetState")
+
+
+class HostApi:
+    def __init__(self, host, handlers):
+        # handlers: command name -> Python callable taking the checked arguments.
+        self.host = host
+        self.handlers = handlers
+        self.ready = False
+        self._waiting = []
+        self.object = None
+
+    def install(self, stub):
+        """Replaces the snippet's stub with the real API; returns the stub's queue and listeners."""
+        queued = []
+        listeners = {}
+        if stub is not None and parley_js.kind(stub) == "object":
+            queued = to_py(parley_js.get(stub, "_q")) or []
+            listeners = to_py(parley_js.get(stub, "_l")) or {}
+        api = parley_js.hostObject()
+        for name in COMMANDS:
+            parley_js.set(api, name, self._method(name))
+        parley_js.set(api, "q", self._queue_call)
+        self.object = api
+        self.host.chaport = api
+        if not isinstance(queued, list):
+            queued = []
+        if not isinstance(listeners, dict):
+            listeners = {}
+        return queued, listeners
+
+    def replay(self, queued):
+        """Runs the stub's queued `q(...)` calls, in the order the page made them."""
+        for entry in queued:
+            if isinstance(entry, list) and entry:
+                self.call_queued(entry[0], entry[1] if len(entry) > 1 else None)
+
+    def set_ready(self):
+        self.ready = True
+        waiting, self._waiting = self._waiting, []
+        for name, args in waiting:
+            self._run(name, args)
+
+    def _method(self, name):
+        def method(*args):
+            try:
+                return to_host(self.call(name, [to_py(a) for a in args]))
+            except Exception as error:  # never throw into the host page
+                console.error("chaport.%s failed: %s" % (name, error))
+                return None
+        return method
+
+    def _queue_call(self, name=None, args=None):
+        try:
+            return to_host(self.call_queued(name, to_py(args)))
+        except Exception as error:
+            console.error("chaport.q('%s') failed: %s" % (name, error))
+            return None
+
+    def call_queued(self, name, args):
+        if not isinstance(name, str):
+            console.error("chaport.q needs a method name as its first argument, got %r" % (name,))
+            return None
+        return self.call(name, queue_arguments(name, args))
+
+    def call(self, name, args):
+        args = list(args)
+        while args and args[-1] is None:  # JS passes undefined for omitted arguments
+            args.pop()
+        problem = check_call(name, args)
+        if problem:
+            console.error(problem)
+            return None
+        if not self.ready and name not in IMMEDIATE:
+            self._waiting.append((name, args))
+            return None
+        return self._run(name, args)
+
+    def _run(self, name, args):
+        try:
+            return self.handlers[name](*args)
+        except Exception as error:
+            console.error("chaport.%s failed: %s" % (name, error))
+            return None

@@ -1,0 +1,88 @@
+"""One command table for both Chaport interfaces.
+
+`chaport.open()` and `chaport.q('open')` are the same row here, checked by the
+same argument spec; the browser binding maps each row to one handler. Adding a
+method is adding one row.
+"""
+
+# Argument kinds a spec may name.
+ANY = "any"
+CALLABLE = "function"
+STRING = "string"
+OBJECT = "object"
+BOOL = "boolean"
+LIST = "array"
+STRING_LIST = "array of strings"
+POSITION = "position array"
+TRIGGER = "trigger object"
+TARGET = "'_blank' or {selector}"
+
+# name -> tuple of (argument name, kind, required). Order is the spec's.
+COMMANDS = {
+    "open": (),
+    "close": (),
+    "toggle": (),
+    "getWidgetState": (),
+    "on": (("event", STRING, True), ("listener", CALLABLE, True)),
+}
+
+# Commands whose first argument is a list of strings; `q('disableTriggers',
+# ['a', 'b'])` in the spec passes the ids themselves, not an argument list.
+_LIST_FIRST = ("disableTriggers", "enableTriggers")
+
+
+def _kind_error(value, kind):
+    """Returns None when `value` fits `kind`, else what was expected."""
+    if kind == ANY:
+        return None
+    if kind == CALLABLE:
+        ok = callable(value)
+    elif kind == STRING:
+        ok = isinstance(value, str)
+    elif kind == BOOL:
+        ok = isinstance(value, bool)
+    elif kind in (OBJECT, TRIGGER):
+        ok = isinstance(value, dict)
+    elif kind in (LIST, POSITION):
+        ok = isinstance(value, list)
+    elif kind == STRING_LIST:
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    elif kind == TARGET:
+        ok = value == "_blank" or (isinstance(value, dict) and isinstance(value.get("selector"), str))
+    else:
+        ok = False
+    return None if ok else "must be a " + kind if kind != TARGET else "must be " + kind
+
+
+def queue_arguments(name, raw):
+    """Turns the second argument of `chaport.q(name, raw)` into a list of arguments."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        # `q('startSession', {id, token})` passes one argument without a list.
+        return [raw]
+    if name in _LIST_FIRST and all(isinstance(v, str) for v in raw):
+        return [raw]
+    return raw
+
+
+def check_call(name, args):
+    """Validates a call; returns an error message naming the method, or None."""
+    spec = COMMANDS.get(name)
+    if spec is None:
+        return "unknown method '%s'" % name
+    if len(args) > len(spec):
+        # Trailing undefined/None arguments are harmless; extra real ones are a mistake.
+        extra = [a for a in args[len(spec):] if a is not None]
+        if extra:
+            return "chaport.%s takes at most %d argument(s), got %d" % (name, len(spec), len(args))
+    for index, (arg_name, kind, required) in enumerate(spec):
+        value = args[index] if index < len(args) else None
+        if value is None:
+            if required:
+                return "chaport.%s: argument '%s' is required (%s)" % (name, arg_name, kind)
+            continue
+        problem = _kind_error(value, kind)
+        if problem:
+            return "chaport.%s: argument '%s' %s" % (name, arg_name, problem)
+    return None
