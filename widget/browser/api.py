@@ -10,11 +10,7 @@ import parley_js
 
 from widget.browser import console
 from widget.browser.hostjs import to_host, to_py
-from widget.core.commands import COMMANDS, check_call, queue_arguments
-
-# Commands that act on the widget and so wait for `ready` when called earlier
-# (the Command Queue's promise); the rest answer at once.
-IMMEDIATE = ("on", "getWidgetState")
+from widget.core.commands import AFTER_READY, COMMANDS, check_call, queue_arguments, shift_callback
 
 
 class HostApi:
@@ -25,13 +21,18 @@ class HostApi:
         self.ready = False
         self._waiting = []
         self.object = None
+        # The host's own argument values of the call being handled (e.g. the
+        # object whose exact JSON an integrity hash signs).
+        self.raw_args = []
 
     def install(self, stub):
         """Replaces the snippet's stub with the real API; returns the stub's queue and listeners."""
         queued = []
         listeners = {}
         if stub is not None and parley_js.kind(stub) == "object":
-            queued = to_py(parley_js.get(stub, "_q")) or []
+            raw_queue = parley_js.get(stub, "_q")
+            if parley_js.kind(raw_queue) == "array":
+                queued = [raw_queue[i] for i in range(raw_queue.length)]
             listeners = to_py(parley_js.get(stub, "_l")) or {}
         api = parley_js.hostObject()
         for name in COMMANDS:
@@ -48,8 +49,11 @@ class HostApi:
     def replay(self, queued):
         """Runs the stub's queued `q(...)` calls, in the order the page made them."""
         for entry in queued:
-            if isinstance(entry, list) and entry:
-                self.call_queued(entry[0], entry[1] if len(entry) > 1 else None)
+            try:
+                if parley_js.kind(entry) == "array" and entry.length:
+                    self._queue_call(entry[0], entry[1] if entry.length > 1 else None)
+            except Exception as error:
+                console.error("a queued chaport.q call failed: %s" % error)
 
     def set_ready(self):
         self.ready = True
@@ -60,6 +64,7 @@ class HostApi:
     def _method(self, name):
         def method(*args):
             try:
+                self.raw_args = list(args)
                 return to_host(self.call(name, [to_py(a) for a in args]))
             except Exception as error:  # never throw into the host page
                 console.error("chaport.%s failed: %s" % (name, error))
@@ -68,6 +73,10 @@ class HostApi:
 
     def _queue_call(self, name=None, args=None):
         try:
+            if args is not None and parley_js.kind(args) == "array":
+                self.raw_args = [args[i] for i in range(args.length)]
+            else:
+                self.raw_args = [args]
             return to_host(self.call_queued(name, to_py(args)))
         except Exception as error:
             console.error("chaport.q('%s') failed: %s" % (name, error))
@@ -83,11 +92,12 @@ class HostApi:
         args = list(args)
         while args and args[-1] is None:  # JS passes undefined for omitted arguments
             args.pop()
+        args = shift_callback(name, args)
         problem = check_call(name, args)
         if problem:
             console.error(problem)
             return None
-        if not self.ready and name not in IMMEDIATE:
+        if not self.ready and name in AFTER_READY:
             self._waiting.append((name, args))
             return None
         return self._run(name, args)

@@ -19,6 +19,9 @@ def to_py(value, depth=0):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     kind = parley_js.kind(value)
+    if kind == "undefined" or kind == "null":
+        # MicroPython hands JS undefined over as a proxy object, not None.
+        return None
     if kind == "array":
         if depth >= MAX_DEPTH:
             return []
@@ -44,6 +47,23 @@ def to_host(value):
             parley_js.push(target, to_host(item))
         return target
     return value
+
+
+class HostCallbackError(Exception):
+    """A host page function threw; the message is the JS error's."""
+
+
+def host_callable(fn):
+    """A Python callable that runs a host function and turns its JS exception
+    into HostCallbackError (a Python exception that try/except can catch)."""
+    if parley_js.kind(fn) != "function":
+        return fn
+
+    def call(*args):
+        problem = parley_js.guard(fn, *args)
+        if problem is not None:
+            raise HostCallbackError(problem)
+    return call
 
 
 def later(callback, ms=0):

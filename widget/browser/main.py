@@ -7,38 +7,23 @@ the runtime is up. Decisions live in widget.core; this module does the I/O.
 import json
 
 import js
+import parley_js
 
 from widget.browser import console, ui
 from widget.browser.api import HostApi
-from widget.browser.hostjs import to_host, to_py
+from widget.browser.hostjs import host_callable, later, to_host, to_py
 from widget.browser.transport import VisitorSocket
+from widget.core.compare import compare
+from widget.core.config import normalize_assignments, normalize_config, parse_position, widget_visible_for
 from widget.core.device import device_from_user_agent
 from widget.core.events import EventEmitter
+from widget.core.i18n import LANGUAGES, Translator, choose_language
+from widget.core.parameters import parameters_for, unknown_key_error
 from widget.core.state import EXPANDED, WidgetState
+from widget.core.triggers import TriggerState
 
 STORAGE_PREFIX = "parley:"
-
-
-def _read_config(raw):
-    """The few options the walking skeleton uses, with the spec's defaults."""
-    config = raw if isinstance(raw, dict) else {}
-    appearance = config.get("appearance") if isinstance(config.get("appearance"), dict) else {}
-    position = appearance.get("position")
-    if not (isinstance(position, list) and position and position[0] in ("left", "right")):
-        position = ["right"]
-    position = [*position, 20, 20][:3]
-    launcher = config.get("launcher") if isinstance(config.get("launcher"), dict) else {}
-    session = config.get("session") if isinstance(config.get("session"), dict) else {}
-    return {
-        "appId": config.get("appId"),
-        "windowColor": appearance.get("windowColor") or "#4a6cf7",
-        "teamName": appearance.get("teamName") or "Chat with us",
-        "onlineWelcome": appearance.get("onlineWelcome") or "Hi! How can we help?",
-        "offlineWelcome": appearance.get("offlineWelcome") or "Leave us a message.",
-        "position": position,
-        "launcherShow": launcher.get("show") is not False,
-        "persist": session.get("persist") is not False,
-    }
+DEFAULT_COLOR = "#3659e3"  # readable with white text (contrast > 4.5)
 
 
 class Widget:
@@ -50,27 +35,59 @@ class Widget:
         self.visitor_id = None
         self.visitor_token = None
         self.online = False
+        self.country = None  # ISO code from the server's GeoIP, when it knows
         self.launcher = None
         self.window = None
-        self.launcher_visible = True
-        self.started = False
-        self.api = HostApi(host, {
-            "open": self.open,
-            "close": self.close,
-            "toggle": self.toggle,
-            "getWidgetState": self.get_widget_state,
-            "on": self.on,
-        })
-        self.config = None
+        self.invitation = None
+        self.launcher_visible = True  # launcher.show, then hideLauncher/showLauncher
+        self.widget_allowed = True  # devices/countries say the widget shows here
+        self.started = False  # `ready` has fired
+        self.session_running = False
         self.socket = None
+        self.config = None
+        self.triggers = TriggerState()
+        self.assignments = None
+        self.pending_frames = []  # visitor data etc. sent once the socket is up
+        self.api = HostApi(host, {
+            "close": self.close,
+            "compare": self.compare,
+            "disableTriggers": self.triggers.disable,
+            "enableTriggers": self.triggers.enable,
+            "getActiveTrigger": self.triggers.get_active,
+            "getParameterValue": self.get_parameter_value,
+            "getTriggerById": self.triggers.get_by_id,
+            "getWidgetState": self.get_widget_state,
+            "hideLauncher": self.hide_launcher,
+            "isOnline": self.is_online,
+            "newPageView": self.new_page_view,
+            "on": self.on,
+            "open": self.open,
+            "setActiveTrigger": self.set_active_trigger,
+            "setAssignmentRules": self.set_assignment_rules,
+            "setVisitorData": self.set_visitor_data,
+            "showLauncher": self.show_launcher,
+            "startSession": self.start_session,
+            "stopSession": self.stop_session,
+            "toggle": self.toggle,
+            "updatePosition": self.update_position,
+        })
 
     # -- start-up ---------------------------------------------------------
     def start(self):
-        raw = to_py(self.host.chaportConfig)
-        self.config = _read_config(raw)
-        self.device = device_from_user_agent(
-            self.host.navigator.userAgent, self.host.navigator.maxTouchPoints
-        )
+        navigator = self.host.navigator
+        self.device = device_from_user_agent(navigator.userAgent, navigator.maxTouchPoints)
+        self.raw_config = to_py(self.host.chaportConfig)
+        self.config, warnings = normalize_config(self.raw_config, self.device)
+        for warning in warnings:
+            console.warn("chaportConfig: " + warning)
+        self.triggers = TriggerState(self.config["triggers"])
+        self.api.handlers["disableTriggers"] = self.triggers.disable
+        self.api.handlers["enableTriggers"] = self.triggers.enable
+        self.api.handlers["getActiveTrigger"] = self.triggers.get_active
+        self.api.handlers["getTriggerById"] = self.triggers.get_by_id
+        self.assignments = self.config["assignments"]
+        self.launcher_visible = self.config["launcher"]["show"]
+        self.translator = Translator(self._language())
         queued, listeners = self.api.install(self.host.chaport)
         for name in listeners:
             for listener in listeners[name] if isinstance(listeners[name], list) else ():
@@ -79,13 +96,19 @@ class Widget:
         if not isinstance(app_id, str) or not app_id:
             console.error("chaportConfig.appId is missing: copy it from your installation snippet.")
             return
-        self.api.replay(queued)
         self.credentials_key = STORAGE_PREFIX + app_id
-        stored = self._load_credentials()
-        self.visitor_id = stored.get("visitorId")
-        self.visitor_token = stored.get("visitorToken")
-        self.socket = VisitorSocket(self._socket_url(), self._send_hello, self._frame, self._down)
-        self.socket.connect()
+        visitor = self.config["visitor"]
+        if any(visitor[key] is not None for key in visitor):
+            self._queue_visitor_data(self.host.chaportConfig.visitor, self.config["visitorIntegrityHash"])
+        self.api.replay(queued)
+        if self.config["session"]["autoStart"]:
+            self.start_session()
+
+    def _language(self):
+        option = self.config["language"]
+        html_lang = self.host.document.documentElement.getAttribute("lang")
+        languages = to_py(self.host.navigator.languages) or [self.host.navigator.language]
+        return choose_language(option["use"], option["source"], html_lang, languages, LANGUAGES)
 
     def _socket_url(self):
         url = js.URL.new("../ws/visitor", self.base_url)
@@ -93,18 +116,17 @@ class Widget:
         return url.href
 
     def _send_hello(self):
-        location = self.host.location
         self.socket.send({
             "type": "hello",
             "appId": self.config["appId"],
             "visitorId": self.visitor_id,
             "visitorToken": self.visitor_token,
-            "page": {
-                "url": location.href,
-                "title": self.host.document.title,
-                "referrer": self.host.document.referrer,
-            },
+            "page": self._page(),
         })
+
+    def _page(self):
+        document = self.host.document
+        return {"url": self.host.location.href, "title": document.title, "referrer": document.referrer}
 
     def _frame(self, frame):
         kind = frame.get("type")
@@ -116,6 +138,20 @@ class Widget:
             console.error_once("frame-" + str(code), "%s (%s)" % (message, code))
             if code == "PARLEY_E_UNKNOWN_APP":
                 self.socket.stop()
+        elif kind == "event":
+            self._event(frame.get("event") or {})
+
+    def _event(self, event):
+        if event.get("kind") == "online":
+            self._set_online(bool(event.get("online")))
+
+    def _set_online(self, online):
+        if online == self.online:
+            return
+        self.online = online
+        if self.window is not None:
+            self.window.set_status(self._texts())
+        self.emitter.emit("chat.onlineChange", online)
 
     def _down(self):
         pass
@@ -124,17 +160,28 @@ class Widget:
         self.visitor_id = frame.get("visitorId")
         self.visitor_token = frame.get("visitorToken")
         self.online = bool(frame.get("online"))
+        self.country = frame.get("country")
         self._save_credentials()
+        self.triggers.set_triggers(frame.get("triggers") or [])
+        pending, self.pending_frames = self.pending_frames, []
+        for queued_frame in pending:
+            self.socket.send(queued_frame)
         if self.started:
             return
         self.started = True
+        # The site may hide the widget here (devices/countries): then API only, nothing drawn.
+        self.widget_allowed = widget_visible_for(self.config, self.device, self.country)
         self.emitter.emit("ready", to_host({"visitorId": self.visitor_id}))
-        self._render()
+        if self.widget_allowed:
+            self._render()
         self.api.set_ready()
 
     # -- credentials (host origin's localStorage; no cookies unless asked) --
+    def _persist(self):
+        return self.config["session"]["persist"]
+
     def _load_credentials(self):
-        if not self.config["persist"]:
+        if not self._persist():
             return {}
         try:
             text = self.host.localStorage.getItem(self.credentials_key)
@@ -144,7 +191,7 @@ class Widget:
             return {}
 
     def _save_credentials(self):
-        if not self.config["persist"]:
+        if not self._persist():
             return
         try:
             self.host.localStorage.setItem(self.credentials_key, json.dumps({
@@ -154,34 +201,69 @@ class Widget:
             console.error_once(
                 "storage", "cannot store the visitor id (storage blocked); chat lasts this page only")
 
+    def _forget_credentials(self):
+        try:
+            self.host.localStorage.removeItem(self.credentials_key)
+        except Exception:  # storage blocked: there is nothing stored to forget
+            return
+
     # -- drawing ----------------------------------------------------------
-    def _render(self):
-        config = self.config
-        self.launcher = ui.Launcher(
-            self.host, self.toggle, config["windowColor"], config["position"], "Open chat"
-        )
-        self.launcher.show(config["launcherShow"] and self.launcher_visible)
-        texts = {
-            "title": config["teamName"],
-            "status": "We're online" if self.online else "We're away",
-            "close": "Close chat",
-            "welcome": config["onlineWelcome"] if self.online else config["offlineWelcome"],
+    def _color(self):
+        return self.config["appearance"]["windowColor"] or DEFAULT_COLOR
+
+    def _texts(self):
+        t = self.translator.t
+        appearance = self.config["appearance"]
+        if self.online:
+            welcome = appearance["onlineWelcome"] or t("welcome_online")
+        else:
+            welcome = appearance["offlineWelcome"] or t("welcome_offline")
+        return {
+            "title": appearance["teamName"] or t("header_title"),
+            "status": t("status_online") if self.online else t("status_offline"),
+            "close": t("launcher_close"),
+            "welcome": welcome,
+            "dismiss": t("invitation_close"),
         }
+
+    def _render(self):
+        if self.launcher is not None:
+            return
+        position = self.config["appearance"]["position"]
+        t = self.translator.t
+        self.launcher = ui.Launcher(self.host, self.toggle, self._color(), position, t("launcher_open"))
+        self.launcher.show(self._launcher_shown())
         self.window = ui.ChatWindow(
-            self.host, texts, config["windowColor"], config["position"], self.close
+            self.host, self._texts(), self._color(), position, self.close, self.translator.direction,
+            self._close_button_shown(),
         )
         self._draw_state()
 
+    def _launcher_shown(self):
+        return self.launcher_visible and self.widget_allowed
+
+    def _close_button_shown(self):
+        # The spec: shown when the launcher is hidden and on mobile, unless closeButton says.
+        explicit = self.config["closeButton"]
+        if explicit is not None:
+            return bool(explicit)
+        return not self._launcher_shown() or self.device in ("ios", "android")
+
     def _draw_state(self):
-        if self.window is None:
+        if self.window is None or self.launcher is None:
             return
         expanded = self.state.value == EXPANDED
         self.window.show(expanded)
-        self.launcher.set_expanded(expanded, "Close chat" if expanded else "Open chat")
+        t = self.translator.t
+        self.launcher.set_expanded(expanded, t("launcher_close") if expanded else t("launcher_open"))
+        if expanded and self.invitation is not None:
+            self._dismiss_invitation()
 
     def _changed(self, new_state):
         if new_state is None:
             return
+        if self.widget_allowed:
+            self._render()
         self._draw_state()
         self.emitter.emit("widget.stateChange", new_state)
 
@@ -199,12 +281,172 @@ class Widget:
         return self.state.value
 
     def on(self, name, listener):
+        listener = host_callable(listener)
         problem = self.emitter.on(name, listener)
         if problem:
             console.error("chaport.on: " + problem)
         elif name == "ready" and self.started:
             # A listener added after `ready` still hears it once, like jQuery's ready.
-            self.host.setTimeout(lambda: listener(to_host({"visitorId": self.visitor_id})), 0)
+            later(lambda: listener(to_host({"visitorId": self.visitor_id})), 0)
+
+    def compare(self, value=None, matcher=None, expected=None):
+        try:
+            return compare(value, matcher, expected)
+        except ValueError as error:
+            console.error("chaport.compare: %s" % error)
+            return False
+
+    def parameters(self, message_text=None):
+        location = self.host.location.href
+        return parameters_for(location, self.host.document.referrer, self.translator.lang,
+                              self.country, message_text)
+
+    def get_parameter_value(self, key):
+        problem = unknown_key_error(key)
+        if problem:
+            console.error("chaport.getParameterValue: " + problem)
+            return None
+        return self.parameters()[key]
+
+    def hide_launcher(self):
+        self.launcher_visible = False
+        if self.launcher is not None:
+            self.launcher.show(False)
+            self.window.set_close_button(self._close_button_shown())
+
+    def show_launcher(self):
+        self.launcher_visible = True
+        if not self.widget_allowed:
+            return
+        self._render()
+        self.launcher.show(self._launcher_shown())
+        self.window.set_close_button(self._close_button_shown())
+
+    def update_position(self, position, callback=None):
+        parsed, problem = parse_position(position, "position")
+        if problem:
+            console.error("chaport.updatePosition: " + problem)
+            return
+        self.config["appearance"]["position"] = parsed
+        if self.launcher is not None:
+            self.launcher.place(parsed)
+            self.window.place(parsed)
+        if self.invitation is not None:
+            self.invitation.place(parsed)
+        if callback is not None:
+            # No animation to wait for: the move is applied within this frame.
+            later(lambda: self._call_back("updatePosition", callback), 0)
+
+    def is_online(self, callback):
+        self._call_back("isOnline", callback, self.online)
+
+    def new_page_view(self, details=None):
+        page = self._page()
+        if isinstance(details, dict):
+            for key in ("url", "title", "referrer"):
+                if isinstance(details.get(key), str):
+                    page[key] = details[key]
+        self._send({"type": "page.view", "page": page})
+
+    def set_active_trigger(self, trigger):
+        problem = self.triggers.set_active(trigger)
+        if problem:
+            console.error("chaport.setActiveTrigger: " + problem)
+            return
+        active = self.triggers.active
+        self._show_invitation(active["message"])
+        if active.get("id") is None or self.triggers.mark_shown(active["id"]):
+            name, payload = self.triggers.event_for(active)
+            self.emitter.emit(name, to_host(payload))
+
+    def set_assignment_rules(self, assignments):
+        normalised, warnings = normalize_assignments(assignments, "setAssignmentRules")
+        for warning in warnings:
+            console.error("chaport." + warning)
+        self.assignments = normalised
+
+    def set_visitor_data(self, data, integrity_hash=None):
+        # The server checks the hash against the exact JSON the page signed, so
+        # send the host's own JSON text of the object, not a Python re-encoding.
+        raw = self.api.raw_args[0] if self.api.raw_args else None
+        self._queue_visitor_data(raw if raw is not None else to_host(data), integrity_hash)
+
+    def _queue_visitor_data(self, host_value, integrity_hash):
+        frame = {"type": "visitor.update", "dataJson": parley_js.json(host_value)}
+        if integrity_hash:
+            frame["hash"] = integrity_hash
+        self._send(frame)
+
+    def _send(self, frame):
+        if self.socket is None or not self.socket.send(frame):
+            self.pending_frames.append(frame)
+
+    def start_session(self, credentials=None, callback=None):
+        if self.session_running:
+            if callback is not None:
+                self._call_back("startSession", callback)
+            return
+        self.session_running = True
+        stored = self._load_credentials()
+        self.visitor_id = stored.get("visitorId")
+        self.visitor_token = stored.get("visitorToken")
+        if isinstance(credentials, dict) and credentials.get("id"):
+            console.warn("startSession: logged-in user credentials are not verified by this server "
+                         "version yet; starting an anonymous session")
+        self.socket = VisitorSocket(self._socket_url(), self._send_hello, self._frame, self._down)
+        self.socket.connect()
+        if callback is not None:
+            self._when_ready(lambda: self._call_back("startSession", callback))
+
+    def stop_session(self, clear_credentials=False, callback=None):
+        if self.socket is not None:
+            self.socket.stop()
+            self.socket = None
+        self.session_running = False
+        if clear_credentials:
+            self._forget_credentials()
+            self.visitor_id = None
+            self.visitor_token = None
+        self.close()
+        for part in (self.launcher, self.window, self.invitation):
+            if part is not None:
+                ui.remove(part)
+        self.launcher = self.window = self.invitation = None
+        self.started = False
+        self.api.ready = False
+        if callback is not None:
+            later(lambda: self._call_back("stopSession", callback), 0)
+
+    def _when_ready(self, action):
+        if self.started:
+            later(action, 0)
+        else:
+            self.emitter.on("ready", lambda _payload: action())
+
+    def _show_invitation(self, message):
+        if not self.widget_allowed:
+            return
+        self._render()
+        if self.state.value == EXPANDED:
+            return
+        if self.invitation is None:
+            self.invitation = ui.Invitation(
+                self.host, self._color(), self.config["appearance"]["position"], self._texts(),
+                self.open, self._dismiss_invitation,
+            )
+        self.invitation.set_message(message)
+        self.invitation.show(True)
+
+    def _dismiss_invitation(self):
+        self.triggers.clear_active()
+        if self.invitation is not None:
+            self.invitation.show(False)
+
+    def _call_back(self, method, callback, *args):
+        try:
+            host_callable(callback)(*args)
+        except Exception as error:
+            console.error("the callback passed to chaport.%s threw: %s" % (method, error))
 
     def _listener_failed(self, name, error):
         console.error("a '%s' listener threw: %s" % (name, error))

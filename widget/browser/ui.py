@@ -142,7 +142,7 @@ class Launcher:
 
 
 class ChatWindow:
-    def __init__(self, host, texts, color, position, on_close):
+    def __init__(self, host, texts, color, position, on_close, direction="ltr", close_shown=True):
         self.frame = Frame(host, "window", WINDOW_CSS, texts["title"])
         self.frame.style({
             "width": "%dpx" % WINDOW_WIDTH,
@@ -154,6 +154,7 @@ class ChatWindow:
         doc = self.frame.document
         root = doc.createElement("div")
         root.className = "window"
+        root.setAttribute("dir", direction)
         root.setAttribute("role", "dialog")
         root.setAttribute("aria-label", texts["title"])
         header = doc.createElement("header")
@@ -172,6 +173,7 @@ class ChatWindow:
         self.close_button.textContent = "\u2715"
         self.close_button.addEventListener("click", lambda _event: on_close())
         header.appendChild(self.close_button)
+        self.set_close_button(close_shown)
         root.appendChild(header)
         body = doc.createElement("main")
         self.welcome = doc.createElement("div")
@@ -184,6 +186,68 @@ class ChatWindow:
 
     def place(self, position):
         self.frame.style(_corner(position, LAUNCHER_SIZE + GAP))
+
+    def show(self, visible):
+        self.frame.show(visible)
+
+    def set_status(self, texts):
+        self.status.textContent = texts["status"]
+        self.welcome.textContent = texts["welcome"]
+
+    def set_close_button(self, shown):
+        self.close_button.style.display = "" if shown else "none"
+
+
+INVITATION_CSS = """
+html,body{margin:0;padding:0;background:transparent;overflow:hidden;
+font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+.bubble{box-sizing:border-box;position:absolute;inset:8px;background:#fff;color:#1f2328;border-radius:12px;
+padding:12px 36px 12px 14px;box-shadow:0 4px 16px rgba(0,0,0,.2);cursor:pointer;overflow:hidden;
+border-top:4px solid var(--accent)}
+.bubble p{margin:0;white-space:pre-wrap;display:-webkit-box;-webkit-line-clamp:4;-webkit-box-orient:vertical;
+overflow:hidden}
+.dismiss{all:unset;position:absolute;top:12px;right:14px;cursor:pointer;font-size:16px;color:#57606a}
+.dismiss:focus-visible,.bubble:focus-visible{outline:2px solid #1a73e8}
+"""
+
+
+class Invitation:
+    """The auto-invitation bubble above the launcher (chat.autoInvitation)."""
+
+    WIDTH = 300
+    HEIGHT = 130
+
+    def __init__(self, host, color, position, texts, on_open, on_dismiss):
+        self.frame = Frame(host, "invitation", INVITATION_CSS, texts["title"])
+        self.frame.style({"width": "%dpx" % self.WIDTH, "height": "%dpx" % self.HEIGHT})
+        self.frame.set_accent(color)
+        doc = self.frame.document
+        bubble = doc.createElement("div")
+        bubble.className = "bubble"
+        bubble.setAttribute("role", "button")
+        bubble.setAttribute("tabindex", "0")
+        self.text = doc.createElement("p")
+        bubble.appendChild(self.text)
+        bubble.addEventListener("click", lambda _event: on_open())
+        dismiss = doc.createElement("button")
+        dismiss.className = "dismiss"
+        dismiss.setAttribute("type", "button")
+        dismiss.setAttribute("aria-label", texts["dismiss"])
+        dismiss.textContent = "\u2715"
+
+        def dismissed(event):
+            event.stopPropagation()
+            on_dismiss()
+        dismiss.addEventListener("click", dismissed)
+        bubble.appendChild(dismiss)
+        doc.body.appendChild(bubble)
+        self.place(position)
+
+    def place(self, position):
+        self.frame.style(_corner(position, LAUNCHER_SIZE + 4))
+
+    def set_message(self, message):
+        self.text.textContent = message  # text, never HTML
 
     def show(self, visible):
         self.frame.show(visible)

@@ -19,12 +19,36 @@ TARGET = "'_blank' or {selector}"
 
 # name -> tuple of (argument name, kind, required). Order is the spec's.
 COMMANDS = {
-    "open": (),
     "close": (),
-    "toggle": (),
+    "compare": (("value", ANY, False), ("matcher", STRING, True), ("expected", ANY, False)),
+    "disableTriggers": (("triggerIds", STRING_LIST, False),),
+    "enableTriggers": (("triggerIds", STRING_LIST, False),),
+    "getActiveTrigger": (),
+    "getParameterValue": (("key", STRING, True),),
+    "getTriggerById": (("triggerId", STRING, True),),
     "getWidgetState": (),
+    "hideLauncher": (),
+    "isOnline": (("callback", CALLABLE, True),),
+    "newPageView": (("details", OBJECT, False),),
     "on": (("event", STRING, True), ("listener", CALLABLE, True)),
+    "open": (),
+    "setActiveTrigger": (("trigger", TRIGGER, True),),
+    "setAssignmentRules": (("assignments", OBJECT, True),),
+    "setVisitorData": (("data", OBJECT, True), ("hash", STRING, False)),
+    "showLauncher": (),
+    "startSession": (("visitorCredentials", OBJECT, False), ("callback", CALLABLE, False)),
+    "stopSession": (("clearCredentials", BOOL, False), ("callback", CALLABLE, False)),
+    "toggle": (),
+    "updatePosition": (("position", POSITION, True), ("callback", CALLABLE, False)),
 }
+
+# Commands that draw or talk to the server, so they wait for `ready` when called
+# earlier (the Command Queue's promise). The rest answer at once: they read or
+# set state the widget uses when it starts (e.g. startSession with autoStart off).
+AFTER_READY = (
+    "close", "hideLauncher", "isOnline", "newPageView", "open", "setActiveTrigger",
+    "showLauncher", "toggle", "updatePosition",
+)
 
 # Commands whose first argument is a list of strings; `q('disableTriggers',
 # ['a', 'b'])` in the spec passes the ids themselves, not an argument list.
@@ -64,6 +88,13 @@ def queue_arguments(name, raw):
     if name in _LIST_FIRST and all(isinstance(v, str) for v in raw):
         return [raw]
     return raw
+
+
+def shift_callback(name, args):
+    """`startSession(cb)` / `stopSession(cb)`: a lone function is the callback."""
+    if name in ("startSession", "stopSession") and len(args) == 1 and callable(args[0]):
+        return [None, args[0]]
+    return args
 
 
 def check_call(name, args):

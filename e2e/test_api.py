@@ -1,0 +1,235 @@
+"""The Chaport API in a real browser: options, methods and events beyond the skeleton.
+
+Each page is the spec's minimal installation code with a config and the spec's
+own example calls; only appId and the script URL differ.
+"""
+
+from __future__ import annotations
+
+import time
+
+from e2e.conftest import wait_ready
+from e2e.test_skeleton import snippet_with_config
+
+
+def load(page, host_site, parley, app, name, config="", after="", before="", query=""):
+    """Serves a page with the snippet (config = extra option lines) and scripts around it."""
+    snippet = snippet_with_config(f"appId: '{app['appId']}',{config}", parley.loader)
+    body = f"<script>{before}</script><script>{snippet}</script><script>{after}</script>"
+    page.goto(host_site.page(name, body) + query)
+    wait_ready(page)
+
+
+def test_config_mistakes_warn_once_each_and_fall_back(page, host_site, parley, app, page_log):
+    config = ("apperance: {}, appearance: { position: ['middle', 5, 5], windowColor: 42 }, "
+              "launcher: { show: 'no' }")
+    load(page, host_site, parley, app, "bad-config", config)
+    warnings = page_log.parley("warning")
+    assert any("unknown option 'apperance'" in w for w in warnings), warnings
+    assert any("appearance.position[0] must be 'left' or 'right'" in w for w in warnings), warnings
+    assert any("appearance.windowColor" in w for w in warnings), warnings
+    assert any("launcher.show" in w for w in warnings), warnings
+    assert len(warnings) == len(set(warnings))
+    # Defaults apply: launcher visible in the bottom-right corner.
+    box = page.locator("iframe[data-parley=launcher]").bounding_box()
+    assert box["x"] > page.viewport_size["width"] / 2
+
+
+def test_appearance_options(page, host_site, parley, app):
+    config = """appearance: { windowColor: '#a077bc', teamName: 'My test team',
+      onlineWelcome: 'Hello, we are online!', offlineWelcome: 'We are not online.',
+      position: ['left', 20, 20], textStatuses: true },"""
+    load(page, host_site, parley, app, "appearance", config, after="chaport.q('open');")
+    page.wait_for_function("chaport.getWidgetState() === 'expanded'")
+    launcher = page.locator("iframe[data-parley=launcher]").bounding_box()
+    assert (launcher["x"], launcher["y"] + 60) == (20, page.viewport_size["height"] - 20)
+    window = page.frame_locator("iframe[data-parley=window]")
+    assert window.locator("h1").text_content() == "My test team"
+    assert window.locator(".bubble").text_content() == "We are not online."
+    color = window.locator("header").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert color == "rgb(160, 119, 188)"
+
+
+def test_named_window_color_and_readable_text(page, host_site, parley, app):
+    load(page, host_site, parley, app, "named-color", "appearance: { windowColor: 'orange' },",
+         after="chaport.q('open');")
+    page.wait_for_function("chaport.getWidgetState() === 'expanded'")
+    header = page.frame_locator("iframe[data-parley=window]").locator("header")
+    assert header.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(251, 140, 0)"
+    assert header.evaluate("e => getComputedStyle(e).color") == "rgb(0, 0, 0)"  # black reads better on orange
+
+
+def test_launcher_show_false_hide_show_launcher_and_close_button(page, host_site, parley, app):
+    load(page, host_site, parley, app, "launcher-hidden", "launcher: { show: false },")
+    launcher = page.locator("iframe[data-parley=launcher]")
+    assert not launcher.is_visible()
+    page.evaluate("chaport.open()")
+    close = page.frame_locator("iframe[data-parley=window]").get_by_role("button", name="Close chat")
+    assert close.is_visible()  # the spec: shown when the launcher is hidden
+    close.click()
+    page.wait_for_function("chaport.getWidgetState() === 'collapsed'")
+    page.evaluate("chaport.showLauncher()")
+    assert launcher.is_visible()
+    page.evaluate("chaport.hideLauncher()")
+    assert not launcher.is_visible()
+
+
+def test_close_button_false(page, host_site, parley, app):
+    load(page, host_site, parley, app, "no-close", "launcher: { show: false }, closeButton: false,")
+    page.evaluate("chaport.open()")
+    close = page.frame_locator("iframe[data-parley=window]").get_by_role("button", name="Close chat")
+    assert not close.is_visible()
+
+
+def test_update_position_with_callback(page, host_site, parley, app, page_log):
+    load(page, host_site, parley, app, "position")
+    page.evaluate("""window.moved = 0; window.chaport.updatePosition(['right', 0, 100], function() {
+        console.log('position changed'); window.moved += 1; })""")
+    page.wait_for_function("window.moved === 1")
+    box = page.locator("iframe[data-parley=launcher]").bounding_box()
+    assert box["x"] + box["width"] == page.viewport_size["width"]
+    assert box["y"] + box["height"] == page.viewport_size["height"] - 100
+    page.evaluate("window.chaport.q('updatePosition', [['left', 10, 10]])")
+    page.wait_for_timeout(100)
+    assert page.locator("iframe[data-parley=launcher]").bounding_box()["x"] == 10
+    page.evaluate("chaport.updatePosition(['up'])")
+    assert any("position[0] must be 'left' or 'right'" in e for e in page_log.parley("error"))
+
+
+def test_compare_both_interfaces(page, host_site, parley, app, page_log):
+    load(page, host_site, parley, app, "compare")
+    results = page.evaluate("""[
+        chaport.compare('Hello', '=', 'hello'), chaport.compare('a', '!=', 'A'),
+        chaport.compare('https://example.com/x', 'contains', 'example.com'),
+        chaport.compare('abc', '!contains', 'z'), chaport.compare(10, 'gt', 9),
+        chaport.compare('10', '>', 9), chaport.compare(3, 'lt', 4), chaport.compare(4, '<=', 4),
+        chaport.compare(5, 'gte', 6), chaport.q('compare', ['x', '=', 'X']),
+    ]""")
+    assert results == [True, False, True, True, True, True, True, True, False, True]
+    assert page.evaluate("chaport.compare(1, '~', 2)") is False
+    assert any("unknown matcher" in e for e in page_log.parley("error"))
+
+
+def test_get_parameter_value(page, host_site, parley, app, page_log):
+    load(page, host_site, parley, app, "params",
+         query="?utm_source=news&utm_medium=email&utm_term=bikes&utm_campaign=fall%20sale&utm_content=a+b")
+    values = page.evaluate("""['page_url','referrer_url','language','utm_source','utm_medium','utm_term',
+        'utm_campaign','utm_content','message_text'].map(k => chaport.getParameterValue(k))""")
+    assert values[0].endswith("/params.html?utm_source=news&utm_medium=email&utm_term=bikes"
+                              "&utm_campaign=fall%20sale&utm_content=a+b")
+    assert values[2] == "en"
+    assert values[3:8] == ["news", "email", "bikes", "fall sale", "a b"]
+    assert values[8] is None
+    assert page.evaluate("chaport.q('getParameterValue', ['utm_source'])") == "news"
+    assert page.evaluate("chaport.getParameterValue('nope')") is None
+    assert any("unknown parameter" in e for e in page_log.parley("error"))
+
+
+def test_is_online_both_interfaces(page, host_site, parley, app):
+    load(page, host_site, parley, app, "online", before="window.answers = [];",
+         after="""window.chaport.q('isOnline', [function (isOnline) {
+             window.answers.push(['q', isOnline]); }]);""")
+    page.evaluate("window.chaport.isOnline(function (isOnline) { window.answers.push(['t', isOnline]); })")
+    page.wait_for_function("window.answers.length === 2")
+    assert sorted(page.evaluate("window.answers")) == [["q", False], ["t", False]]
+
+
+def test_set_active_trigger_shows_custom_invitation_and_fires_event(page, host_site, parley, app):
+    load(page, host_site, parley, app, "invite", before="window.invites = [];",
+         after="window.chaport.on('chat.autoInvitation', function (d) { window.invites.push(d); });")
+    page.evaluate("""window.chaport.setActiveTrigger({ message: "Custom message" })""")
+    bubble = page.frame_locator("iframe[data-parley=invitation]").locator(".bubble p")
+    assert bubble.text_content() == "Custom message"
+    assert page.evaluate("chaport.getActiveTrigger().message") == "Custom message"
+    assert page.evaluate("window.invites.length") == 1
+    assert page.evaluate("window.invites[0].message") == "Custom message"
+    # Clicking the invitation opens the chat.
+    page.frame_locator("iframe[data-parley=invitation]").locator(".bubble").click()
+    page.wait_for_function("chaport.getWidgetState() === 'expanded'")
+    assert not page.locator("iframe[data-parley=invitation]").is_visible()
+
+
+def test_trigger_switches_and_unknown_trigger(page, host_site, parley, app):
+    load(page, host_site, parley, app, "trigger-switches", "triggers: { disabled: ['t1'] },")
+    assert page.evaluate("chaport.getTriggerById('5820a1375ddf087b2e54921d')") is None
+    page.evaluate("chaport.disableTriggers(); chaport.enableTriggers(['t1']); "
+                  "chaport.q('disableTriggers', ['a', 'b'])")
+    assert page.evaluate("chaport.getActiveTrigger()") is None
+
+
+def test_listener_that_throws_does_not_stop_others(page, host_site, parley, app, page_log):
+    load(page, host_site, parley, app, "throwing-listener", before="window.calls = [];", after="""
+        window.chaport.on('widget.stateChange', function () { throw new Error('host bug'); });
+        window.chaport.on('widget.stateChange', function (s) { window.calls.push(s); });""")
+    page.evaluate("chaport.open()")
+    assert page.evaluate("window.calls") == ["expanded"]
+    assert any("listener threw" in e and "host bug" in e for e in page_log.parley("error"))
+
+
+def test_language_use_and_source(page, host_site, parley, app):
+    load(page, host_site, parley, app, "lang-use", "language: { use: 'de' },", after="chaport.q('open');")
+    label = page.frame_locator("iframe[data-parley=launcher]").locator("button").get_attribute("aria-label")
+    assert label == "Chat schließen"
+    assert page.evaluate("chaport.getParameterValue('language')") == "de"
+    snippet = snippet_with_config(f"appId: '{app['appId']}', language: {{ source: 'html' }}", parley.loader)
+    url = host_site.page("lang-html", f"<script>{snippet}</script>")
+    (host_site.folder / "lang-html.html").write_text(
+        (host_site.folder / "lang-html.html").read_text().replace("lang='en'", "lang='fr'"))
+    page.goto(url)
+    wait_ready(page)
+    label = page.frame_locator("iframe[data-parley=launcher]").locator("button").get_attribute("aria-label")
+    assert label == "Ouvrir le chat"
+
+
+def test_devices_exclude_desktop_hides_the_widget_but_keeps_the_api(page, host_site, parley, app):
+    config = f"appId: '{app['appId']}', devices: {{ exclude: ['desktop'] }}"
+    snippet = snippet_with_config(config, parley.loader)
+    page.goto(host_site.page("no-desktop", f"<script>{snippet}</script>"))
+    page.wait_for_function("window.chaport && !window.chaport._q")
+    time.sleep(1)
+    assert page.locator("iframe[data-parley=launcher]").count() == 0
+    assert page.evaluate("chaport.getWidgetState()") == "collapsed"
+
+
+def test_mobile_device_config_from_the_spec_example(browser, host_site, parley, app):
+    # The spec's "More complete example": devices.mobile shifts the launcher up.
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+        user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+                   "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
+    page = context.new_page()
+    config = (f"appId: '{app['appId']}', language: {{ use: 'en' }}, "
+              "devices: { mobile: { appearance: { position: ['right', 0, 50] } } }")
+    viewport = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    snippet = snippet_with_config(config, parley.loader)
+    page.goto(host_site.page("mobile", f"<script>{snippet}</script>", viewport))
+    wait_ready(page)
+    box = page.locator("iframe[data-parley=launcher]").bounding_box()
+    assert box["x"] + box["width"] == 390
+    assert box["y"] + box["height"] == 844 - 50
+    context.close()
+
+
+def test_start_session_with_auto_start_off(page, host_site, parley, app):
+    load_args = dict(config="session: { autoStart: false },", before="window.started = 0;")
+    snippet = snippet_with_config(f"appId: '{app['appId']}', {load_args['config']}", parley.loader)
+    page.goto(host_site.page("manual-session", f"<script>{snippet}</script>"))
+    page.wait_for_function("window.chaport && !window.chaport._q")
+    time.sleep(1)
+    assert page.locator("iframe[data-parley=launcher]").count() == 0  # no session, no widget
+    page.evaluate("window.chaport.startSession(undefined, function () { window.started = 1; })")
+    wait_ready(page)
+    page.wait_for_function("window.started === 1")
+
+
+def test_stop_session_with_clear_credentials_forgets_the_visitor(page, host_site, parley, app):
+    load(page, host_site, parley, app, "stop-session", before="window.ids = [];",
+         after="window.chaport.on('ready', function (d) { window.ids.push(d.visitorId); });")
+    page.wait_for_function("window.ids.length === 1")
+    page.evaluate("window.stopped = 0; chaport.stopSession(true, function () { window.stopped = 1; })")
+    page.wait_for_function("window.stopped === 1")
+    assert page.locator("iframe[data-parley=launcher]").count() == 0
+    page.evaluate("chaport.startSession()")
+    page.wait_for_function("window.ids.length === 2")
+    ids = page.evaluate("window.ids")
+    assert ids[0] != ids[1]
