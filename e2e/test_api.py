@@ -233,3 +233,99 @@ def test_stop_session_with_clear_credentials_forgets_the_visitor(page, host_site
     page.wait_for_function("window.ids.length === 2")
     ids = page.evaluate("window.ids")
     assert ids[0] != ids[1]
+
+
+def test_analytics_gtag_detected_and_events_sent(page, host_site, parley, app):
+    before = "window.gaCalls = []; window.gtag = function () { window.gaCalls.push(Array.from(arguments)); };"
+    load(page, host_site, parley, app, "ga-gtag", "analytics: { google: { id: 'G-TEST' } },", before=before)
+    page.evaluate("chaport.open(); chaport.close()")
+    calls = page.evaluate("window.gaCalls")
+    assert [c[1] for c in calls] == ["chaport_widget_expanded", "chaport_widget_collapsed"]
+    assert calls[0][0] == "event" and calls[0][2]["send_to"] == "G-TEST"
+
+
+def test_analytics_custom_gtm_data_layer_and_disabled(page, host_site, parley, app):
+    before = "window.myLayer = [];"
+    config = "analytics: { google: { id: 'G-1', api: 'gtm', apiObject: window.myLayer } },"
+    load(page, host_site, parley, app, "ga-gtm", config, before=before)
+    page.evaluate("chaport.open()")
+    assert page.evaluate("window.myLayer.map(e => e.event)") == ["chaport_widget_expanded"]
+    before = "window.gaCalls = []; window.gtag = function () { window.gaCalls.push(1); };"
+    load(page, host_site, parley, app, "ga-off", "analytics: { google: { enabled: false } },", before=before)
+    page.evaluate("chaport.open()")
+    assert page.evaluate("window.gaCalls.length") == 0
+
+
+def test_spa_route_changes_and_new_page_view_send_page_views(page, host_site, parley, app):
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    load(page, host_site, parley, app, "spa")
+    page.evaluate("history.pushState({}, '', '/spa/step-2'); history.replaceState({}, '', '/spa/step-2')")
+    page.evaluate("location.hash = 'details'")
+    page.evaluate("window.chaport.newPageView({ url: 'http://example.com/page2', title: 'My test page' })")
+    page.evaluate("window.chaport.q('newPageView')")
+    page.wait_for_timeout(300)
+    import json
+    views = [json.loads(f)["page"] for f in sent if '"page.view"' in f]
+    urls = [v["url"] for v in views]
+    assert urls[0].endswith("/spa/step-2")
+    assert urls[1].endswith("/spa/step-2#details")
+    assert views[2] == {"url": "http://example.com/page2", "title": "My test page", "referrer": ""}
+    assert urls[3].endswith("/spa/step-2#details")
+    assert len(views) == 4  # replaceState to the same URL is not a new page
+
+
+def test_mobile_back_button_collapses_the_window(browser, host_site, parley, app):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+        user_agent="Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                   "Chrome/126.0 Mobile Safari/537.36")
+    page = context.new_page()
+    load(page, host_site, parley, app, "mobile-back")
+    url = page.url
+    page.evaluate("chaport.open()")
+    page.go_back()
+    page.wait_for_function("chaport.getWidgetState() === 'collapsed'")
+    assert page.url == url  # still on the page: Back only collapsed the chat
+    # Closed by the API: our history entry is dropped again.
+    length = page.evaluate("history.length")
+    page.evaluate("chaport.open()")
+    page.evaluate("chaport.close()")
+    page.wait_for_timeout(200)
+    page.go_back()
+    page.wait_for_timeout(300)
+    assert page.evaluate("history.length") >= length
+    context.close()
+
+
+def test_history_false_keeps_back_for_the_site(browser, host_site, parley, app):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+        user_agent="Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                   "Chrome/126.0 Mobile Safari/537.36")
+    page = context.new_page()
+    load(page, host_site, parley, app, "mobile-no-history", "history: false,")
+    length = page.evaluate("history.length")
+    page.evaluate("chaport.open()")
+    assert page.evaluate("history.length") == length
+    context.close()
+
+
+def test_open_in_selector_renders_inside_the_element(page, host_site, parley, app):
+    snippet = snippet_with_config(f"appId: '{app['appId']}', openIn: {{ selector: '#chat-container' }}",
+                                  parley.loader)
+    body = f"<div id='chat-container' style='width:500px;height:450px'></div><script>{snippet}</script>"
+    page.goto(host_site.page("open-in", body))
+    wait_ready(page)
+    page.evaluate("chaport.open()")
+    inside = page.locator("#chat-container iframe[data-parley=window]")
+    assert inside.is_visible()
+    box = inside.bounding_box()
+    assert (round(box["width"]), round(box["height"])) == (500, 450)
+    # openIn() with another element moves it there.
+    page.evaluate("""document.body.insertAdjacentHTML('beforeend',
+        "<div id='other' style='width:300px;height:420px'></div>");
+        window.chaport.openIn({ selector: '#other' })""")
+    moved = page.locator("#other iframe[data-parley=window]")
+    assert moved.is_visible()
+    assert page.frame_locator("#other iframe[data-parley=window]").locator("h1").is_visible()

@@ -10,6 +10,7 @@ import js
 import parley_js
 
 from widget.browser import console, ui
+from widget.browser.analytics import Analytics
 from widget.browser.api import HostApi
 from widget.browser.hostjs import host_callable, later, to_host, to_py
 from widget.browser.transport import VisitorSocket
@@ -48,6 +49,8 @@ class Widget:
         self.triggers = TriggerState()
         self.assignments = None
         self.pending_frames = []  # visitor data etc. sent once the socket is up
+        self.history_entry = False  # our mobile Back-button entry is on the history stack
+        self.last_page_url = None
         self.api = HostApi(host, {
             "close": self.close,
             "compare": self.compare,
@@ -62,6 +65,7 @@ class Widget:
             "newPageView": self.new_page_view,
             "on": self.on,
             "open": self.open,
+            "openIn": self.open_in,
             "setActiveTrigger": self.set_active_trigger,
             "setAssignmentRules": self.set_assignment_rules,
             "setVisitorData": self.set_visitor_data,
@@ -88,6 +92,10 @@ class Widget:
         self.assignments = self.config["assignments"]
         self.launcher_visible = self.config["launcher"]["show"]
         self.translator = Translator(self._language())
+        self.analytics = Analytics(self.host, self.config["analytics"]["google"])
+        if isinstance(self.config["openIn"], str):
+            console.warn("chaportConfig.openIn '%s': opening in a new window is not supported by this "
+                         "Parley version yet; the chat opens on the page" % self.config["openIn"])
         queued, listeners = self.api.install(self.host.chaport)
         for name in listeners:
             for listener in listeners[name] if isinstance(listeners[name], list) else ():
@@ -97,6 +105,8 @@ class Widget:
             console.error("chaportConfig.appId is missing: copy it from your installation snippet.")
             return
         self.credentials_key = STORAGE_PREFIX + app_id
+        self.last_page_url = self.host.location.href
+        parley_js.watchNavigation(self.host, self._navigated)
         visitor = self.config["visitor"]
         if any(visitor[key] is not None for key in visitor):
             self._queue_visitor_data(self.host.chaportConfig.visitor, self.config["visitorIntegrityHash"])
@@ -233,11 +243,41 @@ class Widget:
         t = self.translator.t
         self.launcher = ui.Launcher(self.host, self.toggle, self._color(), position, t("launcher_open"))
         self.launcher.show(self._launcher_shown())
-        self.window = ui.ChatWindow(
-            self.host, self._texts(), self._color(), position, self.close, self.translator.direction,
-            self._close_button_shown(),
-        )
+        self.window = self._make_window()
         self._draw_state()
+
+    def _make_window(self):
+        return ui.ChatWindow(
+            self.host, self._texts(), self._color(), self.config["appearance"]["position"], self.close,
+            self.translator.direction, self._close_button_shown(), self._container(self.config["openIn"]),
+        )
+
+    def _container(self, open_in):
+        """The host element `openIn: {selector}` names, or None for the floating window."""
+        if not isinstance(open_in, dict):
+            return None
+        selector = open_in["selector"]
+        try:
+            element = self.host.document.querySelector(selector)
+        except Exception:
+            element = None
+        if element is None:
+            console.error("openIn: no element matches '%s'; the chat opens as a popup" % selector)
+        return element
+
+    def open_in(self, target):
+        """openIn(target): where the chat opens from now on, then open it there."""
+        if isinstance(target, str):
+            console.error("chaport.openIn('%s'): opening in a new window is not supported by this "
+                          "Parley version yet" % target)
+            return
+        self.config["openIn"] = target
+        if self.window is not None:
+            # A moved iframe reloads blank (RUNTIME-NOTES): draw the window anew there.
+            ui.remove(self.window)
+            self.window = self._make_window()
+            self._draw_state()
+        self.open()
 
     def _launcher_shown(self):
         return self.launcher_visible and self.widget_allowed
@@ -265,7 +305,36 @@ class Widget:
         if self.widget_allowed:
             self._render()
         self._draw_state()
+        self._sync_history(new_state)
         self.emitter.emit("widget.stateChange", new_state)
+        self.analytics.track(new_state)
+
+    # -- SPA navigation and the mobile Back button --------------------------
+    def _navigated(self, how):
+        if how == "popstate" and self.history_entry and self.state.value == EXPANDED:
+            # Back on mobile collapses the window (the `history` option).
+            self.history_entry = False
+            self.close()
+            return
+        url = self.host.location.href
+        if url == self.last_page_url:
+            return  # e.g. our own history entry, or replaceState of the same URL
+        self.last_page_url = url
+        self.new_page_view()
+
+    def _history_wanted(self):
+        return self.config["history"] and self.device in ("ios", "android")
+
+    def _sync_history(self, new_state):
+        if not self._history_wanted():
+            return
+        if new_state == EXPANDED and not self.history_entry:
+            self.history_entry = True
+            self.host.history.pushState(to_host({"parleyChat": True}), "")
+        elif new_state != EXPANDED and self.history_entry:
+            # Closed by the visitor or the API: drop our entry so Back means the site's Back.
+            self.history_entry = False
+            self.host.history.back()
 
     # -- API handlers -----------------------------------------------------
     def open(self):
@@ -358,6 +427,7 @@ class Widget:
         if active.get("id") is None or self.triggers.mark_shown(active["id"]):
             name, payload = self.triggers.event_for(active)
             self.emitter.emit(name, to_host(payload))
+            self.analytics.track(name)
 
     def set_assignment_rules(self, assignments):
         normalised, warnings = normalize_assignments(assignments, "setAssignmentRules")

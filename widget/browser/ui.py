@@ -75,14 +75,14 @@ def readable_text_color(hex_color):
 class Frame:
     """One isolated iframe on the host page, under <html> so body rewrites don't kill it."""
 
-    def __init__(self, host, name, css, title):
+    def __init__(self, host, name, css, title, container=None):
         self.host = host
         doc = host.document
         self.element = doc.createElement("iframe")
         self.element.setAttribute("title", title)
         self.element.setAttribute("data-parley", name)
         self.style(_FRAME_BASE)
-        doc.documentElement.appendChild(self.element)
+        (container or doc.documentElement).appendChild(self.element)
         self.window = self.element.contentWindow
         self.document = self.element.contentDocument
         self.document.documentElement.setAttribute("lang", "en")
@@ -142,14 +142,12 @@ class Launcher:
 
 
 class ChatWindow:
-    def __init__(self, host, texts, color, position, on_close, direction="ltr", close_shown=True):
-        self.frame = Frame(host, "window", WINDOW_CSS, texts["title"])
-        self.frame.style({
-            "width": "%dpx" % WINDOW_WIDTH,
-            "height": "%dpx" % WINDOW_HEIGHT,
-            "border-radius": "14px",
-            "display": "none",
-        })
+    def __init__(self, host, texts, color, position, on_close, direction="ltr", close_shown=True,
+                 container=None):
+        self.frame = Frame(host, "window", WINDOW_CSS, texts["title"], container)
+        self.frame.style({"display": "none"})
+        self.container = None
+        self._fit(container, position)
         self.frame.set_accent(color)
         doc = self.frame.document
         root = doc.createElement("div")
@@ -184,8 +182,24 @@ class ChatWindow:
         doc.body.appendChild(root)
         self.place(position)
 
+    def _fit(self, container, position):
+        self.container = container
+        if container is None:
+            self.frame.style({
+                "position": "fixed",
+                "width": "%dpx" % WINDOW_WIDTH,
+                "height": "%dpx" % WINDOW_HEIGHT,
+                "border-radius": "14px",
+            })
+            self.place(position)
+        else:
+            # openIn {selector}: the chat fills the site's element, in its flow.
+            self.frame.style({"position": "static", "width": "100%", "height": "100%",
+                              "min-height": "%dpx" % 400, "border-radius": "0", "z-index": "auto"})
+
     def place(self, position):
-        self.frame.style(_corner(position, LAUNCHER_SIZE + GAP))
+        if self.container is None:
+            self.frame.style(_corner(position, LAUNCHER_SIZE + GAP))
 
     def show(self, visible):
         self.frame.show(visible)

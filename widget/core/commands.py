@@ -32,6 +32,7 @@ COMMANDS = {
     "newPageView": (("details", OBJECT, False),),
     "on": (("event", STRING, True), ("listener", CALLABLE, True)),
     "open": (),
+    "openIn": (("target", TARGET, True),),
     "setActiveTrigger": (("trigger", TRIGGER, True),),
     "setAssignmentRules": (("assignments", OBJECT, True),),
     "setVisitorData": (("data", OBJECT, True), ("hash", STRING, False)),
@@ -46,7 +47,7 @@ COMMANDS = {
 # earlier (the Command Queue's promise). The rest answer at once: they read or
 # set state the widget uses when it starts (e.g. startSession with autoStart off).
 AFTER_READY = (
-    "close", "hideLauncher", "isOnline", "newPageView", "open", "setActiveTrigger",
+    "close", "hideLauncher", "isOnline", "newPageView", "open", "openIn", "setActiveTrigger",
     "showLauncher", "toggle", "updatePosition",
 )
 
