@@ -329,3 +329,26 @@ def test_open_in_selector_renders_inside_the_element(page, host_site, parley, ap
     moved = page.locator("#other iframe[data-parley=window]")
     assert moved.is_visible()
     assert page.frame_locator("#other iframe[data-parley=window]").locator("h1").is_visible()
+
+
+def test_session_persist_false_and_cookie_domain(page, host_site, parley, app):
+    load(page, host_site, parley, app, "no-persist", "session: { persist: false },")
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('parley'))") == []
+    assert page.evaluate("document.cookie") == ""
+    load(page, host_site, parley, app, "cookie-domain", "session: { cookieDomain: '127.0.0.1' },",
+         before="window.ids = [];",
+         after="chaport.on('ready', function (d) { window.ids.push(d.visitorId); });")
+    page.wait_for_function("window.ids.length === 1")
+    cookie = page.evaluate("document.cookie")
+    assert cookie.startswith("parley_") and page.evaluate("window.ids[0]") in cookie
+    page.reload()
+    wait_ready(page)
+    page.wait_for_function("window.ids.length === 1")
+    assert page.evaluate("window.ids[0]") in cookie  # same visitor, from the cookie
+
+
+def test_no_cookie_and_only_local_storage_by_default(page, host_site, parley, app):
+    load(page, host_site, parley, app, "default-storage")
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.cookie") == ""
+    assert page.evaluate("Object.keys(localStorage)") == [f"parley:{app['appId']}"]

@@ -16,6 +16,7 @@ from widget.browser.hostjs import host_callable, later, to_host, to_py
 from widget.browser.transport import VisitorSocket
 from widget.core.compare import compare
 from widget.core.config import normalize_assignments, normalize_config, parse_position, widget_visible_for
+from widget.core.credentials import decode_cookie, encode_cookie, expire_cookie, storage_kind
 from widget.core.device import device_from_user_agent
 from widget.core.events import EventEmitter
 from widget.core.i18n import LANGUAGES, Translator, choose_language
@@ -187,12 +188,16 @@ class Widget:
         self.api.set_ready()
 
     # -- credentials (host origin's localStorage; no cookies unless asked) --
-    def _persist(self):
-        return self.config["session"]["persist"]
+    def _storage(self):
+        return storage_kind(self.config["session"])
 
     def _load_credentials(self):
-        if not self._persist():
+        kind = self._storage()
+        if kind == "none":
             return {}
+        if kind == "cookie":
+            visitor_id, token = decode_cookie(self.config["appId"], self.host.document.cookie)
+            return {"visitorId": visitor_id, "visitorToken": token} if visitor_id else {}
         try:
             text = self.host.localStorage.getItem(self.credentials_key)
             data = json.loads(text) if text else {}
@@ -201,7 +206,15 @@ class Widget:
             return {}
 
     def _save_credentials(self):
-        if not self._persist():
+        kind = self._storage()
+        if kind == "none":
+            return
+        if kind == "cookie":
+            cookie = encode_cookie(self.config["appId"], self.visitor_id, self.visitor_token,
+                                   self.config["session"]["cookieDomain"],
+                                   self.host.location.protocol == "https:")
+            if cookie:
+                self.host.document.cookie = cookie
             return
         try:
             self.host.localStorage.setItem(self.credentials_key, json.dumps({
@@ -212,6 +225,10 @@ class Widget:
                 "storage", "cannot store the visitor id (storage blocked); chat lasts this page only")
 
     def _forget_credentials(self):
+        if self._storage() == "cookie":
+            domain = self.config["session"]["cookieDomain"]
+            self.host.document.cookie = expire_cookie(self.config["appId"], domain)
+            return
         try:
             self.host.localStorage.removeItem(self.credentials_key)
         except Exception:  # storage blocked: there is nothing stored to forget
