@@ -7,10 +7,14 @@ error instead of a KeyError deep in a handler. See docs/protocol.md.
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import msgspec
 
 VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
+MAX_TEXT = 5000
+MAX_HISTORY_PAGE = 100
 
 # Stable error codes (API clients may switch on them).
 E_BAD_FRAME = "PARLEY_E_BAD_FRAME"
@@ -19,24 +23,96 @@ E_UNKNOWN_APP = "PARLEY_E_UNKNOWN_APP"
 E_ORIGIN = "PARLEY_E_ORIGIN"
 E_TOO_LARGE = "PARLEY_E_TOO_LARGE"
 E_NOT_READY = "PARLEY_E_NOT_READY"
+E_BAD_HASH = "PARLEY_E_BAD_HASH"
+E_RATE_LIMIT = "PARLEY_E_RATE_LIMIT"
+E_AUTH = "PARLEY_E_AUTH"
+E_NOT_FOUND = "PARLEY_E_NOT_FOUND"
+
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=MAX_HISTORY_PAGE)]
+Seq = Annotated[int, msgspec.Meta(ge=0)]
+Url = Annotated[str, msgspec.Meta(max_length=4096)]
+
+
+class _Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, kw_only=True):
+    v: int = VERSION
 
 
 class Page(msgspec.Struct, forbid_unknown_fields=False):
-    url: str = ""
-    title: str = ""
-    referrer: str = ""
+    url: Url = ""
+    title: Url = ""
+    referrer: Url = ""
 
 
-class Hello(msgspec.Struct, tag="hello", tag_field="type", forbid_unknown_fields=False):
+# -- visitor → server ------------------------------------------------------------
+
+class Hello(_Frame, tag="hello"):
     appId: str
-    v: int = VERSION
     visitorId: str | None = None
     visitorToken: str | None = None
     page: Page | None = None
+    # The newest event seq this tab has seen; omit on a first visit.
+    lastSeq: Seq | None = None
 
 
-ClientFrame = Hello
-_decoder = msgspec.json.Decoder(ClientFrame)
+class MessageSend(_Frame, tag="message.send"):
+    clientId: ClientId
+    text: Text
+
+
+class VisitorUpdate(_Frame, tag="visitor.update"):
+    data: dict[str, Any] | None = None
+    # The exact JSON text the site signed; required with `hash`.
+    dataJson: str | None = None
+    hash: str | None = None
+
+
+class PageView(_Frame, tag="page.view"):
+    url: Url
+    title: Url = ""
+    referrer: Url = ""
+
+
+class Typing(_Frame, tag="typing"):
+    text: Annotated[str, msgspec.Meta(max_length=MAX_TEXT)] = ""
+
+
+class VisitorHistory(_Frame, tag="history"):
+    before: int | None = None
+    limit: Limit = 50
+
+
+VisitorFrame = Hello | MessageSend | VisitorUpdate | PageView | Typing | VisitorHistory
+ClientFrame = VisitorFrame  # the name the skeleton used
+
+
+# -- operator → server -----------------------------------------------------------
+
+class Subscribe(_Frame, tag="subscribe"):
+    pass
+
+
+class OperatorMessageSend(_Frame, tag="message.send"):
+    chatId: str
+    clientId: ClientId
+    text: Text
+
+
+class OperatorHistory(_Frame, tag="history"):
+    chatId: str
+    before: int | None = None
+    limit: Limit = 50
+
+
+class ChatClose(_Frame, tag="chat.close"):
+    chatId: str
+
+
+OperatorFrame = Subscribe | OperatorMessageSend | OperatorHistory | ChatClose
+
+_visitor_decoder = msgspec.json.Decoder(VisitorFrame)
+_operator_decoder = msgspec.json.Decoder(OperatorFrame)
 
 
 class FrameError(Exception):
@@ -46,12 +122,11 @@ class FrameError(Exception):
         self.message = message
 
 
-def decode_client_frame(data: str | bytes) -> ClientFrame:
-    """Decodes one client frame or raises FrameError with a stable code."""
+def _decode(decoder: msgspec.json.Decoder, data: str | bytes):
     if len(data) > MAX_FRAME_BYTES:
         raise FrameError(E_TOO_LARGE, f"frames are limited to {MAX_FRAME_BYTES} bytes")
     try:
-        frame = _decoder.decode(data)
+        frame = decoder.decode(data)
     except msgspec.ValidationError as error:
         raise FrameError(E_BAD_FRAME, f"invalid frame: {error}") from None
     except msgspec.DecodeError:
@@ -61,10 +136,73 @@ def decode_client_frame(data: str | bytes) -> ClientFrame:
     return frame
 
 
-def welcome(visitor_id: str, visitor_token: str, online: bool) -> dict:
+def decode_visitor_frame(data: str | bytes) -> VisitorFrame:
+    """Decodes one visitor frame or raises FrameError with a stable code."""
+    return _decode(_visitor_decoder, data)
+
+
+decode_client_frame = decode_visitor_frame
+
+
+def decode_operator_frame(data: str | bytes) -> OperatorFrame:
+    """Decodes one operator frame or raises FrameError with a stable code."""
+    return _decode(_operator_decoder, data)
+
+
+# -- visitor profile data (visitor.update) -----------------------------------------
+
+IDENTIFYING_FIELDS = {"name": 200, "email": 320, "phone": 50, "notes": 5000}
+
+
+def clean_visitor_data(data: object) -> dict:
+    """The known fields of a visitor.update `data` object, checked; raises FrameError."""
+    if not isinstance(data, dict):
+        raise FrameError(E_BAD_FRAME, "visitor data must be a JSON object")
+    cleaned: dict = {}
+    for field, limit in IDENTIFYING_FIELDS.items():
+        if field in data and data[field] is not None:
+            value = data[field]
+            if not isinstance(value, str) or len(value) > limit:
+                raise FrameError(E_BAD_FRAME, f"visitor.{field} must be a string of at most {limit} chars")
+            cleaned[field] = value
+    custom = data.get("custom")
+    if custom is not None:
+        if not isinstance(custom, dict) or len(custom) > 100:
+            raise FrameError(E_BAD_FRAME, "visitor.custom must be an object with at most 100 fields")
+        for key, value in custom.items():
+            if len(key) > 100 or not (value is None or isinstance(value, str | int | float | bool)):
+                raise FrameError(E_BAD_FRAME, f"visitor.custom.{key[:100]} must be a string, number or bool")
+        cleaned["custom"] = custom
+    return cleaned
+
+
+# -- server → client -------------------------------------------------------------
+
+def welcome(visitor_id: str, visitor_token: str, online: bool, seq: int = 0) -> dict:
     return {"v": VERSION, "type": "welcome", "visitorId": visitor_id,
-            "visitorToken": visitor_token, "online": online}
+            "visitorToken": visitor_token, "online": online, "seq": seq}
 
 
-def error(code: str, message: str) -> dict:
-    return {"v": VERSION, "type": "error", "code": code, "message": message}
+def event(seq: int, body: dict) -> dict:
+    return {"v": VERSION, "type": "event", "seq": seq, "event": body}
+
+
+def reset(seq: int) -> dict:
+    """The gap is too large to replay: reload history, then continue after `seq`."""
+    return {"v": VERSION, "type": "reset", "seq": seq}
+
+
+def ack(client_id: str, message: dict) -> dict:
+    return {"v": VERSION, "type": "ack", "clientId": client_id, "message": message}
+
+
+def history(messages: list[dict], has_more: bool, chat_id: str | None = None) -> dict:
+    return {"v": VERSION, "type": "history", "chatId": chat_id, "messages": messages, "hasMore": has_more}
+
+
+def frame(kind: str, **fields) -> dict:
+    return {"v": VERSION, "type": kind, **fields}
+
+
+def error(code: str, message: str, **extra) -> dict:
+    return {"v": VERSION, "type": "error", "code": code, "message": message, **extra}

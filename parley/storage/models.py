@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -29,7 +39,10 @@ class App(Base):
 
 class Operator(Base):
     __tablename__ = "operators"
-    __table_args__ = (Index("ix_operators_app_email", "app_id", "email", unique=True),)
+    __table_args__ = (
+        Index("ix_operators_app_email", "app_id", "email", unique=True),
+        Index("ix_operators_app_presence", "app_id", "presence"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
@@ -37,12 +50,30 @@ class Operator(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(20), default="operator")
+    # online | away | offline
+    presence: Mapped[str] = mapped_column(String(10), default="offline")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OperatorSession(Base):
+    """A logged-in operator browser; the cookie holds the token, we keep its SHA-256."""
+
+    __tablename__ = "operator_sessions"
+    __table_args__ = (Index("ix_operator_sessions_operator", "operator_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"))
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Visitor(Base):
     __tablename__ = "visitors"
-    __table_args__ = (Index("ix_visitors_app_last_seen", "app_id", "last_seen_at"),)
+    __table_args__ = (
+        Index("ix_visitors_app_last_seen", "app_id", "last_seen_at"),
+        Index("ix_visitors_app_user", "app_id", "user_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
@@ -50,3 +81,80 @@ class Visitor(Base):
     token: Mapped[str] = mapped_column(String(100))
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    phone: Mapped[str | None] = mapped_column(String(50), default=None)
+    notes: Mapped[str | None] = mapped_column(Text, default=None)
+    custom: Mapped[dict] = mapped_column(JSON, default=dict)
+    # True once identifying fields came with a valid integrity hash.
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    country: Mapped[str | None] = mapped_column(String(2), default=None)
+    language: Mapped[str | None] = mapped_column(String(35), default=None)
+    user_agent: Mapped[str | None] = mapped_column(String(500), default=None)
+    # The newest event seq handed out for this visitor; bumped in the same
+    # transaction that writes the event, so seqs never repeat or go back.
+    last_event_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PageView(Base):
+    __tablename__ = "page_views"
+    __table_args__ = (Index("ix_page_views_visitor_created", "visitor_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")
+    referrer: Mapped[str] = mapped_column(Text, default="")
+    utm: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Chat(Base):
+    __tablename__ = "chats"
+    __table_args__ = (
+        Index("ix_chats_app_status_started", "app_id", "status", "started_at"),
+        Index("ix_chats_visitor_status", "visitor_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
+    # open | closed
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    operator_ids: Mapped[list] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # The idempotency key: a resent clientId finds the stored message.
+        UniqueConstraint("chat_id", "client_message_id", name="uq_messages_chat_client"),
+        Index("ix_messages_chat_id", "chat_id", "id"),
+    )
+
+    # Integer ids give one total order, which history pages (`before`) rely on.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    # visitor | operator | system
+    author_kind: Mapped[str] = mapped_column(String(10))
+    author_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    text: Mapped[str] = mapped_column(Text)
+    client_message_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Event(Base):
+    """One visitor's event log: what every tab of that visitor resumes from."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("visitor_id", "seq", name="uq_events_visitor_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -12,9 +12,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
+from parley.fanout import InProcessFanout
+from parley.ratelimit import Limits
 from parley.settings import DIST, TEMPLATES
 from parley.storage.db import Database
 from parley.web.assets import DistFiles
+from parley.web.operator_api import login, logout
+from parley.web.operator_socket import operator_socket
 from parley.web.visitor_socket import visitor_socket
 
 pages = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
@@ -54,7 +58,13 @@ def create_app(database: Database, dist: Path = DIST) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette):
         app.state.db = database
-        yield
+        app.state.fanout = InProcessFanout()
+        app.state.limits = Limits()
+        app.state.operator_sockets = {}  # operator id -> open sockets in this process
+        try:
+            yield
+        finally:
+            await app.state.fanout.close()
 
     return Starlette(
         routes=[
@@ -65,7 +75,10 @@ def create_app(database: Database, dist: Path = DIST) -> Starlette:
             Route("/inbox", inbox),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/api/operator/login", login, methods=["POST"]),
+            Route("/api/operator/logout", logout, methods=["POST"]),
             WebSocketRoute("/ws/visitor", visitor_socket),
+            WebSocketRoute("/ws/operator", operator_socket),
         ],
         lifespan=lifespan,
     )

@@ -23,6 +23,7 @@ MEDIA_TYPES = {
     ".mp3": "audio/mpeg",
     ".ogg": "audio/ogg",
     ".txt": "text/plain; charset=utf-8",
+    ".bin": "application/octet-stream",
 }
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Names that stay the same across builds (the snippet's loader URL): short cache.

@@ -1,16 +1,24 @@
-"""The visitor WebSocket: one per widget tab."""
+"""The visitor WebSocket: one per widget tab. Frames: docs/protocol.md."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import logging
+from typing import ClassVar
 
+import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from parley import protocol
+from parley import delivery, identity, protocol
+from parley import fanout as channels
 from parley.storage import queries
+from parley.storage.models import App, Visitor
 
 log = logging.getLogger("parley.visitor")
 
+CLOSE_BAD_FRAME = 4400  # the first frame was not a valid hello
 CLOSE_POLICY = 4403  # origin not allowed
 CLOSE_NOT_FOUND = 4404  # unknown app
 
@@ -22,16 +30,64 @@ def origin_allowed(allowed: list[str], origin: str | None) -> bool:
     return origin is not None and origin.rstrip("/") in {o.rstrip("/") for o in allowed}
 
 
+class Outbox:
+    """Serialises sends on one socket (the reader and the live forwarders share it)."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self._websocket = websocket
+        self._lock = asyncio.Lock()
+
+    async def send(self, frame: dict) -> None:
+        async with self._lock:
+            await self._websocket.send_text(json.dumps(frame, separators=(",", ":")))
+
+
+async def receive_frame(websocket: WebSocket) -> str | bytes:
+    """The next text or binary frame; raises WebSocketDisconnect when the peer leaves."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    return text if text is not None else (message.get("bytes") or b"")
+
+
+async def forward(subscription, send) -> None:
+    """Sends every payload of a live subscription (app-wide state, operator feeds)."""
+    async for payload in subscription:
+        await send(payload)
+
+
+async def finish(tasks: list[asyncio.Task], closers: list) -> None:
+    """Closes subscriptions so their tasks end by themselves; cancels only stragglers.
+
+    Shielded: a task is never cancelled in the middle of a database query.
+    """
+    with anyio.CancelScope(shield=True):
+        for closer in closers:
+            await closer.close()
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=5)
+            for task in pending:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+
 async def visitor_socket(websocket: WebSocket) -> None:
     state = websocket.app.state
     await websocket.accept()
+    tasks: list[asyncio.Task] = []
+    closers = []
     try:
-        raw = await websocket.receive_text()
+        raw = await receive_frame(websocket)
         try:
-            hello = protocol.decode_client_frame(raw)
+            hello = protocol.decode_visitor_frame(raw)
+            if not isinstance(hello, protocol.Hello):
+                raise protocol.FrameError(protocol.E_BAD_FRAME, "the first frame must be hello")
         except protocol.FrameError as error:
             await websocket.send_json(protocol.error(error.code, error.message))
-            await websocket.close(4400)
+            await websocket.close(CLOSE_BAD_FRAME)
             return
         async with state.db.session() as session:
             app = await queries.get_app(session, hello.appId)
@@ -50,9 +106,144 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 return
             visitor = await queries.resume_or_register_visitor(
                 session, app.id, hello.visitorId, hello.visitorToken)
-        await websocket.send_json(protocol.welcome(visitor.id, visitor.token, online=False))
+            online = await queries.app_online(session, app.id)
+
+        outbox = Outbox(websocket)
+        hub = state.fanout
+        # Subscribe before reading the database (inside start) so nothing falls in between.
+        app_state = hub.subscribe(channels.app_visitors_channel(app.id))
+        closers.append(app_state)
+        stream = delivery.EventStream(state.db, hub, visitor.id, outbox.send)
+        closers.append(stream)
+
+        async def send_welcome(newest_seq: int) -> None:
+            await outbox.send(protocol.welcome(visitor.id, visitor.token, online=online, seq=newest_seq))
+
+        await stream.start(hello.lastSeq, send_welcome)
+        tasks.append(asyncio.create_task(stream.run()))
+        tasks.append(asyncio.create_task(forward(app_state, outbox.send)))
+        tab = _VisitorTab(state, app, visitor, outbox)
         while True:
-            # The skeleton has nothing more to say; keep the socket for later frames.
-            await websocket.receive_text()
+            raw = await receive_frame(websocket)
+            try:
+                await tab.handle(protocol.decode_visitor_frame(raw))
+            except protocol.FrameError as error:
+                await outbox.send(protocol.error(error.code, error.message))
     except WebSocketDisconnect:
         return
+    finally:
+        await finish(tasks, closers)
+
+
+class _RateLimited(Exception):
+    pass
+
+
+class _VisitorTab:
+    """Handles the frames of one visitor tab after hello."""
+
+    def __init__(self, state, app: App, visitor: Visitor, outbox: Outbox) -> None:
+        self.state = state
+        self.app = app
+        self.visitor = visitor
+        self.outbox = outbox
+        self.limits = state.limits
+
+    async def handle(self, frame) -> None:
+        handler = self._handlers.get(type(frame))
+        if handler is None:
+            raise protocol.FrameError(protocol.E_BAD_FRAME, "hello was already sent on this socket")
+        await handler(self, frame)
+
+    async def message_send(self, frame: protocol.MessageSend) -> None:
+        visitor = self.visitor
+        limiter = self.limits.visitor_messages
+
+        async def work(session):
+            existing = await queries.find_visitor_message(session, visitor.id, frame.clientId)
+            if existing is None and not limiter.hit(visitor.id):
+                raise _RateLimited
+            return await queries.add_visitor_message(session, visitor, frame.clientId, frame.text)
+
+        try:
+            stored = await delivery.write(self.state.db, work)
+        except _RateLimited:
+            wait = limiter.retry_after(visitor.id)
+            await self.outbox.send(protocol.error(
+                protocol.E_RATE_LIMIT, f"too many messages; retry in {wait:.0f}s",
+                clientId=frame.clientId, retryAfter=round(wait, 1)))
+            return
+        message = queries.message_dict(stored.message)
+        if stored.created:
+            hub = self.state.fanout
+            await delivery.publish_events(hub, visitor.id, stored.events)
+            feed = channels.app_channel(self.app.id)
+            if any(event.kind == "chat.started" for event in stored.events):
+                await hub.publish(feed, protocol.frame("chat.started", chat=queries.chat_dict(stored.chat)))
+            await hub.publish(feed, protocol.frame(
+                "message", chatId=stored.chat.id, visitorId=visitor.id, message=message))
+        await self.outbox.send(protocol.ack(frame.clientId, message))
+
+    async def visitor_update(self, frame: protocol.VisitorUpdate) -> None:
+        signed = frame.hash is not None
+        if signed:
+            if frame.dataJson is None:
+                raise protocol.FrameError(
+                    protocol.E_BAD_FRAME, "a hash needs dataJson, the exact JSON text that was signed")
+            expected = identity.sha1_hex(self.app.secret + frame.dataJson)
+            if not identity.same(expected, frame.hash.lower()):
+                raise protocol.FrameError(
+                    protocol.E_BAD_HASH, "visitor data hash does not match: sha1(secret + dataJson)")
+        if frame.dataJson is not None:
+            try:
+                data = json.loads(frame.dataJson)
+            except ValueError:
+                raise protocol.FrameError(protocol.E_BAD_FRAME, "dataJson is not JSON") from None
+        else:
+            data = frame.data or {}
+        cleaned = protocol.clean_visitor_data(data)
+        visitor_id = self.visitor.id
+
+        async def work(session):
+            return await queries.update_visitor(session, visitor_id, cleaned, signed)
+
+        updated = await delivery.write(self.state.db, work)
+        profile = queries.visitor_dict(updated)
+        await self.state.fanout.publish(channels.app_channel(self.app.id),
+                                        protocol.frame("visitor.updated", visitor=profile))
+        await self.outbox.send(protocol.frame("visitor", visitor=profile))
+
+    async def page_view(self, frame: protocol.PageView) -> None:
+        if not self.limits.page_views.hit(self.visitor.id):
+            raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many page views")
+        visitor_id = self.visitor.id
+
+        async def work(session):
+            return await queries.add_page_view(session, visitor_id, frame.url, frame.title, frame.referrer)
+
+        await delivery.write(self.state.db, work)
+        await self.state.fanout.publish(channels.app_channel(self.app.id), protocol.frame(
+            "page.view", visitorId=visitor_id, url=frame.url, title=frame.title, referrer=frame.referrer))
+
+    async def typing(self, frame: protocol.Typing) -> None:
+        # Sneak peek: live only, never stored; excess is dropped, not an error.
+        if not self.limits.typing.hit(self.visitor.id):
+            return
+        async with self.state.db.session() as session:
+            chat = await queries.open_chat_of(session, self.visitor.id)
+        await self.state.fanout.publish(channels.app_channel(self.app.id), protocol.frame(
+            "typing", visitorId=self.visitor.id, chatId=chat.id if chat else None, text=frame.text))
+
+    async def history(self, frame: protocol.VisitorHistory) -> None:
+        async with self.state.db.session() as session:
+            chat_ids = await queries.chat_ids_of_visitor(session, self.visitor.id)
+            messages, has_more = await queries.message_page(session, chat_ids, frame.before, frame.limit)
+        await self.outbox.send(protocol.history([queries.message_dict(m) for m in messages], has_more))
+
+    _handlers: ClassVar[dict] = {
+        protocol.MessageSend: message_send,
+        protocol.VisitorUpdate: visitor_update,
+        protocol.PageView: page_view,
+        protocol.Typing: typing,
+        protocol.VisitorHistory: history,
+    }
