@@ -1,0 +1,150 @@
+"""Processes the widget benchmark needs: a real Parley server, a host website on
+another loopback origin, and the Chromium to drive.
+
+Standalone on purpose (no imports from e2e/): the benchmark must keep working
+whatever the test fixtures become. Everything binds to 127.0.0.1 only, every
+wait is bounded, and `stop()` ends exactly the processes started here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, seconds: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds}s")
+
+
+class _HostHandler(SimpleHTTPRequestHandler):
+    # HTML is revalidated like a real site's page; other files get a short cache,
+    # as a site's own scripts would (the warm pass then serves them from cache).
+    extensions_map: ClassVar[dict[str, str]] = {
+        **SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript", ".js": "text/javascript"}
+
+    def end_headers(self) -> None:
+        cache = "no-cache" if self.path.split("?")[0].endswith((".html", "/")) else "public, max-age=300"
+        self.send_header("Cache-Control", cache)
+        super().end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+class HostSite:
+    """A customer's website on its own origin, serving the pages the benchmark writes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        port = free_port()
+        self.origin = f"http://127.0.0.1:{port}"
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(_HostHandler, directory=str(folder)))
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def write(self, name: str, text: str) -> str:
+        (self.folder / name).write_text(text, encoding="utf-8")
+        return f"{self.origin}/{name}"
+
+    def page(self, name: str, body: str, title: str = "") -> str:
+        html = ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+                f"<title>{title or name}</title><link rel='icon' href='data:,'></head>"
+                f"<body>{body}</body></html>")
+        return self.write(f"{name}.html", html)
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class ParleyServer:
+    """`python -m parley serve` on a free loopback port, with its own data folder."""
+
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "PARLEY_DATA": str(data)}
+        self.env.pop("PARLEY_DB", None)
+        self.process: subprocess.Popen | None = None
+        self._log = None
+
+    def cli(self, *args: str) -> dict:
+        done = subprocess.run([sys.executable, "-m", "parley", *args], env=self.env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"parley {' '.join(args)} failed: {done.stderr.strip()[-2000:]}")
+        return json.loads(done.stdout)
+
+    def start(self) -> None:
+        self._log = open(self.data / "server.log", "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "parley", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--log-level", "warning"],
+            env=self.env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True)  # its own process group: stop() ends it and its children only
+        try:
+            wait_http(self.url + "/healthz", 60, self.process)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}\n--- server log ---\n{self.log_tail()}") from None
+
+    def log_tail(self, chars: int = 3000) -> str:
+        path = self.data / "server.log"
+        return path.read_text(errors="replace")[-chars:] if path.exists() else ""
+
+    def stop(self) -> None:
+        process = self.process
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None

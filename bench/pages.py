@@ -1,0 +1,131 @@
+"""The pages the widget benchmark loads, all served from the host site's origin.
+
+Every page tells the measurement script when it is "ready" by dispatching a
+`bench:ready` event on the host window (and `bench:start` when its work
+begins, unless a `iframe[data-parley=runtime]` being attached marks it). Page
+scripts live in closures so they add no globals of their own.
+"""
+
+from __future__ import annotations
+
+import json
+
+from parley.snippet import render_snippet
+
+# What a host page looks like around the widget: a little content to paint.
+HOST_BODY = ("<main><h1>A shop</h1><p>Some products, a cart, the usual.</p>"
+             "<p>The chat launcher sits in the bottom corner.</p></main>")
+
+# A 60px round launcher as the widget draws it (see widget/browser/ui.py),
+# in plain JS: the physical floor for "a launcher + a socket".
+FLOOR_JS = """<script>
+(function (w, d) {
+  w.dispatchEvent(new CustomEvent("bench:start"));
+  var f = d.createElement("iframe");
+  f.setAttribute("title", "Chat");
+  f.setAttribute("data-parley", "launcher");
+  var css = {position: "fixed", right: "20px", bottom: "20px", width: "60px", height: "60px",
+    border: "0", margin: "0", padding: "0", "border-radius": "50%%", background: "transparent",
+    "z-index": "2147483000", display: "block"};
+  for (var k in css) f.style.setProperty(k, css[k], "important");
+  d.documentElement.appendChild(f);
+  var fd = f.contentDocument;
+  var style = fd.createElement("style");
+  style.textContent = "html,body{margin:0;padding:0;background:transparent;overflow:hidden}" +
+    "button{all:unset;box-sizing:border-box;width:60px;height:60px;border-radius:50%%;background:#3659e3;" +
+    "color:#fff;display:flex;align-items:center;justify-content:center;cursor:pointer;" +
+    "box-shadow:0 4px 14px rgba(0,0,0,.25)}svg{width:28px;height:28px;fill:currentColor}";
+  fd.head.appendChild(style);
+  var b = fd.createElement("button");
+  b.type = "button";
+  b.setAttribute("aria-label", "Chat");
+  b.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 ' +
+    '2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+  fd.body.appendChild(b);
+  var ws = new WebSocket(%(ws_url)s);
+  ws.onopen = function () { ws.send(JSON.stringify({v: 1, type: "hello", appId: %(app_id)s})); };
+  ws.onmessage = function (e) {
+    var frame = JSON.parse(e.data);
+    if (frame.type === "welcome") w.dispatchEvent(new CustomEvent("bench:ready"));
+  };
+})(window, document);
+</script>"""
+
+# The bare runtime, started like loader.js starts the widget: a hidden
+# about:blank iframe under <html> with a <script type=module src=...> in it.
+FLOOR_MPY_PAGE = """<script>
+(function (d) {
+  var f = d.createElement("iframe");
+  f.setAttribute("aria-hidden", "true");
+  f.setAttribute("tabindex", "-1");
+  f.setAttribute("data-parley", "runtime");
+  f.style.setProperty("display", "none", "important");
+  d.documentElement.appendChild(f);
+  var fd = f.contentDocument;
+  var s = fd.createElement("script");
+  s.type = "module";
+  s.src = %(module_url)s;
+  (fd.head || fd.documentElement).appendChild(s);
+})(document);
+</script>"""
+
+FLOOR_MPY_MODULE = """// floor-mpy: the widget's MicroPython runtime and nothing else.
+import { loadMicroPython } from %(runtime_js)s;
+
+const HOST = window.parent;
+let out = "";
+const mp = await loadMicroPython({
+  url: %(runtime_wasm)s,
+  heapsize: %(heap)d,
+  stdout: (line) => { out += line; },
+  stderr: (line) => HOST.console.error(line),
+});
+mp.runPython("print(1)");
+if (out.trim() === "1") HOST.dispatchEvent(new HOST.CustomEvent("bench:ready"));
+else HOST.console.error("floor-mpy: print(1) wrote " + JSON.stringify(out));
+"""
+
+# After the snippet, as a site would: tell the bench when `ready` fired.
+READY_HOOK = """<script>
+window.chaport.on("ready", function () { window.dispatchEvent(new CustomEvent("bench:ready")); });
+</script>"""
+
+# The host page alone: the baseline the widget's own costs are measured against.
+HOST_ONLY = """<script>
+dispatchEvent(new CustomEvent("bench:start"));
+dispatchEvent(new CustomEvent("bench:ready"));
+</script>"""
+
+CONFIG_LINE = "// Put your configuration options here"
+
+
+def snippet(app_id: str, server_url: str, config: str = "") -> str:
+    """The real installation snippet, with `config` in place of the placeholder comment."""
+    text = render_snippet(app_id, server_url)
+    if config:
+        if CONFIG_LINE not in text:
+            raise RuntimeError("the snippet template changed: no configuration placeholder to fill")
+        text = text.replace(CONFIG_LINE, config)
+    return text
+
+
+def write_pages(site, app_id: str, server_url: str, manifest: dict, heap_bytes: int) -> dict[str, str]:
+    """Writes every page onto the host site; returns page name -> URL."""
+    ws_url = "ws" + server_url.removeprefix("http") + "/ws/visitor"
+    widget = manifest["widget"]
+    module = site.write("floor-mpy.mjs", FLOOR_MPY_MODULE % {
+        "runtime_js": json.dumps(f"{server_url}/{widget['runtime_js']}"),
+        "runtime_wasm": json.dumps(f"{server_url}/{widget['runtime_wasm']}"),
+        "heap": heap_bytes,
+    })
+    return {
+        "blank": site.page("blank", "", "blank"),
+        "parley": site.page("parley", HOST_BODY + snippet(app_id, server_url) + READY_HOOK, "parley"),
+        "floor-js": site.page("floor-js", HOST_BODY + FLOOR_JS % {
+            "ws_url": json.dumps(ws_url), "app_id": json.dumps(app_id)}, "floor-js"),
+        "floor-mpy": site.page("floor-mpy", HOST_BODY + FLOOR_MPY_PAGE % {
+            "module_url": json.dumps(module)}, "floor-mpy"),
+        "host": site.page("host", HOST_BODY + HOST_ONLY, "host"),
+        "never-init": site.page("never-init", HOST_BODY + snippet(
+            app_id, server_url, "init: {event: 'never', maxDelay: 60000},"), "never-init"),
+    }

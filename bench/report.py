@@ -1,0 +1,191 @@
+"""Turns the widget benchmark's medians into the printed table and the target verdicts."""
+
+from __future__ import annotations
+
+KB = 1000  # 1 KB = 1000 bytes throughout the report
+
+# (key, label, unit) in the order printed; unit picks the formatting.
+METRICS = [
+    ("bytes", "bytes transferred (body, as encoded)", "kb"),
+    ("server_bytes", "  of which from the Parley server", "kb"),
+    ("requests", "requests (all / from network)", "req"),
+    ("ready_ms", "navigation start -> ready", "ms"),
+    ("start_to_ready_ms", "start -> ready (init fired -> ready)", "ms"),
+    ("launcher_ms", "navigation start -> launcher painted", "ms"),
+    ("open_ms", "open() -> window painted", "ms"),
+    ("longest_task_ms", "longest task", "ms"),
+    ("tbt_ms", "total blocking time", "ms"),
+    ("main_thread_ms", "main-thread busy (CDP TaskDuration)", "ms"),
+    ("script_ms", "  of which script (CDP ScriptDuration)", "ms"),
+    ("cls", "layout shift (CLS)", "cls"),
+    ("heap_bytes", "JS heap after ready (after GC)", "mb"),
+    ("globals_added", "globals added to window", "n"),
+]
+THROTTLED_METRICS = ["ready_ms", "start_to_ready_ms", "launcher_ms", "longest_task_ms", "tbt_ms",
+                     "main_thread_ms"]
+MEASURED = ["parley", "floor-js", "floor-mpy", "host"]
+FLOORS = ["floor-js", "floor-mpy"]
+LATER = ["pyscript-core", "brython"]
+
+
+def fmt(value, unit: str, stats: dict | None = None) -> str:
+    if unit == "req":
+        if stats is None or stats.get("requests") is None:
+            return "-"
+        return f"{stats['requests']:g} / {stats['network_requests']:g}"
+    if value is None:
+        return "-"
+    if unit == "kb":
+        return f"{value / KB:.1f} KB"
+    if unit == "mb":
+        return f"{value / 1e6:.2f} MB"
+    if unit == "ms":
+        return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+    if unit == "cls":
+        return f"{value:.3f}"
+    return f"{value:g}"
+
+
+def ratio(a, b) -> str:
+    if a is None or b is None:
+        return "-"
+    if b == 0:
+        return "both 0" if a == 0 else "floor 0"
+    return f"{a / b:.2f}x"
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def pass_table(result: dict, pass_name: str, metrics: list[tuple[str, str, str]]) -> str:
+    pages = result["pages"]
+    present = [p for p in MEASURED if p in pages and pass_name in pages[p]]
+    header = ["metric", *present]
+    floors = [p for p in FLOORS if p in present] if "parley" in present else []
+    header += [f"parley/{p}" for p in floors]
+    rows = [header]
+    for key, label, unit in metrics:
+        row = [label]
+        for p in present:
+            stats = pages[p][pass_name]
+            row.append(fmt(stats.get(key), unit, stats))
+        field = "requests" if unit == "req" else key
+        for p in floors:
+            row.append(ratio(pages["parley"][pass_name].get(field), pages[p][pass_name].get(field)))
+        rows.append(row)
+    return table(rows)
+
+
+def targets(result: dict) -> list[dict]:
+    """The issue's targets, each met or missed and by how much."""
+    pages = result["pages"]
+    static = result["static"]
+    cold = pages.get("parley", {}).get("cold", {})
+    mpy = pages.get("floor-mpy", {}).get("cold", {})
+    out = []
+
+    def add(name: str, value, limit, unit: str, note: str = "") -> None:
+        if value is None or limit is None:
+            out.append({"target": name, "value": None, "limit": limit, "met": None, "by": None,
+                        "unit": unit, "note": note or "not measured in this run"})
+            return
+        over = value - limit
+        out.append({"target": name, "value": value, "limit": limit, "met": over <= 0, "by": over,
+                    "unit": unit, "note": note})
+
+    add("widget download <= 150 KB brotli (build sizes)", static["widget_bytes"]["brotli"], 150 * KB, "kb",
+        "loader + boot + runtime .mjs + .wasm, from build.widget_download_sizes")
+    add("widget download <= 150 KB (measured, cold)", cold.get("server_bytes"), 150 * KB, "kb",
+        "body bytes from the Parley server in a cold load, as the browser received them")
+    add("snippet <= 1 KB", static["snippet_bytes"], 1 * KB, "b")
+    early = static.get("before_init") or {}
+    add("zero requests before init fires", early.get("requests_before_init"), 0, "n",
+        "init: {event: 'never'}; requests to the server other than loader.js within "
+        f"{early.get('seconds', '?')} s")
+    mpy_ready = mpy.get("start_to_ready_ms")
+    add("ready <= 1.5x floor-mpy (start -> ready, cold)", cold.get("start_to_ready_ms"),
+        1.5 * mpy_ready if mpy_ready else None, "ms",
+        "both from the runtime iframe being attached; parley's navigation->ready also holds "
+        "Chaport's default init delay (500 ms after load)")
+    add("longest task <= 50 ms (cold)", cold.get("longest_task_ms"), 50, "ms")
+    host = pages.get("host", {}).get("cold", {})
+    if cold.get("main_thread_ms") is not None and host.get("main_thread_ms") is not None:
+        add("widget main-thread <= 40 ms (cold, parley - host page)",
+            cold["main_thread_ms"] - host["main_thread_ms"], 40, "ms",
+            "CDP TaskDuration medians: the parley page minus the same host page without the widget")
+    else:
+        add("widget main-thread <= 40 ms (cold, CDP TaskDuration)", cold.get("main_thread_ms"), 40, "ms",
+            "upper bound: all main-thread work of the page, host page included (measure `host` too)")
+    add("open() -> window painted <= 100 ms (cold)", cold.get("open_ms"), 100, "ms")
+    return out
+
+
+def target_table(items: list[dict]) -> str:
+    rows = [["target", "value", "limit", "verdict"]]
+    for t in items:
+        unit = t["unit"]
+
+        def show(v, unit=unit):
+            if v is None:
+                return "-"
+            if unit == "kb":
+                return f"{v / KB:.1f} KB"
+            if unit == "b":
+                return f"{v:.0f} B"
+            if unit == "ms":
+                return f"{v:.0f} ms"
+            return f"{v:g}"
+
+        if t["met"] is None:
+            verdict = "not measured"
+        elif t["met"]:
+            verdict = f"met ({show(-t['by'])} to spare)" if t["by"] else "met"
+        else:
+            pct = f", +{t['by'] / t['limit'] * 100:.0f}%" if t["limit"] else ""
+            verdict = f"MISSED by {show(t['by'])}{pct}"
+        rows.append([t["target"], show(t["value"]), show(t["limit"]), verdict])
+    return table(rows)
+
+
+def render(result: dict) -> str:
+    m = result["machine"]
+    head = (f"Parley widget benchmark, {result['date']} | {m['platform']} | {m['cpus']} CPUs | "
+            f"Chromium {result['chromium']} | medians of {result['runs']} loads per pass"
+            + (" (--quick)" if result["quick"] else ""))
+    parts = [head, ""]
+    s = result["static"]
+    w = s["widget_bytes"]
+    early = (s.get("before_init") or {}).get("requests_before_init", "-")
+    parts.append(f"static: snippet {s['snippet_bytes']} B; widget download "
+                 f"{w['brotli'] / KB:.1f} KB brotli / {w['gzip'] / KB:.1f} KB gzip / "
+                 f"{w['raw'] / KB:.1f} KB raw; "
+                 f"requests to the server before init fires: {early}")
+    parts.append("")
+    for pass_name, title, metrics in (
+        ("cold", "COLD (fresh browser context, empty HTTP cache)", METRICS),
+        ("warm", "WARM (reload in the same context, HTTP cache warm)", METRICS),
+        ("throttled", "COLD, CPU throttled 4x (mobile proxy)",
+         [m for m in METRICS if m[0] in THROTTLED_METRICS]),
+    ):
+        if not any(pass_name in result["pages"].get(p, {}) for p in MEASURED):
+            continue
+        parts.append(title)
+        parts.append(pass_table(result, pass_name, metrics))
+        parts.append("")
+    for p in LATER:
+        parts.append(f"{p}: not measured yet (a later increment of issue 8)")
+    parts.append("")
+    parts.append("TARGETS")
+    parts.append(target_table(result["targets"]))
+    for p, page in result["pages"].items():
+        if page.get("failures"):
+            parts.append(f"\n{p}: {page['failures']} failed load(s); first: {page['errors'][0]}")
+    return "\n".join(parts)
