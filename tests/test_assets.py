@@ -62,3 +62,16 @@ def test_widget_download_stays_small(built_dist):
     sizes = build.widget_download_sizes(built_dist)
     # A guard against accidents (a source map, an unminified dependency), not a benchmark.
     assert sizes["brotli"] < 300 * 1024, sizes
+
+
+def test_widget_ships_as_bytecode_for_every_widget_module(built_dist):
+    from pathlib import Path
+
+    import build
+
+    data = (Path(build.DIST) / built_dist["widget"]["bundle"]).read_bytes()
+    files = build.unpack_bundle(data)
+    sources = build.widget_sources()
+    assert sorted(files) == sorted(p[:-3] + ".mpy" for p in sources)
+    assert all(blob[:1] == b"M" for blob in files.values())  # the .mpy header's magic byte
+    assert build.pack_bundle(files) == data

@@ -17,6 +17,7 @@ from widget.browser.transport import VisitorSocket
 from widget.core.compare import compare
 from widget.core.config import normalize_assignments, normalize_config, parse_position, widget_visible_for
 from widget.core.credentials import decode_cookie, encode_cookie, expire_cookie, storage_kind
+from widget.core.delivery import Outbox, Timeline, new_client_id
 from widget.core.device import device_from_user_agent
 from widget.core.events import EventEmitter
 from widget.core.i18n import LANGUAGES, Translator, choose_language
@@ -51,6 +52,10 @@ class Widget:
         self.assignments = None
         self.pending_frames = []  # visitor data etc. sent once the socket is up
         self.history_entry = False  # our mobile Back-button entry is on the history stack
+        self.outbox = Outbox()
+        self.timeline = Timeline()
+        self.sent_count = 0
+        self.last_typing_sent = 0
         self.last_page_url = None
         self.api = HostApi(host, {
             "close": self.close,
@@ -106,6 +111,8 @@ class Widget:
             console.error("chaportConfig.appId is missing: copy it from your installation snippet.")
             return
         self.credentials_key = STORAGE_PREFIX + app_id
+        self.outbox_key = STORAGE_PREFIX + app_id + ":outbox"
+        self.outbox.restore(self._load_json(self.outbox_key))
         self.last_page_url = self.host.location.href
         parley_js.watchNavigation(self.host, self._navigated)
         visitor = self.config["visitor"]
@@ -127,13 +134,17 @@ class Widget:
         return url.href
 
     def _send_hello(self):
-        self.socket.send({
+        hello = {
             "type": "hello",
             "appId": self.config["appId"],
             "visitorId": self.visitor_id,
             "visitorToken": self.visitor_token,
             "page": self._page(),
-        })
+        }
+        if self.timeline.last_seq:
+            # Reconnecting: the server replays exactly what this tab missed.
+            hello["lastSeq"] = self.timeline.last_seq
+        self.socket.send(hello)
 
     def _page(self):
         document = self.host.document
@@ -150,11 +161,97 @@ class Widget:
             if code == "PARLEY_E_UNKNOWN_APP":
                 self.socket.stop()
         elif kind == "event":
-            self._event(frame.get("event") or {})
+            if self.timeline.saw_seq(frame.get("seq")):
+                self._event(frame.get("event") or {})
+        elif kind == "ack":
+            self._acknowledged(frame.get("clientId"), frame.get("message"))
+        elif kind == "history":
+            for message in frame.get("messages") or ():
+                self._show(message)
+        elif kind == "online":
+            # Operator presence changes come live, outside the event log.
+            self._set_online(bool(frame.get("online")))
+        elif kind == "reset":
+            # Too much was missed to replay: reload the conversation instead.
+            self.timeline.last_seq = frame.get("seq") or 0
+            self.socket.send({"type": "history", "limit": 100})
 
     def _event(self, event):
-        if event.get("kind") == "online":
-            self._set_online(bool(event.get("online")))
+        kind = event.get("type")
+        if kind == "message":
+            message = event.get("message") or {}
+            self._show(message)
+            if message.get("authorKind") != "visitor" and self.state.value != EXPANDED:
+                self._changed(self.state.unread_message())
+        elif kind == "chat.started":
+            self.triggers.chat_started()
+            self.emitter.emit("chat.started", to_host({"visitorId": self.visitor_id}))
+            self.analytics.track("chat.started")
+
+    # -- messages -----------------------------------------------------------
+    def _show(self, message):
+        if not isinstance(message, dict) or not self.timeline.add(message):
+            return
+        # The server has it (seen in history or an event even if its ack was lost).
+        if message.get("clientId") and self.outbox.acknowledge(message["clientId"]):
+            self._save_json(self.outbox_key, self.outbox.pending())
+        if self.window is None and self.widget_allowed:
+            self._render()
+        if self.window is None:
+            return
+        author = message.get("authorKind") or "operator"
+        self.window.show_message(
+            {"author": author, "text": message.get("text"), "id": message.get("id"),
+             "clientId": message.get("clientId")},
+            self.translator.t("message_sent") if author == "visitor" else "",
+        )
+
+    def send_message(self, text):
+        """The visitor wrote `text`: queue it with a client id, show it, send it."""
+        self.sent_count += 1
+        client_id = new_client_id(int(js.Math.random() * 1099511627776), self.sent_count)
+        frame = self.outbox.add(client_id, text)
+        self._save_json(self.outbox_key, self.outbox.pending())
+        if self.window is not None:
+            self.window.show_message({"author": "visitor", "text": text, "clientId": client_id},
+                                     self.translator.t("message_sending"))
+        if self.socket is not None:
+            self.socket.send(frame)  # when offline it stays queued and goes on reconnect
+
+    def _acknowledged(self, client_id, message):
+        if self.outbox.acknowledge(client_id):
+            self._save_json(self.outbox_key, self.outbox.pending())
+        if isinstance(message, dict):
+            self._show(message)
+
+    def _visitor_typing(self, text):
+        # Sneak peek for the operator, at most once a second.
+        now = js.Date.now()
+        if now - self.last_typing_sent < 1000 or self.socket is None:
+            return
+        self.last_typing_sent = now
+        self.socket.send({"type": "typing", "text": text[:1000]})
+
+    def _load_json(self, key):
+        if self._storage() == "none":
+            return None
+        try:
+            text = self.host.localStorage.getItem(key)
+            return json.loads(text) if text else None
+        except Exception:
+            return None
+
+    def _save_json(self, key, value):
+        if self._storage() == "none":
+            return
+        try:
+            if value:
+                self.host.localStorage.setItem(key, json.dumps(value))
+            else:
+                self.host.localStorage.removeItem(key)
+        except Exception:
+            console.error_once("storage-outbox",
+                               "cannot keep unsent messages across reloads (storage blocked)")
 
     def _set_online(self, online):
         if online == self.online:
@@ -177,8 +274,13 @@ class Widget:
         pending, self.pending_frames = self.pending_frames, []
         for queued_frame in pending:
             self.socket.send(queued_frame)
+        # Messages written while offline (or before a reload) go now, in order.
+        for message_frame in self.outbox.pending():
+            self.socket.send(message_frame)
         if self.started:
             return
+        self.timeline.last_seq = frame.get("seq") or 0
+        self.socket.send({"type": "history", "limit": 50})
         self.started = True
         # The site may hide the widget here (devices/countries): then API only, nothing drawn.
         self.widget_allowed = widget_visible_for(self.config, self.device, self.country)
@@ -246,6 +348,8 @@ class Widget:
         else:
             welcome = appearance["offlineWelcome"] or t("welcome_offline")
         return {
+            "placeholder": t("composer_placeholder"),
+            "send": t("send"),
             "title": appearance["teamName"] or t("header_title"),
             "status": t("status_online") if self.online else t("status_offline"),
             "close": t("launcher_close"),
@@ -264,10 +368,21 @@ class Widget:
         self._draw_state()
 
     def _make_window(self):
-        return ui.ChatWindow(
+        window = ui.ChatWindow(
             self.host, self._texts(), self._color(), self.config["appearance"]["position"], self.close,
             self.translator.direction, self._close_button_shown(), self._container(self.config["openIn"]),
         )
+        window.on_send = self.send_message
+        window.on_typing = self._visitor_typing
+        for message in self.timeline.messages():
+            author = message.get("authorKind") or "operator"
+            window.show_message({"author": author, "text": message.get("text"), "id": message.get("id"),
+                                 "clientId": message.get("clientId")},
+                                self.translator.t("message_sent") if author == "visitor" else "")
+        for frame in self.outbox.pending():
+            window.show_message({"author": "visitor", "text": frame["text"], "clientId": frame["clientId"]},
+                                self.translator.t("message_sending"))
+        return window
 
     def _container(self, open_in):
         """The host element `openIn: {selector}` names, or None for the floating window."""
@@ -432,7 +547,9 @@ class Widget:
             for key in ("url", "title", "referrer"):
                 if isinstance(details.get(key), str):
                     page[key] = details[key]
-        self._send({"type": "page.view", "page": page})
+        frame = {"type": "page.view"}
+        frame.update(page)
+        self._send(frame)
 
     def set_active_trigger(self, trigger):
         problem = self.triggers.set_active(trigger)

@@ -7,6 +7,7 @@ Styles inside use constructable stylesheets, which a strict CSP still allows.
 """
 
 from widget.browser import console
+from widget.core.linkify import split_links
 
 LAUNCHER_SIZE = 60
 WINDOW_WIDTH = 370
@@ -50,8 +51,24 @@ header p{margin:2px 0 0;font-size:13px;opacity:.9}
 header button{all:unset;cursor:pointer;width:32px;height:32px;border-radius:8px;text-align:center;
 font-size:20px}
 header button:focus-visible{outline:2px solid currentColor}
-main{flex:1;overflow:auto;padding:16px}
-.bubble{background:#f1f3f5;border-radius:12px;padding:10px 12px;max-width:85%;white-space:pre-wrap}
+main{flex:1;overflow:auto;padding:16px;display:flex;flex-direction:column;gap:8px}
+.bubble{background:#f1f3f5;border-radius:12px;padding:10px 12px;max-width:85%;white-space:pre-wrap;
+overflow-wrap:anywhere}
+ol.log{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:6px}
+.msg{display:flex;flex-direction:column;align-items:flex-start}
+.msg.visitor{align-items:flex-end}
+.msg.visitor .bubble{background:var(--accent);color:var(--on-accent)}
+.msg.system .bubble{background:transparent;color:#57606a;font-size:13px;text-align:center;align-self:center}
+.msg .meta{font-size:12px;color:#57606a;margin:2px 4px 0}
+.msg .bubble a{color:inherit;text-decoration:underline}
+form.composer{display:flex;gap:8px;align-items:flex-end;border-top:1px solid #d0d7de;padding:10px}
+form.composer textarea{flex:1;resize:none;border:1px solid #d0d7de;border-radius:10px;padding:8px 10px;
+font:16px/1.4 inherit;max-height:120px;min-height:40px;box-sizing:border-box;color:#1f2328;background:#fff}
+form.composer textarea:focus{outline:2px solid var(--accent);outline-offset:0}
+form.composer button{border:0;border-radius:10px;background:var(--accent);color:var(--on-accent);
+padding:0 14px;height:40px;font:600 15px/1 inherit;cursor:pointer}
+form.composer button:focus-visible{outline:3px solid #1a73e8}
+.typing{font-size:13px;color:#57606a;min-height:18px;padding:0 16px}
 """
 
 CHAT_ICON = (
@@ -174,13 +191,113 @@ class ChatWindow:
         self.set_close_button(close_shown)
         root.appendChild(header)
         body = doc.createElement("main")
+        self.body = body
         self.welcome = doc.createElement("div")
         self.welcome.className = "bubble"
         self.welcome.textContent = texts["welcome"]  # text, never HTML
         body.appendChild(self.welcome)
+        # New messages are announced to screen readers (role=log is polite).
+        self.log = doc.createElement("ol")
+        self.log.className = "log"
+        self.log.setAttribute("role", "log")
+        self.log.setAttribute("aria-live", "polite")
+        self.log.setAttribute("aria-label", texts["title"])
+        body.appendChild(self.log)
         root.appendChild(body)
+        self.typing = doc.createElement("div")
+        self.typing.className = "typing"
+        self.typing.setAttribute("aria-live", "polite")
+        root.appendChild(self.typing)
+        self._items = {}  # clientId or "id:<n>" -> li
+        self.on_send = None
+        self.on_typing = None
+        root.appendChild(self._composer(doc, texts))
         doc.body.appendChild(root)
-        self.place(position)
+        self.texts = texts
+
+    def _composer(self, doc, texts):
+        form = doc.createElement("form")
+        form.className = "composer"
+        self.input = doc.createElement("textarea")
+        self.input.setAttribute("rows", "1")
+        self.input.setAttribute("aria-label", texts["placeholder"])
+        self.input.setAttribute("placeholder", texts["placeholder"])
+        self.input.setAttribute("maxlength", "5000")
+        form.appendChild(self.input)
+        send = doc.createElement("button")
+        send.setAttribute("type", "submit")
+        send.textContent = texts["send"]
+        form.appendChild(send)
+
+        def submitted(event):
+            event.preventDefault()
+            self._send()
+
+        def key(event):
+            # Enter sends; Shift+Enter is a new line; composing IME text is left alone.
+            if event.key == "Enter" and not event.shiftKey and not event.isComposing:
+                event.preventDefault()
+                self._send()
+
+        def typed(_event):
+            if self.on_typing is not None:
+                self.on_typing(self.input.value)
+        form.addEventListener("submit", submitted)
+        self.input.addEventListener("keydown", key)
+        self.input.addEventListener("input", typed)
+        return form
+
+    def _send(self):
+        text = self.input.value.strip()
+        if not text or self.on_send is None:
+            return
+        self.input.value = ""
+        self.on_send(text)
+
+    def focus_input(self):
+        self.input.focus()
+
+    def show_message(self, message, meta):
+        """Adds or updates a message: dict with author ('visitor'|'operator'|'system'),
+        text, and clientId and/or id. `meta` is the small line under it."""
+        doc = self.frame.document
+        keys = []
+        if message.get("clientId"):
+            keys.append(message["clientId"])
+        if isinstance(message.get("id"), int):
+            keys.append("id:%d" % message["id"])
+        item = None
+        for key in keys:
+            item = self._items.get(key)
+            if item is not None:
+                break
+        if item is None:
+            item = doc.createElement("li")
+            item.className = "msg " + (message.get("author") or "operator")
+            bubble = doc.createElement("div")
+            bubble.className = "bubble"
+            for kind, value in split_links(message.get("text") or ""):
+                if kind == "link":
+                    link = doc.createElement("a")
+                    link.setAttribute("href", value)
+                    link.setAttribute("target", "_blank")
+                    link.setAttribute("rel", "noopener noreferrer")
+                    link.textContent = value
+                    bubble.appendChild(link)
+                else:
+                    bubble.appendChild(doc.createTextNode(value))
+            item.appendChild(bubble)
+            line = doc.createElement("div")
+            line.className = "meta"
+            item.appendChild(line)
+            self.log.appendChild(item)
+            self.body.scrollTop = self.body.scrollHeight
+        for key in keys:
+            self._items[key] = item
+        item.lastChild.textContent = meta
+
+    def set_typing(self, text):
+        self.typing.textContent = text or ""
 
     def _fit(self, container, position):
         self.container = container
