@@ -1,0 +1,144 @@
+"""A whole conversation through the real server: widget visitor <-> scripted operator."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from e2e.conftest import wait_ready
+from e2e.operator import ScriptedOperator
+from e2e.test_skeleton import snippet_with_config
+
+_emails = itertools.count()
+
+
+@pytest.fixture
+def operator(parley, app):
+    email = f"op{next(_emails)}@shop.example"
+    parley.cli("operator", "create", "--app", app["appId"], "--email", email, "--password", "correct horse")
+    scripted = ScriptedOperator(parley.url, app["appId"], email, "correct horse")
+    yield scripted
+    scripted.close()
+
+
+def open_page(page, host_site, parley, app, name, config=""):
+    snippet = snippet_with_config(f"appId: '{app['appId']}',{config}", parley.loader)
+    recorder = """<script>window.events = [];
+    ['chat.started', 'widget.stateChange', 'chat.onlineChange'].forEach(function (name) {
+      window.chaport.on(name, function (payload) { window.events.push([name, payload]); });
+    });</script>"""
+    page.goto(host_site.page(name, f"<script>{snippet}</script>{recorder}"))
+    wait_ready(page)
+
+
+def type_message(page, text):
+    composer = page.frame_locator("iframe[data-parley=window]").locator("textarea")
+    composer.fill(text)
+    composer.press("Enter")
+
+
+def bubbles(page, author):
+    return page.frame_locator("iframe[data-parley=window]").locator(f".msg.{author} .bubble")
+
+
+def test_visitor_and_operator_hold_a_conversation(page, host_site, parley, app, operator):
+    open_page(page, host_site, parley, app, "conversation")
+    page.evaluate("chaport.open()")
+    type_message(page, "Hello, do you ship to Norway?")
+    incoming = operator.wait_for(lambda f: f["type"] == "message"
+                                 and f["message"]["text"] == "Hello, do you ship to Norway?")
+    page.wait_for_function("window.events.some(e => e[0] === 'chat.started')")
+    # Shift+Enter makes a new line instead of sending.
+    composer = page.frame_locator("iframe[data-parley=window]").locator("textarea")
+    composer.fill("line one")
+    composer.press("Shift+Enter")
+    assert "\n" in composer.input_value()
+    composer.fill("")
+    operator.reply(incoming["chatId"], "Yes! Shipping takes 3 days. See https://shop.example/shipping")
+    operator_bubble = bubbles(page, "operator").first
+    operator_bubble.wait_for()
+    assert operator_bubble.text_content() == "Yes! Shipping takes 3 days. See https://shop.example/shipping"
+    link = operator_bubble.locator("a")
+    assert link.get_attribute("href") == "https://shop.example/shipping"
+    assert link.get_attribute("rel") == "noopener noreferrer"
+    visitor_meta = page.frame_locator("iframe[data-parley=window]").locator(".msg.visitor .meta").first
+    assert visitor_meta.text_content() == "Sent"
+    assert len(operator.visitor_messages("Hello, do you ship to Norway?")) == 1
+
+
+def test_conversation_survives_reload_without_duplicates(page, host_site, parley, app, operator):
+    open_page(page, host_site, parley, app, "reload-chat")
+    page.evaluate("chaport.open()")
+    type_message(page, "first question")
+    incoming = operator.wait_for(
+        lambda f: f["type"] == "message" and f["message"]["text"] == "first question")
+    operator.reply(incoming["chatId"], "first answer")
+    bubbles(page, "operator").first.wait_for()
+    page.reload()
+    wait_ready(page)
+    page.evaluate("chaport.open()")
+    bubbles(page, "operator").first.wait_for()
+    page.wait_for_timeout(500)
+    assert bubbles(page, "visitor").all_text_contents() == ["first question"]
+    assert bubbles(page, "operator").all_text_contents() == ["first answer"]
+
+
+def test_operator_message_while_collapsed_is_unread(page, host_site, parley, app, operator):
+    open_page(page, host_site, parley, app, "unread")
+    page.evaluate("chaport.open()")
+    type_message(page, "ping")
+    incoming = operator.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == "ping")
+    page.evaluate("chaport.close()")
+    operator.reply(incoming["chatId"], "pong")
+    page.wait_for_function("chaport.getWidgetState() === 'unreadMessage'")
+    assert ["widget.stateChange", "unreadMessage"] in page.evaluate("window.events")
+
+
+def test_messages_typed_offline_are_sent_once_on_reconnect(page, host_site, parley, app, operator):
+    open_page(page, host_site, parley, app, "offline")
+    page.evaluate("chaport.open()")
+    type_message(page, "online hello")
+    operator.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == "online hello")
+    page.context.set_offline(True)
+    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    type_message(page, "typed while offline")
+    meta = page.frame_locator("iframe[data-parley=window]").locator(".msg.visitor .meta")
+    page.wait_for_timeout(300)
+    page.context.set_offline(False)
+    operator.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == "typed while offline",
+                      timeout=45)
+    page.wait_for_function("""() => {
+        const doc = document.querySelector('iframe[data-parley=window]').contentDocument;
+        return [...doc.querySelectorAll('.msg.visitor .meta')].every(m => m.textContent === 'Sent');
+    }""", timeout=45000)
+    assert meta.count() == 2
+    page.wait_for_timeout(500)
+    assert len(operator.visitor_messages("typed while offline")) == 1
+
+
+XSS = [
+    "<img src=x onerror=\"window.pwned=1\">",
+    "<script>window.pwned=1</script>",
+    "javascript:window.pwned=1",
+    "<a href=\"javascript:window.pwned=1\">click</a>",
+    "\"><svg onload=window.pwned=1>",
+]
+
+
+def test_operator_html_is_rendered_as_text(page, host_site, parley, app, operator):
+    open_page(page, host_site, parley, app, "xss")
+    page.evaluate("chaport.open()")
+    type_message(page, "hi")
+    incoming = operator.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == "hi")
+    for payload in XSS:
+        operator.reply(incoming["chatId"], payload)
+    page.wait_for_function("""(count) => {
+        const doc = document.querySelector('iframe[data-parley=window]').contentDocument;
+        return doc.querySelectorAll('.msg.operator').length === count;
+    }""", arg=len(XSS))
+    assert bubbles(page, "operator").all_text_contents() == XSS
+    frame = page.frame_locator("iframe[data-parley=window]")
+    assert frame.locator(".msg.operator img, .msg.operator script, .msg.operator svg").count() == 0
+    assert frame.locator(".msg.operator a").count() == 0  # javascript: is never a link
+    assert page.evaluate("window.pwned") is None
