@@ -14,7 +14,8 @@ from widget.browser.analytics import Analytics
 from widget.browser.api import HostApi
 from widget.browser.hostjs import host_callable, later, to_host, to_py
 from widget.browser.transport import VisitorSocket
-from widget.core.compare import compare
+from widget.core.assignments import resolve_assignment
+from widget.core.compare import JS_NULL, compare
 from widget.core.config import normalize_assignments, normalize_config, parse_position, widget_visible_for
 from widget.core.credentials import decode_cookie, encode_cookie, expire_cookie, storage_kind
 from widget.core.delivery import Outbox, Timeline, new_client_id
@@ -56,6 +57,9 @@ class Widget:
         self.timeline = Timeline()
         self.sent_count = 0
         self.last_typing_sent = 0
+        self.user = None
+        self.chat_open = False
+        self.server_operators = []
         self.last_page_url = None
         self.api = HostApi(host, {
             "close": self.close,
@@ -112,6 +116,7 @@ class Widget:
             return
         self.credentials_key = STORAGE_PREFIX + app_id
         self.outbox_key = STORAGE_PREFIX + app_id + ":outbox"
+        self.shown_key = STORAGE_PREFIX + app_id + ":shown"
         self.outbox.restore(self._load_json(self.outbox_key))
         self.last_page_url = self.host.location.href
         parley_js.watchNavigation(self.host, self._navigated)
@@ -144,6 +149,8 @@ class Widget:
         if self.timeline.last_seq:
             # Reconnecting: the server replays exactly what this tab missed.
             hello["lastSeq"] = self.timeline.last_seq
+        if self.user is not None:
+            hello["user"] = self.user
         self.socket.send(hello)
 
     def _page(self):
@@ -184,9 +191,43 @@ class Widget:
             if message.get("authorKind") != "visitor" and self.state.value != EXPANDED:
                 self._changed(self.state.unread_message())
         elif kind == "chat.started":
+            self.chat_open = True
             self.triggers.chat_started()
+            if self.invitation is not None:
+                self.invitation.show(False)
             self.emitter.emit("chat.started", to_host({"visitorId": self.visitor_id}))
             self.analytics.track("chat.started")
+
+        elif kind == "chat.closed":
+            self.chat_open = False
+
+    # -- triggers (auto-invitations and chatbots) ----------------------------
+    def _schedule_triggers(self):
+        """Starts the delay of every enabled trigger whose conditions match this page."""
+        if self.chat_open or self.triggers.started:
+            return
+        for trigger in self.triggers.matching(self.parameters()):
+            delay = trigger.get("delay") or 0
+            later(self._trigger_due(trigger["id"], self.host.location.href), int(delay * 1000))
+
+    def _trigger_due(self, trigger_id, page_url):
+        def fire():
+            # Still on that page, still no chat, still enabled and matching?
+            if self.host.location.href != page_url or self.chat_open or self.triggers.started:
+                return
+            if self.state.value == EXPANDED or self.triggers.active is not None:
+                return
+            for trigger in self.triggers.matching(self.parameters()):
+                if trigger["id"] == trigger_id:
+                    shown = self.triggers.show(trigger)
+                    self._show_invitation(trigger["message"])
+                    if shown is not None:
+                        # First time for this visitor: the event, once across pages.
+                        self._save_json(self.shown_key, self.triggers.shown_ids())
+                        self.emitter.emit(shown[0], to_host(shown[1]))
+                        self.analytics.track(shown[0])
+                    return
+        return fire
 
     # -- messages -----------------------------------------------------------
     def _show(self, message):
@@ -211,12 +252,53 @@ class Widget:
         self.sent_count += 1
         client_id = new_client_id(int(js.Math.random() * 1099511627776), self.sent_count)
         frame = self.outbox.add(client_id, text)
+        if not self.chat_open:
+            assignees = self._assignees(text)
+            if assignees is not None:
+                frame["assignees"] = assignees
         self._save_json(self.outbox_key, self.outbox.pending())
         if self.window is not None:
             self.window.show_message({"author": "visitor", "text": text, "clientId": client_id},
                                      self.translator.t("message_sending"))
         if self.socket is not None:
             self.socket.send(frame)  # when offline it stays queued and goes on reconnect
+
+    def _assignees(self, message_text):
+        """Who a new chat should go to: assignment rules first, then the `operators` option."""
+        chosen, warnings = resolve_assignment(
+            self._host_assignments(), self.parameters(message_text), self.api.object, None)
+        for warning in warnings:
+            console.warn(warning)
+        if chosen is None and self.config["operators"]:
+            chosen = list(self.config["operators"])
+        return chosen[:20] if chosen is not None else None
+
+    def _host_assignments(self):
+        # Host functions in the rules are called through JS so that their own
+        # exceptions are caught and null (stop) and undefined (go on) differ.
+        assignments = self.assignments or {}
+        wrapped = dict(assignments)
+        if parley_js.kind(assignments.get("resolve")) == "function":
+            wrapped["resolve"] = self._host_function(assignments["resolve"])
+        if assignments.get("rules"):
+            wrapped["rules"] = [
+                (rule[0], self._host_function(rule[1]) if parley_js.kind(rule[1]) == "function" else rule[1])
+                for rule in assignments["rules"]
+            ]
+        return wrapped
+
+    def _host_function(self, fn):
+        def call(cp):
+            outcome = parley_js.call(fn, cp)
+            kind = outcome.kind
+            if kind == "error":
+                raise RuntimeError(outcome.value)
+            if kind == "null":
+                return JS_NULL
+            if kind == "undefined":
+                return None
+            return to_py(outcome.value)
+        return call
 
     def _acknowledged(self, client_id, message):
         if self.outbox.acknowledge(client_id):
@@ -270,7 +352,9 @@ class Widget:
         self.online = bool(frame.get("online"))
         self.country = frame.get("country")
         self._save_credentials()
-        self.triggers.set_triggers(frame.get("triggers") or [])
+        for warning in self.triggers.set_triggers(frame.get("triggers") or []) or ():
+            console.warn("trigger from the server ignored: " + warning)
+        self.server_operators = frame.get("operators") or []
         pending, self.pending_frames = self.pending_frames, []
         for queued_frame in pending:
             self.socket.send(queued_frame)
@@ -288,6 +372,8 @@ class Widget:
         if self.widget_allowed:
             self._render()
         self.api.set_ready()
+        self.triggers.restore_shown(self._load_json(self.shown_key))
+        self._schedule_triggers()
 
     # -- credentials (host origin's localStorage; no cookies unless asked) --
     def _storage(self):
@@ -453,6 +539,8 @@ class Widget:
             return  # e.g. our own history entry, or replaceState of the same URL
         self.last_page_url = url
         self.new_page_view()
+        self._dismiss_invitation()
+        self._schedule_triggers()
 
     def _history_wanted(self):
         return self.config["history"] and self.device in ("ios", "android")
@@ -594,9 +682,17 @@ class Widget:
         stored = self._load_credentials()
         self.visitor_id = stored.get("visitorId")
         self.visitor_token = stored.get("visitorToken")
-        if isinstance(credentials, dict) and credentials.get("id"):
-            console.warn("startSession: logged-in user credentials are not verified by this server "
-                         "version yet; starting an anonymous session")
+        # Logged-in users: credentials from startSession, else from session.user.
+        user = credentials if isinstance(credentials, dict) else self.config["session"]["user"]
+        self.user = None
+        if isinstance(user, dict) and isinstance(user.get("id"), str) and isinstance(user.get("token"), str):
+            self.user = {"id": user["id"], "token": user["token"]}
+            if self.visitor_id != user["id"]:
+                # Another person's (or an anonymous) chat must not carry over.
+                self.visitor_id = self.visitor_token = None
+                self.timeline.clear()
+        elif credentials is not None:
+            console.error("chaport.startSession: visitorCredentials must be {id, token} strings")
         self.socket = VisitorSocket(self._socket_url(), self._send_hello, self._frame, self._down)
         self.socket.connect()
         if callback is not None:
