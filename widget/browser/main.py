@@ -58,6 +58,10 @@ class Widget:
         self.sent_count = 0
         self.last_typing_sent = 0
         self.user = None
+        self.unread = 0
+        self.interacted = False  # sounds only after the visitor used the page (autoplay rules)
+        self.title_timer = None
+        self.page_title = None
         self.chat_open = False
         self.server_operators = []
         self.last_page_url = None
@@ -115,6 +119,8 @@ class Widget:
             console.error("chaportConfig.appId is missing: copy it from your installation snippet.")
             return
         self.credentials_key = STORAGE_PREFIX + app_id
+        self.host.addEventListener("pointerdown", self._interaction, True)
+        self.host.addEventListener("keydown", self._interaction, True)
         self.outbox_key = STORAGE_PREFIX + app_id + ":outbox"
         self.shown_key = STORAGE_PREFIX + app_id + ":shown"
         self.outbox.restore(self._load_json(self.outbox_key))
@@ -187,9 +193,10 @@ class Widget:
         kind = event.get("type")
         if kind == "message":
             message = event.get("message") or {}
+            fresh = not self.timeline.has_id(message.get("id"))
             self._show(message)
-            if message.get("authorKind") != "visitor" and self.state.value != EXPANDED:
-                self._changed(self.state.unread_message())
+            if fresh and message.get("authorKind") != "visitor" and self.state.value != EXPANDED:
+                self._unread_message(message)
         elif kind == "chat.started":
             self.chat_open = True
             self.triggers.chat_started()
@@ -200,6 +207,42 @@ class Widget:
 
         elif kind == "chat.closed":
             self.chat_open = False
+
+    # -- unread messages while collapsed ----------------------------------------
+    def _interaction(self, _event):
+        self.interacted = True
+
+    def _unread_message(self, message):
+        self.unread += 1
+        self._changed(self.state.unread_message())
+        self._draw_unread()
+        if self.interacted and isinstance(message.get("id"), int):
+            parley_js.notifyOnce(STORAGE_PREFIX + self.config["appId"] + ":sound", str(message["id"]))
+        if self.title_timer is None:
+            self.page_title = self.host.document.title
+            self.title_timer = self.host.setInterval(self._blink_title, 1000)
+
+    def _blink_title(self):
+        document = self.host.document
+        alert = self.translator.t("new_message")
+        document.title = self.page_title if document.title == alert else alert
+
+    def _read_all(self):
+        self.unread = 0
+        self._draw_unread()
+        if self.title_timer is not None:
+            self.host.clearInterval(self.title_timer)
+            self.title_timer = None
+            self.host.document.title = self.page_title
+
+    def _draw_unread(self):
+        if self.launcher is None:
+            return
+        t = self.translator.t
+        label = t("launcher_close") if self.state.value == EXPANDED else t("launcher_open")
+        if self.unread:
+            label = "%s (%s)" % (label, t("new_messages", count=self.unread))
+        self.launcher.set_unread(self.unread, label)
 
     # -- triggers (auto-invitations and chatbots) ----------------------------
     def _schedule_triggers(self):
@@ -448,15 +491,17 @@ class Widget:
             return
         position = self.config["appearance"]["position"]
         t = self.translator.t
-        self.launcher = ui.Launcher(self.host, self.toggle, self._color(), position, t("launcher_open"))
+        self.launcher = ui.Launcher(self.host, self._launcher_clicked, self._color(), position,
+                                    t("launcher_open"))
         self.launcher.show(self._launcher_shown())
         self.window = self._make_window()
         self._draw_state()
 
     def _make_window(self):
         window = ui.ChatWindow(
-            self.host, self._texts(), self._color(), self.config["appearance"]["position"], self.close,
-            self.translator.direction, self._close_button_shown(), self._container(self.config["openIn"]),
+            self.host, self._texts(), self._color(), self.config["appearance"]["position"],
+            self._close_by_visitor, self.translator.direction, self._close_button_shown(),
+            self._container(self.config["openIn"]), self._full_screen(),
         )
         window.on_send = self.send_message
         window.on_typing = self._visitor_typing
@@ -497,6 +542,12 @@ class Widget:
             self._draw_state()
         self.open()
 
+    def _full_screen(self):
+        # `responsive` (default: detect) — small mobile viewports get a full-screen chat.
+        if self.config["responsive"] is False or self.device not in ("ios", "android"):
+            return False
+        return self.host.innerWidth <= 600
+
     def _launcher_shown(self):
         return self.launcher_visible and self.widget_allowed
 
@@ -505,7 +556,7 @@ class Widget:
         explicit = self.config["closeButton"]
         if explicit is not None:
             return bool(explicit)
-        return not self._launcher_shown() or self.device in ("ios", "android")
+        return not self._launcher_shown() or self.device in ("ios", "android") or self._full_screen()
 
     def _draw_state(self):
         if self.window is None or self.launcher is None:
@@ -514,6 +565,11 @@ class Widget:
         self.window.show(expanded)
         t = self.translator.t
         self.launcher.set_expanded(expanded, t("launcher_close") if expanded else t("launcher_open"))
+        if expanded:
+            self._read_all()
+        if self.window.full_screen:
+            # The full-screen chat has its own close button; the launcher would cover it.
+            self.launcher.show(self._launcher_shown() and not expanded)
         if expanded and self.invitation is not None:
             self._dismiss_invitation()
 
@@ -565,6 +621,18 @@ class Widget:
 
     def toggle(self):
         self._changed(self.state.toggle())
+
+    def _launcher_clicked(self):
+        # A person clicked: move focus into the chat (never on load or API calls).
+        self.toggle()
+        if self.state.value == EXPANDED and self.window is not None:
+            self.window.focus_input()
+
+    def _close_by_visitor(self):
+        # Esc or ✕: collapse and give focus back to the launcher.
+        self.close()
+        if self.launcher is not None and self._launcher_shown():
+            self.launcher.focus()
 
     def get_widget_state(self):
         return self.state.value

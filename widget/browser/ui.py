@@ -38,6 +38,10 @@ background:var(--accent);color:var(--on-accent);display:flex;align-items:center;
 cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25)}
 button:focus-visible{outline:3px solid #1a73e8;outline-offset:-3px}
 svg{width:28px;height:28px;fill:currentColor}
+.badge{position:absolute;top:0;right:0;min-width:20px;height:20px;padding:0 5px;box-sizing:border-box;
+border-radius:10px;background:#d1242f;color:#fff;font:700 12px/20px system-ui,sans-serif;text-align:center;
+pointer-events:none}
+.badge[hidden]{display:none}
 """
 
 WINDOW_CSS = """
@@ -63,11 +67,12 @@ ol.log{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap
 .msg .bubble a{color:inherit;text-decoration:underline}
 form.composer{display:flex;gap:8px;align-items:flex-end;border-top:1px solid #d0d7de;padding:10px}
 form.composer textarea{flex:1;resize:none;border:1px solid #d0d7de;border-radius:10px;padding:8px 10px;
-font:16px/1.4 inherit;max-height:120px;min-height:40px;box-sizing:border-box;color:#1f2328;background:#fff}
+font-family:inherit;font-size:16px;line-height:1.4;max-height:120px;min-height:40px;box-sizing:border-box;color:#1f2328;background:#fff}
 form.composer textarea:focus{outline:2px solid var(--accent);outline-offset:0}
 form.composer button{border:0;border-radius:10px;background:var(--accent);color:var(--on-accent);
-padding:0 14px;height:40px;font:600 15px/1 inherit;cursor:pointer}
+padding:0 14px;height:40px;font-family:inherit;font-size:15px;font-weight:600;cursor:pointer}
 form.composer button:focus-visible{outline:3px solid #1a73e8}
+.window.full{border-radius:0;box-shadow:none}
 .typing{font-size:13px;color:#57606a;min-height:18px;padding:0 16px}
 """
 
@@ -135,7 +140,7 @@ class Launcher:
     def __init__(self, host, on_click, color, position, label):
         self.frame = Frame(host, "launcher", LAUNCHER_CSS % {"size": LAUNCHER_SIZE}, label)
         size = "%dpx" % LAUNCHER_SIZE
-        self.frame.style({"width": size, "height": size, "border-radius": "50%"})
+        self.frame.style({"width": size, "height": size})
         self.frame.set_accent(color)
         body = self.frame.document.body
         self.button = self.frame.document.createElement("button")
@@ -145,6 +150,11 @@ class Launcher:
         self.button.innerHTML = CHAT_ICON  # a constant of ours, never visitor text
         self.button.addEventListener("click", lambda _event: on_click())
         body.appendChild(self.button)
+        self.badge = self.frame.document.createElement("span")
+        self.badge.className = "badge"
+        self.badge.setAttribute("aria-hidden", "true")
+        self.badge.hidden = True
+        body.appendChild(self.badge)
         self.place(position)
 
     def place(self, position):
@@ -154,21 +164,36 @@ class Launcher:
         self.button.setAttribute("aria-expanded", "true" if expanded else "false")
         self.button.setAttribute("aria-label", label)
 
+    def set_unread(self, count, label):
+        self.badge.hidden = count <= 0
+        self.badge.textContent = str(count) if count < 100 else "99+"
+        self.button.setAttribute("aria-label", label)
+
+    def focus(self):
+        self.button.focus()
+
     def show(self, visible):
         self.frame.show(visible)
 
 
 class ChatWindow:
     def __init__(self, host, texts, color, position, on_close, direction="ltr", close_shown=True,
-                 container=None):
+                 container=None, full_screen=False):
         self.frame = Frame(host, "window", WINDOW_CSS, texts["title"], container)
         self.frame.style({"display": "none"})
         self.container = None
+        self.full_screen = full_screen
         self._fit(container, position)
         self.frame.set_accent(color)
         doc = self.frame.document
+
+        def key(event):
+            if event.key == "Escape":
+                event.preventDefault()
+                on_close()
+        doc.addEventListener("keydown", key)
         root = doc.createElement("div")
-        root.className = "window"
+        root.className = "window full" if full_screen and container is None else "window"
         root.setAttribute("dir", direction)
         root.setAttribute("role", "dialog")
         root.setAttribute("aria-label", texts["title"])
@@ -301,7 +326,13 @@ class ChatWindow:
 
     def _fit(self, container, position):
         self.container = container
-        if container is None:
+        if container is None and self.full_screen:
+            # Small mobile screens: the chat takes the whole screen; dvh keeps the
+            # composer above the on-screen keyboard.
+            self.frame.style({"position": "fixed", "left": "0", "top": "0", "right": "auto",
+                              "bottom": "auto", "width": "100vw", "height": "100dvh",
+                              "border-radius": "0", "z-index": "2147483001"})
+        elif container is None:
             self.frame.style({
                 "position": "fixed",
                 "width": "%dpx" % WINDOW_WIDTH,
@@ -315,7 +346,7 @@ class ChatWindow:
                               "min-height": "%dpx" % 400, "border-radius": "0", "z-index": "auto"})
 
     def place(self, position):
-        if self.container is None:
+        if self.container is None and not self.full_screen:
             self.frame.style(_corner(position, LAUNCHER_SIZE + GAP))
 
     def show(self, visible):

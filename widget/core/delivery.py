@@ -70,6 +70,9 @@ class Timeline:
         self._by_id[message_id] = message
         return True
 
+    def has_id(self, message_id):
+        return message_id in self._by_id
+
     def saw_seq(self, seq):
         """Records an event seq; returns False for one already seen (a duplicate)."""
         if not isinstance(seq, int) or seq <= self.last_seq:
