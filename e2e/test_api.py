@@ -171,6 +171,7 @@ def test_language_use_and_source(page, host_site, parley, app):
     label = page.frame_locator("iframe[data-parley=launcher]").locator("button").get_attribute("aria-label")
     assert label == "Chat schließen"
     assert page.evaluate("chaport.getParameterValue('language')") == "de"
+    page.evaluate("chaport.close()")  # else the next page restores it open
     snippet = snippet_with_config(f"appId: '{app['appId']}', language: {{ source: 'html' }}", parley.loader)
     url = host_site.page("lang-html", f"<script>{snippet}</script>")
     (host_site.folder / "lang-html.html").write_text(

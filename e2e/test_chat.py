@@ -63,7 +63,8 @@ def test_visitor_and_operator_hold_a_conversation(page, host_site, parley, app, 
     assert link.get_attribute("href") == "https://shop.example/shipping"
     assert link.get_attribute("rel") == "noopener noreferrer"
     visitor_meta = page.frame_locator("iframe[data-parley=window]").locator(".msg.visitor .meta").first
-    assert visitor_meta.text_content() == "Sent"
+    assert visitor_meta.get_attribute("aria-label") == "Sent"  # an icon by default (textStatuses)
+    assert visitor_meta.text_content() == "\u2713"
     assert len(operator.visitor_messages("Hello, do you ship to Norway?")) == 1
 
 
@@ -110,7 +111,8 @@ def test_messages_typed_offline_are_sent_once_on_reconnect(page, host_site, parl
                       timeout=45)
     page.wait_for_function("""() => {
         const doc = document.querySelector('iframe[data-parley=window]').contentDocument;
-        return [...doc.querySelectorAll('.msg.visitor .meta')].every(m => m.textContent === 'Sent');
+        const metas = [...doc.querySelectorAll('.msg.visitor .meta')];
+        return metas.every(m => m.getAttribute('aria-label') === 'Sent');
     }""", timeout=45000)
     assert meta.count() == 2
     page.wait_for_timeout(500)

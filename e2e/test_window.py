@@ -129,3 +129,58 @@ def test_desktop_screenshot(page, host_site, parley, app, operator):  # noqa: F8
     operator.reply(incoming["chatId"], "It is, until Sunday: https://acme.example/sale")
     bubbles(page, "operator").first.wait_for()
     screenshot(page, "widget-desktop.png")
+
+
+def test_text_statuses_true_shows_words(page, host_site, parley, app, operator):  # noqa: F811
+    open_page(page, host_site, parley, app, "text-statuses", "appearance: { textStatuses: true },")
+    start_chat(page, operator, "status please")
+    meta = page.frame_locator("iframe[data-parley=window]").locator(".msg.visitor .meta")
+    page.wait_for_function("""() => document.querySelector('iframe[data-parley=window]').contentDocument
+        .querySelector('.msg.visitor .meta').textContent === 'Sent'""")
+    assert meta.get_attribute("aria-label") is None
+
+
+def test_window_state_and_draft_survive_navigation(page, host_site, parley, app, operator):  # noqa: F811
+    open_page(page, host_site, parley, app, "restore-a")
+    start_chat(page, operator, "first page")
+    composer = page.frame_locator("iframe[data-parley=window]").locator("textarea")
+    composer.fill("half-written quest")
+    composer.press("n")
+    open_page(page, host_site, parley, app, "restore-b")  # the visitor goes to another page
+    page.wait_for_function("chaport.getWidgetState() === 'expanded'")
+    assert composer.input_value() == "half-written questn"
+    assert bubbles(page, "visitor").all_text_contents() == ["first page"]
+    page.evaluate("chaport.close()")
+    open_page(page, host_site, parley, app, "restore-c")
+    page.wait_for_timeout(300)
+    assert page.evaluate("chaport.getWidgetState()") == "collapsed"
+
+
+def axe_violations(page, frame_name):
+    """Runs axe-core inside one of the widget's iframes; returns serious/critical violations."""
+    import axe_playwright_python
+
+    source = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    frame = None
+    for candidate in page.frames:
+        if candidate.parent_frame is None:
+            continue
+        if candidate.frame_element().get_attribute("data-parley") == frame_name:
+            frame = candidate
+    frame.evaluate(source)
+    result = frame.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [(v["id"], v["impact"], [n["html"] for n in v["nodes"]][:3])
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_accessibility_axe_has_no_serious_violations(page, host_site, parley, app, operator):  # noqa: F811
+    for color in ("#ffeb3b", "#1d3557", "orange"):
+        open_page(page, host_site, parley, app, "axe", f"appearance: {{ windowColor: '{color}' }},")
+        if color == "#ffeb3b":
+            incoming = start_chat(page, operator, "accessibility check")
+            operator.reply(incoming["chatId"], "answer with a link https://example.com")
+            bubbles(page, "operator").first.wait_for()
+        else:
+            page.evaluate("chaport.open()")
+        for frame_name in ("launcher", "window"):
+            assert axe_violations(page, frame_name) == [], (color, frame_name)

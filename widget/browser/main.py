@@ -106,6 +106,8 @@ class Widget:
         self.assignments = self.config["assignments"]
         self.launcher_visible = self.config["launcher"]["show"]
         self.translator = Translator(self._language())
+        ui.LANGUAGE[0] = self.translator.lang
+        ui.LANGUAGE[1] = self.translator.direction
         self.analytics = Analytics(self.host, self.config["analytics"]["google"])
         if isinstance(self.config["openIn"], str):
             console.warn("chaportConfig.openIn '%s': opening in a new window is not supported by this "
@@ -123,6 +125,9 @@ class Widget:
         self.host.addEventListener("keydown", self._interaction, True)
         self.outbox_key = STORAGE_PREFIX + app_id + ":outbox"
         self.shown_key = STORAGE_PREFIX + app_id + ":shown"
+        # Window state and draft come back on the next page (like restoreChat).
+        self.ui_key = STORAGE_PREFIX + app_id + ":ui"
+        self.restored_ui = self._load_json(self.ui_key) or {}
         self.outbox.restore(self._load_json(self.outbox_key))
         self.last_page_url = self.host.location.href
         parley_js.watchNavigation(self.host, self._navigated)
@@ -208,6 +213,10 @@ class Widget:
         elif kind == "chat.closed":
             self.chat_open = False
 
+    def _save_ui(self):
+        draft = self.window.draft() if self.window is not None else ""
+        self._save_json(self.ui_key, {"state": self.state.value, "draft": draft})
+
     # -- unread messages while collapsed ----------------------------------------
     def _interaction(self, _event):
         self.interacted = True
@@ -287,7 +296,7 @@ class Widget:
         self.window.show_message(
             {"author": author, "text": message.get("text"), "id": message.get("id"),
              "clientId": message.get("clientId")},
-            self.translator.t("message_sent") if author == "visitor" else "",
+            self._status("message_sent") if author == "visitor" else "",
         )
 
     def send_message(self, text):
@@ -295,6 +304,7 @@ class Widget:
         self.sent_count += 1
         client_id = new_client_id(int(js.Math.random() * 1099511627776), self.sent_count)
         frame = self.outbox.add(client_id, text)
+        self._save_ui()  # the draft is gone
         if not self.chat_open:
             assignees = self._assignees(text)
             if assignees is not None:
@@ -302,7 +312,7 @@ class Widget:
         self._save_json(self.outbox_key, self.outbox.pending())
         if self.window is not None:
             self.window.show_message({"author": "visitor", "text": text, "clientId": client_id},
-                                     self.translator.t("message_sending"))
+                                     self._status("message_sending"))
         if self.socket is not None:
             self.socket.send(frame)  # when offline it stays queued and goes on reconnect
 
@@ -343,6 +353,13 @@ class Widget:
             return to_py(outcome.value)
         return call
 
+    def _status(self, key):
+        """A message status as text (appearance.textStatuses true) or as an icon with a label."""
+        text = self.translator.t(key)
+        if self.config["appearance"]["textStatuses"]:
+            return text
+        return ("\u2713" if key == "message_sent" else "\u25f7", text)
+
     def _acknowledged(self, client_id, message):
         if self.outbox.acknowledge(client_id):
             self._save_json(self.outbox_key, self.outbox.pending())
@@ -350,6 +367,7 @@ class Widget:
             self._show(message)
 
     def _visitor_typing(self, text):
+        self._save_ui()
         # Sneak peek for the operator, at most once a second.
         now = js.Date.now()
         if now - self.last_typing_sent < 1000 or self.socket is None:
@@ -414,6 +432,8 @@ class Widget:
         self.emitter.emit("ready", to_host({"visitorId": self.visitor_id}))
         if self.widget_allowed:
             self._render()
+            if self.restored_ui.get("state") == EXPANDED:
+                self.open()
         self.api.set_ready()
         self.triggers.restore_shown(self._load_json(self.shown_key))
         self._schedule_triggers()
@@ -505,14 +525,15 @@ class Widget:
         )
         window.on_send = self.send_message
         window.on_typing = self._visitor_typing
+        window.set_draft(self.restored_ui.get("draft") or "")
         for message in self.timeline.messages():
             author = message.get("authorKind") or "operator"
             window.show_message({"author": author, "text": message.get("text"), "id": message.get("id"),
                                  "clientId": message.get("clientId")},
-                                self.translator.t("message_sent") if author == "visitor" else "")
+                                self._status("message_sent") if author == "visitor" else "")
         for frame in self.outbox.pending():
             window.show_message({"author": "visitor", "text": frame["text"], "clientId": frame["clientId"]},
-                                self.translator.t("message_sending"))
+                                self._status("message_sending"))
         return window
 
     def _container(self, open_in):
@@ -580,6 +601,7 @@ class Widget:
             self._render()
         self._draw_state()
         self._sync_history(new_state)
+        self._save_ui()
         self.emitter.emit("widget.stateChange", new_state)
         self.analytics.track(new_state)
 

@@ -9,6 +9,8 @@ Styles inside use constructable stylesheets, which a strict CSP still allows.
 from widget.browser import console
 from widget.core.linkify import split_links
 
+# (lang, dir) of every widget document; main sets it from the chosen language.
+LANGUAGE = ["en", "ltr"]
 LAUNCHER_SIZE = 60
 WINDOW_WIDTH = 370
 WINDOW_HEIGHT = 560
@@ -58,7 +60,7 @@ header button:focus-visible{outline:2px solid currentColor}
 main{flex:1;overflow:auto;padding:16px;display:flex;flex-direction:column;gap:8px}
 .bubble{background:#f1f3f5;border-radius:12px;padding:10px 12px;max-width:85%;white-space:pre-wrap;
 overflow-wrap:anywhere}
-ol.log{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:6px}
+.log{margin:0;padding:0;display:flex;flex-direction:column;gap:6px}
 .msg{display:flex;flex-direction:column;align-items:flex-start}
 .msg.visitor{align-items:flex-end}
 .msg.visitor .bubble{background:var(--accent);color:var(--on-accent)}
@@ -107,7 +109,9 @@ class Frame:
         (container or doc.documentElement).appendChild(self.element)
         self.window = self.element.contentWindow
         self.document = self.element.contentDocument
-        self.document.documentElement.setAttribute("lang", "en")
+        self.document.documentElement.setAttribute("lang", LANGUAGE[0])
+        self.document.documentElement.setAttribute("dir", LANGUAGE[1])
+        self.document.title = title
         sheet = self.window.CSSStyleSheet.new()
         sheet.replaceSync(css)
         self.document.adoptedStyleSheets = self.window.Array.of(sheet)
@@ -222,7 +226,7 @@ class ChatWindow:
         self.welcome.textContent = texts["welcome"]  # text, never HTML
         body.appendChild(self.welcome)
         # New messages are announced to screen readers (role=log is polite).
-        self.log = doc.createElement("ol")
+        self.log = doc.createElement("div")
         self.log.className = "log"
         self.log.setAttribute("role", "log")
         self.log.setAttribute("aria-live", "polite")
@@ -282,6 +286,12 @@ class ChatWindow:
     def focus_input(self):
         self.input.focus()
 
+    def draft(self):
+        return self.input.value
+
+    def set_draft(self, text):
+        self.input.value = text
+
     def show_message(self, message, meta):
         """Adds or updates a message: dict with author ('visitor'|'operator'|'system'),
         text, and clientId and/or id. `meta` is the small line under it."""
@@ -297,7 +307,7 @@ class ChatWindow:
             if item is not None:
                 break
         if item is None:
-            item = doc.createElement("li")
+            item = doc.createElement("div")
             item.className = "msg " + (message.get("author") or "operator")
             bubble = doc.createElement("div")
             bubble.className = "bubble"
@@ -319,7 +329,15 @@ class ChatWindow:
             self.body.scrollTop = self.body.scrollHeight
         for key in keys:
             self._items[key] = item
-        item.lastChild.textContent = meta
+        line = item.lastChild
+        if isinstance(meta, tuple):
+            # An icon status: the symbol for the eye, the word for screen readers.
+            line.textContent = meta[0]
+            line.setAttribute("aria-label", meta[1])
+            line.setAttribute("title", meta[1])
+        else:
+            line.textContent = meta
+            line.removeAttribute("aria-label")
 
     def set_typing(self, text):
         self.typing.textContent = text or ""
