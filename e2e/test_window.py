@@ -184,3 +184,32 @@ def test_accessibility_axe_has_no_serious_violations(page, host_site, parley, ap
             page.evaluate("chaport.open()")
         for frame_name in ("launcher", "window"):
             assert axe_violations(page, frame_name) == [], (color, frame_name)
+
+
+def test_offline_form_asks_for_email_and_sends_it(page, host_site, parley):
+    import json as _json
+
+    offline_app = parley.cli("app", "create", "--name", "Nobody online", "--origin", host_site.origin)
+    received = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(payload)))
+    snippet = snippet_with_config(f"appId: '{offline_app['appId']}'", parley.loader)
+    page.goto(host_site.page("offline-form", f"<script>{snippet}</script>"))
+    wait_ready(page)
+    page.evaluate("chaport.open()")
+    window = page.frame_locator("iframe[data-parley=window]")
+    assert window.locator("header p").text_content() == "We're away"
+    email = window.get_by_label("Leave your email and we'll get back to you")
+    assert email.is_visible()
+    email.fill("not-an-email")
+    type_message(page, "Do you deliver on Sundays?")
+    assert window.locator(".offline .error").text_content() == "Please enter a valid email address"
+    assert window.locator("textarea").input_value() == "Do you deliver on Sundays?"  # nothing lost
+    assert bubbles(page, "visitor").count() == 0
+    email.fill("ann@shop.example")
+    window.locator("textarea").press("Enter")
+    bubbles(page, "visitor").first.wait_for()
+    assert not email.is_visible()
+    assert "Thanks! We'll get back to you soon." in window.locator(".msg.system").text_content()
+    page.wait_for_timeout(500)
+    visitors = [_json.loads(f)["visitor"] for f in received if '"type":"visitor"' in f.replace(" ", "")]
+    assert visitors and visitors[-1]["email"] == "ann@shop.example"

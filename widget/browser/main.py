@@ -25,6 +25,7 @@ from widget.core.i18n import LANGUAGES, Translator, choose_language
 from widget.core.parameters import parameters_for, unknown_key_error
 from widget.core.state import EXPANDED, WidgetState
 from widget.core.triggers import TriggerState
+from widget.core.validation import looks_like_email
 
 STORAGE_PREFIX = "parley:"
 DEFAULT_COLOR = "#3659e3"  # readable with white text (contrast > 4.5)
@@ -204,6 +205,8 @@ class Widget:
                 self._unread_message(message)
         elif kind == "chat.started":
             self.chat_open = True
+            if self.window is not None:
+                self.window.ask_email(False)
             self.triggers.chat_started()
             if self.invitation is not None:
                 self.invitation.show(False)
@@ -212,6 +215,10 @@ class Widget:
 
         elif kind == "chat.closed":
             self.chat_open = False
+
+    def _offer_offline_form(self):
+        if self.window is not None:
+            self.window.ask_email(not self.online and not self.chat_open and not self.timeline.messages())
 
     def _save_ui(self):
         draft = self.window.draft() if self.window is not None else ""
@@ -292,6 +299,7 @@ class Widget:
             self._render()
         if self.window is None:
             return
+        self._offer_offline_form()
         author = message.get("authorKind") or "operator"
         self.window.show_message(
             {"author": author, "text": message.get("text"), "id": message.get("id"),
@@ -300,7 +308,18 @@ class Widget:
         )
 
     def send_message(self, text):
-        """The visitor wrote `text`: queue it with a client id, show it, send it."""
+        """The visitor wrote `text`: queue it with a client id, show it, send it.
+        Returns False when the message was not taken (the offline form needs a fix)."""
+        email = self.window.email_value() if self.window is not None else ""
+        if email:
+            if not looks_like_email(email):
+                self.window.email_problem(self.translator.t("email_invalid"))
+                return False
+            self.window.email_problem(None)
+            self._queue_visitor_data(to_host({"email": email}), None)
+            self.window.ask_email(False)
+            self.window.show_message({"author": "system", "text": self.translator.t("offline_thanks"),
+                                      "clientId": "offline-thanks"}, "")
         self.sent_count += 1
         client_id = new_client_id(int(js.Math.random() * 1099511627776), self.sent_count)
         frame = self.outbox.add(client_id, text)
@@ -402,6 +421,7 @@ class Widget:
         self.online = online
         if self.window is not None:
             self.window.set_status(self._texts())
+            self._offer_offline_form()
         self.emitter.emit("chat.onlineChange", online)
 
     def _down(self):
@@ -498,6 +518,8 @@ class Widget:
             welcome = appearance["offlineWelcome"] or t("welcome_offline")
         return {
             "placeholder": t("composer_placeholder"),
+            "offline_title": t("offline_form_title"),
+            "email_placeholder": t("email_placeholder"),
             "send": t("send"),
             "title": appearance["teamName"] or t("header_title"),
             "status": t("status_online") if self.online else t("status_offline"),
@@ -526,6 +548,8 @@ class Widget:
         window.on_send = self.send_message
         window.on_typing = self._visitor_typing
         window.set_draft(self.restored_ui.get("draft") or "")
+        self.window = window
+        self._offer_offline_form()
         for message in self.timeline.messages():
             author = message.get("authorKind") or "operator"
             window.show_message({"author": author, "text": message.get("text"), "id": message.get("id"),

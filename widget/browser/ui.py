@@ -75,6 +75,13 @@ form.composer button{border:0;border-radius:10px;background:var(--accent);color:
 padding:0 14px;height:40px;font-family:inherit;font-size:15px;font-weight:600;cursor:pointer}
 form.composer button:focus-visible{outline:3px solid #1a73e8}
 .window.full{border-radius:0;box-shadow:none}
+.offline{padding:10px 10px 0;border-top:1px solid #d0d7de}
+.offline label{display:block;font-size:13px;color:#57606a;margin-bottom:4px}
+.offline input{box-sizing:border-box;width:100%;border:1px solid #d0d7de;border-radius:10px;padding:8px 10px;
+font-family:inherit;font-size:16px;color:#1f2328;background:#fff}
+.offline input:focus{outline:2px solid var(--accent)}
+.offline .error{color:#b42318;font-size:13px;min-height:16px;margin-top:2px}
+.offline[hidden]{display:none}
 .typing{font-size:13px;color:#57606a;min-height:18px;padding:0 16px}
 """
 
@@ -240,6 +247,7 @@ class ChatWindow:
         self._items = {}  # clientId or "id:<n>" -> li
         self.on_send = None
         self.on_typing = None
+        root.appendChild(self._offline_form(doc, texts))
         root.appendChild(self._composer(doc, texts))
         doc.body.appendChild(root)
         self.texts = texts
@@ -276,12 +284,45 @@ class ChatWindow:
         self.input.addEventListener("input", typed)
         return form
 
+    def _offline_form(self, doc, texts):
+        # Shown when no operator is online and no chat has started: ask for an
+        # email so the team can answer later (Chatwoot/Crisp do the same).
+        self.offline = doc.createElement("div")
+        self.offline.className = "offline"
+        self.offline.hidden = True
+        label = doc.createElement("label")
+        label.textContent = texts["offline_title"]
+        label.setAttribute("for", "parley-email")
+        self.email = doc.createElement("input")
+        self.email.setAttribute("id", "parley-email")
+        self.email.setAttribute("type", "email")
+        self.email.setAttribute("autocomplete", "email")
+        self.email.setAttribute("placeholder", texts["email_placeholder"])
+        self.email_error = doc.createElement("div")
+        self.email_error.className = "error"
+        self.email_error.setAttribute("role", "alert")
+        self.offline.appendChild(label)
+        self.offline.appendChild(self.email)
+        self.offline.appendChild(self.email_error)
+        return self.offline
+
+    def ask_email(self, shown):
+        self.offline.hidden = not shown
+
+    def email_value(self):
+        return "" if self.offline.hidden else self.email.value.strip()
+
+    def email_problem(self, text):
+        self.email_error.textContent = text or ""
+        if text:
+            self.email.focus()
+
     def _send(self):
         text = self.input.value.strip()
         if not text or self.on_send is None:
             return
-        self.input.value = ""
-        self.on_send(text)
+        if self.on_send(text) is not False:
+            self.input.value = ""
 
     def focus_input(self):
         self.input.focus()
