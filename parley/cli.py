@@ -1,4 +1,4 @@
-"""`parley` command line: serve, build, apps, operators, snippet, database."""
+"""`parley` command line: serve, build, apps, operators, teams, triggers, snippet, database."""
 
 from __future__ import annotations
 
@@ -119,6 +119,109 @@ def cmd_operator_create(args) -> int:
             session, args.app, args.email, args.password, args.name or args.email.split("@")[0])
         return {"operatorId": operator.id, "appId": operator.app_id, "email": operator.email,
                 "name": operator.name}
+    print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
+    return 0
+
+
+# -- triggers and teams ----------------------------------------------------------
+
+# The spec's parameters and compare() matchers (widget/core/parameters.py, compare.py).
+PARAMETER_KEYS = ("page_url", "message_text", "country", "language", "referrer_url",
+                  "utm_source", "utm_medium", "utm_term", "utm_campaign", "utm_content")
+MATCHERS = ("=", "!=", "contains", "!contains", "gt", ">", "lt", "<", "gte", ">=", "lte", "<=")
+TRIGGER_KINDS = ("invitation", "bot")
+
+
+def parse_condition(text: str) -> list[str]:
+    """`<key> <matcher> <value...>` -> [key, matcher, value]; the value may contain spaces."""
+    parts = text.split(None, 2)
+    if len(parts) < 3:
+        raise UsageError(f"--when must be '<parameter> <matcher> <value>', got {text!r}")
+    key, matcher, value = parts
+    if key not in PARAMETER_KEYS:
+        raise UsageError(f"--when: unknown parameter {key!r}; use one of {', '.join(PARAMETER_KEYS)}")
+    if matcher not in MATCHERS:
+        raise UsageError(f"--when: unknown matcher {matcher!r}; use one of {', '.join(MATCHERS)}")
+    return [key, matcher, value.strip()]
+
+
+def _trigger_json(trigger) -> dict:
+    return {"triggerId": trigger.id, "appId": trigger.app_id, "name": trigger.name, "kind": trigger.kind,
+            "message": trigger.message, "delay": trigger.delay_seconds,
+            "conditions": trigger.conditions, "enabled": trigger.enabled}
+
+
+async def _need_app(session, app_id: str):
+    app = await queries.get_app(session, app_id)
+    if app is None:
+        raise UsageError(f"no app with id {app_id!r} (see `parley app list`)")
+    return app
+
+
+def cmd_trigger_add(args) -> int:
+    message = args.message.strip()
+    if not message or len(message) > 5000:
+        raise UsageError("--message must be 1 to 5000 characters")
+    if args.delay < 0 or args.delay > 86400:
+        raise UsageError("--delay must be 0 to 86400 seconds")
+    name = (args.name or "").strip()
+    if len(name) > 200:
+        raise UsageError("--name must be at most 200 characters")
+    conditions = [parse_condition(when) for when in args.when or []]
+
+    async def work(session):
+        await _need_app(session, args.app)
+        trigger = await queries.create_trigger(
+            session, args.app, message, name=name, kind=args.kind, delay_seconds=args.delay,
+            conditions=conditions, enabled=not args.disabled)
+        return _trigger_json(trigger)
+    print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
+    return 0
+
+
+def cmd_trigger_list(args) -> int:
+    async def work(session):
+        await _need_app(session, args.app)
+        return [_trigger_json(t) for t in await queries.list_triggers(session, args.app)]
+    print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
+    return 0
+
+
+def cmd_trigger_remove(args) -> int:
+    async def work(session):
+        await _need_app(session, args.app)
+        if not await queries.delete_trigger(session, args.app, args.id):
+            raise UsageError(f"the app has no trigger with id {args.id!r} (see `parley trigger list`)")
+        return {"triggerId": args.id, "removed": True}
+    print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
+    return 0
+
+
+def cmd_team_create(args) -> int:
+    name = args.name.strip()
+    if not name or len(name) > 200:
+        raise UsageError("--name must be 1 to 200 characters")
+
+    async def work(session):
+        await _need_app(session, args.app)
+        team = await queries.create_team(session, args.app, name)
+        return {"teamId": team.id, "appId": team.app_id, "name": team.name}
+    print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
+    return 0
+
+
+def cmd_team_add_member(args) -> int:
+    async def work(session):
+        await _need_app(session, args.app)
+        team = await queries.get_team(session, args.app, args.team)
+        if team is None:
+            raise UsageError(f"the app has no team with id {args.team!r}")
+        operator = await queries.get_operator(session, args.app, args.operator)
+        if operator is None:
+            raise UsageError(f"the app has no operator with id {args.operator!r}")
+        await queries.add_team_member(session, team, operator)
+        return {"teamId": team.id, "name": team.name,
+                "operatorIds": await queries.team_member_ids(session, team.id)}
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
     return 0
 
@@ -250,6 +353,38 @@ def parser() -> argparse.ArgumentParser:
     op_create.add_argument("--password", required=True)
     op_create.add_argument("--name")
     op_create.set_defaults(run=cmd_operator_create)
+
+    trigger = commands.add_parser("trigger", help="auto-invitations and chatbots").add_subparsers(
+        dest="trigger_command", required=True)
+    t_add = with_db(trigger.add_parser("add", help="add a trigger; prints its id"))
+    t_add.add_argument("--app", required=True)
+    t_add.add_argument("--message", required=True)
+    t_add.add_argument("--name", help="a label for the inbox")
+    t_add.add_argument("--kind", choices=TRIGGER_KINDS, default="invitation")
+    t_add.add_argument("--delay", type=int, default=0, help="seconds on the page before it shows")
+    t_add.add_argument("--when", action="append", metavar="'KEY MATCHER VALUE'",
+                       help="a condition, e.g. 'page_url contains pricing' (repeatable; all must hold)")
+    t_add.add_argument("--disabled", action="store_true", help="store it switched off")
+    t_add.set_defaults(run=cmd_trigger_add)
+    t_list = with_db(trigger.add_parser("list", help="list an app's triggers"))
+    t_list.add_argument("--app", required=True)
+    t_list.set_defaults(run=cmd_trigger_list)
+    t_remove = with_db(trigger.add_parser("remove", help="remove a trigger"))
+    t_remove.add_argument("--app", required=True)
+    t_remove.add_argument("--id", required=True)
+    t_remove.set_defaults(run=cmd_trigger_remove)
+
+    team = commands.add_parser("team", help="teams of operators").add_subparsers(
+        dest="team_command", required=True)
+    team_create = with_db(team.add_parser("create", help="create a team; prints its id"))
+    team_create.add_argument("--app", required=True)
+    team_create.add_argument("--name", required=True)
+    team_create.set_defaults(run=cmd_team_create)
+    team_add = with_db(team.add_parser("add-member", help="add an operator to a team"))
+    team_add.add_argument("--app", required=True)
+    team_add.add_argument("--team", required=True)
+    team_add.add_argument("--operator", required=True)
+    team_add.set_defaults(run=cmd_team_add_member)
 
     snippet = commands.add_parser("snippet", help="print the installation snippet")
     snippet.add_argument("--app-id", required=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 from argon2 import PasswordHasher
@@ -34,6 +35,74 @@ def sha1_hex(text: str) -> str:
 def user_token(app_secret: str, visitor_id: str) -> str:
     """The spec's token for logged-in users: sha1(salt . visitorId), no separator."""
     return sha1_hex(app_secret + visitor_id)
+
+
+# -- logged-in users (session.user) ------------------------------------------------
+
+USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def valid_user_id(user_id: object) -> bool:
+    """A logged-in user's id is the site's stored Chaport visitorId: 1..64 of [A-Za-z0-9_-]."""
+    return isinstance(user_id, str) and USER_ID.fullmatch(user_id) is not None
+
+
+def user_token_ok(app_secret: str, user_id: str, token: str) -> bool:
+    """True when `token` is sha1(secret + id) (hex, any case), compared in constant time."""
+    if not valid_user_id(user_id) or not isinstance(token, str) or not token.isascii():
+        return False
+    return hmac.compare_digest(user_token(app_secret, user_id).encode(), token.lower().encode())
+
+
+# -- visitorIntegrityHash ------------------------------------------------------------
+
+def php_style_json(text: str) -> str:
+    """Rewrites JSON text the way PHP's json_encode (default flags) would have written it.
+
+    Sites sign `sha1($salt . json_encode($data))` while the browser sends
+    `JSON.stringify(data)`. With default flags PHP differs only inside strings:
+    "/" becomes "\\/" and every non-ASCII character becomes \\uXXXX (lowercase
+    hex; characters beyond U+FFFF as a surrogate pair). Existing escapes are
+    copied as they are, so text that already came from PHP is left unchanged.
+    """
+    out: list[str] = []
+    i = 0
+    length = len(text)
+    while i < length:
+        char = text[i]
+        if char == "\\":
+            # An escape: keep it whole ("\\/" stays, "\\\\" is not followed by a rewrite).
+            width = 6 if text.startswith("u", i + 1) else 2
+            out.append(text[i:i + width])
+            i += width
+            continue
+        if char == "/":
+            out.append("\\/")
+        elif ord(char) > 0x7F:
+            code = ord(char)
+            if code > 0xFFFF:
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def integrity_hash_ok(app_secret: str, data_json: str, given: str) -> bool:
+    """The spec's visitorIntegrityHash check: sha1(secret + JSON), constant time.
+
+    Accepts the hash of the exact text the browser sent and of its PHP
+    json_encode spelling (what a PHP site signed for the same data).
+    """
+    if not isinstance(given, str) or not given.isascii():
+        return False
+    given = given.lower().encode()
+    direct = hmac.compare_digest(sha1_hex(app_secret + data_json).encode(), given)
+    php = hmac.compare_digest(sha1_hex(app_secret + php_style_json(data_json)).encode(), given)
+    return direct | php  # both compared, always
 
 
 def hash_password(password: str) -> str:

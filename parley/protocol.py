@@ -27,12 +27,18 @@ E_BAD_HASH = "PARLEY_E_BAD_HASH"
 E_RATE_LIMIT = "PARLEY_E_RATE_LIMIT"
 E_AUTH = "PARLEY_E_AUTH"
 E_NOT_FOUND = "PARLEY_E_NOT_FOUND"
+E_BAD_TOKEN = "PARLEY_E_BAD_TOKEN"
 
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=MAX_HISTORY_PAGE)]
 Seq = Annotated[int, msgspec.Meta(ge=0)]
 Url = Annotated[str, msgspec.Meta(max_length=4096)]
+# A logged-in user's id: the site's stored Chaport visitorId.
+UserId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}\Z")]
+# An assignment target: an operator id, name or email, or a team id or name.
+Assignee = Annotated[str, msgspec.Meta(min_length=1, max_length=320)]
+MAX_ASSIGNEES = 20
 
 
 class _Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=False, kw_only=True):
@@ -47,6 +53,13 @@ class Page(msgspec.Struct, forbid_unknown_fields=False):
 
 # -- visitor → server ------------------------------------------------------------
 
+class User(msgspec.Struct, forbid_unknown_fields=False):
+    """chaportConfig.session.user / startSession credentials: token = sha1(secret + id)."""
+
+    id: UserId
+    token: Annotated[str, msgspec.Meta(max_length=128)]
+
+
 class Hello(_Frame, tag="hello"):
     appId: str
     visitorId: str | None = None
@@ -54,11 +67,15 @@ class Hello(_Frame, tag="hello"):
     page: Page | None = None
     # The newest event seq this tab has seen; omit on a first visit.
     lastSeq: Seq | None = None
+    # A logged-in user: the visitor becomes the one with this id (see docs/protocol.md).
+    user: User | None = None
 
 
 class MessageSend(_Frame, tag="message.send"):
     clientId: ClientId
     text: Text
+    # Who a new chat goes to (assignment rules / `operators` option); ignored for an open chat.
+    assignees: Annotated[list[Assignee], msgspec.Meta(max_length=MAX_ASSIGNEES)] | None = None
 
 
 class VisitorUpdate(_Frame, tag="visitor.update"):
@@ -178,9 +195,13 @@ def clean_visitor_data(data: object) -> dict:
 
 # -- server → client -------------------------------------------------------------
 
-def welcome(visitor_id: str, visitor_token: str, online: bool, seq: int = 0) -> dict:
+def welcome(visitor_id: str, visitor_token: str, online: bool, seq: int = 0, *,
+            country: str | None = None, triggers: list[dict] | None = None,
+            operators: list[dict] | None = None) -> dict:
+    """`triggers`: [{id, message, kind, delay, conditions, enabled}]; `operators`: [{id, name}]."""
     return {"v": VERSION, "type": "welcome", "visitorId": visitor_id,
-            "visitorToken": visitor_token, "online": online, "seq": seq}
+            "visitorToken": visitor_token, "online": online, "seq": seq, "country": country,
+            "triggers": triggers or [], "operators": operators or []}
 
 
 def event(seq: int, body: dict) -> dict:

@@ -53,6 +53,8 @@ class Operator(Base):
     # online | away | offline
     presence: Mapped[str] = mapped_column(String(10), default="offline")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Round robin: the operator assigned least recently (never = first) gets the next chat.
+    last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class OperatorSession(Base):
@@ -75,7 +77,8 @@ class Visitor(Base):
         Index("ix_visitors_app_user", "app_id", "user_id"),
     )
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # 24 hex digits, or a logged-in user's id (1..64 of [A-Za-z0-9_-]).
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
     # A random secret the browser keeps to prove it owns this visitor id.
     token: Mapped[str] = mapped_column(String(100))
@@ -87,7 +90,9 @@ class Visitor(Base):
     notes: Mapped[str | None] = mapped_column(Text, default=None)
     custom: Mapped[dict] = mapped_column(JSON, default=dict)
     # True once identifying fields came with a valid integrity hash.
+    # (or the browser proved a logged-in user with session.user).
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The logged-in user id (session.user.id) this visitor is, if any.
     user_id: Mapped[str | None] = mapped_column(String(200), default=None)
     country: Mapped[str | None] = mapped_column(String(2), default=None)
     language: Mapped[str | None] = mapped_column(String(35), default=None)
@@ -102,7 +107,7 @@ class PageView(Base):
     __table_args__ = (Index("ix_page_views_visitor_created", "visitor_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
+    visitor_id: Mapped[str] = mapped_column(String(64), ForeignKey("visitors.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text, default="")
     referrer: Mapped[str] = mapped_column(Text, default="")
@@ -119,7 +124,7 @@ class Chat(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
-    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
+    visitor_id: Mapped[str] = mapped_column(String(64), ForeignKey("visitors.id", ondelete="CASCADE"))
     # open | closed
     status: Mapped[str] = mapped_column(String(10), default="open")
     operator_ids: Mapped[list] = mapped_column(JSON, default=list)
@@ -140,7 +145,7 @@ class Message(Base):
     chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
     # visitor | operator | system
     author_kind: Mapped[str] = mapped_column(String(10))
-    author_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    author_id: Mapped[str | None] = mapped_column(String(64), default=None)
     text: Mapped[str] = mapped_column(Text)
     client_message_id: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -153,8 +158,46 @@ class Event(Base):
     __table_args__ = (UniqueConstraint("visitor_id", "seq", name="uq_events_visitor_seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
+    visitor_id: Mapped[str] = mapped_column(String(64), ForeignKey("visitors.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Trigger(Base):
+    """An auto-invitation or chatbot message the widget shows when its conditions hold."""
+
+    __tablename__ = "triggers"
+    __table_args__ = (Index("ix_triggers_app", "app_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    # invitation | bot
+    kind: Mapped[str] = mapped_column(String(20), default="invitation")
+    message: Mapped[str] = mapped_column(Text)
+    delay_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    # [[parameterKey, matcher, value], ...]: all must hold (none = always).
+    conditions: Mapped[list] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    __table_args__ = (Index("ix_teams_app", "app_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+    __table_args__ = (Index("ix_team_members_operator", "operator_id"),)
+
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"),
+                                             primary_key=True)

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley import identity, protocol
+from parley import assignment, identity, protocol
 from parley.storage.models import (
     App,
     Chat,
@@ -18,6 +18,9 @@ from parley.storage.models import (
     Operator,
     OperatorSession,
     PageView,
+    Team,
+    TeamMember,
+    Trigger,
     Visitor,
     utcnow,
 )
@@ -78,6 +81,116 @@ async def resume_or_register_visitor(
     session.add(visitor)
     await session.commit()
     return visitor
+
+
+async def visitor_for_user(session: AsyncSession, app_id: str, user_id: str) -> Visitor:
+    """The visitor a logged-in user (session.user, token already checked) is, in this app.
+
+    That is the visitor whose id is `user_id` (the site stored it from `ready`),
+    else the one an earlier login created for it, else a new visitor with that
+    id. Only when the id is taken by another app's visitor does the user get a
+    visitor with a fresh id (found again by `user_id`): apps never share one.
+    """
+    visitor = await session.get(Visitor, user_id)
+    if visitor is None or visitor.app_id != app_id:
+        taken = visitor is not None
+        visitor = await session.scalar(
+            select(Visitor).where(Visitor.app_id == app_id, Visitor.user_id == user_id)
+            .order_by(Visitor.first_seen_at).limit(1))
+        if visitor is None:
+            visitor = Visitor(id=identity.new_id() if taken else user_id, app_id=app_id,
+                              token=identity.new_secret())
+            session.add(visitor)
+    visitor.user_id = user_id
+    visitor.verified = True
+    visitor.last_seen_at = utcnow()
+    await session.commit()
+    return visitor
+
+
+async def set_visitor_country(session: AsyncSession, visitor: Visitor, country: str | None) -> None:
+    """Keeps the country of the visitor's newest connection (None: unknown, nothing stored)."""
+    if country and visitor.country != country:
+        await session.execute(update(Visitor).where(Visitor.id == visitor.id).values(country=country),
+                              execution_options={"synchronize_session": False})
+        await session.commit()
+        visitor.country = country
+
+
+# -- operators, teams, triggers --------------------------------------------------
+
+async def get_operator(session: AsyncSession, app_id: str, operator_id: str) -> Operator | None:
+    """The operator, only if it belongs to `app_id`."""
+    operator = await session.get(Operator, operator_id)
+    return operator if operator is not None and operator.app_id == app_id else None
+
+
+async def list_operators(session: AsyncSession, app_id: str) -> list[Operator]:
+    return list((await session.scalars(
+        select(Operator).where(Operator.app_id == app_id).order_by(Operator.created_at, Operator.id))).all())
+
+
+def public_operator_dict(operator: Operator) -> dict:
+    """What a visitor may see of an operator (the widget's header): no email."""
+    return {"id": operator.id, "name": operator.name}
+
+
+async def create_team(session: AsyncSession, app_id: str, name: str) -> Team:
+    team = Team(id=identity.new_id(), app_id=app_id, name=name)
+    session.add(team)
+    await session.commit()
+    return team
+
+
+async def get_team(session: AsyncSession, app_id: str, team_id: str) -> Team | None:
+    """The team, only if it belongs to `app_id`."""
+    team = await session.get(Team, team_id)
+    return team if team is not None and team.app_id == app_id else None
+
+
+async def add_team_member(session: AsyncSession, team: Team, operator: Operator) -> bool:
+    """Adds the operator (of the team's app) to the team; False if it already was a member."""
+    assert team.app_id == operator.app_id
+    if await session.get(TeamMember, (team.id, operator.id)) is not None:
+        return False
+    session.add(TeamMember(team_id=team.id, operator_id=operator.id))
+    await session.commit()
+    return True
+
+
+async def team_member_ids(session: AsyncSession, team_id: str) -> list[str]:
+    return list((await session.scalars(
+        select(TeamMember.operator_id).where(TeamMember.team_id == team_id)
+        .order_by(TeamMember.operator_id))).all())
+
+
+async def create_trigger(session: AsyncSession, app_id: str, message: str, *, name: str = "",
+                         kind: str = "invitation", delay_seconds: int = 0,
+                         conditions: list | None = None, enabled: bool = True) -> Trigger:
+    trigger = Trigger(id=identity.new_id(), app_id=app_id, name=name, kind=kind, message=message,
+                      delay_seconds=delay_seconds, conditions=conditions or [], enabled=enabled)
+    session.add(trigger)
+    await session.commit()
+    return trigger
+
+
+async def list_triggers(session: AsyncSession, app_id: str) -> list[Trigger]:
+    return list((await session.scalars(
+        select(Trigger).where(Trigger.app_id == app_id).order_by(Trigger.created_at, Trigger.id))).all())
+
+
+async def delete_trigger(session: AsyncSession, app_id: str, trigger_id: str) -> bool:
+    """Deletes the app's trigger; False when the app has no trigger with that id."""
+    result = await session.execute(delete(Trigger).where(Trigger.app_id == app_id, Trigger.id == trigger_id))
+    await session.commit()
+    return result.rowcount > 0
+
+
+def trigger_dict(trigger: Trigger) -> dict:
+    """A trigger as `welcome.triggers` carries it (widget.core.triggers.normalise_trigger)."""
+    return {"id": trigger.id, "message": trigger.message, "kind": trigger.kind,
+            "delay": trigger.delay_seconds, "conditions": [list(c) for c in trigger.conditions or []],
+            "enabled": bool(trigger.enabled)}
 
 
 # -- operator sessions and presence --------------------------------------------
@@ -275,15 +388,20 @@ class Stored:
 
 
 async def add_visitor_message(session: AsyncSession, visitor: Visitor, client_id: str,
-                              text: str) -> Stored:
-    """Stores a visitor's message once per clientId, opening a chat if none is open."""
+                              text: str, assignees: list[str] | None = None) -> Stored:
+    """Stores a visitor's message once per clientId, opening a chat if none is open.
+
+    A new chat is assigned (parley.assignment) from `assignees`, then round robin.
+    """
     existing = await find_visitor_message(session, visitor.id, client_id)
     if existing is not None:
         return Stored(existing, await session.get(Chat, existing.chat_id), False, [])
     events = []
     chat = await open_chat_of(session, visitor.id)
     if chat is None:
-        chat = Chat(id=identity.new_id(), app_id=visitor.app_id, visitor_id=visitor.id, operator_ids=[])
+        operator_ids = await assignment.assign(session, visitor.app_id, assignees)
+        chat = Chat(id=identity.new_id(), app_id=visitor.app_id, visitor_id=visitor.id,
+                    operator_ids=operator_ids)
         session.add(chat)
         await session.flush()
         events.append(await append_event(session, visitor.id, "chat.started", {"chat": chat_dict(chat)}))

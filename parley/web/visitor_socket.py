@@ -11,7 +11,7 @@ from typing import ClassVar
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from parley import delivery, identity, protocol
+from parley import delivery, geo, identity, protocol
 from parley import fanout as channels
 from parley.storage import queries
 from parley.storage.models import App, Visitor
@@ -19,6 +19,7 @@ from parley.storage.models import App, Visitor
 log = logging.getLogger("parley.visitor")
 
 CLOSE_BAD_FRAME = 4400  # the first frame was not a valid hello
+CLOSE_BAD_TOKEN = 4401  # hello.user's token is not sha1(secret + id)
 CLOSE_POLICY = 4403  # origin not allowed
 CLOSE_NOT_FOUND = 4404  # unknown app
 
@@ -104,9 +105,29 @@ async def visitor_socket(websocket: WebSocket) -> None:
                     protocol.E_ORIGIN, f"this site ({origin}) is not an allowed origin of the app"))
                 await websocket.close(CLOSE_POLICY)
                 return
-            visitor = await queries.resume_or_register_visitor(
-                session, app.id, hello.visitorId, hello.visitorToken)
+            user = hello.user
+            if user is not None and not identity.user_token_ok(app.secret, user.id, user.token):
+                await websocket.send_json(protocol.error(
+                    protocol.E_BAD_TOKEN, "session.user.token must be sha1(personal salt + user id)"))
+                await websocket.close(CLOSE_BAD_TOKEN)
+                return
+            if user is None:
+                visitor = await queries.resume_or_register_visitor(
+                    session, app.id, hello.visitorId, hello.visitorToken)
+        if user is not None:
+            # Two browsers of one user may arrive at once: a race on creating it is retried.
+            async def login(session):
+                return await queries.visitor_for_user(session, app.id, user.id)
+            visitor = await delivery.write(state.db, login)
+        # The first lookup loads GeoIP data: keep it off the event loop.
+        country = await anyio.to_thread.run_sync(
+            geo.country_for_ip, websocket.client.host if websocket.client else None)
+        async with state.db.session() as session:
+            await queries.set_visitor_country(session, visitor, country)
             online = await queries.app_online(session, app.id)
+            triggers = [queries.trigger_dict(t) for t in await queries.list_triggers(session, app.id)]
+            operators = [queries.public_operator_dict(o)
+                         for o in await queries.list_operators(session, app.id)]
 
         outbox = Outbox(websocket)
         hub = state.fanout
@@ -117,7 +138,9 @@ async def visitor_socket(websocket: WebSocket) -> None:
         closers.append(stream)
 
         async def send_welcome(newest_seq: int) -> None:
-            await outbox.send(protocol.welcome(visitor.id, visitor.token, online=online, seq=newest_seq))
+            await outbox.send(protocol.welcome(
+                visitor.id, visitor.token, online=online, seq=newest_seq, country=country,
+                triggers=triggers, operators=operators))
 
         await stream.start(hello.lastSeq, send_welcome)
         tasks.append(asyncio.create_task(stream.run()))
@@ -163,7 +186,8 @@ class _VisitorTab:
             existing = await queries.find_visitor_message(session, visitor.id, frame.clientId)
             if existing is None and not limiter.hit(visitor.id):
                 raise _RateLimited
-            return await queries.add_visitor_message(session, visitor, frame.clientId, frame.text)
+            return await queries.add_visitor_message(session, visitor, frame.clientId, frame.text,
+                                                     frame.assignees)
 
         try:
             stored = await delivery.write(self.state.db, work)
@@ -190,8 +214,7 @@ class _VisitorTab:
             if frame.dataJson is None:
                 raise protocol.FrameError(
                     protocol.E_BAD_FRAME, "a hash needs dataJson, the exact JSON text that was signed")
-            expected = identity.sha1_hex(self.app.secret + frame.dataJson)
-            if not identity.same(expected, frame.hash.lower()):
+            if not identity.integrity_hash_ok(self.app.secret, frame.dataJson, frame.hash):
                 raise protocol.FrameError(
                     protocol.E_BAD_HASH, "visitor data hash does not match: sha1(secret + dataJson)")
         if frame.dataJson is not None:
