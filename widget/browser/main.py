@@ -216,6 +216,16 @@ class Widget:
         elif kind == "chat.closed":
             self.chat_open = False
 
+    def _shown_operators(self):
+        """The app's operators, limited by the `operators` option (ids or names)."""
+        operators = [o for o in self.server_operators if isinstance(o, dict)]
+        wanted = self.config["operators"]
+        if wanted:
+            names = [str(w).lower() for w in wanted]
+            operators = [o for o in operators
+                         if o.get("id") in wanted or str(o.get("name") or "").lower() in names]
+        return operators
+
     def _offer_offline_form(self):
         if self.window is not None:
             self.window.ask_email(not self.online and not self.chat_open and not self.timeline.messages())
@@ -550,6 +560,7 @@ class Widget:
         window.set_draft(self.restored_ui.get("draft") or "")
         self.window = window
         self._offer_offline_form()
+        window.set_operators(self._shown_operators())
         for message in self.timeline.messages():
             author = message.get("authorKind") or "operator"
             window.show_message({"author": author, "text": message.get("text"), "id": message.get("id"),

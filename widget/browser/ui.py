@@ -53,6 +53,11 @@ font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 color:#1f2328;border-radius:14px;overflow:hidden;box-shadow:0 8px 30px rgba(0,0,0,.2)}
 header{background:var(--accent);color:var(--on-accent);padding:16px;display:flex;align-items:center;gap:8px}
 header h1{font-size:17px;margin:0;flex:1}
+.avatars{display:flex;margin-inline-end:4px}
+.avatars span{width:30px;height:30px;border-radius:50%;background:rgba(255,255,255,.25);color:inherit;
+display:flex;align-items:center;justify-content:center;font-size:12px;font-weight:700;
+border:2px solid var(--accent);margin-inline-start:-8px}
+.avatars span:first-child{margin-inline-start:0}
 header p{margin:2px 0 0;font-size:13px;opacity:.9}
 header button{all:unset;cursor:pointer;width:32px;height:32px;border-radius:8px;text-align:center;
 font-size:20px}
@@ -89,6 +94,15 @@ CHAT_ICON = (
     '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6'
     'a2 2 0 0 1 2-2z"/></svg>'
 )
+
+
+def initials(name):
+    """'Ann Lee' -> 'AL'; one word -> its first letter."""
+    words = [w for w in str(name).split() if w]
+    if not words:
+        return "?"
+    letters = words[0][0] + (words[-1][0] if len(words) > 1 else "")
+    return letters.upper()
 
 
 def readable_text_color(hex_color):
@@ -209,6 +223,9 @@ class ChatWindow:
         root.setAttribute("role", "dialog")
         root.setAttribute("aria-label", texts["title"])
         header = doc.createElement("header")
+        self.avatars = doc.createElement("div")
+        self.avatars.className = "avatars"
+        header.appendChild(self.avatars)
         heading = doc.createElement("div")
         heading.style.flex = "1"
         self.title = doc.createElement("h1")
@@ -414,6 +431,19 @@ class ChatWindow:
     def set_status(self, texts):
         self.status.textContent = texts["status"]
         self.welcome.textContent = texts["welcome"]
+
+    def set_operators(self, operators):
+        """Initials of up to three operators in the header, each with its name as a label."""
+        doc = self.frame.document
+        self.avatars.textContent = ""
+        for operator in operators[:3]:
+            name = operator.get("name") or "?"
+            avatar = doc.createElement("span")
+            avatar.setAttribute("role", "img")
+            avatar.setAttribute("aria-label", name)
+            avatar.setAttribute("title", name)
+            avatar.textContent = initials(name)
+            self.avatars.appendChild(avatar)
 
     def set_close_button(self, shown):
         self.close_button.style.display = "" if shown else "none"

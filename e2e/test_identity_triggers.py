@@ -1,0 +1,198 @@
+"""The Chaport API features that need the server: users, hashes, triggers, assignment, countries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+from e2e.conftest import wait_ready
+from e2e.operator import ScriptedOperator
+from e2e.test_chat import bubbles, type_message
+from e2e.test_skeleton import snippet_with_config
+
+
+def sha1(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def fresh_app(parley, host_site, name):
+    return parley.cli("app", "create", "--name", name, "--origin", host_site.origin)
+
+
+def goto(page, host_site, parley, app, name, config="", after=""):
+    snippet = snippet_with_config(f"appId: '{app['appId']}',{config}", parley.loader)
+    page.goto(host_site.page(name, f"<script>{snippet}</script><script>{after}</script>"))
+    wait_ready(page)
+
+
+RECORD = """window.events = [];
+['ready', 'chat.autoInvitation', 'chat.botSent', 'chat.started'].forEach(function (name) {
+  window.chaport.on(name, function (payload) { window.events.push([name, payload]); });
+});"""
+
+
+def test_logged_in_user_sees_the_same_chat_on_two_browsers(browser, host_site, parley):
+    app = fresh_app(parley, host_site, "Users")
+    user = {"id": "user-42", "token": sha1(app["secret"] + "user-42")}
+    config = f"session: {{ user: {json.dumps(user)} }},"
+    laptop, phone = browser.new_context(), browser.new_context()
+    first = laptop.new_page()
+    goto(first, host_site, parley, app, "user-laptop", config, RECORD)
+    first.wait_for_function("window.events.some(e => e[0] === 'ready')")
+    assert first.evaluate("window.events.find(e => e[0] === 'ready')[1].visitorId") == "user-42"
+    first.evaluate("chaport.open()")
+    type_message(first, "sent from my laptop")
+    bubbles(first, "visitor").first.wait_for()
+    second = phone.new_page()
+    goto(second, host_site, parley, app, "user-phone", config)
+    second.evaluate("chaport.open()")
+    bubbles(second, "visitor").first.wait_for()
+    assert bubbles(second, "visitor").all_text_contents() == ["sent from my laptop"]
+    laptop.close()
+    phone.close()
+
+
+def test_bad_user_token_is_rejected_with_a_clear_error(page, host_site, parley, page_log):
+    app = fresh_app(parley, host_site, "Bad token")
+    config = "session: { user: { id: 'user-1', token: 'forged' } },"
+    snippet = snippet_with_config(f"appId: '{app['appId']}',{config}", parley.loader)
+    page.goto(host_site.page("bad-token", f"<script>{snippet}</script>"))
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not page_log.parley("error"):
+        page.wait_for_timeout(100)
+    assert any("PARLEY_E_BAD_TOKEN" in e for e in page_log.parley("error")), page_log.parley()
+    assert page.evaluate("chaport.getWidgetState()") == "collapsed"
+
+
+def test_start_session_with_credentials_via_command_queue(page, host_site, parley):
+    app = fresh_app(parley, host_site, "startSession")
+    credentials = {"id": "member-7", "token": sha1(app["secret"] + "member-7")}
+    config = "session: { autoStart: false },"
+    after = RECORD + f"window.chaport.q('startSession', {json.dumps(credentials)});"
+    goto(page, host_site, parley, app, "start-session-user", config, after)
+    page.wait_for_function("window.events.some(e => e[0] === 'ready')")
+    assert page.evaluate("window.events.find(e => e[0] === 'ready')[1].visitorId") == "member-7"
+
+
+def visitor_frames(page):
+    frames = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda p: frames.append(json.loads(p))))
+    return frames
+
+
+def test_set_visitor_data_with_and_without_integrity_hash(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Hash")
+    frames = visitor_frames(page)
+    data = {"name": "John Doe", "email": "john@example.com",
+            "custom": {"subscriptionPlan": "pro", "balance": 1000}}
+    signed = sha1(app["secret"] + json.dumps(data, separators=(",", ":")))
+    config = f"visitor: {json.dumps(data)}, visitorIntegrityHash: '{signed}',"
+    goto(page, host_site, parley, app, "hash", config)
+    page.wait_for_timeout(500)
+    visitor = [f["visitor"] for f in frames if f["type"] == "visitor"][-1]
+    assert visitor["name"] == "John Doe" and visitor["verified"] is True
+    assert visitor["custom"] == {"subscriptionPlan": "pro", "balance": 1000}
+    # Unsigned: a filled name can't be changed, custom fields can.
+    page.evaluate("window.chaport.setVisitorData({ name: 'Mallory', custom: { balance: 5 } })")
+    page.wait_for_timeout(500)
+    visitor = [f["visitor"] for f in frames if f["type"] == "visitor"][-1]
+    assert visitor["name"] == "John Doe" and visitor["custom"]["balance"] == 5
+    # A bad hash changes nothing and says so.
+    page.evaluate("window.chaport.q('setVisitorData', [{ name: 'Eve' }, 'a1b2c3d4e5f6'])")
+    page.wait_for_timeout(500)
+    assert any(f.get("code") == "PARLEY_E_BAD_HASH" for f in frames if f["type"] == "error")
+    # A correct hash over new data updates the name.
+    renamed = {"name": "John Q. Doe"}
+    good = sha1(app["secret"] + json.dumps(renamed, separators=(",", ":")))
+    page.evaluate(f"window.chaport.setVisitorData({json.dumps(renamed)}, '{good}')")
+    page.wait_for_timeout(500)
+    assert [f["visitor"] for f in frames if f["type"] == "visitor"][-1]["name"] == "John Q. Doe"
+
+
+def test_server_trigger_shows_invitation_once_per_visitor(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Triggers")
+    trigger = parley.cli("trigger", "add", "--app", app["appId"], "--message", "Questions about pricing?",
+                         "--delay", "1", "--when", "page_url contains pricing")
+    trigger_id = trigger["id"] if "id" in trigger else trigger["triggerId"]
+    goto(page, host_site, parley, app, "about", "", RECORD)
+    page.wait_for_timeout(1500)
+    assert page.locator("iframe[data-parley=invitation]").count() == 0  # condition does not match
+    assert page.evaluate("id => chaport.getTriggerById(id)", trigger_id) == {
+        "id": trigger_id, "message": "Questions about pricing?"}
+    goto(page, host_site, parley, app, "pricing", "", RECORD)
+    bubble = page.frame_locator("iframe[data-parley=invitation]").locator(".bubble p")
+    bubble.wait_for(timeout=5000)
+    assert bubble.text_content() == "Questions about pricing?"
+    assert page.evaluate("window.events.filter(e => e[0] === 'chat.autoInvitation').map(e => e[1])") == [
+        {"id": trigger_id, "message": "Questions about pricing?"}]
+    assert page.evaluate("chaport.getActiveTrigger()")["id"] == trigger_id
+    # Another pricing page: the invitation comes back, the event does not fire again.
+    goto(page, host_site, parley, app, "pricing-2", "", RECORD)
+    bubble.wait_for(timeout=5000)
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.events.filter(e => e[0] === 'chat.autoInvitation').length") == 0
+
+
+def test_disabled_triggers_do_not_show(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Triggers off")
+    parley.cli("trigger", "add", "--app", app["appId"], "--message", "Hi!", "--delay", "0")
+    goto(page, host_site, parley, app, "triggers-off", "triggers: false,")
+    page.wait_for_timeout(1000)
+    assert page.locator("iframe[data-parley=invitation]").count() == 0
+    goto(page, host_site, parley, app, "triggers-disabled-call", "", "window.chaport.q('disableTriggers');")
+    page.wait_for_timeout(1000)
+    assert page.locator("iframe[data-parley=invitation]").count() == 0
+
+
+def test_assignment_rules_route_the_new_chat(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Routing")
+    sales = parley.cli("operator", "create", "--app", app["appId"], "--email", "sales@shop.example",
+                       "--password", "correct horse", "--name", "Sam Sales")
+    parley.cli("operator", "create", "--app", app["appId"], "--email", "help@shop.example",
+               "--password", "correct horse", "--name", "Hana Help")
+    watcher = ScriptedOperator(parley.url, app["appId"], "help@shop.example", "correct horse")
+    seller = ScriptedOperator(parley.url, app["appId"], "sales@shop.example", "correct horse")
+    try:
+        config = """assignments: { rules: [
+            { 'sales@shop.example': ['message_text', 'contains', 'pricing'] },
+            { 'Hana Help': true } ] },"""
+        goto(page, host_site, parley, app, "routing", config)
+        page.evaluate("chaport.open()")
+        avatars = page.frame_locator("iframe[data-parley=window]").locator(".avatars span")
+        assert sorted(avatars.all_inner_texts()) == ["HH", "SS"]
+        type_message(page, "A question about pricing")
+        started = watcher.wait_for(lambda f: f["type"] == "chat.started")
+        assert started["chat"]["operatorIds"] == [sales["operatorId"]]
+    finally:
+        watcher.close()
+        seller.close()
+
+
+def test_operators_option_limits_the_header(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Operators option")
+    for email, name in (("a@shop.example", "Ann Lee"), ("b@shop.example", "Bo Berg")):
+        parley.cli("operator", "create", "--app", app["appId"], "--email", email, "--password",
+                   "correct horse", "--name", name)
+    goto(page, host_site, parley, app, "operators-option", "operators: ['Bo Berg'],")
+    page.evaluate("chaport.open()")
+    avatars = page.frame_locator("iframe[data-parley=window]").locator(".avatars span")
+    assert avatars.all_inner_texts() == ["BB"]
+    assert avatars.first.get_attribute("aria-label") == "Bo Berg"
+
+
+def test_countries_and_country_parameter(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Countries")
+    goto(page, host_site, parley, app, "country", "countries: { include: ['NO', 'SE'] },")
+    assert page.evaluate("chaport.getParameterValue('country')") == "NO"
+    assert page.locator("iframe[data-parley=launcher]").is_visible()
+    snippet = snippet_with_config(f"appId: '{app['appId']}', countries: {{ exclude: ['NO'] }}", parley.loader)
+    page.goto(host_site.page("country-excluded", f"<script>{snippet}</script>"))
+    page.wait_for_function("window.chaport && !window.chaport._q")
+    page.wait_for_timeout(1000)
+    assert page.locator("iframe[data-parley=launcher]").count() == 0
+    snippet = snippet_with_config(f"appId: '{app['appId']}', countries: {{ include: ['US'] }}", parley.loader)
+    page.goto(host_site.page("country-not-included", f"<script>{snippet}</script>"))
+    page.wait_for_function("window.chaport && !window.chaport._q")
+    page.wait_for_timeout(1000)
+    assert page.locator("iframe[data-parley=launcher]").count() == 0
