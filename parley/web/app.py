@@ -17,6 +17,8 @@ from parley.ratelimit import Limits
 from parley.settings import DIST, TEMPLATES
 from parley.storage.db import Database
 from parley.web.assets import DistFiles
+from parley.web.chat_page import chat_config, chat_page
+from parley.web.inbox_api import chats, me
 from parley.web.operator_api import login, logout
 from parley.web.operator_socket import operator_socket
 from parley.web.visitor_socket import visitor_socket
@@ -73,10 +75,14 @@ def create_app(database: Database, dist: Path = DIST) -> Starlette:
             Route("/inbox/{name:path}", inbox_asset),
             Route("/static/{name:path}", static_asset),
             Route("/inbox", inbox),
+            Route("/chat/{app_id}", chat_page),
+            Route("/chat-config/{app_id}", chat_config),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/api/operator/login", login, methods=["POST"]),
             Route("/api/operator/logout", logout, methods=["POST"]),
+            Route("/api/operator/me", me),
+            Route("/api/operator/chats", chats),
             WebSocketRoute("/ws/visitor", visitor_socket),
             WebSocketRoute("/ws/operator", operator_socket),
         ],

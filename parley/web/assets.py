@@ -44,7 +44,8 @@ class DistFiles:
         accepted = request.headers.get("accept-encoding", "")
         path = self.dist / name
         headers = {
-            "Cache-Control": STABLE_CACHE if name in STABLE_NAMES or name.startswith("inbox/")
+            # Unhashed names (loader, inbox files, static/) revalidate; hashed ones never change.
+            "Cache-Control": STABLE_CACHE if name in STABLE_NAMES or name.startswith(("inbox/", "static/"))
             else IMMUTABLE,
             "Access-Control-Allow-Origin": "*",
             "Cross-Origin-Resource-Policy": "cross-origin",

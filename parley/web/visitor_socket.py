@@ -15,6 +15,7 @@ from parley import delivery, geo, identity, protocol
 from parley import fanout as channels
 from parley.storage import queries
 from parley.storage.models import App, Visitor
+from parley.web.operator_api import own_origin
 
 log = logging.getLogger("parley.visitor")
 
@@ -100,7 +101,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
             origin = websocket.headers.get("origin")
             if not app.origins:
                 log.warning("app %s allows every origin; set its origins", app.id)
-            if not origin_allowed(app.origins, origin):
+            # Parley's own standalone chat page (openIn: '_blank') is always allowed.
+            if not origin_allowed(app.origins, origin) and origin != own_origin(websocket):
                 await websocket.send_json(protocol.error(
                     protocol.E_ORIGIN, f"this site ({origin}) is not an allowed origin of the app"))
                 await websocket.close(CLOSE_POLICY)

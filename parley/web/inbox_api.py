@@ -1,0 +1,121 @@
+"""What the operator inbox reads over HTTP: who am I, and this app's chats.
+
+Every endpoint needs the operator session cookie (the same session the login
+sets and /ws/operator checks) and only ever answers with the operator's own
+app's data. Errors are JSON `{code, message}` with the protocol's stable codes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import String, cast, func, select
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from parley import protocol
+from parley.storage import queries
+from parley.storage.models import Chat, Message, Operator, Visitor
+from parley.web.operator_api import SESSION_COOKIE
+
+STATUSES = ("open", "closed", "all")
+DEFAULT_CHAT_PAGE = 100
+MAX_CHAT_PAGE = 200
+PREVIEW_CHARS = 140
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(protocol.error(code, message), status_code=status, headers=NO_STORE)
+
+
+def _json(body: dict) -> JSONResponse:
+    return JSONResponse(body, headers=NO_STORE)
+
+
+async def _operator(request: Request) -> Operator | None:
+    async with request.app.state.db.session() as session:
+        return await queries.operator_for_session(session, request.cookies.get(SESSION_COOKIE))
+
+
+def _unauthenticated() -> JSONResponse:
+    return _error(401, protocol.E_AUTH, "log in first")
+
+
+async def me(request: Request) -> JSONResponse:
+    operator = await _operator(request)
+    if operator is None:
+        return _unauthenticated()
+    return _json({"id": operator.id, "name": operator.name, "email": operator.email,
+                  "appId": operator.app_id, "role": operator.role})
+
+
+def _preview(message: Message | None) -> dict | None:
+    if message is None:
+        return None
+    text = message.text if len(message.text) <= PREVIEW_CHARS else message.text[:PREVIEW_CHARS - 1] + "…"
+    return {"id": message.id, "authorKind": message.author_kind, "text": text,
+            "createdAt": queries.timestamp(message.created_at)}
+
+
+def _visitor(visitor: Visitor) -> dict:
+    return {"id": visitor.id, "name": visitor.name, "email": visitor.email, "country": visitor.country}
+
+
+async def chat_page(session, app_id: str, status: str, operator_id: str | None,
+                    limit: int) -> list[dict]:
+    """The app's chats, most recent activity first, each with its visitor, last message
+    and unread count (visitor messages after the last operator message)."""
+    # Message ids are one global increasing sequence: the largest id is the newest message.
+    last = (select(Message.chat_id, func.max(Message.id).label("last_id"))
+            .group_by(Message.chat_id).subquery())
+    query = (select(Chat, Visitor, Message)
+             .join(Visitor, Visitor.id == Chat.visitor_id)
+             .outerjoin(last, last.c.chat_id == Chat.id)
+             .outerjoin(Message, Message.id == last.c.last_id)
+             .where(Chat.app_id == app_id, Visitor.app_id == app_id))
+    if status != "all":
+        query = query.where(Chat.status == status)
+    if operator_id is not None:
+        # operator_ids is a JSON list of hex ids: its text holds "<id>" exactly when it has the id.
+        query = query.where(cast(Chat.operator_ids, String).like(f'%"{operator_id}"%'))
+    query = query.order_by(func.coalesce(last.c.last_id, 0).desc(), Chat.started_at.desc()).limit(limit)
+    rows = (await session.execute(query)).all()
+    unread = await _unread_counts(session, [chat.id for chat, _, _ in rows])
+    return [{**queries.chat_dict(chat), "visitor": _visitor(visitor), "lastMessage": _preview(message),
+             "unread": unread.get(chat.id, 0)} for chat, visitor, message in rows]
+
+
+async def _unread_counts(session, chat_ids: list[str]) -> dict[str, int]:
+    if not chat_ids:
+        return {}
+    answered = (select(Message.chat_id, func.max(Message.id).label("answered_id"))
+                .where(Message.chat_id.in_(chat_ids), Message.author_kind == "operator")
+                .group_by(Message.chat_id).subquery())
+    query = (select(Message.chat_id, func.count())
+             .outerjoin(answered, answered.c.chat_id == Message.chat_id)
+             .where(Message.chat_id.in_(chat_ids), Message.author_kind == "visitor",
+                    Message.id > func.coalesce(answered.c.answered_id, 0))
+             .group_by(Message.chat_id))
+    return {chat_id: count for chat_id, count in (await session.execute(query)).all()}
+
+
+async def chats(request: Request) -> JSONResponse:
+    operator = await _operator(request)
+    if operator is None:
+        return _unauthenticated()
+    params = request.query_params
+    status = params.get("status", "open")
+    if status not in STATUSES:
+        return _error(400, protocol.E_BAD_FRAME, "status must be open, closed or all")
+    mine = params.get("mine", "0")
+    if mine not in ("0", "1"):
+        return _error(400, protocol.E_BAD_FRAME, "mine must be 0 or 1")
+    try:
+        limit = int(params.get("limit", DEFAULT_CHAT_PAGE))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_CHAT_PAGE:
+        return _error(400, protocol.E_BAD_FRAME, f"limit must be 1..{MAX_CHAT_PAGE}")
+    async with request.app.state.db.session() as session:
+        page = await chat_page(session, operator.app_id, status,
+                               operator.id if mine == "1" else None, limit)
+    return _json({"chats": page})
