@@ -12,6 +12,16 @@ from e2e.conftest import wait_ready
 from e2e.test_skeleton import snippet_with_config
 
 
+def poll(page, predicate, seconds=20):
+    """Waits for a JS predicate without eval (works under a strict CSP)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if page.evaluate(predicate):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{predicate} stayed false for {seconds}s")
+
+
 def load(page, host_site, parley, app, name, config="", after="", before="", query=""):
     """Serves a page with the snippet (config = extra option lines) and scripts around it."""
     snippet = snippet_with_config(f"appId: '{app['appId']}',{config}", parley.loader)
@@ -354,3 +364,32 @@ def test_no_cookie_and_only_local_storage_by_default(page, host_site, parley, ap
     page.wait_for_timeout(300)
     assert page.evaluate("document.cookie") == ""
     assert page.evaluate("Object.keys(localStorage)") == [f"parley:{app['appId']}"]
+
+
+def test_open_in_blank_continues_the_chat_on_parleys_own_page(page, host_site, parley, app):
+    load(page, host_site, parley, app, "open-in-blank", "openIn: '_blank',", before="window.ids = [];",
+         after="chaport.on('ready', function (d) { window.ids.push(d.visitorId); });")
+    page.wait_for_function("window.ids.length === 1")
+    visitor_id = page.evaluate("window.ids[0]")
+    with page.context.expect_page() as opened:
+        page.frame_locator("iframe[data-parley=launcher]").locator("button").click()
+    chat = opened.value
+    chat.wait_for_load_state()
+    assert chat.url.startswith(f"{parley.url}/chat/{app['appId']}")
+    # Our chat page has a strict CSP (no eval), so poll with evaluate, not wait_for_function.
+    poll(chat, "() => !!(window.chaport && !window.chaport._q && chaport.getWidgetState() === 'expanded')")
+    assert "#" not in chat.url  # the handed-over token left the address bar at once
+    ids = []
+    chat.evaluate("window.chaport.on('ready', function (d) { window.readyId = d.visitorId; })")
+    poll(chat, "() => !!window.readyId")
+    ids.append(chat.evaluate("window.readyId"))
+    assert ids == [visitor_id]  # the same visitor, so the same chat
+    inside = chat.locator("#parley-chat iframe[data-parley=window]")
+    box = inside.bounding_box()
+    assert box["width"] == chat.viewport_size["width"]
+    # The original page stays collapsed; openIn('_blank') opens it again.
+    assert page.evaluate("chaport.getWidgetState()") == "collapsed"
+    with page.context.expect_page() as again:
+        page.evaluate("window.chaport.openIn('_blank')")
+    again.value.close()
+    chat.close()

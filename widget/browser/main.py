@@ -110,9 +110,6 @@ class Widget:
         ui.LANGUAGE[0] = self.translator.lang
         ui.LANGUAGE[1] = self.translator.direction
         self.analytics = Analytics(self.host, self.config["analytics"]["google"])
-        if isinstance(self.config["openIn"], str):
-            console.warn("chaportConfig.openIn '%s': opening in a new window is not supported by this "
-                         "Parley version yet; the chat opens on the page" % self.config["openIn"])
         queued, listeners = self.api.install(self.host.chaport)
         for name in listeners:
             for listener in listeners[name] if isinstance(listeners[name], list) else ():
@@ -122,6 +119,7 @@ class Widget:
             console.error("chaportConfig.appId is missing: copy it from your installation snippet.")
             return
         self.credentials_key = STORAGE_PREFIX + app_id
+        self._adopt_handed_over_credentials()
         self.host.addEventListener("pointerdown", self._interaction, True)
         self.host.addEventListener("keydown", self._interaction, True)
         self.outbox_key = STORAGE_PREFIX + app_id + ":outbox"
@@ -138,6 +136,32 @@ class Widget:
         self.api.replay(queued)
         if self.config["session"]["autoStart"]:
             self.start_session()
+
+    def _chat_page_url(self):
+        return js.URL.new("../chat/" + self.config["appId"], self.base_url).href
+
+    def _adopt_handed_over_credentials(self):
+        """On Parley's own chat page, take the visitor a host page handed over in the fragment."""
+        location = self.host.location
+        if location.origin != js.URL.new(self.base_url).origin:
+            return
+        fragment = location.hash or ""
+        if not fragment.startswith("#parley="):
+            return
+        visitor_id, _, token = fragment[len("#parley="):].partition(".")
+        # Out of the address bar (and history) at once: the token is a secret.
+        self.host.history.replaceState(None, "", location.pathname)
+        if visitor_id and token:
+            self.visitor_id, self.visitor_token = visitor_id, token
+            self._save_credentials()
+
+    def _open_in_new_window(self):
+        url = self._chat_page_url()
+        if self.visitor_id and self.visitor_token:
+            url += "#parley=%s.%s" % (self.visitor_id, self.visitor_token)
+        opened = self.host.open(url, "_blank")
+        if opened is None:
+            console.error("the chat window was blocked by the browser; allow pop-ups for this site")
 
     def _language(self):
         option = self.config["language"]
@@ -586,11 +610,10 @@ class Widget:
 
     def open_in(self, target):
         """openIn(target): where the chat opens from now on, then open it there."""
-        if isinstance(target, str):
-            console.error("chaport.openIn('%s'): opening in a new window is not supported by this "
-                          "Parley version yet" % target)
-            return
         self.config["openIn"] = target
+        if isinstance(target, str):
+            self._open_in_new_window()
+            return
         if self.window is not None:
             # A moved iframe reloads blank (RUNTIME-NOTES): draw the window anew there.
             ui.remove(self.window)
@@ -671,12 +694,19 @@ class Widget:
 
     # -- API handlers -----------------------------------------------------
     def open(self):
+        if isinstance(self.config["openIn"], str):
+            # openIn '_blank': the chat lives on Parley's own page in a new tab.
+            self._open_in_new_window()
+            return
         self._changed(self.state.open())
 
     def close(self):
         self._changed(self.state.close())
 
     def toggle(self):
+        if isinstance(self.config["openIn"], str):
+            self._open_in_new_window()
+            return
         self._changed(self.state.toggle())
 
     def _launcher_clicked(self):
