@@ -184,8 +184,12 @@ def install(app, parley):
     return render
 
 
+# The real API is on window.chaport (the stub has no getWidgetState).
+API_READY = "window.chaport && typeof window.chaport.getWidgetState === 'function'"
+
+
 def wait_ready(page: Page, timeout: float = 20_000) -> None:
     """Waits until the real API replaced the stub and the launcher is drawn."""
     page.wait_for_function(
-        "window.chaport && !window.chaport._q && document.querySelector('iframe[data-parley=launcher]')",
+        API_READY + " && document.querySelector('iframe[data-parley=launcher]')",
         timeout=timeout)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from e2e.conftest import wait_ready
+from e2e.conftest import API_READY, wait_ready
 from e2e.test_skeleton import snippet_with_config
 
 
@@ -196,7 +196,7 @@ def test_devices_exclude_desktop_hides_the_widget_but_keeps_the_api(page, host_s
     config = f"appId: '{app['appId']}', devices: {{ exclude: ['desktop'] }}"
     snippet = snippet_with_config(config, parley.loader)
     page.goto(host_site.page("no-desktop", f"<script>{snippet}</script>"))
-    page.wait_for_function("window.chaport && !window.chaport._q")
+    page.wait_for_function(API_READY)
     time.sleep(1)
     assert page.locator("iframe[data-parley=launcher]").count() == 0
     assert page.evaluate("chaport.getWidgetState()") == "collapsed"
@@ -225,7 +225,7 @@ def test_start_session_with_auto_start_off(page, host_site, parley, app):
     load_args = dict(config="session: { autoStart: false },", before="window.started = 0;")
     snippet = snippet_with_config(f"appId: '{app['appId']}', {load_args['config']}", parley.loader)
     page.goto(host_site.page("manual-session", f"<script>{snippet}</script>"))
-    page.wait_for_function("window.chaport && !window.chaport._q")
+    page.wait_for_function(API_READY)
     time.sleep(1)
     assert page.locator("iframe[data-parley=launcher]").count() == 0  # no session, no widget
     page.evaluate("window.chaport.startSession(undefined, function () { window.started = 1; })")
@@ -377,7 +377,7 @@ def test_open_in_blank_continues_the_chat_on_parleys_own_page(page, host_site, p
     chat.wait_for_load_state()
     assert chat.url.startswith(f"{parley.url}/chat/{app['appId']}")
     # Our chat page has a strict CSP (no eval), so poll with evaluate, not wait_for_function.
-    poll(chat, "() => !!(window.chaport && !window.chaport._q && chaport.getWidgetState() === 'expanded')")
+    poll(chat, f"() => !!({API_READY} && chaport.getWidgetState() === 'expanded')")
     assert "#" not in chat.url  # the handed-over token left the address bar at once
     ids = []
     chat.evaluate("window.chaport.on('ready', function (d) { window.readyId = d.visitorId; })")

@@ -6,7 +6,7 @@ import hashlib
 import json
 import time
 
-from e2e.conftest import wait_ready
+from e2e.conftest import API_READY, wait_ready
 from e2e.operator import ScriptedOperator
 from e2e.test_chat import bubbles, type_message
 from e2e.test_skeleton import snippet_with_config
@@ -188,11 +188,11 @@ def test_countries_and_country_parameter(page, host_site, parley):
     assert page.locator("iframe[data-parley=launcher]").is_visible()
     snippet = snippet_with_config(f"appId: '{app['appId']}', countries: {{ exclude: ['NO'] }}", parley.loader)
     page.goto(host_site.page("country-excluded", f"<script>{snippet}</script>"))
-    page.wait_for_function("window.chaport && !window.chaport._q")
+    page.wait_for_function(API_READY)
     page.wait_for_timeout(1000)
     assert page.locator("iframe[data-parley=launcher]").count() == 0
     snippet = snippet_with_config(f"appId: '{app['appId']}', countries: {{ include: ['US'] }}", parley.loader)
     page.goto(host_site.page("country-not-included", f"<script>{snippet}</script>"))
-    page.wait_for_function("window.chaport && !window.chaport._q")
+    page.wait_for_function(API_READY)
     page.wait_for_timeout(1000)
     assert page.locator("iframe[data-parley=launcher]").count() == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from e2e.conftest import wait_ready
+from e2e.conftest import API_READY, wait_ready
 
 RECORD_READY = """<script>
 window.readyCalls = [];
@@ -136,7 +136,7 @@ def test_no_network_to_parley_before_init_event(page, host_site, app, parley):
 
 def test_unknown_app_id_gives_one_clear_console_error(page, host_site, install, page_log):
     page.goto(host_site.page("unknown-app", f"<script>{install(app_id='000000000000000000000000')}</script>"))
-    page.wait_for_function("window.chaport && !window.chaport._q")
+    page.wait_for_function(API_READY)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not page_log.parley("error"):
         page.wait_for_timeout(100)

@@ -26,7 +26,11 @@ class HostApi:
         self.raw_args = []
 
     def install(self, stub):
-        """Replaces the snippet's stub with the real API; returns the stub's queue and listeners."""
+        """Turns the snippet's stub into the real API; returns the stub's queue and listeners.
+
+        The methods go onto the stub object itself: pages keep references to it
+        (the spec's own `var cpt = window.chaport; cpt.on('ready', ...)`).
+        """
         queued = []
         listeners = {}
         if stub is not None and parley_js.kind(stub) == "object":
@@ -34,17 +38,32 @@ class HostApi:
             if parley_js.kind(raw_queue) == "array":
                 queued = [raw_queue[i] for i in range(raw_queue.length)]
             listeners = to_py(parley_js.get(stub, "_l")) or {}
-        api = parley_js.hostObject()
+        is_stub = stub is not None and parley_js.kind(stub) == "object"
+        api = stub if is_stub else parley_js.hostObject()
         for name in COMMANDS:
             parley_js.set(api, name, self._method(name))
         parley_js.set(api, "q", self._queue_call)
+        # Pages keep the stub's q too (`var cpt = window.chaport.q; cpt('open')`): its
+        # pushes into _q now reach the real API instead of a queue nobody reads.
+        forward = parley_js.hostObject()
+        parley_js.set(forward, "push", self._forward_stub_call)
+        parley_js.set(api, "_q", forward)
+        parley_js.set(api, "_l", parley_js.hostObject())
         self.object = api
-        self.host.chaport = api
+        if not is_stub:
+            self.host.chaport = api
         if not isinstance(queued, list):
             queued = []
         if not isinstance(listeners, dict):
             listeners = {}
         return queued, listeners
+
+    def _forward_stub_call(self, args=None):
+        try:
+            if args is not None and parley_js.kind(args) == "array" and args.length:
+                self._queue_call(args[0], args[1] if args.length > 1 else None)
+        except Exception as error:
+            console.error("a chaport.q call failed: %s" % error)
 
     def replay(self, queued):
         """Runs the stub's queued `q(...)` calls, in the order the page made them."""

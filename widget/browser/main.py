@@ -484,6 +484,8 @@ class Widget:
         # The site may hide the widget here (devices/countries): then API only, nothing drawn.
         self.widget_allowed = widget_visible_for(self.config, self.device, self.country)
         self.emitter.emit("ready", to_host({"visitorId": self.visitor_id}))
+        if not self.session_running:
+            return  # a ready listener stopped the session (the spec's stopSession example)
         if self.widget_allowed:
             self._render()
             if self.restored_ui.get("state") == EXPANDED:
