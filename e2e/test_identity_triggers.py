@@ -196,3 +196,94 @@ def test_countries_and_country_parameter(page, host_site, parley):
     page.wait_for_function(API_READY)
     page.wait_for_timeout(1000)
     assert page.locator("iframe[data-parley=launcher]").count() == 0
+
+
+def test_online_change_and_is_online_follow_operator_presence(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Presence")
+    parley.cli("operator", "create", "--app", app["appId"], "--email", "p@shop.example",
+               "--password", "correct horse", "--name", "Pia")
+    after = ("window.online = []; "
+             "window.chaport.on('chat.onlineChange', function (v) { window.online.push(v); });")
+    goto(page, host_site, parley, app, "presence", "", after)
+    page.evaluate("chaport.open()")
+    status = page.frame_locator("iframe[data-parley=window]").locator("header p")
+    assert status.text_content() == "We're away"
+    operator = ScriptedOperator(parley.url, app["appId"], "p@shop.example", "correct horse")
+    page.wait_for_function("window.online.length === 1")
+    assert page.evaluate("window.online") == [True]
+    assert status.text_content() == "We're online"
+    page.evaluate("window.answer = null; chaport.isOnline(function (v) { window.answer = v; })")
+    page.wait_for_function("window.answer === true")
+    operator.close()
+    page.wait_for_function("window.online.length === 2")
+    assert page.evaluate("window.online") == [True, False]
+
+
+def test_bot_trigger_fires_chat_bot_sent(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Bot")
+    bot = parley.cli("trigger", "add", "--app", app["appId"], "--message", "I'm the shop bot. Ask me!",
+                     "--kind", "bot", "--delay", "0")
+    bot_id = bot["id"] if "id" in bot else bot["triggerId"]
+    goto(page, host_site, parley, app, "bot", "", RECORD)
+    page.wait_for_function("window.events.some(e => e[0] === 'chat.botSent')")
+    assert page.evaluate("window.events.find(e => e[0] === 'chat.botSent')[1]") == {
+        "id": bot_id, "message": "I'm the shop bot. Ask me!"}
+    assert page.evaluate("window.events.filter(e => e[0] === 'chat.autoInvitation').length") == 0
+
+
+def test_responsive_false_keeps_the_floating_window_on_mobile(browser, host_site, parley):
+    app = fresh_app(parley, host_site, "Not responsive")
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+        user_agent="Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                   "Chrome/126.0 Mobile Safari/537.36")
+    page = context.new_page()
+    viewport = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    snippet = snippet_with_config(f"appId: '{app['appId']}', responsive: false", parley.loader)
+    page.goto(host_site.page("not-responsive", f"<script>{snippet}</script>", viewport))
+    wait_ready(page)
+    page.evaluate("chaport.open()")
+    box = page.locator("iframe[data-parley=window]").bounding_box()
+    assert box["width"] < 390 and box["y"] > 0
+    context.close()
+
+
+def test_app_default_rules_apply_unless_the_page_disables_them(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Default rules")
+    ops = {}
+    for email, name in (("vip@shop.example", "Vera Vip"), ("all@shop.example", "Al All")):
+        ops[email] = parley.cli("operator", "create", "--app", app["appId"], "--email", email,
+                                "--password", "correct horse", "--name", name)["operatorId"]
+    parley.cli("app", "set", "--app", app["appId"],
+               "--assignment-rules", '[{"vip@shop.example": ["message_text", "contains", "vip"]}]')
+    watchers = [ScriptedOperator(parley.url, app["appId"], email, "correct horse") for email in ops]
+    try:
+        goto(page, host_site, parley, app, "default-rules")
+        page.evaluate("chaport.open()")
+        type_message(page, "I am a VIP customer")
+        started = watchers[0].wait_for(lambda f: f["type"] == "chat.started")
+        assert started["chat"]["operatorIds"] == [ops["vip@shop.example"]]
+    finally:
+        for watcher in watchers:
+            watcher.close()
+
+
+def test_default_rules_empty_disables_the_apps_rules(browser, host_site, parley):
+    app = fresh_app(parley, host_site, "Default rules off")
+    vip = parley.cli("operator", "create", "--app", app["appId"], "--email", "vip@shop.example",
+                     "--password", "correct horse", "--name", "Vera Vip")["operatorId"]
+    parley.cli("app", "set", "--app", app["appId"],
+               "--assignment-rules", '[{"vip@shop.example": ["message_text", "contains", "vip"]}]')
+    context = browser.new_context()
+    page = context.new_page()
+    page.on("websocket", lambda ws: ws.on("framesent", lambda p: sent.append(json.loads(p))))
+    sent = []
+    goto(page, host_site, parley, app, "default-rules-off", "assignments: { defaultRules: [] },")
+    page.evaluate("chaport.open()")
+    type_message(page, "I am a VIP customer")
+    bubbles(page, "visitor").first.wait_for()
+    page.wait_for_timeout(300)
+    first = next(f for f in sent if f["type"] == "message.send")
+    assert "assignees" not in first  # no rule chose anyone: the server's round robin decides
+    assert vip  # the VIP rule exists on the app, but this page turned it off
+    context.close()

@@ -96,6 +96,50 @@ def cmd_app_create(args) -> int:
     return 0
 
 
+def _assignment_rules(text: str) -> list:
+    """Parses and checks default assignment rules with the widget's own rule checker."""
+    from widget.core.assignments import normalize_rules
+
+    try:
+        rules = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"--assignment-rules is not JSON: {error}") from None
+    if not isinstance(rules, list):
+        raise UsageError("--assignment-rules must be a JSON array like [{\"team-id\": [\"page_url\", "
+                         "\"contains\", \"pricing\"]}, {\"john-id\": true}]")
+    _normalised, warnings = normalize_rules(rules, "assignment-rules")
+    if warnings:
+        raise UsageError("; ".join(warnings))
+    return rules
+
+
+def cmd_app_set(args) -> int:
+    changes: dict = {}
+    if args.name is not None:
+        name = args.name.strip()
+        if not name or len(name) > 200:
+            raise UsageError("--name must be 1 to 200 characters")
+        changes["name"] = name
+    if args.origin or args.clear_origins:
+        changes["origins"] = [_origin(o) for o in args.origin or []]
+    if args.assignment_rules is not None:
+        changes["assignment_rules"] = _assignment_rules(args.assignment_rules) or None
+    if not changes:
+        raise UsageError("nothing to change: give --name, --origin, --clear-origins or --assignment-rules")
+
+    async def work(session):
+        app = await queries.get_app(session, args.app)
+        if app is None:
+            raise UsageError(f"no app with id {args.app!r} (see `parley app list`)")
+        for field, value in changes.items():
+            setattr(app, field, value)
+        await session.commit()
+        return {"appId": app.id, "name": app.name, "origins": app.origins,
+                "assignmentRules": app.assignment_rules or []}
+    print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
+    return 0
+
+
 def cmd_app_list(args) -> int:
     async def work(session):
         apps = await queries.list_apps(session)
@@ -344,6 +388,14 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--origin", action="append", help="allowed website origin (repeatable)")
     create.set_defaults(run=cmd_app_create)
     with_db(app.add_parser("list", help="list apps")).set_defaults(run=cmd_app_list)
+    app_set = with_db(app.add_parser("set", help="change an app's name, origins or default assignment rules"))
+    app_set.add_argument("--app", required=True)
+    app_set.add_argument("--name")
+    app_set.add_argument("--origin", action="append", help="allowed website origin (repeatable; replaces)")
+    app_set.add_argument("--clear-origins", action="store_true", help="allow every origin")
+    app_set.add_argument("--assignment-rules", metavar="JSON",
+                         help='default rules, e.g. \'[{"sales-team": ["page_url", "contains", "pricing"]}]\'')
+    app_set.set_defaults(run=cmd_app_set)
 
     operator = commands.add_parser("operator", help="operators").add_subparsers(
         dest="op_command", required=True)

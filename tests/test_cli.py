@@ -74,3 +74,37 @@ def test_snippet_escapes_what_could_break_out(capsys):
     code, out, _ = run(capsys, "snippet", "--app-id", "x'</script><b>", "--server", "https://c.example")
     assert code == 0
     assert "</script><b>" not in out and "\\'" in out
+
+
+def test_app_set_changes_origins_and_default_assignment_rules(capsys):
+    _, out, _ = run(capsys, "app", "create", "--name", "Shop", "--origin", "https://shop.example")
+    app_id = json.loads(out)["appId"]
+    rules = '[{"sales-team": ["page_url", "contains", "pricing"]}, {"john-id": true}]'
+    code, out, _ = run(capsys, "app", "set", "--app", app_id, "--name", "Shop 2",
+                       "--origin", "https://b.example", "--assignment-rules", rules)
+    assert code == 0
+    changed = json.loads(out)
+    assert changed["name"] == "Shop 2" and changed["origins"] == ["https://b.example"]
+    assert changed["assignmentRules"] == json.loads(rules)
+    code, out, _ = run(capsys, "app", "set", "--app", app_id, "--clear-origins")
+    assert json.loads(out)["origins"] == []
+
+
+@pytest.mark.parametrize("rules, message", [
+    ("not json", "is not JSON"),
+    ('{"a": true}', "must be a JSON array"),
+    ('[{"team": ["nope", "=", "x"]}]', "must be a parameter key"),
+    ('[{"team": ["page_url", "~", "x"]}]', "must be a matcher"),
+    ('[{"a": true, "b": true}]', "single"),
+])
+def test_app_set_rejects_bad_rules(capsys, rules, message):
+    _, out, _ = run(capsys, "app", "create", "--name", "Shop")
+    app_id = json.loads(out)["appId"]
+    code, _, err = run(capsys, "app", "set", "--app", app_id, "--assignment-rules", rules)
+    assert code == 2 and message in err, err
+
+
+def test_app_set_needs_a_change_and_a_known_app(capsys):
+    assert run(capsys, "app", "set", "--app", "nope", "--name", "x")[0] == 2
+    _, out, _ = run(capsys, "app", "create", "--name", "Shop")
+    assert run(capsys, "app", "set", "--app", json.loads(out)["appId"])[0] == 2

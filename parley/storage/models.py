@@ -34,6 +34,9 @@ class App(Base):
     secret: Mapped[str] = mapped_column(String(100))
     # Exact origins (scheme://host[:port]) allowed to embed the widget; [] = any.
     origins: Mapped[list] = mapped_column(JSON, default=list)
+    # The app's default assignment rules, in the spec's form ([{id: condition}]);
+    # a page's `assignments.defaultRules` replaces them.
+    assignment_rules: Mapped[list | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -142,7 +142,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
         async def send_welcome(newest_seq: int) -> None:
             await outbox.send(protocol.welcome(
                 visitor.id, visitor.token, online=online, seq=newest_seq, country=country,
-                triggers=triggers, operators=operators))
+                triggers=triggers, operators=operators, assignment_rules=app.assignment_rules))
 
         await stream.start(hello.lastSeq, send_welcome)
         tasks.append(asyncio.create_task(stream.run()))

@@ -65,6 +65,7 @@ class Widget:
         self.page_title = None
         self.chat_open = False
         self.server_operators = []
+        self.server_rules = None  # the app's default assignment rules
         self.last_page_url = None
         self.api = HostApi(host, {
             "close": self.close,
@@ -372,7 +373,7 @@ class Widget:
     def _assignees(self, message_text):
         """Who a new chat should go to: assignment rules first, then the `operators` option."""
         chosen, warnings = resolve_assignment(
-            self._host_assignments(), self.parameters(message_text), self.api.object, None)
+            self._host_assignments(), self.parameters(message_text), self.api.object, self.server_rules)
         for warning in warnings:
             console.warn(warning)
         if chosen is None and self.config["operators"]:
@@ -470,6 +471,7 @@ class Widget:
         for warning in self.triggers.set_triggers(frame.get("triggers") or []) or ():
             console.warn("trigger from the server ignored: " + warning)
         self.server_operators = frame.get("operators") or []
+        self.server_rules = frame.get("assignmentRules") or None
         pending, self.pending_frames = self.pending_frames, []
         for queued_frame in pending:
             self.socket.send(queued_frame)

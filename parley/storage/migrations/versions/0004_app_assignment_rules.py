@@ -1,0 +1,23 @@
+"""apps.assignment_rules: the app's default assignment rules
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("apps") as batch:
+        batch.add_column(sa.Column("assignment_rules", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("apps") as batch:
+        batch.drop_column("assignment_rules")
