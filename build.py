@@ -131,6 +131,33 @@ def widget_sources() -> dict[str, str]:
     return files
 
 
+# What a build is made from: when any of it changes, dist/ is stale.
+INPUTS = ("build.py", "package-lock.json", "templates", "static", "widget")
+
+
+def source_digest() -> str:
+    """A digest of every build input (file names and bytes), to tell a stale dist/."""
+    digest = hashlib.sha256()
+    for name in INPUTS:
+        root = ROOT / name
+        paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in paths:
+            if "__pycache__" in path.parts:
+                continue
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def is_current(out: Path = DIST) -> bool:
+    """True when `out` was built from the inputs as they are now."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return manifest.get("source_digest") == source_digest()
+
+
 def _write(out: Path, name: str, data: bytes, written: dict[str, dict]) -> None:
     target = out / name
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -149,6 +176,7 @@ def _write(out: Path, name: str, data: bytes, written: dict[str, dict]) -> None:
 def build(out: Path = DIST) -> dict:
     """Builds everything into `out` (replacing it) and returns the manifest."""
     ensure_node_modules()
+    digest_before = source_digest()
     env = _templates()
     out.parent.mkdir(parents=True, exist_ok=True)
     # A private staging folder: concurrent builds (tests, bench) must not collide.
@@ -197,6 +225,7 @@ def build(out: Path = DIST) -> dict:
 
     manifest = {
         "build_id": build_id,
+        "source_digest": digest_before,
         "widget": {
             "loader": "widget/loader.js",
             "boot": "widget/" + boot_name,

@@ -38,7 +38,8 @@ def run_build() -> dict:
 
 
 def ensure_built() -> None:
-    if not (DIST / "manifest.json").exists():
+    """Builds dist/ when it is missing or was built from other sources (e.g. after a pull)."""
+    if not _load_build_module().is_current(DIST):
         print("building dist/ ...", flush=True)
         run_build()
 

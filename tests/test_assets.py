@@ -75,3 +75,22 @@ def test_widget_ships_as_bytecode_for_every_widget_module(built_dist):
     assert sorted(files) == sorted(p[:-3] + ".mpy" for p in sources)
     assert all(blob[:1] == b"M" for blob in files.values())  # the .mpy header's magic byte
     assert build.pack_bundle(files) == data
+
+
+def test_a_changed_source_makes_the_build_stale(built_dist, tmp_path, monkeypatch):
+    import shutil
+
+    import build
+
+    assert build.is_current()
+    # A copy of the inputs in a scratch root: change one file, the digest changes.
+    for name in build.INPUTS:
+        source = build.ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, tmp_path / name)
+    monkeypatch.setattr(build, "ROOT", tmp_path)
+    before = build.source_digest()
+    (tmp_path / "widget" / "core" / "state.py").write_text("# changed\\n", encoding="utf-8")
+    assert build.source_digest() != before
