@@ -393,3 +393,33 @@ def test_open_in_blank_continues_the_chat_on_parleys_own_page(page, host_site, p
         page.evaluate("window.chaport.openIn('_blank')")
     again.value.close()
     chat.close()
+
+
+def test_init_event_target_and_delay_after_event(page, host_site, parley, app):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if "/widget/boot." in r.url else None)
+    config = (f"appId: '{app['appId']}', init: {{ event: 'consent', eventTarget: document.documentElement, "
+              "maxDelay: 60000, delayAfterEvent: 300 }")
+    snippet = snippet_with_config(config, parley.loader)
+    page.goto(host_site.page("event-target", f"<script>{snippet}</script>"))
+    page.wait_for_load_state("load")
+    page.evaluate("window.dispatchEvent(new Event('consent'))")  # the wrong target: ignored
+    page.wait_for_timeout(800)
+    assert requests == []
+    page.evaluate("document.documentElement.dispatchEvent(new Event('consent'))")
+    page.wait_for_timeout(100)
+    assert requests == []  # delayAfterEvent: not yet
+    wait_ready(page)
+    assert len(requests) == 1
+
+
+def test_listeners_added_after_ready_in_both_interfaces(page, host_site, parley, app):
+    load(page, host_site, parley, app, "late-listeners")
+    page.evaluate("""window.late = [];
+        window.chaport.on('ready', function (d) { window.late.push(['on', d.visitorId]); });
+        window.chaport.q('on', ['widget.stateChange', function (s) { window.late.push(['q', s]); }]);""")
+    page.wait_for_function("window.late.length === 1")
+    page.evaluate("chaport.open()")
+    late = page.evaluate("window.late")
+    assert late[0][0] == "on" and len(late[0][1]) == 24
+    assert late[1] == ["q", "expanded"]
