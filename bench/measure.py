@@ -13,6 +13,9 @@ import time
 from dataclasses import dataclass, field
 
 KEY = "Symbol.for('parley.bench')"
+# Pages that draw a launcher (their load also waits for it to be painted).
+LAUNCHER_PAGES = ("parley", "floor-js", "pyscript-core", "brython")
+LOOPBACK = ("http://127.0.0.1:", "ws://127.0.0.1:")
 
 INIT_SCRIPT = """(() => {
   if (window.top !== window) return;
@@ -193,6 +196,9 @@ class NetLog:
             "requests": len(reqs),
             "network_requests": sum(1 for r in reqs if not r.cached),
             "websockets": len(self.websockets),
+            # Everything must stay on loopback (no CDN): anything else is listed as a problem.
+            "external": [r.url for r in reqs if not r.url.startswith(LOOPBACK)]
+            + [u for u in self.websockets if not u.startswith(LOOPBACK)],
             "files": [{"url": r.url, "status": r.status, "cached": r.cached, "encoding": r.encoding,
                        "body_bytes": max(0, r.total_bytes - r.header_bytes), "failed": r.failed}
                       for r in reqs],
@@ -237,7 +243,7 @@ class LoadSession:
         self.loader = loader
         self.page_name = page_name
         self.url = url
-        self.has_launcher = page_name in ("parley", "floor-js")
+        self.has_launcher = page_name in LAUNCHER_PAGES
         self.context = loader.browser.new_context()
         self.context.add_init_script(INIT_SCRIPT % {"launcher": "true" if self.has_launcher else "false"})
         self.page = self.context.new_page()
@@ -284,7 +290,7 @@ class LoadSession:
             "script_ms": _busy(after, "ScriptDuration"),
         }
         network = self.net.summary(self.loader.server_origin)
-        sample.update({k: v for k, v in network.items() if k != "files"})
+        sample.update({k: v for k, v in network.items() if k not in ("files", "external")})
         self.cdp.send("HeapProfiler.collectGarbage")
         heap = self.cdp.send("Runtime.getHeapUsage")
         sample["heap_bytes"] = heap.get("usedSize")
@@ -297,7 +303,8 @@ class LoadSession:
         sample["globals"] = globals_added
         sample["files"] = network["files"]
         sample["longtasks"] = marks["longtasks"]
-        sample["problems"] = marks["problems"] + list(self.errors)
+        sample["problems"] = (marks["problems"] + list(self.errors)
+                              + [f"not on loopback: {url}" for url in network["external"]])
         sample["wall_s"] = time.monotonic() - wall
         return sample
 

@@ -96,6 +96,82 @@ dispatchEvent(new CustomEvent("bench:start"));
 dispatchEvent(new CustomEvent("bench:ready"));
 </script>"""
 
+# The Python both Python-route pages run: a `window.chaport` stub with `q`/`on`,
+# the same 60px launcher as floor-js, and the visitor WebSocket (hello -> welcome).
+# Only JS objects cross (window.JSON, window.Object), so neither runtime needs
+# its json module: Brython's lives in the 5 MB brython_stdlib.js.
+PY_WIDGET = """
+stub = window.Object.new()
+queued = []
+listeners = {}
+def q(*args):
+    queued.append(args)
+def on(name, fn):
+    listeners.setdefault(str(name), []).append(fn)
+stub.q = proxy(q)
+stub.on = proxy(on)
+window.chaport = stub
+
+d = window.document
+f = d.createElement("iframe")
+f.setAttribute("title", "Chat")
+f.setAttribute("data-parley", "launcher")
+CSS = [("position", "fixed"), ("right", "20px"), ("bottom", "20px"), ("width", "60px"), ("height", "60px"),
+       ("border", "0"), ("margin", "0"), ("padding", "0"), ("border-radius", "50%%"),
+       ("background", "transparent"), ("z-index", "2147483000"), ("display", "block")]
+for name, value in CSS:
+    f.style.setProperty(name, value, "important")
+d.documentElement.appendChild(f)
+fd = f.contentDocument
+style = fd.createElement("style")
+style.textContent = ("html,body{margin:0;padding:0;background:transparent;overflow:hidden}"
+    "button{all:unset;box-sizing:border-box;width:60px;height:60px;border-radius:50%%;background:#3659e3;"
+    "color:#fff;display:flex;align-items:center;justify-content:center;cursor:pointer;"
+    "box-shadow:0 4px 14px rgba(0,0,0,.25)}svg{width:28px;height:28px;fill:currentColor}")
+fd.head.appendChild(style)
+b = fd.createElement("button")
+b.type = "button"
+b.setAttribute("aria-label", "Chat")
+b.innerHTML = ('<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 '
+               '2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>')
+fd.body.appendChild(b)
+
+ws = window.WebSocket.new(%(ws_url)s)
+def onopen(event):
+    ws.send('{"v":1,"type":"hello","appId":"%(app_id)s"}')
+def onmessage(event):
+    if window.JSON.parse(event.data).type == "welcome":
+        window.dispatchEvent(window.CustomEvent.new("bench:ready"))
+ws.onopen = proxy(onopen)
+ws.onmessage = proxy(onmessage)
+"""
+
+# PyScript core in the host page, as its docs have it, with the interpreter set to
+# the self-hosted micropython.mjs (the Parley server's dist/inbox/pyscript/, the
+# same runtime the widget ships) so nothing comes from a CDN. @pyscript/core 0.7
+# reads the config from an `<mpy-config>` element (querySelectorAll("mpy-config"))
+# or a `config` attribute; a `<script type="py-config">` is ignored for `mpy`
+# scripts and the interpreter then comes from cdn.jsdelivr.net.
+PYSCRIPT_PAGE = """<script>dispatchEvent(new CustomEvent("bench:start"));</script>
+<mpy-config hidden>%(config)s</mpy-config>
+<script type="module" src=%(core_js)s></script>
+<script type="mpy">
+from pyscript import window
+from pyscript.ffi import create_proxy as proxy
+%(python)s
+</script>"""
+
+# Brython from the PyPI package: brython.js alone (served brotli by the host
+# site), then a text/python script; Brython runs it on DOMContentLoaded.
+BRYTHON_PAGE = """<script>dispatchEvent(new CustomEvent("bench:start"));</script>
+<script src=%(brython_js)s></script>
+<script type="text/python">
+from browser import window
+def proxy(fn):
+    return fn
+%(python)s
+</script>"""
+
 CONFIG_LINE = "// Put your configuration options here"
 
 
@@ -109,10 +185,23 @@ def snippet(app_id: str, server_url: str, config: str = "") -> str:
     return text
 
 
-def write_pages(site, app_id: str, server_url: str, manifest: dict, heap_bytes: int) -> dict[str, str]:
-    """Writes every page onto the host site; returns page name -> URL."""
+def python_widget(ws_url: str, app_id: str) -> str:
+    return PY_WIDGET % {"ws_url": json.dumps(ws_url), "app_id": app_id}
+
+
+def write_pages(site, app_id: str, server_url: str, manifest: dict, heap_bytes: int,
+                brython_js: str | None = None) -> dict[str, str]:
+    """Writes every page onto the host site; returns page name -> URL.
+
+    `brython_js` is the URL of brython.js on the host site (no `brython` page without it).
+    """
     ws_url = "ws" + server_url.removeprefix("http") + "/ws/visitor"
     widget = manifest["widget"]
+    python = python_widget(ws_url, app_id)
+    extra = {}
+    if brython_js:
+        extra["brython"] = site.page("brython", HOST_BODY + BRYTHON_PAGE % {
+            "brython_js": json.dumps(brython_js), "python": python}, "brython")
     module = site.write("floor-mpy.mjs", FLOOR_MPY_MODULE % {
         "runtime_js": json.dumps(f"{server_url}/{widget['runtime_js']}"),
         "runtime_wasm": json.dumps(f"{server_url}/{widget['runtime_wasm']}"),
@@ -128,4 +217,9 @@ def write_pages(site, app_id: str, server_url: str, manifest: dict, heap_bytes: 
         "host": site.page("host", HOST_BODY + HOST_ONLY, "host"),
         "never-init": site.page("never-init", HOST_BODY + snippet(
             app_id, server_url, "init: {event: 'never', maxDelay: 60000},"), "never-init"),
+        "pyscript-core": site.page("pyscript-core", HOST_BODY + PYSCRIPT_PAGE % {
+            "config": json.dumps({"interpreter": f"{server_url}/inbox/pyscript/micropython.mjs"}),
+            "core_js": json.dumps(f"{server_url}/inbox/pyscript/core.js"),
+            "python": python}, "pyscript-core"),
+        **extra,
     }

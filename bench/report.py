@@ -23,9 +23,11 @@ METRICS = [
 ]
 THROTTLED_METRICS = ["ready_ms", "start_to_ready_ms", "launcher_ms", "longest_task_ms", "tbt_ms",
                      "main_thread_ms"]
-MEASURED = ["parley", "floor-js", "floor-mpy", "host"]
+MEASURED = ["parley", "floor-js", "floor-mpy", "host", "pyscript-core", "brython"]
 FLOORS = ["floor-js", "floor-mpy"]
-LATER = ["pyscript-core", "brython"]
+COMPARED = ["parley", "pyscript-core", "brython"]
+SHORT = {"parley": "parley", "pyscript-core": "pyscript", "brython": "brython",
+         "floor-js": "fjs", "floor-mpy": "fmpy"}
 
 
 def fmt(value, unit: str, stats: dict | None = None) -> str:
@@ -66,20 +68,34 @@ def table(rows: list[list[str]]) -> str:
 
 
 def pass_table(result: dict, pass_name: str, metrics: list[tuple[str, str, str]]) -> str:
+    """Medians of one pass, a column per page."""
     pages = result["pages"]
     present = [p for p in MEASURED if p in pages and pass_name in pages[p]]
-    header = ["metric", *present]
-    floors = [p for p in FLOORS if p in present] if "parley" in present else []
-    header += [f"parley/{p}" for p in floors]
-    rows = [header]
+    rows = [["metric", *present]]
     for key, label, unit in metrics:
         row = [label]
         for p in present:
             stats = pages[p][pass_name]
             row.append(fmt(stats.get(key), unit, stats))
+        rows.append(row)
+    return table(rows)
+
+
+def ratio_table(result: dict, pass_name: str, metrics: list[tuple[str, str, str]]) -> str | None:
+    """Each compared page (parley, pyscript-core, brython) over each floor, for one pass."""
+    pages = result["pages"]
+    pairs = [(p, f) for p in COMPARED for f in FLOORS
+             if pass_name in pages.get(p, {}) and pass_name in pages.get(f, {})]
+    if not pairs:
+        return None
+    rows = [["ratio", *(f"{SHORT[p]}/{SHORT[f]}" for p, f in pairs)]]
+    for key, label, unit in metrics:
+        if key in ("server_bytes", "globals_added", "open_ms"):
+            continue  # no meaning for the peers / floors (0 or not measured)
         field = "requests" if unit == "req" else key
-        for p in floors:
-            row.append(ratio(pages["parley"][pass_name].get(field), pages[p][pass_name].get(field)))
+        row = [label.strip()]
+        for p, f in pairs:
+            row.append(ratio(pages[p][pass_name].get(field), pages[f][pass_name].get(field)))
         rows.append(row)
     return table(rows)
 
@@ -180,8 +196,21 @@ def render(result: dict) -> str:
         parts.append(title)
         parts.append(pass_table(result, pass_name, metrics))
         parts.append("")
-    for p in LATER:
-        parts.append(f"{p}: not measured yet (a later increment of issue 8)")
+        ratios = ratio_table(result, pass_name, metrics)
+        if ratios and pass_name != "warm":
+            parts.append(f"{title.split(' (')[0]}: ratios to the floors (fjs = floor-js, fmpy = floor-mpy)")
+            parts.append(ratios)
+            parts.append("")
+    skipped = [p for p in MEASURED if p not in result["pages"] or "cold" not in result["pages"][p]]
+    for p in skipped:
+        page = result["pages"].get(p, {})
+        parts.append(f"{p}: {page.get('status') or 'no successful load'}")
+    if "brython" in s:
+        b = s["brython"]
+        parts.append(f"brython {b['version']}: brython.js {b['brython_js']['brotli'] / KB:.1f} KB brotli "
+                     f"({b['brython_js']['raw'] / KB:.0f} KB raw); any stdlib import (json, ...) would add "
+                     f"brython_stdlib.js, {b['brython_stdlib_js']['brotli_q9'] / KB:.0f} KB brotli (q9) / "
+                     f"{b['brython_stdlib_js']['raw'] / KB:.0f} KB raw")
     parts.append("")
     parts.append("TARGETS")
     parts.append(target_table(result["targets"]))

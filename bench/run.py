@@ -1,12 +1,15 @@
-"""Parley widget benchmark: the real widget against its floors, in one command.
+"""Parley benchmarks in one command: the widget against its floors and peers, then the server.
 
-    .venv/bin/python bench/run.py            # N=10 cold + 10 warm + 10 throttled loads per page
-    .venv/bin/python bench/run.py --quick    # N=2, a smoke run (well under 90 s)
+    .venv/bin/python bench/run.py            # 10 cold + 10 warm + 10 throttled loads per page, full server
+    .venv/bin/python bench/run.py --quick    # 2 loads per pass, small server counts (about 2 minutes)
 
-Builds dist/, starts a real Parley server and a host site on another loopback
-origin, drives Chromium (Playwright + CDP), prints a table with ratios and the
-issue's targets, and writes bench/results/widget-<UTC>.json and
-bench/results/latest-widget.json. See bench/README.md.
+Widget: builds dist/, starts a real Parley server and a host site on another
+loopback origin, drives Chromium (Playwright + CDP), prints tables with ratios
+to floor-js and floor-mpy and the issue's targets, and writes
+bench/results/widget-<UTC>.json and latest-widget.json. Server (bench/server.py,
+skipped with --no-server): a real `parley serve` against a bare websockets
+baseline, driven by bench/loadclient.py; writes server-<UTC>.json and
+latest-server.json. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -37,15 +40,18 @@ import report  # noqa: E402
 import build  # noqa: E402
 
 RESULTS = BENCH / "results"
-ALL_PAGES = ["parley", "floor-js", "floor-mpy", "host"]
-LATER_PAGES = ["pyscript-core", "brython"]
+ALL_PAGES = ["parley", "floor-js", "floor-mpy", "host", "pyscript-core", "brython"]
+# Pages compared with the floors (each gets x/floor-js and x/floor-mpy ratios).
+COMPARED = ["parley", "pyscript-core", "brython"]
 DESCRIPTIONS = {
     "parley": "the real snippet, minimal Chaport config (appId only); ready = chaport.on('ready')",
     "floor-js": "plain JS: a 60px round launcher in an iframe + WebSocket hello -> welcome",
     "floor-mpy": "the widget's MicroPython runtime alone, started like loader.js does, runPython('print(1)')",
     "host": "baseline: the host page alone, no widget (ready at the end of its one script)",
-    "pyscript-core": "not measured yet",
-    "brython": "not measured yet",
+    "pyscript-core": "@pyscript/core (self-hosted, interpreter = the same micropython.mjs) in the host page, "
+                     "<script type=mpy>: chaport stub + the floor-js launcher + WebSocket hello -> welcome",
+    "brython": "Brython (PyPI brython, brython.js only, brotli from the host site), "
+               "<script type=text/python>: chaport stub + the floor-js launcher + WebSocket hello -> welcome",
 }
 SAMPLE_KEYS = [key for key, _label, _unit in report.METRICS] + [
     "network_requests", "bytes_with_headers", "long_tasks", "websockets", "wall_s"]
@@ -62,9 +68,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--budget", type=float,
                         help="stop taking samples after this many seconds (default 420, --quick 75)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON results")
+    parser.add_argument("--no-server", action="store_true", help="skip the server benchmarks")
+    parser.add_argument("--no-widget", action="store_true", help="skip the widget (browser) benchmarks")
+    parser.add_argument("--server-budget", type=float,
+                        help="seconds the server benchmarks may take (default 540, --quick 75)")
+    parser.add_argument("--server-scale", type=float,
+                        help="multiply the server benchmarks' counts (e.g. 0.1 for a tiny smoke run)")
     args = parser.parse_args(argv)
     args.pages = [p.strip() for p in args.pages.split(",") if p.strip()]
-    unknown = [p for p in args.pages if p not in ALL_PAGES + LATER_PAGES]
+    unknown = [p for p in args.pages if p not in ALL_PAGES]
     if unknown:
         parser.error(f"unknown page(s): {', '.join(unknown)}; choose from {', '.join(ALL_PAGES)}")
     args.runs = args.runs or (2 if args.quick else 10)
@@ -156,13 +168,18 @@ def run(args: argparse.Namespace) -> dict:
             check_served(server.url, manifest)
             app = server.cli("app", "create", "--name", "Bench site", "--origin", site.origin)
             app_id = app["appId"]
-            urls = pages.write_pages(site, app_id, server.url, manifest, build.WIDGET_HEAP_BYTES)
+            brython = harness.publish_brython(site) if "brython" in measured else None
+            urls = pages.write_pages(site, app_id, server.url, manifest, build.WIDGET_HEAP_BYTES,
+                                     brython_js=brython["url"] if brython else None)
             snippet = pages.snippet(app_id, server.url)
             result["static"] = {
                 "snippet_bytes": len(snippet.encode()),
                 "widget_bytes": sizes,
                 "widget_files": {k: manifest["widget"][k] for k in manifest["widget"]},
+                "pyscript_core": pyscript_sizes(manifest),
             }
+            if brython:
+                result["static"]["brython"] = brython
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=executable, args=harness.CHROMIUM_FLAGS)
                 try:
@@ -178,8 +195,9 @@ def run(args: argparse.Namespace) -> dict:
             server.stop()
             site.stop()
 
-    for name in LATER_PAGES:
-        result["pages"][name] = {"status": "not measured yet", "description": DESCRIPTIONS[name]}
+    for name in ALL_PAGES:
+        if name not in result["pages"]:
+            result["pages"][name] = {"status": "not in this run", "description": DESCRIPTIONS[name]}
     result["ratios"] = ratios(result["pages"])
     result["targets"] = report.targets(result)
     result["elapsed_s"] = round(time.monotonic() - started, 1)
@@ -234,24 +252,37 @@ def measure_pages(browser, args, measured: list[str], urls: dict, server_url: st
 
 
 def ratios(pages_: dict) -> dict:
+    """`page/floor` -> pass -> metric -> ratio, for every compared page measured."""
     out = {}
-    parley = pages_.get("parley", {})
-    for floor in ("floor-js", "floor-mpy"):
-        if floor not in pages_:
+    for name in COMPARED:
+        page = pages_.get(name, {})
+        if not page.get("cold"):
             continue
-        entry = {}
-        for pass_name in ("cold", "warm", "throttled"):
-            a, b = parley.get(pass_name), pages_[floor].get(pass_name)
-            if not a or not b:
+        for floor in ("floor-js", "floor-mpy"):
+            if not pages_.get(floor, {}).get("cold"):
                 continue
-            entry[pass_name] = {k: (a[k] / b[k] if a.get(k) is not None and b.get(k) else None)
-                                for k in SAMPLE_KEYS}
-        out[f"parley/{floor}"] = entry
+            entry = {}
+            for pass_name in ("cold", "warm", "throttled"):
+                a, b = page.get(pass_name), pages_[floor].get(pass_name)
+                if not a or not b:
+                    continue
+                entry[pass_name] = {k: (a[k] / b[k] if a.get(k) is not None and b.get(k) else None)
+                                    for k in SAMPLE_KEYS}
+            out[f"{name}/{floor}"] = entry
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def pyscript_sizes(manifest: dict) -> dict:
+    """Brotli bytes of the PyScript files in dist/inbox/pyscript (what the route could fetch)."""
+    files = {k: v for k, v in manifest["files"].items() if k.startswith("inbox/pyscript/")}
+    return {"files": len(files), "brotli_all": sum(v.get("brotli", v["bytes"]) for v in files.values())}
+
+
+def show(path: Path) -> str:
+    return str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+def main_widget(args: argparse.Namespace) -> int:
     try:
         result = run(args)
     except Exception:
@@ -265,13 +296,45 @@ def main(argv: list[str] | None = None) -> int:
     target = args.out / f"widget-{stamp}.json"
     target.write_text(text)
     (args.out / "latest-widget.json").write_text(text)
-    print(f"\nbench: wrote {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target} "
-          f"and latest-widget.json ({result['elapsed_s']:.0f} s)")
+    print(f"\nbench: wrote {show(target)} and latest-widget.json ({result['elapsed_s']:.0f} s)")
     missing = [p for p in args.pages if p in ALL_PAGES and not result["pages"].get(p, {}).get("cold")]
     if missing:
         print(f"bench: no successful load for {', '.join(missing)}", file=sys.stderr)
         return 1
     return 0
+
+
+def main_server(args: argparse.Namespace) -> int:
+    import server
+
+    print("\nbench: server benchmarks ...", flush=True)
+    try:
+        result = server.run(quick=args.quick, scale=args.server_scale, budget=args.server_budget)
+    except Exception:
+        traceback.print_exc()
+        return 1
+    print()
+    print(server.render(result))
+    target = server.write(result, args.out)
+    print(f"bench: wrote {show(target)} and latest-server.json ({result['elapsed_s']:.0f} s)")
+    broken = [name for name, t in result["targets"].items() if t.get("error")]
+    if broken or set(result["targets"]) != {"parley", "baseline"}:
+        what = ", ".join(broken) or "a target is missing"
+        print(f"bench: server benchmark errors: {what}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    status = 0
+    if not args.no_widget:
+        status |= main_widget(args)
+    if not args.no_server:
+        status |= main_server(args)
+    print(f"\nbench: done in {time.monotonic() - started:.0f} s", flush=True)
+    return status
 
 
 if __name__ == "__main__":

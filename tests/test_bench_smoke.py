@@ -1,4 +1,4 @@
-"""The widget benchmark still runs (a CI-sized smoke run); no timed assertions."""
+"""The benchmarks still run (CI-sized smoke runs); no timed assertions."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_quick_widget_bench_runs_and_writes_results(tmp_path: Path) -> None:
     # this test doesn't rebuild dist/ under a server another test may be using.
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--pages", "parley,floor-mpy",
-         "--no-build", "--out", str(tmp_path)],
+         "--no-build", "--no-server", "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "TARGETS" in done.stdout
@@ -55,6 +55,34 @@ def test_quick_widget_bench_runs_and_writes_results(tmp_path: Path) -> None:
     assert parley["cold"]["globals"] == ["chaport", "chaportConfig"]
     assert latest["pages"]["floor-mpy"]["cold"]["ready_ms"] > 0
     assert latest["pages"]["floor-mpy"]["cold"]["bytes"] > 100_000
-    assert "floor-js" not in latest["pages"]
-    assert latest["pages"]["brython"]["status"] == "not measured yet"
+    assert "cold" not in latest["pages"]["floor-js"]
+    assert latest["pages"]["brython"]["status"] == "not in this run"
     assert {t["target"] for t in latest["targets"]} >= {"snippet <= 1 KB", "zero requests before init fires"}
+
+
+def test_tiny_server_bench_runs_and_writes_results(tmp_path: Path) -> None:
+    # A real `parley serve` and the bare websockets baseline, tiny counts, about a minute.
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--no-widget", "--quick", "--server-scale", "0.25",
+         "--server-budget", "40", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "RECONNECT STORM" in done.stdout
+
+    latest = json.loads((tmp_path / "latest-server.json").read_text())
+    assert len(list(tmp_path.glob("server-*.json"))) == 1
+    for key in ("date", "machine", "config", "targets", "ratios"):
+        assert key in latest, key
+    parley, baseline = latest["targets"]["parley"], latest["targets"]["baseline"]
+    assert "error" not in parley and "error" not in baseline
+    for target in (parley, baseline):
+        idle = target["phases"]["idle"]["points"]
+        assert idle and idle[0]["sockets"] > 0 and idle[0]["rss_bytes"] > 0
+        rtt = target["phases"]["rtt"]
+        assert rtt["completed"] > 0 and rtt["missing"] == 0 and rtt["p50_ms"] > 0
+        assert target["phases"]["steps"]["steps"]
+    storm = parley["phases"]["storm"]
+    assert storm["caught_up"] == storm["visitors"] > 0
+    assert storm["messages_expected"] > 0
+    assert storm["messages_lost"] == 0
+    assert storm["duplicate_events"] == 0 and storm["seq_gaps"] == 0
