@@ -4,7 +4,6 @@ boot.mjs calls `start(host_window, runtime_window, base_url, build_id)` once
 the runtime is up. Decisions live in widget.core; this module does the I/O.
 """
 
-import json
 
 import js
 import parley_js
@@ -13,11 +12,11 @@ from widget.browser import console, ui
 from widget.browser.analytics import Analytics
 from widget.browser.api import HostApi
 from widget.browser.hostjs import host_callable, later, to_host, to_py
+from widget.browser.storage import STORAGE_PREFIX, BrowserStorage
 from widget.browser.transport import VisitorSocket
 from widget.core.assignments import resolve_assignment
 from widget.core.compare import JS_NULL, compare
 from widget.core.config import normalize_assignments, normalize_config, parse_position, widget_visible_for
-from widget.core.credentials import decode_cookie, encode_cookie, expire_cookie, storage_kind
 from widget.core.delivery import Outbox, Timeline, new_client_id
 from widget.core.device import device_from_user_agent
 from widget.core.events import EventEmitter
@@ -27,7 +26,6 @@ from widget.core.state import EXPANDED, WidgetState
 from widget.core.triggers import TriggerState
 from widget.core.validation import looks_like_email
 
-STORAGE_PREFIX = "parley:"
 DEFAULT_COLOR = "#3659e3"  # readable with white text (contrast > 4.5)
 
 
@@ -119,16 +117,13 @@ class Widget:
         if not isinstance(app_id, str) or not app_id:
             console.error("chaportConfig.appId is missing: copy it from your installation snippet.")
             return
-        self.credentials_key = STORAGE_PREFIX + app_id
+        self.store = BrowserStorage(self.host, app_id, self.config["session"])
         self._adopt_handed_over_credentials()
         self.host.addEventListener("pointerdown", self._interaction, True)
         self.host.addEventListener("keydown", self._interaction, True)
-        self.outbox_key = STORAGE_PREFIX + app_id + ":outbox"
-        self.shown_key = STORAGE_PREFIX + app_id + ":shown"
         # Window state and draft come back on the next page (like restoreChat).
-        self.ui_key = STORAGE_PREFIX + app_id + ":ui"
-        self.restored_ui = self._load_json(self.ui_key) or {}
-        self.outbox.restore(self._load_json(self.outbox_key))
+        self.restored_ui = self.store.load("ui") or {}
+        self.outbox.restore(self.store.load("outbox"))
         self.last_page_url = self.host.location.href
         parley_js.watchNavigation(self.host, self._navigated)
         visitor = self.config["visitor"]
@@ -154,7 +149,7 @@ class Widget:
         self.host.history.replaceState(None, "", location.pathname)
         if visitor_id and token:
             self.visitor_id, self.visitor_token = visitor_id, token
-            self._save_credentials()
+            self.store.save_credentials(self.visitor_id, self.visitor_token)
 
     def _open_in_new_window(self):
         url = self._chat_page_url()
@@ -257,7 +252,7 @@ class Widget:
 
     def _save_ui(self):
         draft = self.window.draft() if self.window is not None else ""
-        self._save_json(self.ui_key, {"state": self.state.value, "draft": draft})
+        self.store.save("ui", {"state": self.state.value, "draft": draft})
 
     # -- unread messages while collapsed ----------------------------------------
     def _interaction(self, _event):
@@ -317,7 +312,7 @@ class Widget:
                     self._show_invitation(trigger["message"])
                     if shown is not None:
                         # First time for this visitor: the event, once across pages.
-                        self._save_json(self.shown_key, self.triggers.shown_ids())
+                        self.store.save("shown", self.triggers.shown_ids())
                         self.emitter.emit(shown[0], to_host(shown[1]))
                         self.analytics.track(shown[0])
                     return
@@ -329,7 +324,7 @@ class Widget:
             return
         # The server has it (seen in history or an event even if its ack was lost).
         if message.get("clientId") and self.outbox.acknowledge(message["clientId"]):
-            self._save_json(self.outbox_key, self.outbox.pending())
+            self.store.save("outbox", self.outbox.pending())
         if self.window is None and self.widget_allowed:
             self._render()
         if self.window is None:
@@ -363,7 +358,7 @@ class Widget:
             assignees = self._assignees(text)
             if assignees is not None:
                 frame["assignees"] = assignees
-        self._save_json(self.outbox_key, self.outbox.pending())
+        self.store.save("outbox", self.outbox.pending())
         if self.window is not None:
             self.window.show_message({"author": "visitor", "text": text, "clientId": client_id},
                                      self._status("message_sending"))
@@ -416,7 +411,7 @@ class Widget:
 
     def _acknowledged(self, client_id, message):
         if self.outbox.acknowledge(client_id):
-            self._save_json(self.outbox_key, self.outbox.pending())
+            self.store.save("outbox", self.outbox.pending())
         if isinstance(message, dict):
             self._show(message)
 
@@ -428,27 +423,6 @@ class Widget:
             return
         self.last_typing_sent = now
         self.socket.send({"type": "typing", "text": text[:1000]})
-
-    def _load_json(self, key):
-        if self._storage() == "none":
-            return None
-        try:
-            text = self.host.localStorage.getItem(key)
-            return json.loads(text) if text else None
-        except Exception:
-            return None
-
-    def _save_json(self, key, value):
-        if self._storage() == "none":
-            return
-        try:
-            if value:
-                self.host.localStorage.setItem(key, json.dumps(value))
-            else:
-                self.host.localStorage.removeItem(key)
-        except Exception:
-            console.error_once("storage-outbox",
-                               "cannot keep unsent messages across reloads (storage blocked)")
 
     def _set_online(self, online):
         if online == self.online:
@@ -467,7 +441,7 @@ class Widget:
         self.visitor_token = frame.get("visitorToken")
         self.online = bool(frame.get("online"))
         self.country = frame.get("country")
-        self._save_credentials()
+        self.store.save_credentials(self.visitor_id, self.visitor_token)
         for warning in self.triggers.set_triggers(frame.get("triggers") or []) or ():
             console.warn("trigger from the server ignored: " + warning)
         self.server_operators = frame.get("operators") or []
@@ -493,55 +467,8 @@ class Widget:
             if self.restored_ui.get("state") == EXPANDED:
                 self.open()
         self.api.set_ready()
-        self.triggers.restore_shown(self._load_json(self.shown_key))
+        self.triggers.restore_shown(self.store.load("shown"))
         self._schedule_triggers()
-
-    # -- credentials (host origin's localStorage; no cookies unless asked) --
-    def _storage(self):
-        return storage_kind(self.config["session"])
-
-    def _load_credentials(self):
-        kind = self._storage()
-        if kind == "none":
-            return {}
-        if kind == "cookie":
-            visitor_id, token = decode_cookie(self.config["appId"], self.host.document.cookie)
-            return {"visitorId": visitor_id, "visitorToken": token} if visitor_id else {}
-        try:
-            text = self.host.localStorage.getItem(self.credentials_key)
-            data = json.loads(text) if text else {}
-            return data if isinstance(data, dict) else {}
-        except Exception:
-            return {}
-
-    def _save_credentials(self):
-        kind = self._storage()
-        if kind == "none":
-            return
-        if kind == "cookie":
-            cookie = encode_cookie(self.config["appId"], self.visitor_id, self.visitor_token,
-                                   self.config["session"]["cookieDomain"],
-                                   self.host.location.protocol == "https:")
-            if cookie:
-                self.host.document.cookie = cookie
-            return
-        try:
-            self.host.localStorage.setItem(self.credentials_key, json.dumps({
-                "visitorId": self.visitor_id, "visitorToken": self.visitor_token,
-            }))
-        except Exception:
-            console.error_once(
-                "storage", "cannot store the visitor id (storage blocked); chat lasts this page only")
-
-    def _forget_credentials(self):
-        if self._storage() == "cookie":
-            domain = self.config["session"]["cookieDomain"]
-            self.host.document.cookie = expire_cookie(self.config["appId"], domain)
-            return
-        try:
-            self.host.localStorage.removeItem(self.credentials_key)
-        except Exception:  # storage blocked: there is nothing stored to forget
-            return
 
     # -- drawing ----------------------------------------------------------
     def _color(self):
@@ -838,7 +765,7 @@ class Widget:
                 self._call_back("startSession", callback)
             return
         self.session_running = True
-        stored = self._load_credentials()
+        stored = self.store.load_credentials()
         self.visitor_id = stored.get("visitorId")
         self.visitor_token = stored.get("visitorToken")
         # Logged-in users: credentials from startSession, else from session.user.
@@ -863,7 +790,7 @@ class Widget:
             self.socket = None
         self.session_running = False
         if clear_credentials:
-            self._forget_credentials()
+            self.store.forget_credentials()
             self.visitor_id = None
             self.visitor_token = None
         self.close()
