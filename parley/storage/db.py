@@ -22,8 +22,25 @@ class Database:
 
     async def upgrade(self) -> None:
         """Runs Alembic migrations up to head on this database."""
-        async with self.engine.begin() as connection:
-            await connection.run_sync(_upgrade)
+        if not self.url.startswith("sqlite"):
+            async with self.engine.begin() as connection:
+                await connection.run_sync(_upgrade)
+            return
+        # SQLite rebuilds a table to alter it (batch mode); with foreign keys on,
+        # dropping the old table would cascade-delete every child row. The pragma
+        # only works outside a transaction, so it is set before Alembic begins one.
+        async with self.engine.connect() as connection:
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await connection.commit()  # ends SQLAlchemy's autobegun (empty) transaction
+            try:
+                async with connection.begin():
+                    await connection.run_sync(_upgrade)
+                    broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left dangling references: {broken[:5]}")
+            finally:
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await connection.commit()
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -133,6 +133,15 @@ class Chat(Base):
     operator_ids: Mapped[list] = mapped_column(JSON, default=list)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # visitor | operator | system: who ended it (the widget's system line says so).
+    closed_by: Mapped[str | None] = mapped_column(String(10), default=None)
+    # good | bad, given by the visitor after (or during) the chat.
+    rating: Mapped[str | None] = mapped_column(String(4), default=None)
+    rating_comment: Mapped[str | None] = mapped_column(Text, default=None)
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # The address a visitor asked the transcript to be mailed to.
+    transcript_email: Mapped[str | None] = mapped_column(String(320), default=None)
+    transcript_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class Message(Base):
@@ -152,6 +161,10 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     client_message_id: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # An attachment (files.id); the text is then the caption, possibly "".
+    file_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    # When the other side (operator for visitor messages, visitor for operator ones) read it.
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class Event(Base):
@@ -204,3 +217,31 @@ class TeamMember(Base):
     team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
     operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"),
                                              primary_key=True)
+
+
+class File(Base):
+    """An uploaded attachment. The bytes live in the data folder under files/<id>;
+    the id (128 random bits) is the capability to download it."""
+
+    __tablename__ = "files"
+    __table_args__ = (
+        Index("ix_files_app_created", "app_id", "created_at"),
+        Index("ix_files_visitor", "visitor_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    visitor_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("visitors.id", ondelete="CASCADE"), default=None)
+    # visitor | operator
+    uploader_kind: Mapped[str] = mapped_column(String(10))
+    uploader_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The file name as shown (cleaned); never used as a path.
+    name: Mapped[str] = mapped_column(String(255))
+    # Detected from the content, not from the name or the client's header.
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column(Integer, default=None)
+    height: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
