@@ -24,3 +24,8 @@ def database_url(explicit: str | None = None) -> str:
     folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite+aiosqlite:///{folder / 'parley.db'}"
+
+
+def files_dir() -> Path:
+    """Where uploaded attachments live: <data folder>/files/<file id> (no extension, no name)."""
+    return data_dir() / "files"
