@@ -6,13 +6,15 @@ import argparse
 import asyncio
 import importlib.util
 import json
+import os
 import re
 import secrets
 import signal
 import sys
 from urllib.parse import urlsplit
 
-from parley.settings import DIST, PROJECT_ROOT, database_url
+from parley import identity
+from parley.settings import DIST, PROJECT_ROOT, database_url, files_dir
 from parley.snippet import render_snippet
 from parley.storage import queries
 from parley.storage.db import Database
@@ -168,6 +170,102 @@ def cmd_operator_create(args) -> int:
     return 0
 
 
+def cmd_operator_list(args) -> int:
+    async def work(session):
+        await _need_app(session, args.app_id)
+        return [{"operatorId": o.id, "email": o.email, "name": o.name, "role": o.role,
+                 "presence": o.presence} for o in await queries.list_operators(session, args.app_id)]
+    print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
+    return 0
+
+
+def cmd_operator_reset_password(args) -> int:
+    generated = args.password is None
+    # 18 random bytes: 24 URL-safe characters, 144 bits.
+    password = secrets.token_urlsafe(18) if generated else args.password
+    if not EMAIL.match(args.email):
+        raise UsageError(f"--email is not an email address: {args.email!r}")
+    if len(password) < 8:
+        raise UsageError("--password must be at least 8 characters")
+
+    async def work(session):
+        await _need_app(session, args.app_id)
+        operator = await queries.find_operator(session, args.app_id, args.email)
+        if operator is None:
+            raise UsageError(f"the app has no operator with email {args.email!r} "
+                             "(see `parley operator list`)")
+        ended = await queries.reset_operator_password(session, operator, password)
+        result = {"operatorId": operator.id, "appId": operator.app_id, "email": operator.email,
+                  "sessionsEnded": ended}
+        return {**result, "password": password} if generated else result
+    print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
+    return 0
+
+
+# A file id is 32 hex digits (parley.files); anything else is never turned into a path.
+FILE_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _remove_file_bytes(file_ids: list[str]) -> tuple[int, list[str]]:
+    """Deletes the stored bytes of these files: (how many were removed, ids that could not be)."""
+    removed, failed = 0, []
+    for file_id in file_ids:
+        if not FILE_ID.fullmatch(file_id):
+            failed.append(file_id)
+            continue
+        try:
+            (files_dir() / file_id).unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass  # no bytes were stored (or an earlier run removed them)
+        except OSError as error:
+            print(f"parley: error: could not delete {files_dir() / file_id}: {error}", file=sys.stderr)
+            failed.append(file_id)
+    return removed, failed
+
+
+def _report_erasure(result: dict, file_ids: list[str], dry_run: bool = False) -> int:
+    """Removes the deleted files' bytes (the rows are gone, committed) and prints the result."""
+    if not dry_run:
+        result["fileBytesRemoved"], failed = _remove_file_bytes(file_ids)
+        if failed:
+            result["fileBytesNotRemoved"] = failed
+    print(json.dumps(result, indent=2))
+    return 1 if result.get("fileBytesNotRemoved") else 0
+
+
+def cmd_visitor_delete(args) -> int:
+    if not identity.valid_user_id(args.visitor_id):
+        raise UsageError("--visitor-id must be 1 to 64 characters of A-Z a-z 0-9 _ -")
+
+    async def work(session):
+        await _need_app(session, args.app_id)
+        visitor = await queries.get_visitor(session, args.app_id, args.visitor_id)
+        if visitor is None:  # also another app's visitor: the same answer
+            raise UsageError(f"the app has no visitor with id {args.visitor_id!r}")
+        return await queries.erase_visitor(session, visitor)
+    counts, file_ids = asyncio.run(_with_db(args.db, work))
+    return _report_erasure({"visitorId": args.visitor_id, "appId": args.app_id, "deleted": counts},
+                           file_ids)
+
+
+MAX_RETENTION_DAYS = 36500
+
+
+def cmd_retention_purge(args) -> int:
+    if not 1 <= args.days <= MAX_RETENTION_DAYS:
+        raise UsageError(f"--days must be 1 to {MAX_RETENTION_DAYS}")
+
+    async def work(session):
+        if args.app_id is not None:
+            await _need_app(session, args.app_id)
+        return await queries.purge_old(session, args.days, args.app_id, args.dry_run)
+    counts, file_ids = asyncio.run(_with_db(args.db, work))
+    result = {"days": args.days, "appId": args.app_id, "dryRun": args.dry_run,
+              "wouldDelete" if args.dry_run else "deleted": counts}
+    return _report_erasure(result, file_ids, args.dry_run)
+
+
 # -- triggers and teams ----------------------------------------------------------
 
 # The spec's parameters and compare() matchers (widget/core/parameters.py, compare.py).
@@ -279,12 +377,24 @@ def cmd_snippet(args) -> int:
     return 0
 
 
+# On SIGTERM/SIGINT: open WebSockets get up to DRAIN seconds after their 1001 close,
+# then uvicorn waits up to GRACE seconds for the rest and cancels what is left.
+SHUTDOWN_DRAIN_SECONDS = 5
+SHUTDOWN_GRACE_SECONDS = 10
+
+
 def cmd_serve(args) -> int:
     import uvicorn
 
+    from parley import logs
     from parley.web.app import create_app
     from parley.web.demo_site import create_demo_site
+    from parley.web.shutdown import GracefulServer
 
+    log_format = args.log_format or os.environ.get("PARLEY_LOG_FORMAT") or "text"
+    if log_format not in logs.FORMATS:
+        raise UsageError(f"--log-format (or $PARLEY_LOG_FORMAT) must be json or text, got {log_format!r}")
+    logs.configure(log_format, args.log_level)
     ensure_built()
     database = Database(database_url(args.db))
     server_url = f"http://{args.host}:{args.port}"
@@ -292,17 +402,20 @@ def cmd_serve(args) -> int:
     async def serve() -> None:
         await database.upgrade()
         servers = []
-        config = uvicorn.Config(create_app(database), host=args.host, port=args.port,
+        web_app = create_app(database)
+        # log_config=None: uvicorn keeps the logging parley.logs configured.
+        config = uvicorn.Config(web_app, host=args.host, port=args.port, log_config=None,
                                 log_level=args.log_level, ws_max_size=64 * 1024,
-                                timeout_graceful_shutdown=10)
-        servers.append(uvicorn.Server(config))
+                                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+        servers.append(GracefulServer(config, web_app, SHUTDOWN_DRAIN_SECONDS))
         if args.demo:
             demo_port = args.demo_port or args.port + 1
             demo_url = f"http://{args.host}:{demo_port}"
             app_id, credentials = await _demo_setup(database, demo_url)
+            # uvicorn's loggers are global: no log_level here, or it would set the main server's too.
             servers.append(uvicorn.Server(uvicorn.Config(
                 create_demo_site(app_id, server_url), host=args.host, port=demo_port,
-                log_level="warning")))
+                log_config=None, log_level=None)))
             print("\n".join([
                 "",
                 "Parley demo is running.",
@@ -321,6 +434,7 @@ def cmd_serve(args) -> int:
 
         def stop() -> None:
             for server in servers:
+                server.force_exit = server.should_exit  # a second signal skips the graceful part
                 server.should_exit = True
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
@@ -374,6 +488,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="also create a demo app and website")
     serve.add_argument("--demo-port", type=int, help="port of the demo website (default: port+1)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--log-format", choices=["text", "json"],
+                       help="text, or JSON lines with ts, level, logger, msg "
+                            "(default: $PARLEY_LOG_FORMAT, else text)")
     serve.set_defaults(run=cmd_serve)
 
     commands.add_parser("build", help="build dist/").set_defaults(run=cmd_build)
@@ -406,6 +523,32 @@ def parser() -> argparse.ArgumentParser:
     op_create.add_argument("--password", required=True)
     op_create.add_argument("--name")
     op_create.set_defaults(run=cmd_operator_create)
+    op_list = with_db(operator.add_parser("list", help="list an app's operators (no password hashes)"))
+    op_list.add_argument("--app-id", "--app", dest="app_id", required=True)
+    op_list.set_defaults(run=cmd_operator_list)
+    op_reset = with_db(operator.add_parser(
+        "reset-password", help="set a new password (generated if not given) and end all its logins"))
+    op_reset.add_argument("--app-id", "--app", dest="app_id", required=True)
+    op_reset.add_argument("--email", required=True)
+    op_reset.add_argument("--password", help="the new password (default: a generated one, printed)")
+    op_reset.set_defaults(run=cmd_operator_reset_password)
+
+    visitor = commands.add_parser("visitor", help="visitors").add_subparsers(
+        dest="visitor_command", required=True)
+    v_delete = with_db(visitor.add_parser(
+        "delete", help="erase a visitor and all their data: chats, messages, events, page views, files"))
+    v_delete.add_argument("--app-id", "--app", dest="app_id", required=True)
+    v_delete.add_argument("--visitor-id", required=True)
+    v_delete.set_defaults(run=cmd_visitor_delete)
+
+    retention = commands.add_parser("retention", help="data retention").add_subparsers(
+        dest="retention_command", required=True)
+    purge = with_db(retention.add_parser(
+        "purge", help="delete closed chats, page views, events and idle visitors older than N days"))
+    purge.add_argument("--days", type=int, required=True, metavar="N", help="keep the last N days (N >= 1)")
+    purge.add_argument("--app-id", "--app", dest="app_id", help="only this app (default: every app)")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    purge.set_defaults(run=cmd_retention_purge)
 
     trigger = commands.add_parser("trigger", help="auto-invitations and chatbots").add_subparsers(
         dest="trigger_command", required=True)

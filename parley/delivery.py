@@ -104,6 +104,28 @@ async def publish_events(hub: Fanout, visitor_id: str, events: list[Event]) -> N
         await hub.publish(channels.visitor_channel(visitor_id), event_frame(event))
 
 
+def operator_frame(visitor_id: str, event: Event) -> dict | None:
+    """The operators' live-feed frame for one of a visitor's events (None: nothing to tell)."""
+    body = event.payload
+    if event.kind == "message":
+        message = body["message"]
+        return protocol.frame("message", chatId=message["chatId"], visitorId=visitor_id, message=message)
+    if event.kind in ("chat.started", "chat.closed", "chat.rated"):
+        return protocol.frame(event.kind, chat=body["chat"])
+    if event.kind == "seen":
+        return protocol.frame("seen", visitorId=visitor_id, **body)
+    return None
+
+
+async def publish(hub: Fanout, app_id: str, visitor_id: str, events: list[Event]) -> None:
+    """Announces committed events to the visitor's tabs and to the app's operators."""
+    await publish_events(hub, visitor_id, events)
+    for event in events:
+        feed_frame = operator_frame(visitor_id, event)
+        if feed_frame is not None:
+            await hub.publish(channels.app_channel(app_id), feed_frame)
+
+
 class EventStream:
     """Delivers one visitor's events to one socket, each once and in order.
 

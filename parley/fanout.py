@@ -24,6 +24,11 @@ def visitor_channel(visitor_id: str) -> str:
     return f"visitor:{visitor_id}"
 
 
+def visitor_live_channel(visitor_id: str) -> str:
+    """Every tab of one visitor: live-only signals (operator typing), never stored or replayed."""
+    return f"visitor-live:{visitor_id}"
+
+
 def app_channel(app_id: str) -> str:
     """The operators of one app: live visitor activity (messages, typing, ...)."""
     return f"app:{app_id}"

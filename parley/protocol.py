@@ -28,6 +28,8 @@ E_RATE_LIMIT = "PARLEY_E_RATE_LIMIT"
 E_AUTH = "PARLEY_E_AUTH"
 E_NOT_FOUND = "PARLEY_E_NOT_FOUND"
 E_BAD_TOKEN = "PARLEY_E_BAD_TOKEN"
+E_FILE_TYPE = "PARLEY_E_FILE_TYPE"  # HTTP 415: an upload whose content is not an accepted type
+E_FILE_TOO_LARGE = "PARLEY_E_FILE_TOO_LARGE"  # HTTP 413: an upload over the size (or pixel) limit
 
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
@@ -71,9 +73,24 @@ class Hello(_Frame, tag="hello"):
     user: User | None = None
 
 
+OptionalText = Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
+MessageId = Annotated[int, msgspec.Meta(ge=1)]
+FileId = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}\Z")]
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+\Z", max_length=320)]
+Rating = Annotated[str, msgspec.Meta(pattern=r"^(good|bad)\Z")]
+
+
+def check_message_body(text: str, file_id: str | None) -> None:
+    """A message is text (1..5000 chars) or an uploaded file with an optional caption."""
+    if not text.strip() and file_id is None:
+        raise FrameError(E_BAD_FRAME, "a message needs text or a fileId")
+
+
 class MessageSend(_Frame, tag="message.send"):
     clientId: ClientId
-    text: Text
+    text: OptionalText = ""
+    # An upload from POST /api/visitor/files; the text is then an optional caption.
+    fileId: FileId | None = None
     # Who a new chat goes to (assignment rules / `operators` option); ignored for an open chat.
     assignees: Annotated[list[Assignee], msgspec.Meta(max_length=MAX_ASSIGNEES)] | None = None
 
@@ -100,7 +117,31 @@ class VisitorHistory(_Frame, tag="history"):
     limit: Limit = 50
 
 
-VisitorFrame = Hello | MessageSend | VisitorUpdate | PageView | Typing | VisitorHistory
+class Seen(_Frame, tag="seen"):
+    """Read receipt: every message of the other side up to this id has been seen."""
+
+    upTo: MessageId
+
+
+class ChatRate(_Frame, tag="chat.rate"):
+    """The visitor's rating of a chat (the newest one when chatId is left out)."""
+
+    rating: Rating
+    comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    chatId: str | None = None
+
+
+class TranscriptRequest(_Frame, tag="transcript.request"):
+    email: Email
+    chatId: str | None = None
+
+
+class VisitorChatClose(_Frame, tag="chat.close"):
+    """The visitor ends their open chat."""
+
+
+VisitorFrame = (Hello | MessageSend | VisitorUpdate | PageView | Typing | VisitorHistory | Seen
+                | ChatRate | TranscriptRequest | VisitorChatClose)
 ClientFrame = VisitorFrame  # the name the skeleton used
 
 
@@ -113,7 +154,8 @@ class Subscribe(_Frame, tag="subscribe"):
 class OperatorMessageSend(_Frame, tag="message.send"):
     chatId: str
     clientId: ClientId
-    text: Text
+    text: OptionalText = ""
+    fileId: FileId | None = None
 
 
 class OperatorHistory(_Frame, tag="history"):
@@ -126,7 +168,17 @@ class ChatClose(_Frame, tag="chat.close"):
     chatId: str
 
 
-OperatorFrame = Subscribe | OperatorMessageSend | OperatorHistory | ChatClose
+class OperatorTyping(_Frame, tag="typing"):
+    chatId: str
+    typing: bool = True
+
+
+class OperatorSeen(_Frame, tag="seen"):
+    chatId: str
+    upTo: MessageId
+
+
+OperatorFrame = Subscribe | OperatorMessageSend | OperatorHistory | ChatClose | OperatorTyping | OperatorSeen
 
 _visitor_decoder = msgspec.json.Decoder(VisitorFrame)
 _operator_decoder = msgspec.json.Decoder(OperatorFrame)

@@ -77,6 +77,10 @@ class Limits:
         self.visitor_messages = RateLimiter(30, 60, clock)  # per visitor
         self.page_views = RateLimiter(60, 60, clock)  # per visitor
         self.typing = RateLimiter(240, 60, clock)  # per visitor; excess is dropped silently
+        self.operator_typing = RateLimiter(240, 60, clock)  # per operator; excess is dropped
+        self.transcripts = RateLimiter(5, 3600, clock)  # per visitor: each one sends an email
         self.operator_messages = RateLimiter(120, 60, clock)  # per operator
         self.failed_logins = RateLimiter(5, 60, clock)  # per (ip, app, email)
         self.failed_logins_per_ip = RateLimiter(30, 60, clock)  # per ip, any email
+        self.visitor_uploads = RateLimiter(10, 60, clock)  # per visitor (POST /api/visitor/files)
+        self.operator_uploads = RateLimiter(30, 60, clock)  # per operator (POST /api/operator/files)

@@ -378,7 +378,7 @@ def test_second_hello_and_unknown_frames_are_bad_frames(client, make_app):
 
 def test_operator_sees_visitor_messages_typing_and_replies(client, make_app, make_operator):
     app = make_app([ORIGIN])
-    make_operator(app.id)
+    ann = make_operator(app.id)
     with visitor(client, app.id) as guest, operator(client, app.id) as op:
         assert guest.first["online"] is False
         assert guest.of_type("online")["online"] is True  # told live when the first operator comes
@@ -391,7 +391,10 @@ def test_operator_sees_visitor_messages_typing_and_replies(client, make_app, mak
         assert op.of_type("chat.started")["chat"]["id"] == sent["chatId"]
         assert op.of_type("message")["message"] == sent
         op.send(type="history", chatId=sent["chatId"], limit=10)
-        assert [m["id"] for m in op.of_type("history")["messages"]] == [sent["id"]]
+        history = op.of_type("history")["messages"]
+        # The chat went to the online operator: a system line says so, after the first message.
+        assert [m["id"] for m in history][0] == sent["id"]
+        assert [m["system"] for m in history[1:]] == [{"code": "assigned", "operatorId": ann.id}]
         op.send(type="chat.close", chatId=sent["chatId"])
         assert op.of_type("chat")["chat"]["status"] == "closed"
         closed = guest.next(lambda f: f["type"] == "event" and f["event"]["type"] == "chat.closed")
@@ -442,7 +445,8 @@ def test_operator_of_one_app_never_sees_another_apps_data(client, make_app, make
         assert op.of_type("error")["code"] == "PARLEY_E_NOT_FOUND"
     chat = run(database, lambda s: s.get(Chat, foreign["chatId"]))
     assert chat.status == "open"
-    assert message_count(database) == 2
+    # Each app's visitor message, plus the shop chat's "assigned" line; no hijack stored.
+    assert message_count(database) == 3
 
 
 def test_visitor_cannot_address_another_apps_chat(client, make_app, database):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,7 @@ from parley.storage.models import (
     App,
     Chat,
     Event,
+    File,
     Message,
     Operator,
     OperatorSession,
@@ -341,16 +343,50 @@ def timestamp(moment: datetime) -> str:
     return _aware(moment).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def message_dict(message: Message) -> dict:
+def file_dict(file: File) -> dict:
+    """An attachment as clients see it; `url` is relative to the Parley server."""
+    return {"id": file.id, "name": file.name, "contentType": file.content_type, "size": file.size,
+            "width": file.width, "height": file.height,
+            "url": f"/files/{file.id}/{quote(file.name, safe='')}"}
+
+
+def system_info(message: Message) -> dict | None:
+    """A system line's machine-readable meaning ({"code": "closed", "by": ...}); clients
+    translate it. Stored as JSON in `text` so no column is needed for it."""
+    if message.author_kind != "system":
+        return None
+    try:
+        info = json.loads(message.text)
+    except ValueError:
+        return {"code": "note"}
+    return info if isinstance(info, dict) else {"code": "note"}
+
+
+def message_dict(message: Message, file: File | None = None) -> dict:
+    system = system_info(message)
     return {"id": message.id, "chatId": message.chat_id, "authorKind": message.author_kind,
-            "authorId": message.author_id, "text": message.text, "clientId": message.client_message_id,
-            "createdAt": timestamp(message.created_at)}
+            "authorId": message.author_id, "text": "" if system else message.text,
+            "clientId": message.client_message_id, "createdAt": timestamp(message.created_at),
+            "file": file_dict(file) if file is not None else None,
+            "seenAt": timestamp(message.seen_at) if message.seen_at else None,
+            "system": system}
+
+
+async def message_dicts(session: AsyncSession, messages: list[Message]) -> list[dict]:
+    """message_dict for a page of messages, loading their files in one query."""
+    file_ids = {m.file_id for m in messages if m.file_id}
+    files = {}
+    if file_ids:
+        files = {f.id: f for f in (await session.scalars(select(File).where(File.id.in_(file_ids)))).all()}
+    return [message_dict(m, files.get(m.file_id) if m.file_id else None) for m in messages]
 
 
 def chat_dict(chat: Chat) -> dict:
     return {"id": chat.id, "visitorId": chat.visitor_id, "status": chat.status,
             "operatorIds": list(chat.operator_ids or []), "startedAt": timestamp(chat.started_at),
-            "endedAt": timestamp(chat.ended_at) if chat.ended_at else None}
+            "endedAt": timestamp(chat.ended_at) if chat.ended_at else None,
+            "closedBy": chat.closed_by, "rating": chat.rating, "ratingComment": chat.rating_comment,
+            "transcriptEmail": chat.transcript_email}
 
 
 async def get_chat(session: AsyncSession, app_id: str, chat_id: str) -> Chat | None:
@@ -380,23 +416,47 @@ async def find_chat_message(session: AsyncSession, chat_id: str, client_id: str)
 class Stored:
     """What a write produced: the row, whether it is new, and the events to publish."""
 
-    def __init__(self, message: Message, chat: Chat, created: bool, events: list[Event]) -> None:
+    def __init__(self, message: Message, chat: Chat, created: bool, events: list[Event],
+                 file: File | None = None) -> None:
         self.message = message
         self.chat = chat
         self.created = created
         self.events = events
+        self.file = file
+
+    def message_dict(self) -> dict:
+        return message_dict(self.message, self.file)
+
+
+class FileNotUsable(Exception):
+    """The fileId is unknown, another app's or visitor's, or already sent in a message."""
+
+
+async def usable_file(session: AsyncSession, file_id: str | None, app_id: str,
+                      visitor_id: str | None) -> File | None:
+    """The upload `file_id` names, if this sender may attach it; raises FileNotUsable."""
+    if file_id is None:
+        return None
+    file = await session.get(File, file_id)
+    if file is None or file.app_id != app_id or (visitor_id is not None and file.visitor_id != visitor_id):
+        raise FileNotUsable(file_id)
+    return file
 
 
 async def add_visitor_message(session: AsyncSession, visitor: Visitor, client_id: str,
-                              text: str, assignees: list[str] | None = None) -> Stored:
+                              text: str, assignees: list[str] | None = None,
+                              file_id: str | None = None) -> Stored:
     """Stores a visitor's message once per clientId, opening a chat if none is open.
 
     A new chat is assigned (parley.assignment) from `assignees`, then round robin.
     """
     existing = await find_visitor_message(session, visitor.id, client_id)
     if existing is not None:
-        return Stored(existing, await session.get(Chat, existing.chat_id), False, [])
+        file = await session.get(File, existing.file_id) if existing.file_id else None
+        return Stored(existing, await session.get(Chat, existing.chat_id), False, [], file)
+    file = await usable_file(session, file_id, visitor.app_id, visitor.id)
     events = []
+    assigned = False
     chat = await open_chat_of(session, visitor.id)
     if chat is None:
         operator_ids = await assignment.assign(session, visitor.app_id, assignees)
@@ -405,41 +465,106 @@ async def add_visitor_message(session: AsyncSession, visitor: Visitor, client_id
         session.add(chat)
         await session.flush()
         events.append(await append_event(session, visitor.id, "chat.started", {"chat": chat_dict(chat)}))
+        assigned = bool(operator_ids)
     message = Message(chat_id=chat.id, author_kind="visitor", author_id=visitor.id, text=text,
-                      client_message_id=client_id)
+                      client_message_id=client_id, file_id=file.id if file else None)
     session.add(message)
     await session.flush()
-    events.append(await append_event(session, visitor.id, "message", {"message": message_dict(message)}))
+    events.append(await append_event(session, visitor.id, "message",
+                                     {"message": message_dict(message, file)}))
+    if assigned:
+        events.append(await _add_system_line(session, chat, "assigned", operatorId=chat.operator_ids[0]))
     await session.commit()
-    return Stored(message, chat, True, events)
+    return Stored(message, chat, True, events, file)
+
+
+async def _add_system_line(session: AsyncSession, chat: Chat, code: str, **fields) -> Event:
+    """A system line in the chat (assigned, closed, ...), as a message and a visitor event."""
+    line = Message(chat_id=chat.id, author_kind="system", author_id=None,
+                   text=json.dumps({"code": code, **fields}, separators=(",", ":")))
+    session.add(line)
+    await session.flush()
+    return await append_event(session, chat.visitor_id, "message", {"message": message_dict(line)})
 
 
 async def add_operator_message(session: AsyncSession, operator: Operator, chat: Chat, client_id: str,
-                               text: str) -> Stored:
+                               text: str, file_id: str | None = None) -> Stored:
     """Stores an operator's message in `chat` once per clientId."""
     existing = await find_chat_message(session, chat.id, client_id)
     if existing is not None:
-        return Stored(existing, chat, False, [])
+        file = await session.get(File, existing.file_id) if existing.file_id else None
+        return Stored(existing, chat, False, [], file)
+    file = await usable_file(session, file_id, operator.app_id, None)
     if operator.id not in (chat.operator_ids or []):
         chat.operator_ids = [*(chat.operator_ids or []), operator.id]
     message = Message(chat_id=chat.id, author_kind="operator", author_id=operator.id, text=text,
-                      client_message_id=client_id)
+                      client_message_id=client_id, file_id=file.id if file else None)
     session.add(message)
     await session.flush()
-    event = await append_event(session, chat.visitor_id, "message", {"message": message_dict(message)})
+    event = await append_event(session, chat.visitor_id, "message", {"message": message_dict(message, file)})
     await session.commit()
-    return Stored(message, chat, True, [event])
+    return Stored(message, chat, True, [event], file)
 
 
-async def close_chat(session: AsyncSession, chat: Chat) -> Event | None:
-    """Closes an open chat; returns the visitor's chat.closed event (None if already closed)."""
+async def close_chat(session: AsyncSession, chat: Chat, by: str = "operator") -> list[Event]:
+    """Closes an open chat with a system line; returns the visitor's events ([] if already closed)."""
     if chat.status == "closed":
-        return None
+        return []
     chat.status = "closed"
     chat.ended_at = utcnow()
+    chat.closed_by = by
+    line = await _add_system_line(session, chat, "closed", by=by)
     event = await append_event(session, chat.visitor_id, "chat.closed", {"chat": chat_dict(chat)})
     await session.commit()
+    return [line, event]
+
+
+async def newest_chat_of(session: AsyncSession, visitor_id: str, chat_id: str | None = None) -> Chat | None:
+    """The visitor's chat `chat_id`, or their newest chat; None when not theirs or none."""
+    if chat_id is not None:
+        chat = await session.get(Chat, chat_id)
+        return chat if chat is not None and chat.visitor_id == visitor_id else None
+    return await session.scalar(select(Chat).where(Chat.visitor_id == visitor_id)
+                                .order_by(Chat.started_at.desc()).limit(1))
+
+
+async def rate_chat(session: AsyncSession, chat: Chat, rating: str, comment: str) -> Event:
+    """Stores (or changes) the visitor's rating; the visitor's tabs get chat.rated."""
+    chat.rating = rating
+    chat.rating_comment = comment.strip() or None
+    chat.rated_at = utcnow()
+    event = await append_event(session, chat.visitor_id, "chat.rated", {"chat": chat_dict(chat)})
+    await session.commit()
     return event
+
+
+async def request_transcript(session: AsyncSession, chat: Chat, email: str) -> None:
+    chat.transcript_email = email
+    chat.transcript_requested_at = utcnow()
+    await session.commit()
+
+
+async def mark_seen(session: AsyncSession, chat_ids: list[str], authors: tuple[str, ...],
+                    up_to: int) -> dict[str, int]:
+    """Marks unseen messages by `authors` with id <= up_to as seen now.
+
+    Returns {chat id: newest message id marked} for the chats where something changed.
+    """
+    if not chat_ids:
+        return {}
+    rows = (await session.execute(
+        select(Message.chat_id, func.max(Message.id))
+        .where(Message.chat_id.in_(chat_ids), Message.author_kind.in_(authors),
+               Message.id <= up_to, Message.seen_at.is_(None))
+        .group_by(Message.chat_id))).all()
+    if not rows:
+        return {}
+    await session.execute(
+        update(Message)
+        .where(Message.chat_id.in_([chat_id for chat_id, _ in rows]), Message.author_kind.in_(authors),
+               Message.id <= up_to, Message.seen_at.is_(None))
+        .values(seen_at=utcnow()), execution_options={"synchronize_session": False})
+    return dict(rows)
 
 
 async def message_page(session: AsyncSession, chat_ids: list[str], before: int | None,
@@ -456,3 +581,124 @@ async def message_page(session: AsyncSession, chat_ids: list[str], before: int |
 
 async def chat_ids_of_visitor(session: AsyncSession, visitor_id: str) -> list[str]:
     return list((await session.scalars(select(Chat.id).where(Chat.visitor_id == visitor_id))).all())
+
+
+# -- administration (the CLI): operators, erasure, retention ------------------------
+
+async def reset_operator_password(session: AsyncSession, operator: Operator, password: str) -> int:
+    """Sets a new password and ends all the operator's logins; returns how many ended."""
+    operator.password_hash = identity.hash_password(password)
+    ended = await session.execute(delete(OperatorSession).where(OperatorSession.operator_id == operator.id))
+    await session.commit()
+    return ended.rowcount
+
+
+async def get_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> Visitor | None:
+    """The visitor, only if it belongs to `app_id`."""
+    visitor = await session.get(Visitor, visitor_id)
+    return visitor if visitor is not None and visitor.app_id == app_id else None
+
+
+def _files_going_with(visitor_ids, chat_ids):
+    """Which files leave with these visitors and chats (both SELECTs of ids): the visitors'
+    own uploads, and the attachments of the chats' messages that no other message uses
+    (an operator's upload has no visitor, so no cascade reaches it)."""
+    used_elsewhere = select(Message.id).where(
+        Message.file_id == File.id, Message.chat_id.not_in(chat_ids)).exists()
+    attached = select(Message.file_id).where(Message.chat_id.in_(chat_ids), Message.file_id.is_not(None))
+    return File.visitor_id.in_(visitor_ids) | (File.id.in_(attached) & ~used_elsewhere)
+
+
+async def _remove_files(session: AsyncSession, where, dry_run: bool) -> list[str]:
+    """The ids of the files `where` selects, deleted unless `dry_run` (the bytes are the caller's)."""
+    if dry_run:
+        return list((await session.scalars(select(File.id).where(where))).all())
+    # One statement, so the ids are exactly the rows deleted (and on SQLite it takes the
+    # write lock first: the server can't change what the following statements see).
+    return list((await session.scalars(
+        delete(File).where(where).returning(File.id), execution_options={"synchronize_session": False}
+    )).all())
+
+
+async def _count(session: AsyncSession, model, where) -> int:
+    return await session.scalar(select(func.count()).select_from(model).where(where)) or 0
+
+
+async def _count_or_delete(session: AsyncSession, model, where, dry_run: bool) -> int:
+    if dry_run:
+        return await _count(session, model, where)
+    result = await session.execute(delete(model).where(where),
+                                   execution_options={"synchronize_session": False})
+    return result.rowcount
+
+
+async def erase_visitor(session: AsyncSession, visitor: Visitor) -> tuple[dict, list[str]]:
+    """Deletes the visitor and everything of theirs (GDPR erasure) and commits.
+
+    Chats (and their messages), events, page views and their own files go by the
+    foreign keys' ON DELETE CASCADE; files attached in their chats by operators are
+    deleted here. Returns the counts and the ids of the deleted files, whose bytes
+    the caller removes.
+    """
+    visitor_ids = select(Visitor.id).where(Visitor.id == visitor.id)
+    chat_ids = select(Chat.id).where(Chat.visitor_id == visitor.id)
+    file_ids = await _remove_files(
+        session, _files_going_with(visitor_ids, chat_ids) & (File.app_id == visitor.app_id), dry_run=False)
+    counts = {
+        "chats": await _count(session, Chat, Chat.visitor_id == visitor.id),
+        "messages": await _count(session, Message, Message.chat_id.in_(chat_ids)),
+        "events": await _count(session, Event, Event.visitor_id == visitor.id),
+        "pageViews": await _count(session, PageView, PageView.visitor_id == visitor.id),
+        "files": len(file_ids),
+    }
+    await session.execute(delete(Visitor).where(Visitor.id == visitor.id))
+    await session.commit()
+    return counts, file_ids
+
+
+async def purge_old(session: AsyncSession, days: int, app_id: str | None = None,
+                    dry_run: bool = False) -> tuple[dict, list[str]]:
+    """Retention: deletes what is older than `days` (in one app, or all) and commits.
+
+    - closed chats that ended before the cutoff, with their messages;
+    - page views and events created before it;
+    - visitors last seen before it who have no open chat, with everything of theirs;
+    - the files of all of these (see `_files_going_with`).
+
+    Returns the counts and the ids of the deleted files (their bytes are the
+    caller's); with `dry_run` only counts and rolls back.
+    """
+    cutoff = utcnow() - timedelta(days=days)
+    has_open_chat = select(Chat.id).where(Chat.visitor_id == Visitor.id, Chat.status == "open") \
+        .correlate(Visitor).exists()
+    gone_visitor = (Visitor.last_seen_at < cutoff) & ~has_open_chat
+    gone_chat = (Chat.status == "closed") & (Chat.ended_at < cutoff)
+    if app_id is not None:
+        gone_visitor &= Visitor.app_id == app_id
+        gone_chat &= Chat.app_id == app_id
+    visitor_ids = select(Visitor.id).where(gone_visitor)
+    gone_chat |= Chat.visitor_id.in_(visitor_ids)  # gone_visitor already scopes it to the app
+    chat_ids = select(Chat.id).where(gone_chat)
+    in_app = select(Visitor.id).where(Visitor.app_id == app_id) if app_id is not None else None
+
+    def older(model):  # page views and events: old ones, and all of the visitors that go
+        where = model.created_at < cutoff
+        if in_app is not None:
+            where &= model.visitor_id.in_(in_app)
+        return where | model.visitor_id.in_(visitor_ids)
+
+    file_where = _files_going_with(visitor_ids, chat_ids)
+    if app_id is not None:
+        file_where &= File.app_id == app_id
+    file_ids = await _remove_files(session, file_where, dry_run)
+    counts = {"messages": await _count(session, Message, Message.chat_id.in_(chat_ids))}
+    counts["chats"] = await _count_or_delete(session, Chat, gone_chat, dry_run)
+    counts["pageViews"] = await _count_or_delete(session, PageView, older(PageView), dry_run)
+    counts["events"] = await _count_or_delete(session, Event, older(Event), dry_run)
+    counts["visitors"] = await _count_or_delete(session, Visitor, gone_visitor, dry_run)
+    counts["files"] = len(file_ids)
+    if dry_run:
+        await session.rollback()
+    else:
+        await session.commit()
+    return counts, file_ids

@@ -8,6 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
@@ -18,9 +19,11 @@ from parley.settings import DIST, TEMPLATES
 from parley.storage.db import Database
 from parley.web.assets import DistFiles
 from parley.web.chat_page import chat_config, chat_page
+from parley.web.files_api import download, operator_upload, visitor_upload
 from parley.web.inbox_api import chats, me
 from parley.web.operator_api import login, logout
 from parley.web.operator_socket import operator_socket
+from parley.web.shutdown import OpenSockets, TrackSockets
 from parley.web.visitor_socket import visitor_socket
 
 pages = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
@@ -63,6 +66,7 @@ def create_app(database: Database, dist: Path = DIST) -> Starlette:
         app.state.fanout = InProcessFanout()
         app.state.limits = Limits()
         app.state.operator_sockets = {}  # operator id -> open sockets in this process
+        app.state.open_sockets = OpenSockets()  # closed with 1001 on shutdown (parley.web.shutdown)
         try:
             yield
         finally:
@@ -83,8 +87,12 @@ def create_app(database: Database, dist: Path = DIST) -> Starlette:
             Route("/api/operator/logout", logout, methods=["POST"]),
             Route("/api/operator/me", me),
             Route("/api/operator/chats", chats),
+            Route("/api/visitor/files", visitor_upload, methods=["POST", "OPTIONS"]),
+            Route("/api/operator/files", operator_upload, methods=["POST"]),
+            Route("/files/{file_id}/{name}", download),
             WebSocketRoute("/ws/visitor", visitor_socket),
             WebSocketRoute("/ws/operator", operator_socket),
         ],
+        middleware=[Middleware(TrackSockets)],
         lifespan=lifespan,
     )

@@ -114,41 +114,64 @@ class _OperatorTab:
         async def work(session):
             chat = await self._chat(session, frame.chatId)
             existing = await queries.find_chat_message(session, chat.id, frame.clientId)
-            if existing is None and not limiter.hit(operator.id):
-                raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many messages; wait a moment")
-            return await queries.add_operator_message(session, operator, chat, frame.clientId, frame.text)
+            if existing is None:
+                protocol.check_message_body(frame.text, frame.fileId)
+                if not limiter.hit(operator.id):
+                    raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many messages; wait a moment")
+            try:
+                return await queries.add_operator_message(session, operator, chat, frame.clientId,
+                                                          frame.text, frame.fileId)
+            except queries.FileNotUsable:
+                raise protocol.FrameError(protocol.E_NOT_FOUND, "no such file: upload it first") from None
 
         try:
             stored = await delivery.write(self.state.db, work)
         except protocol.FrameError as error:
             await self.outbox.send(protocol.error(error.code, error.message, clientId=frame.clientId))
             return
-        message = queries.message_dict(stored.message)
         if stored.created:
-            await delivery.publish_events(self.state.fanout, stored.chat.visitor_id, stored.events)
-            await self.state.fanout.publish(channels.app_channel(operator.app_id), protocol.frame(
-                "message", chatId=stored.chat.id, visitorId=stored.chat.visitor_id, message=message))
-        await self.outbox.send(protocol.ack(frame.clientId, message))
+            await delivery.publish(self.state.fanout, operator.app_id, stored.chat.visitor_id, stored.events)
+        await self.outbox.send(protocol.ack(frame.clientId, stored.message_dict()))
 
     async def history(self, frame: protocol.OperatorHistory) -> None:
         async with self.state.db.session() as session:
             chat = await self._chat(session, frame.chatId)
             messages, has_more = await queries.message_page(session, [chat.id], frame.before, frame.limit)
-        await self.outbox.send(protocol.history(
-            [queries.message_dict(m) for m in messages], has_more, chat_id=chat.id))
+            dicts = await queries.message_dicts(session, messages)
+        await self.outbox.send(protocol.history(dicts, has_more, chat_id=chat.id))
 
     async def chat_close(self, frame: protocol.ChatClose) -> None:
         async def work(session):
             chat = await self._chat(session, frame.chatId)
-            return chat, await queries.close_chat(session, chat)
+            return chat, await queries.close_chat(session, chat, by="operator")
 
-        chat, event = await delivery.write(self.state.db, work)
-        body = queries.chat_dict(chat)
-        if event is not None:
-            await delivery.publish_events(self.state.fanout, chat.visitor_id, [event])
-            await self.state.fanout.publish(channels.app_channel(self.operator.app_id),
-                                            protocol.frame("chat.closed", chat=body))
-        await self.outbox.send(protocol.frame("chat", chat=body))
+        chat, events = await delivery.write(self.state.db, work)
+        await delivery.publish(self.state.fanout, self.operator.app_id, chat.visitor_id, events)
+        await self.outbox.send(protocol.frame("chat", chat=queries.chat_dict(chat)))
+
+    async def typing(self, frame: protocol.OperatorTyping) -> None:
+        # Live only, never stored; excess is dropped, not an error.
+        if not self.state.limits.operator_typing.hit(self.operator.id):
+            return
+        async with self.state.db.session() as session:
+            chat = await self._chat(session, frame.chatId)
+        operator = self.operator
+        who = {"id": operator.id, "name": operator.name}
+        await self.state.fanout.publish(channels.visitor_live_channel(chat.visitor_id), protocol.frame(
+            "typing", chatId=chat.id, typing=frame.typing, operator=who))
+
+    async def seen(self, frame: protocol.OperatorSeen) -> None:
+        async def work(session):
+            chat = await self._chat(session, frame.chatId)
+            changed = await queries.mark_seen(session, [chat.id], ("visitor",), frame.upTo)
+            events = [await queries.append_event(session, chat.visitor_id, "seen",
+                                                 {"chatId": chat.id, "upTo": up_to, "by": "operator"})
+                      for up_to in changed.values()]
+            await session.commit()
+            return chat, events
+
+        chat, events = await delivery.write(self.state.db, work)
+        await delivery.publish(self.state.fanout, self.operator.app_id, chat.visitor_id, events)
 
     async def close(self) -> None:
         await finish(self.tasks, [self.subscription] if self.subscription else [])
@@ -158,4 +181,6 @@ class _OperatorTab:
         protocol.OperatorMessageSend: message_send,
         protocol.OperatorHistory: history,
         protocol.ChatClose: chat_close,
+        protocol.OperatorTyping: typing,
+        protocol.OperatorSeen: seen,
     }

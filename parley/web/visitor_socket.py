@@ -11,7 +11,7 @@ from typing import ClassVar
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from parley import delivery, geo, identity, protocol
+from parley import delivery, geo, identity, mail, protocol
 from parley import fanout as channels
 from parley.storage import queries
 from parley.storage.models import App, Visitor
@@ -136,6 +136,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
         # Subscribe before reading the database (inside start) so nothing falls in between.
         app_state = hub.subscribe(channels.app_visitors_channel(app.id))
         closers.append(app_state)
+        live = hub.subscribe(channels.visitor_live_channel(visitor.id))
+        closers.append(live)
         stream = delivery.EventStream(state.db, hub, visitor.id, outbox.send)
         closers.append(stream)
 
@@ -147,6 +149,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
         await stream.start(hello.lastSeq, send_welcome)
         tasks.append(asyncio.create_task(stream.run()))
         tasks.append(asyncio.create_task(forward(app_state, outbox.send)))
+        tasks.append(asyncio.create_task(forward(live, outbox.send)))
         tab = _VisitorTab(state, app, visitor, outbox)
         while True:
             raw = await receive_frame(websocket)
@@ -183,13 +186,18 @@ class _VisitorTab:
     async def message_send(self, frame: protocol.MessageSend) -> None:
         visitor = self.visitor
         limiter = self.limits.visitor_messages
+        try:
+            protocol.check_message_body(frame.text, frame.fileId)
+        except protocol.FrameError as error:
+            await self.outbox.send(protocol.error(error.code, error.message, clientId=frame.clientId))
+            return
 
         async def work(session):
             existing = await queries.find_visitor_message(session, visitor.id, frame.clientId)
             if existing is None and not limiter.hit(visitor.id):
                 raise _RateLimited
             return await queries.add_visitor_message(session, visitor, frame.clientId, frame.text,
-                                                     frame.assignees)
+                                                     frame.assignees, frame.fileId)
 
         try:
             stored = await delivery.write(self.state.db, work)
@@ -199,16 +207,13 @@ class _VisitorTab:
                 protocol.E_RATE_LIMIT, f"too many messages; retry in {wait:.0f}s",
                 clientId=frame.clientId, retryAfter=round(wait, 1)))
             return
-        message = queries.message_dict(stored.message)
+        except queries.FileNotUsable:
+            await self.outbox.send(protocol.error(
+                protocol.E_NOT_FOUND, "no such file: upload it first", clientId=frame.clientId))
+            return
         if stored.created:
-            hub = self.state.fanout
-            await delivery.publish_events(hub, visitor.id, stored.events)
-            feed = channels.app_channel(self.app.id)
-            if any(event.kind == "chat.started" for event in stored.events):
-                await hub.publish(feed, protocol.frame("chat.started", chat=queries.chat_dict(stored.chat)))
-            await hub.publish(feed, protocol.frame(
-                "message", chatId=stored.chat.id, visitorId=visitor.id, message=message))
-        await self.outbox.send(protocol.ack(frame.clientId, message))
+            await delivery.publish(self.state.fanout, self.app.id, visitor.id, stored.events)
+        await self.outbox.send(protocol.ack(frame.clientId, stored.message_dict()))
 
     async def visitor_update(self, frame: protocol.VisitorUpdate) -> None:
         signed = frame.hash is not None
@@ -263,7 +268,68 @@ class _VisitorTab:
         async with self.state.db.session() as session:
             chat_ids = await queries.chat_ids_of_visitor(session, self.visitor.id)
             messages, has_more = await queries.message_page(session, chat_ids, frame.before, frame.limit)
-        await self.outbox.send(protocol.history([queries.message_dict(m) for m in messages], has_more))
+            dicts = await queries.message_dicts(session, messages)
+            chat = await queries.newest_chat_of(session, self.visitor.id)
+        answer = protocol.history(dicts, has_more)
+        # The newest chat's state (closed? rated?) so a reloaded window knows what to show.
+        answer["chat"] = queries.chat_dict(chat) if chat is not None else None
+        await self.outbox.send(answer)
+
+    async def seen(self, frame: protocol.Seen) -> None:
+        visitor_id = self.visitor.id
+
+        async def work(session):
+            chat_ids = await queries.chat_ids_of_visitor(session, visitor_id)
+            changed = await queries.mark_seen(session, chat_ids, ("operator", "system"), frame.upTo)
+            events = [await queries.append_event(session, visitor_id, "seen",
+                                                 {"chatId": chat_id, "upTo": up_to, "by": "visitor"})
+                      for chat_id, up_to in sorted(changed.items())]
+            await session.commit()
+            return events
+
+        events = await delivery.write(self.state.db, work)
+        await delivery.publish(self.state.fanout, self.app.id, visitor_id, events)
+
+    async def _own_chat(self, session, chat_id: str | None):
+        chat = await queries.newest_chat_of(session, self.visitor.id, chat_id)
+        if chat is None:
+            raise protocol.FrameError(protocol.E_NOT_FOUND, "no such chat")
+        return chat
+
+    async def chat_rate(self, frame: protocol.ChatRate) -> None:
+        async def work(session):
+            chat = await self._own_chat(session, frame.chatId)
+            return await queries.rate_chat(session, chat, frame.rating, frame.comment)
+
+        event = await delivery.write(self.state.db, work)
+        await delivery.publish(self.state.fanout, self.app.id, self.visitor.id, [event])
+
+    async def transcript_request(self, frame: protocol.TranscriptRequest) -> None:
+        if not self.limits.transcripts.hit(self.visitor.id):
+            raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many transcript requests")
+
+        async def work(session):
+            chat = await self._own_chat(session, frame.chatId)
+            await queries.request_transcript(session, chat, frame.email)
+            messages, _ = await queries.message_page(session, [chat.id], None, 10_000)
+            names = {o.id: o.name for o in await queries.list_operators(session, self.app.id)}
+            return chat, await queries.message_dicts(session, messages), names
+
+        chat, messages, names = await delivery.write(self.state.db, work)
+        sent = await mail.send_transcript(self.app, chat, messages, frame.email, names)
+        await self.state.fanout.publish(channels.app_channel(self.app.id), protocol.frame(
+            "transcript.requested", chat=queries.chat_dict(chat), email=frame.email, sent=sent))
+        await self.outbox.send(protocol.frame("transcript", chatId=chat.id, email=frame.email, sent=sent))
+
+    async def chat_close(self, _frame: protocol.VisitorChatClose) -> None:
+        visitor_id = self.visitor.id
+
+        async def work(session):
+            chat = await queries.open_chat_of(session, visitor_id)
+            return [] if chat is None else await queries.close_chat(session, chat, by="visitor")
+
+        events = await delivery.write(self.state.db, work)
+        await delivery.publish(self.state.fanout, self.app.id, visitor_id, events)
 
     _handlers: ClassVar[dict] = {
         protocol.MessageSend: message_send,
@@ -271,4 +337,8 @@ class _VisitorTab:
         protocol.PageView: page_view,
         protocol.Typing: typing,
         protocol.VisitorHistory: history,
+        protocol.Seen: seen,
+        protocol.ChatRate: chat_rate,
+        protocol.TranscriptRequest: transcript_request,
+        protocol.VisitorChatClose: chat_close,
     }

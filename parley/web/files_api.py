@@ -1,0 +1,208 @@
+"""Attachments over HTTP: visitors and operators upload, anyone with the link downloads.
+
+- `POST /api/visitor/files?name=…`: the raw bytes are the body (so a browser can show
+  progress with XMLHttpRequest and cancel with abort()). The visitor proves itself
+  with `X-Parley-App`, `X-Parley-Visitor`, `X-Parley-Visitor-Token`; the page's
+  `Origin` must be one of the app's origins, as on /ws/visitor. CORS, no credentials.
+- `POST /api/operator/files?name=…`: the operator session cookie, and an `Origin`
+  equal to this server's own (CSRF).
+- `GET /files/{id}/{name}`: the stored bytes; the 128-bit random id is the capability.
+
+What a file is and how it is cleaned lives in parley.files; see docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from parley import files, identity, protocol
+from parley.storage import queries
+from parley.storage.models import App, File, Operator, Visitor
+from parley.web.operator_api import SESSION_COOKIE, own_origin
+from parley.web.visitor_socket import origin_allowed
+
+log = logging.getLogger("parley.files")
+
+NO_STORE = {"Cache-Control": "no-store"}
+VISITOR_HEADERS = ("X-Parley-App", "X-Parley-Visitor", "X-Parley-Visitor-Token")
+CORS_ALLOW_HEADERS = ", ".join(("Content-Type", *VISITOR_HEADERS))
+CORS_MAX_AGE = "600"
+# Decoding and encoding images is CPU and memory heavy: at most this many at once per process.
+CONCURRENT_PREPARES = 2
+_DUMMY_TOKEN = identity.new_secret()
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(protocol.error(code, message), status_code=status,
+                        headers={**NO_STORE, **(headers or {})})
+
+
+def _cors(origin: str | None) -> dict:
+    """The CORS answer for a page origin that may use this endpoint (no credentials)."""
+    headers = {"Vary": "Origin"}
+    if origin:
+        headers.update({
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+            "Access-Control-Expose-Headers": "Retry-After",
+            "Access-Control-Max-Age": CORS_MAX_AGE,
+        })
+    return headers
+
+
+# -- visitors ----------------------------------------------------------------------
+
+async def visitor_upload(request: Request) -> Response:
+    origin = request.headers.get("origin")
+    if request.method == "OPTIONS":
+        # A preflight names no app (custom header values are not sent), so it cannot be
+        # checked against the app's origins: the POST itself is.
+        return Response(status_code=204, headers=_cors(origin))
+    app_id, visitor_id, token = (request.headers.get(name, "") for name in VISITOR_HEADERS)
+    async with request.app.state.db.session() as session:
+        app = await queries.get_app(session, app_id) if app_id and len(app_id) <= 64 else None
+        if app is None:
+            return _error(404, protocol.E_UNKNOWN_APP, "unknown app: send its id in X-Parley-App",
+                          {"Vary": "Origin"})
+        # Parley's own chat page (/chat/<appId>) is always allowed, as on /ws/visitor.
+        if not origin_allowed(app.origins, origin) and origin != own_origin(request):
+            return _error(403, protocol.E_ORIGIN, f"this site ({origin}) is not an allowed origin of the app",
+                          {"Vary": "Origin"})
+        cors = _cors(origin)
+        visitor = await _visitor(session, app, visitor_id, token)
+    if visitor is None:
+        return _error(403, protocol.E_AUTH, "unknown visitor or wrong token for this app", cors)
+    limiter = request.app.state.limits.visitor_uploads
+    if not limiter.hit(visitor.id):
+        return _rate_limited(limiter.retry_after(visitor.id), cors)
+    return await _upload(request, cors, app_id=app.id, visitor_id=visitor.id,
+                         uploader_kind="visitor", uploader_id=visitor.id)
+
+
+async def _visitor(session, app: App, visitor_id: str, token: str) -> Visitor | None:
+    """The app's visitor these headers prove, or None (the token compared in constant time)."""
+    visitor = await session.get(Visitor, visitor_id) if visitor_id and len(visitor_id) <= 64 else None
+    known = visitor is not None and visitor.app_id == app.id
+    # Compare even for an unknown visitor, so the answer takes as long either way.
+    token_ok = identity.same(visitor.token if known else _DUMMY_TOKEN, token[:200])
+    return visitor if known and token_ok and token else None
+
+
+# -- operators ---------------------------------------------------------------------
+
+async def operator_upload(request: Request) -> Response:
+    if request.headers.get("origin") != own_origin(request):
+        return _error(403, protocol.E_ORIGIN, "upload from this server's own pages (Origin must match)")
+    async with request.app.state.db.session() as session:
+        operator: Operator | None = await queries.operator_for_session(
+            session, request.cookies.get(SESSION_COOKIE))
+    if operator is None:
+        return _error(401, protocol.E_AUTH, "log in first")
+    limiter = request.app.state.limits.operator_uploads
+    if not limiter.hit(operator.id):
+        return _rate_limited(limiter.retry_after(operator.id), {})
+    return await _upload(request, {}, app_id=operator.app_id, visitor_id=None,
+                         uploader_kind="operator", uploader_id=operator.id)
+
+
+# -- both ----------------------------------------------------------------------------
+
+def _rate_limited(wait: float, headers: dict) -> JSONResponse:
+    return _error(429, protocol.E_RATE_LIMIT, f"too many uploads; retry in {wait:.0f}s",
+                  {**headers, "Retry-After": str(int(wait) + 1)})
+
+
+def _too_large(limit: int, headers: dict) -> JSONResponse:
+    return _error(413, protocol.E_FILE_TOO_LARGE, f"files are limited to {limit} bytes", headers)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it grows past `limit` (the rest is not read)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _prepare_limiter(request: Request) -> anyio.CapacityLimiter:
+    state = request.app.state
+    limiter = getattr(state, "file_prepares", None)
+    if limiter is None:
+        limiter = state.file_prepares = anyio.CapacityLimiter(CONCURRENT_PREPARES)
+    return limiter
+
+
+async def _upload(request: Request, headers: dict, *, app_id: str, visitor_id: str | None,
+                  uploader_kind: str, uploader_id: str) -> Response:
+    limit = files.max_upload_bytes()
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            declared_size = int(declared)
+        except ValueError:
+            return _error(400, protocol.E_BAD_FRAME, "Content-Length is not a number", headers)
+        if declared_size > limit:
+            return _too_large(limit, headers)
+    data = await _read_body(request, limit)
+    if data is None:
+        return _too_large(limit, headers)
+    name = request.query_params.get("name")
+    try:
+        prepared = await anyio.to_thread.run_sync(files.prepare, data, name,
+                                                  limiter=_prepare_limiter(request))
+    except files.FileRejected as refusal:
+        return _error(refusal.status, refusal.code, refusal.message, headers)
+    file_id = files.new_file_id()
+    await anyio.to_thread.run_sync(files.write_file_bytes, file_id, prepared.data)
+    row = File(id=file_id, app_id=app_id, visitor_id=visitor_id, uploader_kind=uploader_kind,
+               uploader_id=uploader_id, name=prepared.name, content_type=prepared.content_type,
+               size=prepared.size, sha256=prepared.sha256, width=prepared.width, height=prepared.height)
+    try:
+        async with request.app.state.db.session() as session:
+            session.add(row)
+            await session.commit()
+    except BaseException:
+        files.delete_file_bytes(file_id)  # no row, no bytes: nothing is left half-stored
+        raise
+    log.info("%s %s uploaded file %s (%s, %d bytes)", uploader_kind, uploader_id, file_id,
+             prepared.content_type, prepared.size)
+    return JSONResponse({"file": files.file_dict(row)}, status_code=201, headers={**NO_STORE, **headers})
+
+
+# -- downloads ---------------------------------------------------------------------
+
+async def download(request: Request) -> Response:
+    file_id = request.path_params["file_id"]
+    if not files.FILE_ID.fullmatch(file_id):
+        return _not_found()
+    async with request.app.state.db.session() as session:
+        row = await session.get(File, file_id)
+    path = files.file_path(file_id)
+    if row is None or not await anyio.Path(path).is_file():
+        return _not_found()
+    etag = f'"{row.sha256}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "private, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cross-Origin-Resource-Policy": "cross-origin",
+        "Referrer-Policy": "no-referrer",
+        # Only the re-encoded images are shown in the browser; everything else is saved.
+        "Content-Disposition": files.content_disposition(row.name, inline=row.content_type in IMAGE_TYPES),
+    }
+    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return FileResponse(path, media_type=row.content_type, headers=headers)
+
+
+def _not_found() -> JSONResponse:
+    return _error(404, protocol.E_NOT_FOUND, "no such file", {"X-Content-Type-Options": "nosniff"})
