@@ -18,6 +18,7 @@ class ScriptedOperator:
                               headers={"Origin": server_url})
         response.raise_for_status()
         cookie = response.cookies["parley_session"]
+        self.cookie = cookie
         ws_url = server_url.replace("http://", "ws://") + "/ws/operator"
         self.socket = connect(ws_url, origin=server_url,
                               additional_headers={"Cookie": f"parley_session={cookie}"})
@@ -69,6 +70,9 @@ class ScriptedOperator:
         self.socket.send(json.dumps({"type": "message.send", "chatId": chat_id, "clientId": client_id,
                                      "text": text}))
         return self.wait_for(lambda f: f["type"] == "ack" and f.get("clientId") == client_id)
+
+    def send(self, **frame) -> None:
+        self.socket.send(json.dumps(frame))
 
     def close(self) -> None:
         self.socket.close()

@@ -33,7 +33,7 @@ def open_page(page, host_site, parley, app, name, config=""):
 
 
 def type_message(page, text):
-    composer = page.frame_locator("iframe[data-parley=window]").locator("textarea")
+    composer = page.frame_locator("iframe[data-parley=window]").locator("form.composer textarea")
     composer.fill(text)
     composer.press("Enter")
 
@@ -50,7 +50,7 @@ def test_visitor_and_operator_hold_a_conversation(page, host_site, parley, app, 
                                  and f["message"]["text"] == "Hello, do you ship to Norway?")
     page.wait_for_function("window.events.some(e => e[0] === 'chat.started')")
     # Shift+Enter makes a new line instead of sending.
-    composer = page.frame_locator("iframe[data-parley=window]").locator("textarea")
+    composer = page.frame_locator("iframe[data-parley=window]").locator("form.composer textarea")
     composer.fill("line one")
     composer.press("Shift+Enter")
     assert "\n" in composer.input_value()
@@ -62,7 +62,8 @@ def test_visitor_and_operator_hold_a_conversation(page, host_site, parley, app, 
     link = operator_bubble.locator("a")
     assert link.get_attribute("href") == "https://shop.example/shipping"
     assert link.get_attribute("rel") == "noopener noreferrer"
-    visitor_meta = page.frame_locator("iframe[data-parley=window]").locator(".msg.visitor .meta").first
+    window = page.frame_locator("iframe[data-parley=window]")
+    visitor_meta = window.locator(".msg.visitor .meta .status").first
     assert visitor_meta.get_attribute("aria-label") == "Sent"  # an icon by default (textStatuses)
     assert visitor_meta.text_content() == "\u2713"
     assert len(operator.visitor_messages("Hello, do you ship to Norway?")) == 1
@@ -104,14 +105,14 @@ def test_messages_typed_offline_are_sent_once_on_reconnect(page, host_site, parl
     page.context.set_offline(True)
     page.evaluate("window.dispatchEvent(new Event('offline'))")
     type_message(page, "typed while offline")
-    meta = page.frame_locator("iframe[data-parley=window]").locator(".msg.visitor .meta")
+    meta = page.frame_locator("iframe[data-parley=window]").locator(".msg.visitor .meta .status")
     page.wait_for_timeout(300)
     page.context.set_offline(False)
     operator.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == "typed while offline",
                       timeout=45)
     page.wait_for_function("""() => {
         const doc = document.querySelector('iframe[data-parley=window]').contentDocument;
-        const metas = [...doc.querySelectorAll('.msg.visitor .meta')];
+        const metas = [...doc.querySelectorAll('.msg.visitor .meta .status')];
         return metas.every(m => m.getAttribute('aria-label') === 'Sent');
     }""", timeout=45000)
     assert meta.count() == 2

@@ -36,7 +36,7 @@ def test_demo_leads_from_the_printed_urls_to_an_answered_chat(browser, built_dis
         visitor.click("#open-chat")  # the demo page's own button: chaport.q('open')
         visitor.wait_for_function("chaport.getWidgetState && chaport.getWidgetState() === 'expanded'",
                                   timeout=20_000)
-        composer = visitor.frame_locator("iframe[data-parley=window]").locator("textarea")
+        composer = visitor.frame_locator("iframe[data-parley=window]").locator("form.composer textarea")
         composer.fill("Hi, is this bike in stock?")
         composer.press("Enter")
 

@@ -82,7 +82,7 @@ def test_keyboard_focus_and_escape(page, host_site, parley, app):
     page.frame_locator("iframe[data-parley=launcher]").locator("button").focus()
     page.keyboard.press("Enter")
     page.wait_for_function("chaport.getWidgetState() === 'expanded'")
-    composer = page.frame_locator("iframe[data-parley=window]").locator("textarea")
+    composer = page.frame_locator("iframe[data-parley=window]").locator("form.composer textarea")
     assert composer.evaluate("e => e === document.activeElement")
     page.keyboard.press("Escape")
     page.wait_for_function("chaport.getWidgetState() === 'collapsed'")
@@ -105,7 +105,7 @@ def test_mobile_full_screen_and_screenshots(browser, host_site, parley, app, ope
     window = page.locator("iframe[data-parley=window]").bounding_box()
     assert (window["x"], window["y"], window["width"], window["height"]) == (0, 0, 390, 844)
     assert not page.locator("iframe[data-parley=launcher]").is_visible()
-    font_size = page.frame_locator("iframe[data-parley=window]").locator("textarea").evaluate(
+    font_size = page.frame_locator("iframe[data-parley=window]").locator("form.composer textarea").evaluate(
         "e => parseFloat(getComputedStyle(e).fontSize)")
     assert font_size >= 16  # no iOS zoom on focus
     close = page.frame_locator("iframe[data-parley=window]").get_by_role("button", name="Close chat")
@@ -134,16 +134,16 @@ def test_desktop_screenshot(page, host_site, parley, app, operator):  # noqa: F8
 def test_text_statuses_true_shows_words(page, host_site, parley, app, operator):  # noqa: F811
     open_page(page, host_site, parley, app, "text-statuses", "appearance: { textStatuses: true },")
     start_chat(page, operator, "status please")
-    meta = page.frame_locator("iframe[data-parley=window]").locator(".msg.visitor .meta")
+    meta = page.frame_locator("iframe[data-parley=window]").locator(".msg.visitor .meta .status")
     page.wait_for_function("""() => document.querySelector('iframe[data-parley=window]').contentDocument
-        .querySelector('.msg.visitor .meta').textContent === 'Sent'""")
+        .querySelector('.msg.visitor .meta .status').textContent === 'Sent'""")
     assert meta.get_attribute("aria-label") is None
 
 
 def test_window_state_and_draft_survive_navigation(page, host_site, parley, app, operator):  # noqa: F811
     open_page(page, host_site, parley, app, "restore-a")
     start_chat(page, operator, "first page")
-    composer = page.frame_locator("iframe[data-parley=window]").locator("textarea")
+    composer = page.frame_locator("iframe[data-parley=window]").locator("form.composer textarea")
     composer.fill("half-written quest")
     composer.press("n")
     open_page(page, host_site, parley, app, "restore-b")  # the visitor goes to another page
@@ -203,10 +203,11 @@ def test_offline_form_asks_for_email_and_sends_it(page, host_site, parley):
     email.fill("not-an-email")
     type_message(page, "Do you deliver on Sundays?")
     assert window.locator(".offline .error").text_content() == "Please enter a valid email address"
-    assert window.locator("textarea").input_value() == "Do you deliver on Sundays?"  # nothing lost
+    # Nothing lost:
+    assert window.locator("form.composer textarea").input_value() == "Do you deliver on Sundays?"
     assert bubbles(page, "visitor").count() == 0
     email.fill("ann@shop.example")
-    window.locator("textarea").press("Enter")
+    window.locator("form.composer textarea").press("Enter")
     bubbles(page, "visitor").first.wait_for()
     assert not email.is_visible()
     assert "Thanks! We'll get back to you soon." in window.locator(".msg.system").text_content()

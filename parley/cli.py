@@ -13,8 +13,8 @@ import signal
 import sys
 from urllib.parse import urlsplit
 
-from parley import identity
-from parley.settings import DIST, PROJECT_ROOT, database_url, files_dir
+from parley import files, identity
+from parley.settings import DIST, PROJECT_ROOT, database_url
 from parley.snippet import render_snippet
 from parley.storage import queries
 from parley.storage.db import Database
@@ -202,24 +202,15 @@ def cmd_operator_reset_password(args) -> int:
     return 0
 
 
-# A file id is 32 hex digits (parley.files); anything else is never turned into a path.
-FILE_ID = re.compile(r"[0-9a-f]{32}")
-
-
 def _remove_file_bytes(file_ids: list[str]) -> tuple[int, list[str]]:
     """Deletes the stored bytes of these files: (how many were removed, ids that could not be)."""
     removed, failed = 0, []
     for file_id in file_ids:
-        if not FILE_ID.fullmatch(file_id):
-            failed.append(file_id)
-            continue
         try:
-            (files_dir() / file_id).unlink()
-            removed += 1
-        except FileNotFoundError:
-            pass  # no bytes were stored (or an earlier run removed them)
+            # False: no bytes were stored (or an earlier run removed them).
+            removed += files.delete_file_bytes(file_id)
         except OSError as error:
-            print(f"parley: error: could not delete {files_dir() / file_id}: {error}", file=sys.stderr)
+            print(f"parley: error: could not delete the bytes of file {file_id}: {error}", file=sys.stderr)
             failed.append(file_id)
     return removed, failed
 
@@ -433,8 +424,9 @@ def cmd_serve(args) -> int:
         loop = asyncio.get_running_loop()
 
         def stop() -> None:
+            # uvicorn (>= 0.29) also catches the signal itself, and a second Ctrl+C forces
+            # the exit; this handler only makes every server (the demo site too) stop.
             for server in servers:
-                server.force_exit = server.should_exit  # a second signal skips the graceful part
                 server.should_exit = True
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)

@@ -164,7 +164,7 @@ def detect(data: bytes) -> Kind:
         return TEXT
     if mime is not None:
         raise _wrong_type(f"{mime} files are not accepted: {ACCEPTED}")
-    raise _wrong_type(f"{problem}: {ACCEPTED}")
+    raise _wrong_type(problem)
 
 
 def _pdf(data: bytes) -> Kind:
@@ -203,13 +203,13 @@ def _zip_kind(data: bytes) -> Kind:
 def _text_problem(data: bytes) -> str | None:
     """None for plain UTF-8 text; else why these bytes are not accepted as text."""
     if b"\x00" in data:
-        return "this is not plain text (it holds NUL bytes) nor an accepted type"
+        return f"this type is not accepted (and it is not plain text: it holds NUL bytes): {ACCEPTED}"
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return "this is not UTF-8 text nor an accepted type"
+        return f"this type is not accepted (and it is not UTF-8 text): {ACCEPTED}"
     if _MARKUP.match(text):
-        return "HTML, SVG and XML documents are not accepted (zip them to send them)"
+        return "HTML, SVG and XML documents are not accepted; zip them to send them"
     return None
 
 
@@ -280,7 +280,7 @@ def _webp_lossless(data: bytes) -> bool:
 def _to_srgb(image: Image.Image, label: str) -> Image.Image:
     """A copy in a mode the format writes (L, RGB or RGBA) with sRGB colours: an embedded
     colour profile is applied, then dropped with the rest of the metadata."""
-    if image.mode == "L" and label != "WEBP":
+    if image.mode in ("L", "1", "I", "I;16", "I;16B", "I;16L") and label != "WEBP":
         target = "L"
     elif image.mode in ("RGB", "CMYK", "YCbCr", "L") or label == "JPEG":
         target = "RGB"
@@ -296,7 +296,7 @@ def _to_srgb(image: Image.Image, label: str) -> Image.Image:
                 return converted
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             pass  # an unusable profile: keep the pixels as they are
-    if image.mode.startswith("I") and target == "RGB":
+    if image.mode.startswith("I"):
         image = image.point(lambda value: value / 256).convert("L")  # 16-bit grey to 8 bits
     return image.convert(target)
 
@@ -359,7 +359,7 @@ def clean_name(raw: str | None) -> str:
     name = unicodedata.normalize("NFC", raw.replace("\\", "/").rsplit("/", 1)[-1])
     name = "".join(ch for ch in name if _shown(ch))
     name = " ".join(name.split())  # tabs, newlines and runs of spaces become one space
-    name = name.strip(" .")  # Windows drops trailing dots and spaces; "." and ".." are not names
+    name = name.strip(" .")  # no hidden dotfiles, no trailing dots (Windows drops them), no "." or ".."
     if not name:
         return DEFAULT_NAME
     return _fit(name)
@@ -367,7 +367,7 @@ def clean_name(raw: str | None) -> str:
 
 def _shown(ch: str) -> bool:
     category = unicodedata.category(ch)
-    if category in ("Cc", "Cs", "Zl", "Zp", "Cn"):
+    if category in ("Cc", "Cs", "Zl", "Zp"):
         return category == "Cc" and ch in "\t\n"  # whitespace controls become spaces later
     if category == "Cf":
         return ch in _KEEP_FORMAT or "\U000e0020" <= ch <= "\U000e007f"  # emoji tag sequences

@@ -31,6 +31,17 @@ def run(database: Database, work):
     return asyncio.run(go())
 
 
+OPERATOR_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_operator(database):
+    """Creates an operator (default Ann, ann@shop.example) in an app."""
+    def make(app_id: str, email: str = "ann@shop.example"):
+        return run(database, lambda s: queries.create_operator(s, app_id, email, OPERATOR_PASSWORD, "Ann"))
+    return make
+
+
 @pytest.fixture
 def make_app(database):
     def make(origins: list[str] | None = None):

@@ -9,9 +9,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from parley.storage.models import Event, File
-from tests.test_chat_protocol import (  # noqa: F401  (make_operator is a fixture)
+from tests.test_chat_protocol import (
     ORIGIN,
-    make_operator,
     operator,
     run,
     same_visitor,
@@ -128,7 +127,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list = []
 
-    async def handle_DATA(self, _server, _session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, _server, _session, envelope):
         self.messages.append(envelope)
         return "250 OK"
 

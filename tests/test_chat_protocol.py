@@ -17,7 +17,7 @@ from parley.storage.models import Chat, Message, PageView, Visitor
 
 ORIGIN = "https://shop.example"
 SERVER = "http://testserver"
-PASSWORD = "correct horse battery"
+from tests.conftest import OPERATOR_PASSWORD as PASSWORD  # noqa: E402
 
 
 def run(database, work):
@@ -94,13 +94,6 @@ def visitor(client, app_id, origin=ORIGIN, **hello):
 
 def same_visitor(tab: Tab) -> dict:
     return {"visitorId": tab.first["visitorId"], "visitorToken": tab.first["visitorToken"]}
-
-
-@pytest.fixture
-def make_operator(database):
-    def make(app_id: str, email: str = "ann@shop.example"):
-        return run(database, lambda s: queries.create_operator(s, app_id, email, PASSWORD, "Ann"))
-    return make
 
 
 def login(client, app_id, email="ann@shop.example", password=PASSWORD, **kwargs):
@@ -393,7 +386,7 @@ def test_operator_sees_visitor_messages_typing_and_replies(client, make_app, mak
         op.send(type="history", chatId=sent["chatId"], limit=10)
         history = op.of_type("history")["messages"]
         # The chat went to the online operator: a system line says so, after the first message.
-        assert [m["id"] for m in history][0] == sent["id"]
+        assert history[0]["id"] == sent["id"]
         assert [m["system"] for m in history[1:]] == [{"code": "assigned", "operatorId": ann.id}]
         op.send(type="chat.close", chatId=sent["chatId"])
         assert op.of_type("chat")["chat"]["status"] == "closed"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley import assignment, identity, protocol
+from parley import assignment, files, identity, protocol
 from parley.storage.models import (
     App,
     Chat,
@@ -343,13 +343,6 @@ def timestamp(moment: datetime) -> str:
     return _aware(moment).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def file_dict(file: File) -> dict:
-    """An attachment as clients see it; `url` is relative to the Parley server."""
-    return {"id": file.id, "name": file.name, "contentType": file.content_type, "size": file.size,
-            "width": file.width, "height": file.height,
-            "url": f"/files/{file.id}/{quote(file.name, safe='')}"}
-
-
 def system_info(message: Message) -> dict | None:
     """A system line's machine-readable meaning ({"code": "closed", "by": ...}); clients
     translate it. Stored as JSON in `text` so no column is needed for it."""
@@ -367,7 +360,7 @@ def message_dict(message: Message, file: File | None = None) -> dict:
     return {"id": message.id, "chatId": message.chat_id, "authorKind": message.author_kind,
             "authorId": message.author_id, "text": "" if system else message.text,
             "clientId": message.client_message_id, "createdAt": timestamp(message.created_at),
-            "file": file_dict(file) if file is not None else None,
+            "file": files.file_dict(file) if file is not None else None,
             "seenAt": timestamp(message.seen_at) if message.seen_at else None,
             "system": system}
 

@@ -11,7 +11,7 @@ from typing import ClassVar
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from parley import delivery, geo, identity, mail, protocol
+from parley import delivery, files, geo, identity, mail, protocol
 from parley import fanout as channels
 from parley.storage import queries
 from parley.storage.models import App, Visitor
@@ -144,7 +144,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
         async def send_welcome(newest_seq: int) -> None:
             await outbox.send(protocol.welcome(
                 visitor.id, visitor.token, online=online, seq=newest_seq, country=country,
-                triggers=triggers, operators=operators, assignment_rules=app.assignment_rules))
+                triggers=triggers, operators=operators, assignment_rules=app.assignment_rules,
+                max_upload_bytes=files.max_upload_bytes()))
 
         await stream.start(hello.lastSeq, send_welcome)
         tasks.append(asyncio.create_task(stream.run()))

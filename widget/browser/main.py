@@ -11,6 +11,7 @@ import parley_js
 from widget.browser import console, ui
 from widget.browser.analytics import Analytics
 from widget.browser.api import HostApi
+from widget.browser.chat_view import ChatView
 from widget.browser.hostjs import host_callable, later, to_host, to_py
 from widget.browser.storage import STORAGE_PREFIX, BrowserStorage
 from widget.browser.transport import VisitorSocket
@@ -65,6 +66,7 @@ class Widget:
         self.server_operators = []
         self.server_rules = None  # the app's default assignment rules
         self.last_page_url = None
+        self.view = ChatView(self)
         self.api = HostApi(host, {
             "close": self.close,
             "compare": self.compare,
@@ -121,6 +123,8 @@ class Widget:
         self._adopt_handed_over_credentials()
         self.host.addEventListener("pointerdown", self._interaction, True)
         self.host.addEventListener("keydown", self._interaction, True)
+        # Read receipts wait until the visitor can actually see the tab.
+        self.host.document.addEventListener("visibilitychange", lambda _event: self.view.report_seen())
         # Window state and draft come back on the next page (like restoreChat).
         self.restored_ui = self.store.load("ui") or {}
         self.outbox.restore(self.store.load("outbox"))
@@ -207,6 +211,11 @@ class Widget:
         elif kind == "history":
             for message in frame.get("messages") or ():
                 self._show(message)
+            self.view.chat_changed(frame.get("chat"))
+        elif kind == "typing":
+            self.view.typing_frame(frame)
+        elif kind == "transcript":
+            self.view.transcript_answer(frame)
         elif kind == "online":
             # Operator presence changes come live, outside the event log.
             self._set_online(bool(frame.get("online")))
@@ -221,10 +230,12 @@ class Widget:
             message = event.get("message") or {}
             fresh = not self.timeline.has_id(message.get("id"))
             self._show(message)
-            if fresh and message.get("authorKind") != "visitor" and self.state.value != EXPANDED:
+            # Words from the team count as unread; system lines ("Ann joined") do not.
+            if fresh and message.get("authorKind") in ("operator", "bot") and self.state.value != EXPANDED:
                 self._unread_message(message)
         elif kind == "chat.started":
             self.chat_open = True
+            self.view.chat_started()
             if self.window is not None:
                 self.window.ask_email(False)
             self.triggers.chat_started()
@@ -235,6 +246,11 @@ class Widget:
 
         elif kind == "chat.closed":
             self.chat_open = False
+            self.view.chat_changed(event.get("chat"))
+        elif kind == "chat.rated":
+            self.view.chat_changed(event.get("chat"))
+        elif kind == "seen":
+            self.view.seen_event(event)
 
     def _shown_operators(self):
         """The app's operators, limited by the `operators` option (ids or names)."""
@@ -330,12 +346,7 @@ class Widget:
         if self.window is None:
             return
         self._offer_offline_form()
-        author = message.get("authorKind") or "operator"
-        self.window.show_message(
-            {"author": author, "text": message.get("text"), "id": message.get("id"),
-             "clientId": message.get("clientId")},
-            self._status("message_sent") if author == "visitor" else "",
-        )
+        self.view.show(message)
 
     def send_message(self, text):
         """The visitor wrote `text`: queue it with a client id, show it, send it.
@@ -359,11 +370,23 @@ class Widget:
             if assignees is not None:
                 frame["assignees"] = assignees
         self.store.save("outbox", self.outbox.pending())
-        if self.window is not None:
-            self.window.show_message({"author": "visitor", "text": text, "clientId": client_id},
-                                     self._status("message_sending"))
+        self.view.show_pending(frame)
         if self.socket is not None:
             self.socket.send(frame)  # when offline it stays queued and goes on reconnect
+
+    def send_file(self, file):
+        """An upload finished: send it as a message, queued like text (nothing lost offline)."""
+        self.sent_count += 1
+        client_id = new_client_id(int(js.Math.random() * 1099511627776), self.sent_count)
+        frame = self.outbox.add(client_id, "", file)
+        if not self.chat_open:
+            assignees = self._assignees("")
+            if assignees is not None:
+                frame["assignees"] = assignees
+        self.store.save("outbox", self.outbox.pending())
+        self.view.show_pending(frame)
+        if self.socket is not None:
+            self.socket.send(frame)
 
     def _assignees(self, message_text):
         """Who a new chat should go to: assignment rules first, then the `operators` option."""
@@ -407,7 +430,8 @@ class Widget:
         text = self.translator.t(key)
         if self.config["appearance"]["textStatuses"]:
             return text
-        return ("\u2713" if key == "message_sent" else "\u25f7", text)
+        icon = {"message_sent": "\u2713", "message_read": "\u2713\u2713"}.get(key, "\u25f7")
+        return (icon, text)
 
     def _acknowledged(self, client_id, message):
         if self.outbox.acknowledge(client_id):
@@ -446,6 +470,8 @@ class Widget:
             console.warn("trigger from the server ignored: " + warning)
         self.server_operators = frame.get("operators") or []
         self.server_rules = frame.get("assignmentRules") or None
+        if isinstance(frame.get("maxUploadBytes"), int):
+            self.view.max_upload = frame["maxUploadBytes"]
         pending, self.pending_frames = self.pending_frames, []
         for queued_frame in pending:
             self.socket.send(queued_frame)
@@ -491,6 +517,14 @@ class Widget:
             "close": t("launcher_close"),
             "welcome": welcome,
             "dismiss": t("invitation_close"),
+            "attach": t("attach_file"),
+            "cancel": t("cancel"),
+            "rate_title": t("rate_title"),
+            "rate_good": t("rate_good"),
+            "rate_bad": t("rate_bad"),
+            "rate_comment": t("rate_comment_placeholder"),
+            "rate_thanks": t("rate_thanks"),
+            "transcript_request": t("transcript_request"),
         }
 
     def _render(self):
@@ -516,14 +550,11 @@ class Widget:
         self.window = window
         self._offer_offline_form()
         window.set_operators(self._shown_operators())
+        self.view.connect(window)
         for message in self.timeline.messages():
-            author = message.get("authorKind") or "operator"
-            window.show_message({"author": author, "text": message.get("text"), "id": message.get("id"),
-                                 "clientId": message.get("clientId")},
-                                self._status("message_sent") if author == "visitor" else "")
+            self.view.show(message)
         for frame in self.outbox.pending():
-            window.show_message({"author": "visitor", "text": frame["text"], "clientId": frame["clientId"]},
-                                self._status("message_sending"))
+            self.view.show_pending(frame)
         return window
 
     def _container(self, open_in):
@@ -577,6 +608,7 @@ class Widget:
         self.launcher.set_expanded(expanded, t("launcher_close") if expanded else t("launcher_open"))
         if expanded:
             self._read_all()
+            self.view.report_seen()
         if self.window.full_screen:
             # The full-screen chat has its own close button; the launcher would cover it.
             self.launcher.show(self._launcher_shown() and not expanded)

@@ -7,6 +7,7 @@ Styles inside use constructable stylesheets, which a strict CSP still allows.
 """
 
 from widget.browser import console
+from widget.browser.panels import PANELS_CSS, EndOfChat, UploadBar
 from widget.core.linkify import split_links
 
 # (lang, dir) of every widget document; main sets it from the chosen language.
@@ -88,7 +89,22 @@ font-family:inherit;font-size:16px;color:#1f2328;background:#fff}
 .offline .error{color:#b42318;font-size:13px;min-height:16px;margin-top:2px}
 .offline[hidden]{display:none}
 .typing{font-size:13px;color:#57606a;min-height:18px;padding:0 16px}
+.msg .who{font-size:12px;color:#57606a;margin:0 4px 2px}
+.msg .meta span+span:not(:empty){margin-inline-start:6px}
+.msg.cont{margin-top:-3px}
+.file-link{display:inline-flex;gap:6px;align-items:center}
+.bubble img{display:block;max-width:100%;max-height:240px;height:auto;border-radius:8px}
+.bubble .caption{margin-top:6px}
+form.composer .attach{all:unset;box-sizing:border-box;width:40px;height:40px;border-radius:10px;
+cursor:pointer;display:flex;align-items:center;justify-content:center;color:#57606a}
+form.composer .attach:focus-visible{outline:3px solid #1a73e8}
+form.composer .attach svg{width:22px;height:22px;fill:none;stroke:currentColor;stroke-width:2}
 """
+
+ATTACH_ICON = (
+    '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M21 11.5l-8.6 8.6a5 5 0 0 1-7.1-7.1'
+    'l8.6-8.6a3.5 3.5 0 0 1 5 5l-8.6 8.6a2 2 0 0 1-2.8-2.8l7.9-7.9"/></svg>'
+)
 
 CHAT_ICON = (
     '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6'
@@ -204,7 +220,7 @@ class Launcher:
 class ChatWindow:
     def __init__(self, host, texts, color, position, on_close, direction="ltr", close_shown=True,
                  container=None, full_screen=False):
-        self.frame = Frame(host, "window", WINDOW_CSS, texts["title"], container)
+        self.frame = Frame(host, "window", WINDOW_CSS + PANELS_CSS, texts["title"], container)
         self.frame.style({"display": "none"})
         self.container = None
         self.full_screen = full_screen
@@ -256,6 +272,8 @@ class ChatWindow:
         self.log.setAttribute("aria-live", "polite")
         self.log.setAttribute("aria-label", texts["title"])
         body.appendChild(self.log)
+        self.end = EndOfChat(doc, texts, self._rated, self._transcript)
+        body.appendChild(self.end.element)
         root.appendChild(body)
         self.typing = doc.createElement("div")
         self.typing.className = "typing"
@@ -264,14 +282,58 @@ class ChatWindow:
         self._items = {}  # clientId or "id:<n>" -> li
         self.on_send = None
         self.on_typing = None
+        self.on_attach = None
+        self.on_cancel_upload = None
+        self.on_rate = None
+        self.on_transcript = None
         root.appendChild(self._offline_form(doc, texts))
+        self.upload = UploadBar(doc, texts["cancel"], self._cancel_upload)
+        root.appendChild(self.upload.element)
+        root.appendChild(self.upload.error)
         root.appendChild(self._composer(doc, texts))
         doc.body.appendChild(root)
         self.texts = texts
 
+    def _attach_button(self, doc, texts, form):
+        picker = doc.createElement("input")
+        picker.setAttribute("type", "file")
+        picker.hidden = True
+        picker.setAttribute("tabindex", "-1")
+        button = doc.createElement("button")
+        button.setAttribute("type", "button")
+        button.className = "attach"
+        button.setAttribute("aria-label", texts["attach"])
+        button.setAttribute("title", texts["attach"])
+        button.innerHTML = ATTACH_ICON  # a constant of ours, never visitor text
+        button.addEventListener("click", lambda _event: picker.click())
+
+        def picked(_event):
+            files = picker.files
+            if files is not None and files.length and self.on_attach is not None:
+                self.on_attach(files.item(0))
+            picker.value = ""  # the same file may be picked again
+        picker.addEventListener("change", picked)
+        form.appendChild(picker)
+        form.appendChild(button)
+        self.attach_button = button
+        self.file_picker = picker
+
+    def _cancel_upload(self):
+        if self.on_cancel_upload is not None:
+            self.on_cancel_upload()
+
+    def _rated(self, rating, comment):
+        if self.on_rate is not None:
+            self.on_rate(rating, comment)
+
+    def _transcript(self, email):
+        if self.on_transcript is not None:
+            self.on_transcript(email)
+
     def _composer(self, doc, texts):
         form = doc.createElement("form")
         form.className = "composer"
+        self._attach_button(doc, texts, form)
         self.input = doc.createElement("textarea")
         self.input.setAttribute("rows", "1")
         self.input.setAttribute("aria-label", texts["placeholder"])
@@ -352,7 +414,9 @@ class ChatWindow:
 
     def show_message(self, message, meta):
         """Adds or updates a message: dict with author ('visitor'|'operator'|'system'),
-        text, and clientId and/or id. `meta` is the small line under it."""
+        text, clientId and/or id, and optionally `file` ({url, name, size, image}),
+        `who` (a name above the bubble) and `time`. `meta` is the status under it:
+        text, or (icon, words) for an icon that screen readers read as words."""
         doc = self.frame.document
         keys = []
         if message.get("clientId"):
@@ -365,37 +429,106 @@ class ChatWindow:
             if item is not None:
                 break
         if item is None:
-            item = doc.createElement("div")
-            item.className = "msg " + (message.get("author") or "operator")
-            bubble = doc.createElement("div")
-            bubble.className = "bubble"
-            for kind, value in split_links(message.get("text") or ""):
-                if kind == "link":
-                    link = doc.createElement("a")
-                    link.setAttribute("href", value)
-                    link.setAttribute("target", "_blank")
-                    link.setAttribute("rel", "noopener noreferrer")
-                    link.textContent = value
-                    bubble.appendChild(link)
-                else:
-                    bubble.appendChild(doc.createTextNode(value))
-            item.appendChild(bubble)
-            line = doc.createElement("div")
-            line.className = "meta"
-            item.appendChild(line)
+            item = self._new_item(doc, message)
             self.log.appendChild(item)
             self.body.scrollTop = self.body.scrollHeight
         for key in keys:
             self._items[key] = item
-        line = item.lastChild
-        if isinstance(meta, tuple):
-            # An icon status: the symbol for the eye, the word for screen readers.
-            line.textContent = meta[0]
-            line.setAttribute("aria-label", meta[1])
-            line.setAttribute("title", meta[1])
+        self._set_meta(item.lastChild, message.get("time"), meta)
+
+    def _new_item(self, doc, message):
+        item = doc.createElement("div")
+        item.className = "msg " + (message.get("author") or "operator")
+        if message.get("who"):
+            who = doc.createElement("div")
+            who.className = "who"
+            who.textContent = message["who"]
+            item.appendChild(who)
+        bubble = doc.createElement("div")
+        bubble.className = "bubble"
+        file = message.get("file")
+        if isinstance(file, dict):
+            bubble.appendChild(self._file_node(doc, file))
+        text = message.get("text") or ""
+        if text:
+            holder = bubble
+            if isinstance(file, dict):
+                holder = doc.createElement("div")
+                holder.className = "caption"
+                bubble.appendChild(holder)
+            self._fill_text(doc, holder, text)
+        item.appendChild(bubble)
+        line = doc.createElement("div")
+        line.className = "meta"
+        item.appendChild(line)
+        return item
+
+    def _fill_text(self, doc, holder, text):
+        for kind, value in split_links(text):
+            if kind == "link":
+                link = doc.createElement("a")
+                link.setAttribute("href", value)
+                link.setAttribute("target", "_blank")
+                link.setAttribute("rel", "noopener noreferrer")
+                link.textContent = value
+                holder.appendChild(link)
+            else:
+                holder.appendChild(doc.createTextNode(value))
+
+    def _file_node(self, doc, file):
+        link = doc.createElement("a")
+        link.setAttribute("href", file.get("url") or "#")
+        link.setAttribute("target", "_blank")
+        link.setAttribute("rel", "noopener noreferrer")
+        name = file.get("name") or "file"
+        if file.get("image"):
+            image = doc.createElement("img")
+            image.setAttribute("src", file.get("url") or "")
+            image.setAttribute("alt", name)
+            image.setAttribute("loading", "lazy")
+            if file.get("width") and file.get("height"):
+                image.setAttribute("width", str(file["width"]))
+                image.setAttribute("height", str(file["height"]))
+            link.appendChild(image)
         else:
-            line.textContent = meta
-            line.removeAttribute("aria-label")
+            link.className = "file-link"
+            icon = doc.createElement("span")
+            icon.setAttribute("aria-hidden", "true")
+            icon.textContent = "\U0001F4C4"
+            link.appendChild(icon)
+            label = doc.createElement("span")
+            size = file.get("sizeText")
+            label.textContent = "%s (%s)" % (name, size) if size else name
+            link.appendChild(label)
+        return link
+
+    def _set_meta(self, line, time, meta):
+        """The line under a bubble: <span.time> and <span.status> (an icon that screen
+        readers read as words, or the words themselves with textStatuses)."""
+        doc = self.frame.document
+        if line.childNodes.length == 0:
+            clock = doc.createElement("span")
+            clock.className = "time"
+            status = doc.createElement("span")
+            status.className = "status"
+            line.appendChild(clock)
+            line.appendChild(status)
+        clock, status = line.firstChild, line.lastChild
+        clock.textContent = time or ""
+        if isinstance(meta, tuple):
+            status.textContent = meta[0]
+            status.setAttribute("aria-label", meta[1])
+            status.setAttribute("title", meta[1])
+        else:
+            status.textContent = meta or ""
+            status.removeAttribute("aria-label")
+            status.removeAttribute("title")
+
+    def set_meta(self, key, time, meta):
+        """Updates the status line of a message shown before (key: clientId or 'id:<n>')."""
+        item = self._items.get(key)
+        if item is not None:
+            self._set_meta(item.lastChild, time, meta)
 
     def set_typing(self, text):
         self.typing.textContent = text or ""

@@ -26,8 +26,13 @@ class Outbox:
     def __init__(self):
         self._pending = []  # frames in the order written
 
-    def add(self, client_id, text):
+    def add(self, client_id, text, file=None):
+        """Queues a message; `file` is an uploaded file dict (its id is sent as fileId,
+        the rest lets a reloaded page draw the pending message)."""
         frame = {"type": "message.send", "clientId": client_id, "text": text}
+        if isinstance(file, dict) and isinstance(file.get("id"), str):
+            frame["fileId"] = file["id"]
+            frame["file"] = file
         self._pending.append(frame)
         return frame
 
@@ -51,8 +56,7 @@ class Outbox:
         for frame in frames or ():
             if (isinstance(frame, dict) and isinstance(frame.get("clientId"), str)
                     and isinstance(frame.get("text"), str) and not self.is_pending(frame["clientId"])):
-                self._pending.append({"type": "message.send", "clientId": frame["clientId"],
-                                      "text": frame["text"]})
+                self.add(frame["clientId"], frame["text"], frame.get("file"))
 
 
 class Timeline:

@@ -79,6 +79,9 @@ EN = {
     "error_generic": "Something went wrong. Please try again.",
     # footer
     "powered_by": "Powered by Parley",
+    "operator_joined": '{name} joined the chat',
+    "uploading": 'Uploading {name}… {percent}%',
+    "cancel": 'Cancel',
 }
 
 DE = {
@@ -133,6 +136,9 @@ DE = {
     "send_failed": "Ihre Nachricht konnte nicht gesendet werden",
     "error_generic": "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
     "powered_by": "Bereitgestellt von Parley",
+    "operator_joined": '{name} ist dem Chat beigetreten',
+    "uploading": '{name} wird hochgeladen… {percent} %',
+    "cancel": 'Abbrechen',
 }
 
 # French typography puts a no-break space before ? and ! so they never wrap alone.
@@ -188,6 +194,9 @@ FR = {
     "send_failed": "Votre message n'a pas pu être envoyé",
     "error_generic": "Une erreur s'est produite. Veuillez réessayer.",
     "powered_by": "Propulsé par Parley",
+    "operator_joined": '{name} a rejoint la conversation',
+    "uploading": 'Envoi de {name}… {percent} %',
+    "cancel": 'Annuler',
 }
 
 ES = {
@@ -240,6 +249,9 @@ ES = {
     "send_failed": "No se pudo enviar tu mensaje",
     "error_generic": "Algo salió mal. Inténtalo de nuevo.",
     "powered_by": "Con la tecnología de Parley",
+    "operator_joined": '{name} se ha unido al chat',
+    "uploading": 'Subiendo {name}… {percent} %',
+    "cancel": 'Cancelar',
 }
 
 IT = {
@@ -292,6 +304,9 @@ IT = {
     "send_failed": "Impossibile inviare il messaggio",
     "error_generic": "Si è verificato un errore. Riprova.",
     "powered_by": "Con tecnologia Parley",
+    "operator_joined": '{name} si è unito alla chat',
+    "uploading": 'Caricamento di {name}… {percent}%',
+    "cancel": 'Annulla',
 }
 
 PT = {
@@ -344,6 +359,9 @@ PT = {
     "send_failed": "Não foi possível enviar sua mensagem",
     "error_generic": "Algo deu errado. Tente novamente.",
     "powered_by": "Desenvolvido por Parley",
+    "operator_joined": '{name} entrou no chat',
+    "uploading": 'Enviando {name}… {percent}%',
+    "cancel": 'Cancelar',
 }
 
 NL = {
@@ -396,6 +414,9 @@ NL = {
     "send_failed": "Je bericht kon niet worden verzonden",
     "error_generic": "Er is iets misgegaan. Probeer het opnieuw.",
     "powered_by": "Mogelijk gemaakt door Parley",
+    "operator_joined": '{name} neemt deel aan de chat',
+    "uploading": '{name} wordt geüpload… {percent}%',
+    "cancel": 'Annuleren',
 }
 
 # Polish and Russian counts need plural forms; the phrasing puts the number after
@@ -450,6 +471,9 @@ PL = {
     "send_failed": "Nie udało się wysłać wiadomości",
     "error_generic": "Coś poszło nie tak. Spróbuj ponownie.",
     "powered_by": "Obsługiwane przez Parley",
+    "operator_joined": '{name} dołącza do czatu',
+    "uploading": 'Przesyłanie {name}… {percent}%',
+    "cancel": 'Anuluj',
 }
 
 RU = {
@@ -502,6 +526,9 @@ RU = {
     "send_failed": "Не удалось отправить сообщение",
     "error_generic": "Что-то пошло не так. Попробуйте ещё раз.",
     "powered_by": "Работает на Parley",
+    "operator_joined": '{name} присоединяется к чату',
+    "uploading": 'Загрузка {name}… {percent}%',
+    "cancel": 'Отмена',
 }
 
 JA = {
@@ -554,6 +581,9 @@ JA = {
     "send_failed": "メッセージを送信できませんでした",
     "error_generic": "エラーが発生しました。もう一度お試しください。",
     "powered_by": "Parley 提供",
+    "operator_joined": '{name}がチャットに参加しました',
+    "uploading": '{name}をアップロード中… {percent}%',
+    "cancel": 'キャンセル',
 }
 
 AR = {
@@ -606,6 +636,9 @@ AR = {
     "send_failed": "تعذّر إرسال رسالتك",
     "error_generic": "حدث خطأ ما. يرجى المحاولة مرة أخرى.",
     "powered_by": "مدعوم من Parley",
+    "operator_joined": 'انضم {name} إلى المحادثة',
+    "uploading": 'جارٍ رفع {name}… {percent}%',
+    "cancel": 'إلغاء',
 }
 
 HE = {
@@ -658,6 +691,9 @@ HE = {
     "send_failed": "לא ניתן היה לשלוח את ההודעה",
     "error_generic": "משהו השתבש. נא לנסות שוב.",
     "powered_by": "מופעל על ידי Parley",
+    "operator_joined": '{name} הצטרפו לצ׳אט',
+    "uploading": 'מעלה את {name}… {percent}%',
+    "cancel": 'ביטול',
 }
 
 # Every table, keyed by 2-letter code; LANGUAGES keeps a fixed order for menus and tests.

@@ -14,3 +14,10 @@ print(timeline.add({"id": 2, "text": "second"}), timeline.add({"id": 1, "text": 
 print(timeline.add({"id": 2, "text": "again"}), timeline.add({"text": "no id"}))
 print([m["text"] for m in timeline.messages()])
 print(timeline.saw_seq(1), timeline.saw_seq(1), timeline.saw_seq(3), timeline.saw_seq(2), timeline.last_seq)
+
+files = Outbox()
+queued = files.add("f", "", {"id": "ab" * 16, "name": "a.png"})
+print(queued["fileId"], queued["file"]["name"], "fileId" in files.add("g", "x", {"name": "no id"}))
+again = Outbox()
+again.restore(files.pending())
+print([(f["clientId"], f.get("fileId")) for f in again.pending()])

@@ -1,0 +1,182 @@
+"""The chat window's conversation features against the real server: the operator's
+typing, read receipts both ways, system lines, the end-of-chat rating and transcript,
+and attachments with progress, cancel and clear errors."""
+
+from __future__ import annotations
+
+import io
+import itertools
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from e2e.conftest import wait_ready
+from e2e.operator import ScriptedOperator
+from e2e.test_chat import open_page, type_message
+
+_emails = itertools.count()
+WINDOW = "iframe[data-parley=window]"
+
+
+@pytest.fixture
+def ann(parley, app):
+    email = f"ann{next(_emails)}@shop.example"
+    parley.cli("operator", "create", "--app", app["appId"], "--email", email, "--password", "correct horse",
+               "--name", "Ann Lee")
+    scripted = ScriptedOperator(parley.url, app["appId"], email, "correct horse")
+    yield scripted
+    scripted.close()
+
+
+def start(page, host_site, parley, app, ann, name: str, text: str) -> dict:
+    """Opens the page, opens the window, sends `text`; returns the operator's message frame."""
+    open_page(page, host_site, parley, app, name)
+    page.evaluate("chaport.open()")
+    type_message(page, text)
+    return ann.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == text)["message"]
+
+
+def png_bytes(size=(40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_typing_receipts_and_system_lines(page, host_site, parley, app, ann):
+    window = page.frame_locator(WINDOW)
+    sent = start(page, host_site, parley, app, ann, "receipts", "Is anyone there?")
+    # The chat went to Ann, who is online: the widget says so in a system line.
+    expect(window.locator(".msg.system .bubble")).to_have_text(["Ann Lee joined the chat"])
+    status = window.locator(".msg.visitor .meta .status").first
+    expect(status).to_have_attribute("aria-label", "Sent")
+    assert window.locator(".msg.visitor .meta .time").first.text_content()  # a time is shown
+
+    ann.send(type="typing", chatId=sent["chatId"], typing=True)
+    expect(window.locator(".typing")).to_have_text("Ann Lee is typing…")
+    ann.send(type="seen", chatId=sent["chatId"], upTo=sent["id"])
+    expect(status).to_have_attribute("aria-label", "Read")
+    assert status.text_content() == "\u2713\u2713"
+    reply = ann.reply(sent["chatId"], "Yes, I am here.")["message"]
+    expect(window.locator(".typing")).to_have_text("")  # her message ends her typing
+    expect(window.locator(".msg.operator .who")).to_have_text(["Ann Lee"])
+    # The window is open and the tab visible: the visitor's receipt reaches the operator.
+    ann.wait_for(lambda f: f["type"] == "seen" and f["by"] == "visitor" and f["upTo"] >= reply["id"])
+
+    # Read state survives a reload (seenAt in history).
+    page.reload()
+    wait_ready(page)
+    page.wait_for_function("chaport.getWidgetState() === 'expanded'")
+    expect(window.locator(".msg.visitor .meta .status").first).to_have_attribute("aria-label", "Read")
+    expect(window.locator(".msg.system .bubble")).to_have_count(1)
+
+
+def test_typing_indicator_times_out(page, host_site, parley, app, ann):
+    window = page.frame_locator(WINDOW)
+    sent = start(page, host_site, parley, app, ann, "typing-timeout", "hello?")
+    ann.send(type="typing", chatId=sent["chatId"], typing=True)
+    expect(window.locator(".typing")).to_have_text("Ann Lee is typing…")
+    expect(window.locator(".typing")).to_have_text("", timeout=10_000)  # no news for 6 s
+
+
+def test_closed_chat_is_rated_and_transcript_requested(page, host_site, parley, app, ann):
+    window = page.frame_locator(WINDOW)
+    sent = start(page, host_site, parley, app, ann, "rating", "Thanks for the help")
+    panel = window.locator("section.end")
+    expect(panel).to_be_hidden()
+    ann.send(type="chat.close", chatId=sent["chatId"])
+    expect(window.locator(".msg.system .bubble").last).to_have_text("Chat ended")
+    expect(panel).to_be_visible()
+    expect(panel.locator("h2")).to_have_text("How was this chat?")
+    panel.get_by_role("button", name="Good").click()
+    expect(panel.get_by_role("button", name="Good")).to_have_attribute("aria-pressed", "true")
+    panel.get_by_placeholder("Add a comment (optional)").fill("Very quick, thank you")
+    panel.locator(".choices + textarea + button").click()
+    rated = ann.wait_for(lambda f: f["type"] == "chat.rated")["chat"]
+    assert (rated["rating"], rated["ratingComment"]) == ("good", "Very quick, thank you")
+    expect(panel.get_by_text("Thanks for your feedback!")).to_be_visible()
+
+    panel.locator("#parley-transcript").fill("not-an-email")
+    panel.locator(".row button").click()
+    expect(panel.get_by_text("Please enter a valid email address")).to_be_visible()
+    panel.locator("#parley-transcript").fill("me@example.org")
+    panel.locator(".row button").click()
+    requested = ann.wait_for(lambda f: f["type"] == "transcript.requested")
+    assert requested["email"] == "me@example.org" and requested["chat"]["id"] == sent["chatId"]
+    expect(panel.get_by_text("We'll send the transcript to me@example.org")).to_be_visible()
+
+    # After a reload the panel remembers the rating; a new message starts a new chat.
+    page.reload()
+    wait_ready(page)
+    page.wait_for_function("chaport.getWidgetState() === 'expanded'")
+    expect(panel.get_by_text("Thanks for your feedback!")).to_be_visible()
+    type_message(page, "One more question")
+    ann.wait_for(lambda f: f["type"] == "chat.started" and f["chat"]["id"] != sent["chatId"])
+    expect(panel).to_be_hidden()
+
+
+def test_visitor_sends_an_image_and_receives_a_file(page, host_site, parley, app, ann):
+    window = page.frame_locator(WINDOW)
+    sent = start(page, host_site, parley, app, ann, "attach", "I'll send a photo")
+    window.locator("input[type=file]").set_input_files(
+        files=[{"name": "photo.png", "mimeType": "image/png", "buffer": png_bytes()}])
+    message = ann.wait_for(lambda f: f["type"] == "message" and f["message"]["file"] is not None)["message"]
+    assert message["file"]["contentType"] == "image/png" and message["file"]["name"] == "photo.png"
+    assert message["chatId"] == sent["chatId"]
+    image = window.locator(".msg.visitor img")
+    expect(image).to_have_attribute("alt", "photo.png")
+    page.wait_for_function("""() => {
+        const img = document.querySelector('iframe[data-parley=window]').contentDocument
+            .querySelector('.msg.visitor img');
+        return img && img.complete && img.naturalWidth === 40;
+    }""")
+    assert image.evaluate("i => i.closest('a').rel") == "noopener noreferrer"
+    expect(window.locator(".upload")).to_be_hidden()
+
+    # A file the operator attached: a download link with its name and size, not a picture.
+    upload = ann_upload(parley, ann, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "terms.pdf")
+    ann.send(type="message.send", chatId=sent["chatId"], clientId="op-file-1", text="Our terms",
+             fileId=upload["id"])
+    link = window.locator(".msg.operator a.file-link")
+    expect(link).to_contain_text("terms.pdf")
+    expect(window.locator(".msg.operator .caption")).to_have_text("Our terms")
+    href = link.get_attribute("href")
+    assert href.startswith(parley.url + "/files/")
+
+
+def ann_upload(parley, ann, body: bytes, name: str) -> dict:
+    import httpx
+    response = httpx.post(f"{parley.url}/api/operator/files", params={"name": name}, content=body,
+                          headers={"Origin": parley.url, "Cookie": f"parley_session={ann.cookie}"})
+    assert response.status_code == 201, response.text
+    return response.json()["file"]
+
+
+def test_upload_can_be_cancelled_and_errors_are_clear(page, host_site, parley, app, ann):
+    window = page.frame_locator(WINDOW)
+    start(page, host_site, parley, app, ann, "attach-errors", "files coming")
+    picker = window.locator("input[type=file]")
+    alert = window.locator(".upload-error")
+
+    # Not a type the server accepts: refused by content (415) with a clear message.
+    picker.set_input_files(files=[{"name": "tool.exe", "mimeType": "application/octet-stream",
+                                   "buffer": b"MZ\x90\x00" + bytes(200)}])
+    expect(alert).to_have_text("This file type isn't allowed")
+    # Over the server's limit: refused before uploading anything.
+    picker.set_input_files(files=[{"name": "huge.png", "mimeType": "image/png",
+                                   "buffer": bytes(11 * 1024 * 1024)}])
+    expect(alert).to_contain_text("The file is too large (maximum 10.5 MB)")
+
+    # A slow upload shows its progress and can be cancelled: nothing is sent.
+    page.route("**/api/visitor/files**", lambda route: None)  # never answered
+    picker.set_input_files(files=[{"name": "slow.png", "mimeType": "image/png", "buffer": png_bytes()}])
+    bar = window.locator(".upload")
+    expect(bar).to_be_visible()
+    expect(bar.locator("span")).to_contain_text("slow.png")
+    bar.get_by_role("button", name="Cancel").click()
+    expect(bar).to_be_hidden()
+    expect(alert).to_be_hidden()
+    page.unroute("**/api/visitor/files**")
+    page.wait_for_timeout(500)
+    ann.drain()
+    assert not [f for f in ann.seen if f["type"] == "message" and f["message"]["file"]]
