@@ -37,6 +37,8 @@ class App(Base):
     # The app's default assignment rules, in the spec's form ([{id: condition}]);
     # a page's `assignments.defaultRules` replaces them.
     assignment_rules: Mapped[list | None] = mapped_column(JSON, default=None)
+    # When chats are taken (parley.hours); None = whenever an operator is online.
+    working_hours: Mapped[dict | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -142,6 +144,8 @@ class Chat(Base):
     # The address a visitor asked the transcript to be mailed to.
     transcript_email: Mapped[str | None] = mapped_column(String(320), default=None)
     transcript_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # When the team was emailed that nobody answered this chat (once per chat).
+    missed_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class Message(Base):
@@ -150,6 +154,7 @@ class Message(Base):
         # The idempotency key: a resent clientId finds the stored message.
         UniqueConstraint("chat_id", "client_message_id", name="uq_messages_chat_client"),
         Index("ix_messages_chat_id", "chat_id", "id"),
+        Index("ix_messages_file", "file_id"),
     )
 
     # Integer ids give one total order, which history pages (`before`) rely on.
