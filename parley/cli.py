@@ -13,7 +13,7 @@ import signal
 import sys
 from urllib.parse import urlsplit
 
-from parley import files, identity
+from parley import files, hours, identity
 from parley.settings import DIST, PROJECT_ROOT, database_url
 from parley.snippet import render_snippet
 from parley.storage import queries
@@ -127,8 +127,20 @@ def cmd_app_set(args) -> int:
         changes["origins"] = [_origin(o) for o in args.origin or []]
     if args.assignment_rules is not None:
         changes["assignment_rules"] = _assignment_rules(args.assignment_rules) or None
+    if args.working_hours is not None:
+        if not args.timezone:
+            raise UsageError("--working-hours needs --timezone, e.g. --timezone Europe/Berlin")
+        try:
+            changes["working_hours"] = hours.parse(args.working_hours, args.timezone)
+        except hours.HoursError as error:
+            raise UsageError(f"--working-hours: {error}") from None
+    elif args.timezone:
+        raise UsageError("--timezone goes with --working-hours")
+    if args.clear_working_hours:
+        changes["working_hours"] = None
     if not changes:
-        raise UsageError("nothing to change: give --name, --origin, --clear-origins or --assignment-rules")
+        raise UsageError("nothing to change: give --name, --origin, --clear-origins, --assignment-rules "
+                         "or --working-hours")
 
     async def work(session):
         app = await queries.get_app(session, args.app)
@@ -138,7 +150,8 @@ def cmd_app_set(args) -> int:
             setattr(app, field, value)
         await session.commit()
         return {"appId": app.id, "name": app.name, "origins": app.origins,
-                "assignmentRules": app.assignment_rules or []}
+                "assignmentRules": app.assignment_rules or [],
+                "workingHours": hours.describe(app.working_hours) or None}
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
     return 0
 
@@ -146,7 +159,8 @@ def cmd_app_set(args) -> int:
 def cmd_app_list(args) -> int:
     async def work(session):
         apps = await queries.list_apps(session)
-        return [{"appId": a.id, "name": a.name, "origins": a.origins} for a in apps]
+        return [{"appId": a.id, "name": a.name, "origins": a.origins,
+                 "workingHours": hours.describe(a.working_hours) or None} for a in apps]
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
     return 0
 
@@ -505,6 +519,11 @@ def parser() -> argparse.ArgumentParser:
     app_set.add_argument("--clear-origins", action="store_true", help="allow every origin")
     app_set.add_argument("--assignment-rules", metavar="JSON",
                          help='default rules, e.g. \'[{"sales-team": ["page_url", "contains", "pricing"]}]\'')
+    app_set.add_argument("--working-hours", metavar="SPEC",
+                         help="when chats are taken, e.g. 'mon-fri 09:00-17:30, sat 10:00-14:00' "
+                              "(outside them the widget shows offline); needs --timezone")
+    app_set.add_argument("--timezone", metavar="ZONE", help="IANA time zone of --working-hours")
+    app_set.add_argument("--clear-working-hours", action="store_true", help="take chats at any time")
     app_set.set_defaults(run=cmd_app_set)
 
     operator = commands.add_parser("operator", help="operators").add_subparsers(

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from starlette.testclient import TestClient
 
 from parley.storage import queries
@@ -53,3 +55,26 @@ def make_app(database):
 def client(database, built_dist) -> Iterator[TestClient]:
     with TestClient(create_app(database)) as client:
         yield client
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, _server, _session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    mailbox = Mailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("PARLEY_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    monkeypatch.setenv("PARLEY_MAIL_FROM", "chat@shop.example")
+    yield mailbox
+    controller.stop()

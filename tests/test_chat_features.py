@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from parley.storage.models import Event, File
@@ -121,29 +117,6 @@ def test_a_visitor_cannot_rate_another_visitors_chat(client, make_app):
     with visitor(client, app.id) as second:
         second.send(type="chat.rate", rating="bad", chatId=chat_id)
         assert second.of_type("error")["code"] == "PARLEY_E_NOT_FOUND"
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, _server, _session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    mailbox = Mailbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("PARLEY_SMTP_URL", f"smtp://127.0.0.1:{port}")
-    monkeypatch.setenv("PARLEY_MAIL_FROM", "chat@shop.example")
-    yield mailbox
-    controller.stop()
 
 
 def test_transcript_is_mailed_with_the_whole_conversation(client, make_app, make_operator, smtp):

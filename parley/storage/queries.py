@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley import assignment, files, identity, protocol
+from parley import assignment, files, hours, identity, protocol
 from parley.storage.models import (
     App,
     Chat,
@@ -238,11 +238,37 @@ async def set_presence(session: AsyncSession, operator_id: str, presence: str) -
     await session.commit()
 
 
-async def app_online(session: AsyncSession, app_id: str) -> bool:
-    """An app is online while any of its operators is online."""
+async def app_online(session: AsyncSession, app_id: str, now: datetime | None = None) -> bool:
+    """An app is online while any of its operators is online, inside its working hours."""
+    working_hours = await session.scalar(select(App.working_hours).where(App.id == app_id))
+    if not hours.is_open(working_hours, now or utcnow()):
+        return False
     found = await session.scalar(select(Operator.id).where(
         Operator.app_id == app_id, Operator.presence == "online").limit(1))
     return found is not None
+
+
+async def apps_with_working_hours(session: AsyncSession) -> list[str]:
+    return list((await session.scalars(select(App.id).where(App.working_hours.is_not(None)))).all())
+
+
+async def missed_chats(session: AsyncSession, started_before: datetime, limit: int = 100) -> list[Chat]:
+    """Open chats started before `started_before` that no operator has answered and
+    nobody was told about yet."""
+    answered = select(Message.id).where(Message.chat_id == Chat.id, Message.author_kind == "operator")
+    return list((await session.scalars(
+        select(Chat).where(Chat.status == "open", Chat.missed_notified_at.is_(None),
+                           Chat.started_at < started_before, ~answered.exists())
+        .order_by(Chat.started_at).limit(limit))).all())
+
+
+async def claim_missed_notice(session: AsyncSession, chat_id: str) -> bool:
+    """Marks the chat as notified; False when another process did it first."""
+    result = await session.execute(
+        update(Chat).where(Chat.id == chat_id, Chat.missed_notified_at.is_(None))
+        .values(missed_notified_at=utcnow()), execution_options={"synchronize_session": False})
+    await session.commit()
+    return result.rowcount == 1
 
 
 # -- visitors: profile and page views --------------------------------------------

@@ -17,6 +17,7 @@ from parley.fanout import InProcessFanout
 from parley.ratelimit import Limits
 from parley.settings import DIST, TEMPLATES
 from parley.storage.db import Database
+from parley.web import background
 from parley.web.assets import DistFiles
 from parley.web.chat_page import chat_config, chat_page
 from parley.web.files_api import download, operator_upload, visitor_upload
@@ -68,7 +69,9 @@ def create_app(database: Database, dist: Path = DIST) -> Starlette:
         app.state.operator_sockets = {}  # operator id -> open sockets in this process
         app.state.open_sockets = OpenSockets()  # closed with 1001 on shutdown (parley.web.shutdown)
         try:
-            yield
+            async with background.running(background.Clock(database, app.state.fanout)) as clock:
+                app.state.clock = clock
+                yield
         finally:
             await app.state.fanout.close()
 

@@ -1,0 +1,115 @@
+"""Work the server does on a clock, not in answer to a socket:
+
+- working hours: an app opens and closes at set times with nobody connecting,
+  so its visitors are told (`online` frames) when the state flips;
+- missed chats: when no operator answered a chat within a few minutes, the
+  team gets an email (only when mail is configured: parley.mail).
+
+Several server processes may run these at once: notices are claimed with a
+conditional UPDATE, and a repeated `online` frame is harmless (it is state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from datetime import datetime, timedelta
+
+from parley import fanout as channels
+from parley import mail, protocol
+from parley.storage import queries
+from parley.storage.db import Database
+from parley.storage.models import Visitor, utcnow
+
+log = logging.getLogger("parley.background")
+
+TICK_SECONDS = 30
+
+
+def missed_after() -> timedelta:
+    """How long a chat may wait for its first answer: $PARLEY_MISSED_CHAT_MINUTES (default 5)."""
+    try:
+        minutes = float(os.environ.get("PARLEY_MISSED_CHAT_MINUTES", "5"))
+    except ValueError:
+        minutes = 5
+    return timedelta(minutes=max(minutes, 0))
+
+
+class Clock:
+    def __init__(self, database: Database, hub, public_url: str | None = None) -> None:
+        self.database = database
+        self.hub = hub
+        self.public_url = public_url or os.environ.get("PARLEY_PUBLIC_URL")
+        self.online: dict[str, bool] = {}  # app id -> state last announced by this process
+
+    async def tick(self, now: datetime | None = None) -> None:
+        now = now or utcnow()
+        await self.announce_working_hours(now)
+        if mail.settings() is not None:
+            await self.notify_missed_chats(now)
+
+    async def announce_working_hours(self, now: datetime) -> None:
+        async with self.database.session() as session:
+            for app_id in await queries.apps_with_working_hours(session):
+                online = await queries.app_online(session, app_id, now)
+                if self.online.get(app_id, online) != online:
+                    await self.hub.publish(channels.app_visitors_channel(app_id),
+                                           protocol.frame("online", online=online))
+                self.online[app_id] = online
+
+    async def notify_missed_chats(self, now: datetime) -> int:
+        sent = 0
+        async with self.database.session() as session:
+            chats = await queries.missed_chats(session, now - missed_after())
+        for chat in chats:
+            async with self.database.session() as session:
+                if not await queries.claim_missed_notice(session, chat.id):
+                    continue
+                operators = await queries.list_operators(session, chat.app_id)
+                app = await queries.get_app(session, chat.app_id)
+                visitor = await session.get(Visitor, chat.visitor_id)
+                page, _ = await queries.message_page(session, [chat.id], None, 20)
+                messages = await queries.message_dicts(session, page)
+            assigned = [o for o in operators if o.id in (chat.operator_ids or [])]
+            for operator in assigned or operators:
+                subject, body = missed_chat_mail(app.name, visitor, messages, chat.id, self.public_url)
+                sent += await mail.send(operator.email, subject, body)
+        return sent
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                await self.tick()
+            except Exception:  # a failed tick must not end the loop
+                log.exception("background tick failed")
+
+
+def missed_chat_mail(app_name: str, visitor, messages: list[dict], chat_id: str,
+                     public_url: str | None) -> tuple[str, str]:
+    who = visitor.name or visitor.email or f"visitor {visitor.id[-6:]}"
+    lines = [f"{who} wrote on {app_name} and nobody has answered yet.", ""]
+    for field in ("name", "email", "phone"):
+        if getattr(visitor, field):
+            lines.append(f"{field.capitalize()}: {getattr(visitor, field)}")
+    lines.append("")
+    for message in messages:
+        if message["authorKind"] == "visitor":
+            text = message["text"] or (message["file"] or {}).get("name", "")
+            lines.append(f"> {text}")
+    if public_url:
+        lines += ["", f"Answer in the inbox: {public_url.rstrip('/')}/inbox#chat={chat_id}"]
+    return f"[{app_name}] Missed chat from {who}", "\n".join(lines) + "\n"
+
+
+@contextlib.asynccontextmanager
+async def running(clock: Clock):
+    task = asyncio.create_task(clock.run())
+    try:
+        yield clock
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
