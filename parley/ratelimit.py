@@ -76,6 +76,7 @@ class Limits:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.visitor_messages = RateLimiter(30, 60, clock)  # per visitor
         self.page_views = RateLimiter(60, 60, clock)  # per visitor
+        self.messages_per_ip = RateLimiter(120, 60, clock)  # per IP address, all its visitors
         self.typing = RateLimiter(240, 60, clock)  # per visitor; excess is dropped silently
         self.operator_typing = RateLimiter(240, 60, clock)  # per operator; excess is dropped
         self.transcripts = RateLimiter(5, 3600, clock)  # per visitor: each one sends an email

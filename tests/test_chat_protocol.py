@@ -327,6 +327,18 @@ def test_message_rate_limit_keeps_the_socket_usable(client, make_app, database):
     assert message_count(database) == 30
 
 
+def test_messages_per_ip_limit_covers_many_visitors_of_one_address(client, make_app, database):
+    app = make_app([ORIGIN])
+    client.app.state.limits.messages_per_ip = RateLimiter(3, 60)
+    with visitor(client, app.id) as first, visitor(client, app.id) as second:
+        assert [first.say(f"a-{n}", "x")["type"] for n in range(2)] == ["ack", "ack"]
+        assert second.say("b-0", "x")["type"] == "ack"
+        refused = second.say("b-1", "x")  # a fresh visitor, but the address spent its budget
+        assert refused["code"] == "PARLEY_E_RATE_LIMIT" and refused["retryAfter"] > 0
+        assert first.say("a-0", "x")["type"] == "ack"  # resends of stored messages still work
+    assert message_count(database) == 3
+
+
 def test_rate_limit_window_slides(client, make_app):
     app = make_app([ORIGIN])
     now = [0.0]

@@ -151,7 +151,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
         tasks.append(asyncio.create_task(stream.run()))
         tasks.append(asyncio.create_task(forward(app_state, outbox.send)))
         tasks.append(asyncio.create_task(forward(live, outbox.send)))
-        tab = _VisitorTab(state, app, visitor, outbox)
+        tab = _VisitorTab(state, app, visitor, outbox, websocket.client.host if websocket.client else "?")
         while True:
             raw = await receive_frame(websocket)
             try:
@@ -171,7 +171,8 @@ class _RateLimited(Exception):
 class _VisitorTab:
     """Handles the frames of one visitor tab after hello."""
 
-    def __init__(self, state, app: App, visitor: Visitor, outbox: Outbox) -> None:
+    def __init__(self, state, app: App, visitor: Visitor, outbox: Outbox, ip: str) -> None:
+        self.ip = ip  # many visitors behind one address share a second, larger budget
         self.state = state
         self.app = app
         self.visitor = visitor
@@ -193,17 +194,22 @@ class _VisitorTab:
             await self.outbox.send(protocol.error(error.code, error.message, clientId=frame.clientId))
             return
 
+        per_ip = self.limits.messages_per_ip
+
         async def work(session):
             existing = await queries.find_visitor_message(session, visitor.id, frame.clientId)
-            if existing is None and not limiter.hit(visitor.id):
+            if existing is None and not (limiter.allowed(visitor.id) and per_ip.allowed(self.ip)):
                 raise _RateLimited
+            if existing is None:
+                limiter.hit(visitor.id)
+                per_ip.hit(self.ip)
             return await queries.add_visitor_message(session, visitor, frame.clientId, frame.text,
                                                      frame.assignees, frame.fileId)
 
         try:
             stored = await delivery.write(self.state.db, work)
         except _RateLimited:
-            wait = limiter.retry_after(visitor.id)
+            wait = max(limiter.retry_after(visitor.id), per_ip.retry_after(self.ip))
             await self.outbox.send(protocol.error(
                 protocol.E_RATE_LIMIT, f"too many messages; retry in {wait:.0f}s",
                 clientId=frame.clientId, retryAfter=round(wait, 1)))
