@@ -180,3 +180,59 @@ def test_upload_can_be_cancelled_and_errors_are_clear(page, host_site, parley, a
     page.wait_for_timeout(500)
     ann.drain()
     assert not [f for f in ann.seen if f["type"] == "message" and f["message"]["file"]]
+
+
+def test_scroll_position_comes_back_after_a_reload(page, host_site, parley, app, ann):
+    sent = start(page, host_site, parley, app, ann, "scroll", "Tell me everything")
+    for n in range(25):
+        ann.reply(sent["chatId"], f"Line {n} of a long answer")
+    window = page.frame_locator(WINDOW)
+    expect(window.locator(".msg.operator")).to_have_count(25)
+    body = window.locator("main")
+    assert body.evaluate("b => b.scrollHeight - b.scrollTop - b.clientHeight") < 24  # followed
+    body.evaluate("b => { b.scrollTop = 200; }")
+    page.wait_for_timeout(600)  # saved once scrolling settles
+    page.reload()
+    wait_ready(page)
+    expect(window.locator(".msg.operator")).to_have_count(25)
+    page.wait_for_function("""() => Math.abs(document.querySelector('iframe[data-parley=window]')
+        .contentDocument.querySelector('main').scrollTop - 200) <= 2""")
+
+
+def test_pasting_an_image_sends_it(page, host_site, parley, app, ann):
+    start(page, host_site, parley, app, ann, "paste", "pasting a screenshot")
+    composer = page.frame_locator(WINDOW).locator("form.composer textarea")
+    composer.evaluate("""(area, bytes) => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(bytes)], 'screenshot.png', {type: 'image/png'}));
+        area.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true,
+                                                        cancelable: true}));
+    }""", list(png_bytes((12, 8))))
+    message = ann.wait_for(lambda f: f["type"] == "message" and f["message"]["file"] is not None)["message"]
+    assert message["file"]["name"] == "screenshot.png" and message["file"]["width"] == 12
+    assert composer.input_value() == ""
+
+
+def test_a_whole_conversation_in_german(page, host_site, parley, app, ann):
+    from widget.core.i18n import DE
+
+    window = page.frame_locator(WINDOW)
+    open_page(page, host_site, parley, app, "german", "language: { use: 'de' },")
+    page.evaluate("chaport.open()")
+    composer = window.locator("form.composer textarea")
+    expect(composer).to_have_attribute("placeholder", DE["composer_placeholder"])
+    type_message(page, "Hallo, liefern Sie nach Wien?")
+    sent = ann.wait_for(lambda f: f["type"] == "message"
+                        and f["message"]["text"].startswith("Hallo"))["message"]
+    expect(window.locator(".msg.system .bubble").first).to_have_text(
+        DE["operator_joined"].replace("{name}", "Ann Lee"))
+    ann.reply(sent["chatId"], "Ja, in drei Tagen.")
+    expect(window.locator(".msg.operator .bubble")).to_have_text(["Ja, in drei Tagen."])
+    status = window.locator(".msg.visitor .meta .status").first
+    expect(status).to_have_attribute("aria-label", DE["message_sent"])
+    ann.send(type="chat.close", chatId=sent["chatId"])
+    expect(window.locator("section.end h2")).to_have_text(DE["rate_title"])
+    window.get_by_role("button", name=DE["rate_bad"]).click()
+    window.locator(".choices + textarea + button").click()
+    assert ann.wait_for(lambda f: f["type"] == "chat.rated")["chat"]["rating"] == "bad"
+    expect(window.get_by_text(DE["rate_thanks"])).to_be_visible()

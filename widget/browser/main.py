@@ -67,6 +67,8 @@ class Widget:
         self.server_rules = None  # the app's default assignment rules
         self.last_page_url = None
         self.view = ChatView(self)
+        self.scroll_restored = False  # the last page's scroll position is applied once
+        self.scroll_timer = None
         self.api = HostApi(host, {
             "close": self.close,
             "compare": self.compare,
@@ -212,6 +214,10 @@ class Widget:
             for message in frame.get("messages") or ():
                 self._show(message)
             self.view.chat_changed(frame.get("chat"))
+            if not self.scroll_restored and self.window is not None:
+                # The conversation is back: so is where the visitor was reading.
+                self.window.restore_scroll(self.restored_ui.get("scroll"))
+                self.scroll_restored = True
         elif kind == "typing":
             self.view.typing_frame(frame)
         elif kind == "transcript":
@@ -268,7 +274,21 @@ class Widget:
 
     def _save_ui(self):
         draft = self.window.draft() if self.window is not None else ""
-        self.store.save("ui", {"state": self.state.value, "draft": draft})
+        scroll = self.window.scroll_state() if self.window is not None else None
+        if scroll is None or not self.scroll_restored:
+            scroll = self.restored_ui.get("scroll")  # not drawn yet: keep the last page's
+        self.store.save("ui", {"state": self.state.value, "draft": draft, "scroll": scroll})
+
+    def _scrolled(self):
+        # Saved shortly after scrolling stops, not on every scroll event.
+        if self.scroll_timer is not None:
+            self.host.clearTimeout(self.scroll_timer)
+        self.scroll_timer = self.host.setTimeout(self._scroll_settled, 250)
+
+    def _scroll_settled(self):
+        self.scroll_timer = None
+        if self.scroll_restored:
+            self._save_ui()
 
     # -- unread messages while collapsed ----------------------------------------
     def _interaction(self, _event):
@@ -546,6 +566,7 @@ class Widget:
         )
         window.on_send = self.send_message
         window.on_typing = self._visitor_typing
+        window.on_scroll = self._scrolled
         window.set_draft(self.restored_ui.get("draft") or "")
         self.window = window
         self._offer_offline_form()

@@ -222,6 +222,8 @@ class ChatWindow:
                  container=None, full_screen=False):
         self.frame = Frame(host, "window", WINDOW_CSS + PANELS_CSS, texts["title"], container)
         self.frame.style({"display": "none"})
+        self.visible = False
+        self._kept_scroll = None  # where to be when shown again (None: the newest message)
         self.container = None
         self.full_screen = full_screen
         self._fit(container, position)
@@ -261,6 +263,8 @@ class ChatWindow:
         root.appendChild(header)
         body = doc.createElement("main")
         self.body = body
+        self.on_scroll = None
+        body.addEventListener("scroll", lambda _event: self.on_scroll and self.on_scroll())
         self.welcome = doc.createElement("div")
         self.welcome.className = "bubble"
         self.welcome.textContent = texts["welcome"]  # text, never HTML
@@ -359,8 +363,16 @@ class ChatWindow:
             if self.on_typing is not None:
                 self.on_typing(self.input.value)
         form.addEventListener("submit", submitted)
+        def pasted(event):
+            # A pasted screenshot or file is sent as an attachment, like Intercom/Crisp.
+            data = event.clipboardData
+            files = data.files if data is not None else None
+            if files is not None and files.length and self.on_attach is not None:
+                event.preventDefault()
+                self.on_attach(files.item(0))
         self.input.addEventListener("keydown", key)
         self.input.addEventListener("input", typed)
+        self.input.addEventListener("paste", pasted)
         return form
 
     def _offline_form(self, doc, texts):
@@ -429,9 +441,14 @@ class ChatWindow:
             if item is not None:
                 break
         if item is None:
+            # Follow new messages only when the reader is at the bottom (or wrote it).
+            follow = not self.visible or self.at_bottom() or message.get("author") == "visitor"
             item = self._new_item(doc, message)
             self.log.appendChild(item)
-            self.body.scrollTop = self.body.scrollHeight
+            if follow and self.visible:
+                self.body.scrollTop = self.body.scrollHeight
+            elif follow:
+                self._kept_scroll = None
         for key in keys:
             self._items[key] = item
         self._set_meta(item.lastChild, message.get("time"), meta)
@@ -524,6 +541,25 @@ class ChatWindow:
             status.removeAttribute("aria-label")
             status.removeAttribute("title")
 
+    def at_bottom(self):
+        body = self.body
+        return body.scrollHeight - body.scrollTop - body.clientHeight < 24
+
+    def scroll_state(self):
+        if not self.visible:
+            return self._kept_scroll
+        return {"top": int(self.body.scrollTop), "bottom": self.at_bottom()}
+
+    def restore_scroll(self, state):
+        """Back to a saved position ({top, bottom}); None or bottom: the newest message."""
+        if not self.visible:
+            self._kept_scroll = state
+            return
+        if isinstance(state, dict) and not state.get("bottom") and isinstance(state.get("top"), int):
+            self.body.scrollTop = state["top"]
+        else:
+            self.body.scrollTop = self.body.scrollHeight
+
     def set_meta(self, key, time, meta):
         """Updates the status line of a message shown before (key: clientId or 'id:<n>')."""
         item = self._items.get(key)
@@ -559,7 +595,13 @@ class ChatWindow:
             self.frame.style(_corner(position, LAUNCHER_SIZE + GAP))
 
     def show(self, visible):
+        if not visible and self.visible:
+            self._kept_scroll = self.scroll_state()  # a hidden element has no scroll position
         self.frame.show(visible)
+        if visible and not self.visible:
+            self.visible = True
+            self.restore_scroll(self._kept_scroll)
+        self.visible = visible
 
     def set_status(self, texts):
         self.status.textContent = texts["status"]
