@@ -8,13 +8,20 @@ no uncaught page error, and no request leaving the Parley server's origin).
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import queue
 import re
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
+from websockets.sync.client import connect
 
 from e2e.conftest import ParleyServer, free_port
 from e2e.test_chat import open_page, type_message
@@ -120,7 +127,7 @@ def test_operator_answers_a_visitor_live(page, host_site, parley, app, inbox, op
 
     # Sneak peek: what the visitor is typing shows before it is sent.
     page.wait_for_timeout(1100)  # the widget sends typing at most once a second
-    page.frame_locator("iframe[data-parley=window]").locator("textarea").fill("And gift wrap")
+    page.frame_locator("iframe[data-parley=window]").locator("form.composer textarea").fill("And gift wrap")
     expect(op.locator("#typing")).to_have_text("Visitor is typing: And gift wrap", timeout=10_000)
 
     # Reply with Enter; the visitor sees it in the widget.
@@ -197,3 +204,230 @@ def test_inbox_reconnects_and_catches_up_after_a_server_restart(
         second.stop()
     assert not inbox.errors, inbox.errors
     assert not inbox.foreign_requests(), inbox.foreign_requests()
+
+
+# -- read receipts, typing, system lines, ratings, attachments ---------------------------------
+
+class RawVisitor:
+    """A visitor on the raw /ws/visitor socket (as the widget speaks it), so a test can
+    see exactly which frames the inbox's actions produce for the visitor."""
+
+    def __init__(self, server_url: str, app_id: str, origin: str) -> None:
+        self.app_id = app_id
+        self.origin = origin
+        self.socket = connect(server_url.replace("http://", "ws://") + "/ws/visitor", origin=origin)
+        self.frames: queue.Queue = queue.Queue()
+        self.seen: list[dict] = []
+        self._sent = 0
+        threading.Thread(target=self._read, daemon=True).start()
+        self.send(type="hello", appId=app_id)
+        self.wait_for(lambda f: f["type"] == "welcome")
+
+    def _read(self) -> None:
+        try:
+            for raw in self.socket:
+                self.frames.put(json.loads(raw))
+        except Exception:  # closed at the end of the test
+            return
+
+    def send(self, **frame) -> None:
+        self.socket.send(json.dumps({"v": 1, **frame}))
+
+    def wait_for(self, match, timeout: float = 15) -> dict:
+        """The first frame (received before or within `timeout`) that `match` accepts."""
+        for frame in self.seen:
+            if match(frame):
+                return frame
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                frame = self.frames.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            self.seen.append(frame)
+            if match(frame):
+                return frame
+        raise AssertionError(f"no matching visitor frame within {timeout}s; saw {self.seen}")
+
+    def drain(self) -> None:
+        while True:
+            try:
+                self.seen.append(self.frames.get_nowait())
+            except queue.Empty:
+                return
+
+    def event(self, kind: str, match=lambda event: True) -> dict:
+        frame = self.wait_for(lambda f: f["type"] == "event" and f["event"]["type"] == kind
+                              and match(f["event"]))
+        return frame["event"]
+
+    def say(self, text: str, **extra) -> dict:
+        self._sent += 1
+        client_id = f"v-{time.monotonic_ns()}-{self._sent}"
+        self.send(type="message.send", clientId=client_id, text=text, **extra)
+        return self.wait_for(lambda f: f["type"] == "ack" and f["clientId"] == client_id)["message"]
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+@pytest.fixture
+def raw_visitor(parley, app, host_site) -> Iterator[RawVisitor]:
+    visitor = RawVisitor(parley.url, app["appId"], host_site.origin)
+    yield visitor
+    visitor.close()
+
+
+def open_chat_of(inbox: Inbox, first_message: str):
+    row = inbox.chat_row(first_message)
+    expect(row).to_be_visible(timeout=15_000)
+    row.click()
+    return row
+
+
+def test_receipts_typing_system_lines_rating_and_transcript(inbox, operator_email, raw_visitor):
+    inbox.open()
+    inbox.login(operator_email)
+    inbox.wait_live()
+    op, visitor = inbox.page, raw_visitor
+    # Addressed to this operator (the app is shared), so the chat's "assigned" line names her.
+    question = visitor.say("Can I pay by invoice?", assignees=[operator_email])
+    row = open_chat_of(inbox, "Can I pay by invoice?")
+    log = op.locator("#log")
+    expect(log.locator(".msg.system")).to_have_text(["Olivia joined the chat"])
+
+    # Opening the chat in a visible tab reads the message: the visitor is told, once.
+    seen = visitor.event("seen", lambda e: e["by"] == "operator")
+    assert (seen["chatId"], seen["upTo"]) == (question["chatId"], question["id"])
+    expect(row.locator(".badge")).to_have_count(0)
+
+    # Typing reaches the visitor with the operator's name, and stops when the box is emptied.
+    reply = op.get_by_label("Reply")
+    reply.press_sequentially("Yes")
+    typing = visitor.wait_for(lambda f: f["type"] == "typing" and f["typing"] is True)
+    assert typing["chatId"] == question["chatId"] and typing["operator"]["name"] == "Olivia"
+    assert len([f for f in visitor.seen if f["type"] == "typing"]) == 1  # at most one per 2 s
+    reply.fill("")
+    visitor.wait_for(lambda f: f["type"] == "typing" and f["typing"] is False)
+
+    # The reply is "Sent", and "Seen" once the visitor's `seen` arrives.
+    reply.fill("Yes, invoices are fine.")
+    reply.press("Enter")
+    answer = visitor.event("message", lambda e: e["message"]["text"] == "Yes, invoices are fine.")["message"]
+    meta = log.locator(f'.msg.operator[data-id="{answer["id"]}"] .meta')
+    expect(meta).to_have_text(re.compile(r"^You · \d\d:\d\d · Sent$"))
+    visitor.send(type="seen", upTo=answer["id"])
+    expect(meta).to_have_text(re.compile(r" · Seen$"))
+
+    # A second visitor message is reported seen too, but nothing is reported twice.
+    visitor.say("Great, thanks")
+    expect(log.locator(".msg.visitor .bubble").last).to_have_text("Great, thanks")
+    second = visitor.event("seen", lambda e: e["by"] == "operator" and e["upTo"] > question["id"])
+    op.wait_for_timeout(500)
+    visitor.drain()
+    assert [e["event"]["upTo"] for e in visitor.seen if e["type"] == "event"
+            and e["event"]["type"] == "seen" and e["event"]["by"] == "operator"] == [question["id"],
+                                                                                       second["upTo"]]
+
+    # The visitor's rating and transcript request show live in the chat's header.
+    feedback = op.locator("#conv-feedback")
+    expect(feedback).to_be_hidden()
+    visitor.send(type="chat.rate", rating="good", comment="Fast <b>answer</b>")
+    expect(feedback.locator(".rating")).to_have_text("👍 Rated good")
+    expect(feedback.locator(".rating-comment")).to_have_text("“Fast <b>answer</b>”")
+    visitor.send(type="transcript.request", email="me@example.org")
+    expect(feedback.locator(".transcript")).to_have_text("Transcript requested to me@example.org")
+
+    # Closing from the widget: a system line worded from its code (never its JSON text).
+    visitor.send(type="chat.close")
+    expect(log.locator(".msg.system")).to_have_text(["Olivia joined the chat", "Chat closed by the visitor"])
+    expect(op.locator("#conv-closed")).to_be_visible()
+    assert "{" not in log.inner_text() and feedback.locator("b").count() == 0
+    # The Closed tab still previews the last real message, and all survives a reload.
+    op.get_by_role("tab", name=re.compile(r"^Closed")).click()
+    expect(op.locator(".chat-item[aria-current=true] .preview")).to_have_text("Great, thanks")
+    op.reload()
+    inbox.wait_live()
+    op.get_by_role("tab", name=re.compile(r"^Closed")).click()
+    open_chat_of(inbox, "Great, thanks")
+    expect(log.locator(".msg.system")).to_have_text(["Olivia joined the chat", "Chat closed by the visitor"])
+    expect(feedback.locator(".rating")).to_have_text("👍 Rated good")
+    expect(feedback.locator(".transcript")).to_have_text("Transcript requested to me@example.org")
+    expect(log.locator(f'.msg.operator[data-id="{answer["id"]}"] .meta')).to_have_text(re.compile(" · Seen$"))
+
+
+def test_operator_sends_an_image_and_gets_clear_upload_errors(inbox, operator_email, raw_visitor, tmp_path):
+    inbox.open()
+    inbox.login(operator_email)
+    inbox.wait_live()
+    op, visitor = inbox.page, raw_visitor
+    visitor.say("Can you send me a photo of the mug?")
+    open_chat_of(inbox, "Can you send me a photo of the mug?")
+    log = op.locator("#log")
+
+    picture = tmp_path / "mug.png"
+    Image.new("RGB", (48, 32), "teal").save(picture, "PNG")
+    expect(op.get_by_role("button", name="Attach a file")).to_be_enabled()
+    op.locator("#file-input").set_input_files(str(picture))
+    sent = visitor.event("message", lambda e: e["message"]["authorKind"] == "operator")["message"]
+    assert sent["file"]["contentType"] == "image/png" and sent["file"]["name"] == "mug.png"
+    assert sent["text"] == "" and (sent["file"]["width"], sent["file"]["height"]) == (48, 32)
+    link = log.locator(f'.msg.operator[data-id="{sent["id"]}"] a.file-image')
+    expect(link).to_have_attribute("href", sent["file"]["url"])
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    image = link.locator("img")
+    expect(image).to_have_attribute("alt", "mug.png")
+    op.wait_for_function("img => img.complete && img.naturalWidth === 48", arg=image.element_handle())
+    expect(op.locator("#upload")).to_be_hidden()
+    expect(op.locator(".chat-item[aria-current=true] .preview")).to_have_text("You: 📎 mug.png")
+
+    # A visitor's document shows as a download link with its name and size.
+    document = visitor_upload(inbox, visitor, "notes.txt", b"Order 1234: two mugs\n")
+    visitor.say("", fileId=document["id"])
+    download = log.locator(".msg.visitor a.file-download")
+    expect(download.locator(".file-name")).to_have_text("notes.txt")
+    expect(download.locator(".file-size")).to_have_text("21 B")
+    expect(download).to_have_attribute("href", document["url"])
+
+    # A type the server refuses: a clear message, and nothing is sent.
+    program = tmp_path / "tool.exe"
+    program.write_bytes(b"MZ\x90\x00" + bytes(range(256)) * 4)
+    op.locator("#file-input").set_input_files(str(program))
+    expect(op.locator("#upload-error")).to_have_text(re.compile(r"^This type of file cannot be sent\."))
+    expect(op.get_by_role("button", name="Attach a file")).to_be_enabled()
+
+    # A slow upload shows its progress and can be cancelled: nothing reaches the visitor.
+    cdp = op.context.new_cdp_session(op)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                  "downloadThroughput": -1, "uploadThroughput": 20_000})
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"all work and no play\n" * 50_000)  # ~1 MB: ~50 s at this speed
+    op.locator("#file-input").set_input_files(str(big))
+    expect(op.locator("#upload-text")).to_have_text(re.compile(r"^Uploading big\.txt… \d+%$"))
+    expect(op.locator("#upload-error")).to_be_hidden()
+    expect(op.get_by_role("button", name="Attach a file")).to_be_disabled()
+    op.get_by_role("button", name="Cancel").click()
+    expect(op.locator("#upload")).to_be_hidden()
+    expect(op.get_by_role("button", name="Attach a file")).to_be_enabled()
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                  "downloadThroughput": -1, "uploadThroughput": -1})
+    op.wait_for_timeout(500)
+    visitor.drain()
+    names = [(f["event"]["message"].get("file") or {}).get("name") for f in visitor.seen
+             if f["type"] == "event" and f["event"]["type"] == "message"]
+    assert "big.txt" not in names and names.count("mug.png") == 1
+    expect(log.locator(".msg.pending")).to_have_count(0)
+
+
+def visitor_upload(inbox: Inbox, visitor: RawVisitor, name: str, data: bytes) -> dict:
+    """Uploads as the visitor does (POST /api/visitor/files with its credentials)."""
+    welcome = visitor.wait_for(lambda f: f["type"] == "welcome")
+    response = httpx.post(f"{inbox.url}/api/visitor/files", params={"name": name}, content=data,
+                          headers={"Origin": visitor.origin, "X-Parley-App": visitor.app_id,
+                                   "X-Parley-Visitor": welcome["visitorId"],
+                                   "X-Parley-Visitor-Token": welcome["visitorToken"]})
+    assert response.status_code == 201, response.text
+    return response.json()["file"]
+

@@ -11,9 +11,9 @@ from sqlalchemy import String, cast, func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from parley import protocol
+from parley import files, protocol
 from parley.storage import queries
-from parley.storage.models import Chat, Message, Operator, Visitor
+from parley.storage.models import Chat, File, Message, Operator, Visitor
 from parley.web.operator_api import SESSION_COOKIE
 
 STATUSES = ("open", "closed", "all")
@@ -44,16 +44,22 @@ async def me(request: Request) -> JSONResponse:
     operator = await _operator(request)
     if operator is None:
         return _unauthenticated()
+    async with request.app.state.db.session() as session:
+        colleagues = await queries.list_operators(session, operator.app_id)
+    # The app's operators (id and name only) let the inbox name who joined a chat in
+    # system lines ({"code": "assigned", "operatorId"}) without another request.
     return _json({"id": operator.id, "name": operator.name, "email": operator.email,
-                  "appId": operator.app_id, "role": operator.role})
+                  "appId": operator.app_id, "role": operator.role,
+                  "operators": [queries.public_operator_dict(o) for o in colleagues]})
 
 
-def _preview(message: Message | None) -> dict | None:
+def _preview(message: Message | None, file: File | None) -> dict | None:
     if message is None:
         return None
     text = message.text if len(message.text) <= PREVIEW_CHARS else message.text[:PREVIEW_CHARS - 1] + "…"
     return {"id": message.id, "authorKind": message.author_kind, "text": text,
-            "createdAt": queries.timestamp(message.created_at)}
+            "createdAt": queries.timestamp(message.created_at),
+            "file": files.file_dict(file) if file is not None else None}
 
 
 def _visitor(visitor: Visitor) -> dict:
@@ -63,14 +69,18 @@ def _visitor(visitor: Visitor) -> dict:
 async def chat_page(session, app_id: str, status: str, operator_id: str | None,
                     limit: int) -> list[dict]:
     """The app's chats, most recent activity first, each with its visitor, last message
-    and unread count (visitor messages after the last operator message)."""
+    (with its attachment) and unread count (visitor messages no operator has seen yet)."""
     # Message ids are one global increasing sequence: the largest id is the newest message.
+    # System lines are left out: their text is machine JSON, and "Ann joined the chat"
+    # is no preview of what the visitor asked, nor activity to sort by.
     last = (select(Message.chat_id, func.max(Message.id).label("last_id"))
+            .where(Message.author_kind != "system")
             .group_by(Message.chat_id).subquery())
-    query = (select(Chat, Visitor, Message)
+    query = (select(Chat, Visitor, Message, File)
              .join(Visitor, Visitor.id == Chat.visitor_id)
              .outerjoin(last, last.c.chat_id == Chat.id)
              .outerjoin(Message, Message.id == last.c.last_id)
+             .outerjoin(File, File.id == Message.file_id)
              .where(Chat.app_id == app_id, Visitor.app_id == app_id))
     if status != "all":
         query = query.where(Chat.status == status)
@@ -79,21 +89,20 @@ async def chat_page(session, app_id: str, status: str, operator_id: str | None,
         query = query.where(cast(Chat.operator_ids, String).like(f'%"{operator_id}"%'))
     query = query.order_by(func.coalesce(last.c.last_id, 0).desc(), Chat.started_at.desc()).limit(limit)
     rows = (await session.execute(query)).all()
-    unread = await _unread_counts(session, [chat.id for chat, _, _ in rows])
-    return [{**queries.chat_dict(chat), "visitor": _visitor(visitor), "lastMessage": _preview(message),
-             "unread": unread.get(chat.id, 0)} for chat, visitor, message in rows]
+    unread = await _unread_counts(session, [chat.id for chat, _, _, _ in rows])
+    # chat_dict carries closedBy, rating, ratingComment and transcriptEmail for the header.
+    return [{**queries.chat_dict(chat), "visitor": _visitor(visitor), "lastMessage": _preview(message, file),
+             "unread": unread.get(chat.id, 0)} for chat, visitor, message, file in rows]
 
 
 async def _unread_counts(session, chat_ids: list[str]) -> dict[str, int]:
+    """{chat id: visitor messages with no `seen_at`}: an operator's `seen` frame sets it
+    when a chat is on screen, so replying without reading no longer counts as read."""
     if not chat_ids:
         return {}
-    answered = (select(Message.chat_id, func.max(Message.id).label("answered_id"))
-                .where(Message.chat_id.in_(chat_ids), Message.author_kind == "operator")
-                .group_by(Message.chat_id).subquery())
     query = (select(Message.chat_id, func.count())
-             .outerjoin(answered, answered.c.chat_id == Message.chat_id)
              .where(Message.chat_id.in_(chat_ids), Message.author_kind == "visitor",
-                    Message.id > func.coalesce(answered.c.answered_id, 0))
+                    Message.seen_at.is_(None))
              .group_by(Message.chat_id))
     return {chat_id: count for chat_id, count in (await session.execute(query)).all()}
 

@@ -1,15 +1,25 @@
-"""The operator inbox: login, chat list, conversation, replies, live updates.
+"""The operator inbox: login, chat list, conversation, replies, live updates,
+read receipts, typing, attachments, ratings.
 
 Runs in MicroPython under PyScript on Parley's own origin. State lives in
-`model.Inbox`; this module draws it and talks to the server (HTTP for login
-and lists, /ws/operator for everything live). Every string comes from
+`model.Inbox`; this module draws it and talks to the server (HTTP for login,
+lists and uploads, /ws/operator for everything live). Every string comes from
 `strings.STRINGS`; user text only ever reaches the page as `textContent`.
 """
 
 import asyncio
 import json
 
-from model import Inbox
+from model import (
+    Inbox,
+    TypingOut,
+    human_size,
+    is_image,
+    rating_text,
+    safe_file_url,
+    thumb_size,
+    upload_problem,
+)
 from pyscript import document, fetch, window
 from pyscript.ffi import create_proxy
 from strings import t
@@ -77,6 +87,8 @@ def translate_page():
         node.textContent = t(node.getAttribute("data-t"))
     for node in document.querySelectorAll("[data-t-label]"):
         node.setAttribute("aria-label", t(node.getAttribute("data-t-label")))
+    for node in document.querySelectorAll("[data-t-title]"):
+        node.setAttribute("title", t(node.getAttribute("data-t-title")))
     for node in document.querySelectorAll("[data-t-placeholder]"):
         node.setAttribute("placeholder", t(node.getAttribute("data-t-placeholder")))
     document.title = t("app.title")
@@ -112,6 +124,10 @@ class App:
         self.refresh_pending = False
         self.loading_history = {}
         self.closing = None
+        self.typing_out = TypingOut()
+        self.upload = None  # the upload under way: {"xhr", "chatId", "name", "size", "percent"}
+        self.upload_error = None  # {"chatId", "text"}: the last failed upload's message
+        self.asked_operators = set()  # operator ids already looked up once (system lines)
         self.salt = f"{int(window.Math.random() * 4294967295):x}"
         self._bind()
 
@@ -126,6 +142,12 @@ class App:
         on(el("tab-closed"), "keydown", self.on_tab_key)
         on(el("composer"), "submit", self.on_send)
         on(el("reply"), "keydown", self.on_reply_key)
+        on(el("reply"), "input", self.on_reply_input)
+        on(el("attach"), "click", self.on_attach)
+        on(el("file-input"), "change", self.on_file_picked)
+        on(el("upload-cancel"), "click", self.on_upload_cancel)
+        # Read receipts wait for the operator to actually look: a hidden tab sends none.
+        on(document, "visibilitychange", lambda event: self.report_seen())
         on(el("conv-close"), "click", self.on_close_chat)
         on(el("conv-earlier"), "click", self.on_earlier)
         # One listener for every row (rows are redrawn often; no proxy per row).
@@ -198,6 +220,9 @@ class App:
     def enter(self, me):
         self.me = me
         self.state = Inbox()
+        self.state.set_operators(me.get("operators"))
+        self.typing_out = TypingOut()
+        self.asked_operators = set()
         self.generation += 1
         self.stopped = False
         self.attempt = 0
@@ -221,6 +246,9 @@ class App:
         self.leave("")
 
     def leave(self, message):
+        self.stop_typing()
+        self.cancel_upload()
+        self.upload_error = None
         self.stopped = True
         self.generation += 1
         if self.socket is not None:
@@ -284,6 +312,10 @@ class App:
         self.socket.send(json.dumps(frame))
         return True
 
+    def send_all(self, frames):
+        for frame in frames:
+            self.send(frame)
+
     def set_conn(self, state, seconds=0):
         node = el("conn")
         node.className = "conn " + state
@@ -304,6 +336,7 @@ class App:
             self.set_conn("live")
             # The feed has no replay: reload what is shown, then resend what is unacknowledged.
             spawn(self.refresh_chats())
+            state.forget_history(state.current)
             if state.current:
                 self.request_history(state.current)
             for item in state.to_resend():
@@ -311,6 +344,7 @@ class App:
         elif kind == "message":
             chat_id = frame["chatId"]
             state.add_message(chat_id, frame["message"])
+            self.learn_operator(frame["message"])
             if chat_id not in state.chats:
                 self.schedule_refresh()
             self.render_list()
@@ -330,16 +364,34 @@ class App:
             state.chat_started(frame["chat"])
             self.schedule_refresh()
             self.render_list()
-        elif kind in ("chat.closed", "chat"):
-            if frame["chat"]["id"] == self.closing:
-                self.closing = None
-            if not state.chat_changed(frame["chat"]):
-                self.schedule_refresh()
-            self.render_list()
-            if frame["chat"]["id"] == state.current:
-                self.render_conversation()
+        elif kind in ("chat.closed", "chat", "chat.rated", "transcript.requested"):
+            self.on_chat_frame(kind, frame)
+        elif kind == "seen":
+            chat_id = frame.get("chatId")
+            if state.seen(chat_id, frame.get("upTo"), frame.get("by")):
+                self.render_list()
+                if chat_id == state.current:
+                    self.render_conversation()
         elif kind == "error":
             self.on_error(frame)
+
+    def on_chat_frame(self, kind, frame):
+        """A chat's new state: closed, rated, a transcript requested (or our close's answer)."""
+        state = self.state
+        chat = frame["chat"]
+        if chat["id"] == self.closing:
+            self.closing = None
+        if kind == "transcript.requested":
+            known = state.transcript_requested(chat, frame.get("email"))
+        else:
+            known = state.chat_changed(chat)
+        if not known:
+            self.schedule_refresh()
+        if chat["id"] == state.current and chat.get("status") == "closed":
+            self.stop_typing()  # a closed chat has no reply box left to type in
+        self.render_list()
+        if chat["id"] == state.current:
+            self.render_conversation()
 
     def on_error(self, frame):
         code = frame.get("code")
@@ -451,13 +503,7 @@ class App:
         button.appendChild(make("span", "who", name))
         when = last["createdAt"] if last else chat.get("startedAt")
         button.appendChild(make("span", "when", local_time(when)))
-        if last:
-            preview = last["text"]
-            if last["authorKind"] == "operator":
-                preview = t("you") + ": " + preview
-        else:
-            preview = t("list.no_messages")
-        button.appendChild(make("span", "preview", preview))
+        button.appendChild(make("span", "preview", state.preview(last, t)))
         if unread:
             badge = make("span", "badge", str(unread))
             badge.setAttribute("aria-label", t("list.unread", count=unread))
@@ -475,11 +521,13 @@ class App:
         state = self.state
         if state.current != chat_id:
             state.drop_failed(state.current)
+            self.stop_typing()  # leaving a chat: its visitor stops seeing "typing"
+            self.upload_error = None
         state.select(chat_id)
         self.hide_banner()
         self.render_list()
         self.render_conversation(stick=True)
-        if chat_id not in state.messages:
+        if not state.history_loaded(chat_id):
             self.request_history(chat_id)
         el("reply").focus()
 
@@ -499,6 +547,8 @@ class App:
         log_wrap = el("log-wrap")
         old_height = log_wrap.scrollHeight
         state.add_history(chat_id, frame["messages"], frame["hasMore"], before is not None)
+        for message in frame["messages"]:
+            self.learn_operator(message)
         if chat_id == state.current:
             self.render_conversation(stick=before is None)
             if before is not None:  # keep the reader's place when older messages come in above
@@ -527,6 +577,24 @@ class App:
         close.textContent = t("conv.closing") if self.closing == chat["id"] else t("conv.close")
         el("conv-closed").hidden = open_chat
         el("composer").hidden = not open_chat
+        self.render_feedback(chat)
+
+    def render_feedback(self, chat):
+        """The visitor's rating (👍/👎 and comment) and transcript request, under the title."""
+        node = el("conv-feedback")
+        clear(node)
+        shown = False
+        rating = rating_text(chat, t)
+        if rating:
+            node.appendChild(make("span", "rating " + chat["rating"], rating))
+            if chat.get("ratingComment"):
+                node.appendChild(make("span", "rating-comment",
+                                      t("chat.rating.comment", comment=chat["ratingComment"])))
+            shown = True
+        if chat.get("transcriptEmail"):
+            node.appendChild(make("span", "transcript", t("chat.transcript", email=chat["transcriptEmail"])))
+            shown = True
+        node.hidden = not shown
 
     def render_conversation(self, stick=False):
         state = self.state
@@ -544,32 +612,126 @@ class App:
         if not messages and chat["id"] in self.loading_history:
             log.appendChild(make("li", "msg system", t("conv.loading")))
         for message in messages:
-            log.appendChild(self.message_row(message))
+            row = self.message_row(message)
+            if row is not None:
+                log.appendChild(row)
         for item in state.pending(chat["id"]):
             log.appendChild(self.pending_row(item))
         el("conv-earlier").hidden = not state.has_more.get(chat["id"])
         self.render_typing()
+        self.render_upload()
         if stick or near_bottom:
             log_wrap.scrollTop = log_wrap.scrollHeight
+        self.report_seen()
 
     def message_row(self, message):
+        """A message's row; None for a system line this inbox cannot word (unknown code)."""
         kind = message["authorKind"]
+        if kind == "system":
+            return self.system_row(message)
         row = make("li", "msg " + kind)
         row.setAttribute("data-id", str(message["id"]))
-        row.appendChild(make("div", "bubble", message["text"]))
-        who = t("author." + kind)
-        if kind == "operator" and self.me and message.get("authorId") == self.me.get("id"):
-            who = t("you")
-        row.appendChild(make("div", "meta", who + " · " + local_time(message["createdAt"])))
+        row.appendChild(self.bubble(message.get("text"), message.get("file")))
+        parts = [t("author." + kind), local_time(message["createdAt"])]
+        if kind == "operator":
+            if self.me and message.get("authorId") == self.me.get("id"):
+                parts[0] = t("you")
+            parts.append(t("msg." + self.state.status(message)))  # "Sent" or "Seen"
+        meta = make("div", "meta", " · ".join(parts))
+        row.appendChild(meta)
         return row
+
+    def system_row(self, message):
+        # Only the structured `system` field is read: a system line's `text` is never shown.
+        text = self.state.system_text(message.get("system"), t)
+        if text is None:
+            return None
+        row = make("li", "msg system")
+        row.setAttribute("data-id", str(message["id"]))
+        row.appendChild(make("div", "line", text))
+        return row
+
+    def bubble(self, text, file):
+        """A message's text and attachment; every piece of data goes in as text or a checked URL."""
+        if not file:
+            return make("div", "bubble", text or "")
+        node = make("div", "bubble has-file")
+        node.appendChild(self.attachment(file))
+        if text:
+            node.appendChild(make("div", "caption", text))
+        return node
+
+    def attachment(self, file):
+        name = file.get("name") or ""
+        url = safe_file_url(file)
+        if url is None:
+            return make("span", "file-name", name)
+        link = make("a", "file")
+        link.href = url
+        if is_image(file):
+            # A thumbnail that opens the full image in a new tab, with no opener or referrer.
+            link.className = "file file-image"
+            link.target = "_blank"
+            link.rel = "noopener noreferrer"
+            link.setAttribute("aria-label", t("file.open", name=name))
+            image = make("img")
+            image.src = url
+            image.alt = name
+            size = thumb_size(file.get("width"), file.get("height"))
+            if size is not None:
+                image.width = size[0]
+                image.height = size[1]
+            link.appendChild(image)
+            return link
+        link.className = "file file-download"
+        link.rel = "noopener noreferrer"
+        link.setAttribute("download", name)
+        link.setAttribute("aria-label", t("file.download", name=name, size=human_size(file.get("size"), t)))
+        link.appendChild(make("span", "file-name", name))
+        link.appendChild(make("span", "file-size", human_size(file.get("size"), t)))
+        return link
 
     def pending_row(self, item):
         failed = item["state"] == "failed"
         row = make("li", "msg operator " + ("failed" if failed else "pending"))
-        row.appendChild(make("div", "bubble", item["text"]))
+        row.appendChild(self.bubble(item["text"], item.get("file")))
         note = t("msg.sending") if item["state"] == "sending" else item["error"] or t("msg.retry")
         row.appendChild(make("div", "meta", note))
         return row
+
+    def learn_operator(self, message):
+        """An 'assigned' line naming an operator added after this inbox loaded: ask once."""
+        operator_id = self.state.unknown_operator(message)
+        if operator_id and operator_id not in self.asked_operators:
+            self.asked_operators.add(operator_id)
+            spawn(self.refresh_operators())
+
+    async def refresh_operators(self):
+        generation = self.generation
+        status, body = await api("GET", "/api/operator/me")
+        if generation != self.generation or status != 200 or not isinstance(body, dict):
+            return
+        self.state.set_operators(body.get("operators"))
+        self.render_conversation()
+
+    # -- read receipts and typing --------------------------------------------------------
+    def report_seen(self):
+        """Sends `seen` for the open chat once per new visitor message, only while the
+        chat is on screen in a visible tab (that is what the visitor's "Read" means)."""
+        state = self.state
+        chat_id = state.current
+        if not chat_id or chat_id not in state.chats or str(document.visibilityState) != "visible":
+            return
+        up_to = state.seen_to_send(chat_id)
+        if up_to is not None and self.send({"type": "seen", "chatId": chat_id, "upTo": up_to}):
+            state.mark_read(chat_id, up_to)
+            self.render_list()
+
+    def on_reply_input(self, event):
+        self.send_all(self.typing_out.changed(self.state.current, el("reply").value, int(window.Date.now())))
+
+    def stop_typing(self):
+        self.send_all(self.typing_out.stop())
 
     def render_typing(self):
         state = self.state
@@ -598,13 +760,113 @@ class App:
         item = state.queue(chat["id"], text, int(window.Date.now()), self.salt)
         box.value = ""
         self.send_item(item)
+        self.stop_typing()  # setting .value fires no input event: say it here
         self.render_conversation(stick=True)
 
     def send_item(self, item):
         """Sends (or resends: same clientId, the server stores it once) an outbox item."""
-        sent = self.send({"type": "message.send", "chatId": item["chatId"], "clientId": item["clientId"],
-                          "text": item["text"]})
+        frame = {"type": "message.send", "chatId": item["chatId"], "clientId": item["clientId"],
+                 "text": item["text"]}
+        if item.get("file"):
+            frame["fileId"] = item["file"]["id"]
+        sent = self.send(frame)
         item["state"] = "sending" if sent else "retry"  # "retry" goes out after the next reconnect
+
+    # -- attachments ---------------------------------------------------------------------
+    def on_attach(self, event):
+        if self.upload is None:
+            el("file-input").click()
+
+    def on_file_picked(self, event):
+        picker = el("file-input")
+        chosen = picker.files
+        file = chosen.item(0) if chosen is not None and int(chosen.length) > 0 else None
+        picker.value = ""  # so picking the same file again (after an error) fires `change`
+        if file is not None:
+            self.start_upload(file)
+
+    def start_upload(self, file):
+        """POSTs the raw file with XMLHttpRequest (fetch cannot report upload progress);
+        the session cookie and the page's Origin go along as the endpoint requires."""
+        state = self.state
+        chat = state.chats.get(state.current) if state.current else None
+        if chat is None or chat["status"] != "open" or self.upload is not None:
+            return
+        generation = self.generation
+        xhr = window.XMLHttpRequest.new()
+        upload = {"xhr": xhr, "chatId": chat["id"], "name": str(file.name), "size": int(file.size),
+                  "percent": 0}
+
+        def progress(event):
+            if self.upload is upload and event.lengthComputable and int(event.total) > 0:
+                upload["percent"] = min(100, int(int(event.loaded) * 100 / int(event.total)))
+                self.render_upload()
+
+        def finished(event):
+            # A cancelled upload (self.upload replaced) or a logout in between: nothing to do.
+            if self.upload is upload and generation == self.generation:
+                self.upload = None
+                self.upload_finished(upload, int(xhr.status), str(xhr.responseText or ""))
+
+        def failed(event):
+            if self.upload is upload and generation == self.generation:
+                self.upload = None
+                self.upload_finished(upload, 0, "")
+
+        xhr.open("POST", "/api/operator/files?name=" + str(window.encodeURIComponent(upload["name"])))
+        xhr.setRequestHeader("Accept", "application/json")
+        xhr.upload.onprogress = create_proxy(progress)
+        xhr.onload = create_proxy(finished)
+        xhr.onerror = create_proxy(failed)
+        self.upload = upload
+        self.upload_error = None
+        xhr.send(file)
+        self.render_upload()
+
+    def upload_finished(self, upload, status, text):
+        try:
+            body = json.loads(text) if text else None
+        except ValueError:
+            body = None
+        if status == 201 and isinstance(body, dict) and isinstance(body.get("file"), dict):
+            # Stored: now the message that carries it (no caption), through the outbox.
+            now = int(window.Date.now())
+            item = self.state.queue(upload["chatId"], "", now, self.salt, file=body["file"])
+            self.send_item(item)
+            self.render_conversation(stick=True)
+            return
+        if status == 401:
+            self.leave(t("error.session"))
+            return
+        self.upload_error = {"chatId": upload["chatId"],
+                             "text": upload_problem(status, body, upload["size"], t)}
+        self.render_upload()
+
+    def on_upload_cancel(self, event):
+        self.cancel_upload()
+        self.render_upload()
+
+    def cancel_upload(self):
+        upload = self.upload
+        self.upload = None  # first, so the abort's own events are ignored
+        if upload is not None:
+            upload["xhr"].abort()
+
+    def render_upload(self):
+        """Progress and Cancel for the open chat's upload, or the last upload's error."""
+        current = self.state.current
+        upload = self.upload
+        showing = upload is not None and upload["chatId"] == current
+        el("upload").hidden = not showing
+        if showing:
+            text = t("upload.progress", name=upload["name"], percent=upload["percent"])
+            el("upload-text").textContent = text
+            el("upload-bar").value = upload["percent"]
+        error = self.upload_error
+        shown_error = error["text"] if error is not None and error["chatId"] == current else ""
+        el("upload-error").hidden = not shown_error
+        el("upload-error").textContent = shown_error
+        el("attach").disabled = upload is not None
 
     def on_close_chat(self, event):
         state = self.state
