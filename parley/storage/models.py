@@ -39,6 +39,9 @@ class App(Base):
     assignment_rules: Mapped[list | None] = mapped_column(JSON, default=None)
     # When chats are taken (parley.hours); None = whenever an operator is online.
     working_hours: Mapped[dict | None] = mapped_column(JSON, default=None)
+    # Widget defaults set in the inbox (windowColor, teamName, onlineWelcome, offlineWelcome);
+    # the page's chaportConfig.appearance wins over them.
+    appearance: Mapped[dict | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -60,6 +63,8 @@ class Operator(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Round robin: the operator assigned least recently (never = first) gets the next chat.
     last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # A picture URL (an uploaded file's /files/... path, or https://...); None = initials.
+    avatar_url: Mapped[str | None] = mapped_column(String(500), default=None)
 
 
 class OperatorSession(Base):
@@ -133,6 +138,8 @@ class Chat(Base):
     # open | closed
     status: Mapped[str] = mapped_column(String(10), default="open")
     operator_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # The team a chat was assigned or transferred to, if any.
+    team_id: Mapped[str | None] = mapped_column(String(32), default=None)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # visitor | operator | system: who ended it (the widget's system line says so).
@@ -249,4 +256,17 @@ class File(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     width: Mapped[int | None] = mapped_column(Integer, default=None)
     height: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CannedResponse(Base):
+    """A saved reply an operator inserts by typing /shortcut in the inbox."""
+
+    __tablename__ = "canned_responses"
+    __table_args__ = (UniqueConstraint("app_id", "shortcut", name="uq_canned_app_shortcut"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    shortcut: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
