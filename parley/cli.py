@@ -138,9 +138,10 @@ def cmd_app_set(args) -> int:
         raise UsageError("--timezone goes with --working-hours")
     if args.clear_working_hours:
         changes["working_hours"] = None
-    if not changes:
-        raise UsageError("nothing to change: give --name, --origin, --clear-origins, --assignment-rules "
-                         "or --working-hours")
+    appearance = _appearance_changes(args)
+    if not changes and appearance is None:
+        raise UsageError("nothing to change: give --name, --origin, --clear-origins, --assignment-rules, "
+                         "--working-hours or an appearance option")
 
     async def work(session):
         app = await queries.get_app(session, args.app)
@@ -148,12 +149,37 @@ def cmd_app_set(args) -> int:
             raise UsageError(f"no app with id {args.app!r} (see `parley app list`)")
         for field, value in changes.items():
             setattr(app, field, value)
+        if appearance is not None:
+            merged = {**(app.appearance or {}), **appearance}
+            app.appearance = {key: value for key, value in merged.items() if value} or None
         await session.commit()
         return {"appId": app.id, "name": app.name, "origins": app.origins,
+                "appearance": app.appearance or {},
                 "assignmentRules": app.assignment_rules or [],
                 "workingHours": hours.describe(app.working_hours) or None}
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
     return 0
+
+
+# The widget's default look, set per app; chaportConfig.appearance on a page wins over it.
+APPEARANCE_OPTIONS = {"window_color": "windowColor", "team_name": "teamName",
+                      "online_welcome": "onlineWelcome", "offline_welcome": "offlineWelcome"}
+HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _appearance_changes(args) -> dict | None:
+    changes = {}
+    for option, key in APPEARANCE_OPTIONS.items():
+        value = getattr(args, option, None)
+        if value is None:
+            continue
+        value = value.strip()
+        if key == "windowColor" and value and not HEX_COLOR.match(value):
+            raise UsageError("--window-color must be #rrggbb, e.g. #3659e3 ('' clears it)")
+        if len(value) > 1000:
+            raise UsageError(f"--{option.replace('_', '-')} must be at most 1000 characters")
+        changes[key] = value  # "" clears the default
+    return changes or None
 
 
 def cmd_app_list(args) -> int:
@@ -524,6 +550,10 @@ def parser() -> argparse.ArgumentParser:
                               "(outside them the widget shows offline); needs --timezone")
     app_set.add_argument("--timezone", metavar="ZONE", help="IANA time zone of --working-hours")
     app_set.add_argument("--clear-working-hours", action="store_true", help="take chats at any time")
+    app_set.add_argument("--window-color", help="the widget's default colour, #rrggbb ('' clears)")
+    app_set.add_argument("--team-name", help="the widget's default header title")
+    app_set.add_argument("--online-welcome", help="the default welcome while operators are online")
+    app_set.add_argument("--offline-welcome", help="the default welcome while nobody is online")
     app_set.set_defaults(run=cmd_app_set)
 
     operator = commands.add_parser("operator", help="operators").add_subparsers(

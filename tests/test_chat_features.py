@@ -186,3 +186,15 @@ def test_attachment_messages_carry_the_file_and_only_own_files(client, make_app,
         assert with_file["file"] == sent["file"]
         op.send(type="message.send", chatId=sent["chatId"], clientId="o-1", text="Got it", fileId="cd" * 16)
         assert op.ack("o-1")["code"] == "PARLEY_E_NOT_FOUND"
+
+
+def test_frames_carry_emoji_as_utf8_not_surrogate_escapes(client, make_app):
+    """MicroPython's json.loads does not join "\\ud83c\\udf89": the server must send the
+    character itself, or the widget shows garbage for every emoji beyond the BMP."""
+    app = make_app([ORIGIN])
+    with visitor(client, app.id) as guest:
+        guest.send(type="message.send", clientId="e-1", text="party 🎉 👨‍👩‍👧")
+        raw = guest.ws.receive_text()
+        while '"ack"' not in raw:
+            raw = guest.ws.receive_text()
+        assert "🎉" in raw and "\\ud83c" not in raw

@@ -41,7 +41,9 @@ class Outbox:
 
     async def send(self, frame: dict) -> None:
         async with self._lock:
-            await self._websocket.send_text(json.dumps(frame, separators=(",", ":")))
+            # Raw UTF-8, not \uXXXX escapes: MicroPython's json (the widget, the inbox) does
+            # not join escaped surrogate pairs, so an emoji would arrive as garbage.
+            await self._websocket.send_text(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
 
 
 async def receive_frame(websocket: WebSocket) -> str | bytes:
@@ -145,7 +147,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
             await outbox.send(protocol.welcome(
                 visitor.id, visitor.token, online=online, seq=newest_seq, country=country,
                 triggers=triggers, operators=operators, assignment_rules=app.assignment_rules,
-                max_upload_bytes=files.max_upload_bytes()))
+                max_upload_bytes=files.max_upload_bytes(), appearance=app.appearance))
 
         await stream.start(hello.lastSeq, send_welcome)
         tasks.append(asyncio.create_task(stream.run()))

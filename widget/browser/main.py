@@ -17,7 +17,13 @@ from widget.browser.storage import STORAGE_PREFIX, BrowserStorage
 from widget.browser.transport import VisitorSocket
 from widget.core.assignments import resolve_assignment
 from widget.core.compare import JS_NULL, compare
-from widget.core.config import normalize_assignments, normalize_config, parse_position, widget_visible_for
+from widget.core.config import (
+    merge_account_appearance,
+    normalize_assignments,
+    normalize_config,
+    parse_position,
+    widget_visible_for,
+)
 from widget.core.delivery import Outbox, Timeline, new_client_id
 from widget.core.device import device_from_user_agent
 from widget.core.events import EventEmitter
@@ -490,6 +496,8 @@ class Widget:
             console.warn("trigger from the server ignored: " + warning)
         self.server_operators = frame.get("operators") or []
         self.server_rules = frame.get("assignmentRules") or None
+        # The app's appearance defaults fill what the page's chaportConfig left unset.
+        merge_account_appearance(self.config["appearance"], frame.get("appearance"))
         if isinstance(frame.get("maxUploadBytes"), int):
             self.view.max_upload = frame["maxUploadBytes"]
         pending, self.pending_frames = self.pending_frames, []

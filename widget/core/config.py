@@ -755,3 +755,27 @@ def widget_visible_for(config, device, country):
     if include:
         return code is not None and code in include
     return True
+
+
+ACCOUNT_APPEARANCE_KEYS = ("windowColor", "teamName", "onlineWelcome", "offlineWelcome")
+
+
+def merge_account_appearance(appearance, account):
+    """Fills what the page left unset (None) in `appearance` from the app's defaults
+    (`welcome.appearance`, set by an admin in the inbox): the page always wins.
+    Bad values from the server are ignored. Returns the keys it filled."""
+    filled = []
+    if not isinstance(account, dict):
+        return filled
+    for key in ACCOUNT_APPEARANCE_KEYS:
+        if appearance.get(key) is not None:
+            continue
+        value = account.get(key)
+        if key == "windowColor":
+            value = resolve_window_color(value)
+        elif not isinstance(value, str) or not value.strip() or len(value) > 1000:
+            value = None
+        if value is not None:
+            appearance[key] = value
+            filled.append(key)
+    return filled

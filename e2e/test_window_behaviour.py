@@ -1,0 +1,93 @@
+"""More of the chat window's promises: the app's appearance defaults, right-to-left
+languages, two tabs of one visitor live, emoji round trips, no layout shift on the host."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from e2e.conftest import wait_ready
+from e2e.test_chat import open_page, type_message
+from e2e.test_conversation import WINDOW, ann  # noqa: F401  (fixture)
+from e2e.test_skeleton import snippet_with_config
+from widget.core.i18n import AR
+
+
+@pytest.fixture(scope="module")
+def styled_app(parley, host_site) -> dict:
+    created = parley.cli("app", "create", "--name", "Styled", "--origin", host_site.origin)
+    parley.cli("app", "set", "--app", created["appId"], "--window-color", "#0b6e4f",
+               "--team-name", "Green Grocers", "--online-welcome", "Hello from the inbox settings")
+    return created
+
+
+def test_app_appearance_defaults_apply_and_the_page_wins(page, host_site, parley, styled_app):
+    open_page(page, host_site, parley, styled_app, "styled-defaults")
+    page.evaluate("chaport.open()")
+    window = page.frame_locator(WINDOW)
+    expect(window.locator("header h1")).to_have_text("Green Grocers")
+    accent = window.locator("header").evaluate("h => getComputedStyle(h).backgroundColor")
+    assert accent == "rgb(11, 110, 79)"
+    # The page's own chaportConfig.appearance beats the app's defaults.
+    open_page(page, host_site, parley, styled_app, "styled-page-wins",
+              "appearance: { teamName: 'Page title', windowColor: '#000000' },")
+    page.evaluate("chaport.open()")
+    expect(window.locator("header h1")).to_have_text("Page title")
+    assert window.locator("header").evaluate("h => getComputedStyle(h).backgroundColor") == "rgb(0, 0, 0)"
+
+
+def test_arabic_is_right_to_left(page, host_site, parley, app):
+    open_page(page, host_site, parley, app, "arabic", "language: { use: 'ar' },")
+    page.evaluate("chaport.open()")
+    window = page.frame_locator(WINDOW)
+    assert window.locator("html").get_attribute("dir") == "rtl"
+    assert window.locator("html").get_attribute("lang") == "ar"
+    composer = window.locator("form.composer textarea")
+    expect(composer).to_have_attribute("placeholder", AR["composer_placeholder"])
+    assert window.locator(".window").evaluate("w => getComputedStyle(w).direction") == "rtl"
+
+
+def test_two_tabs_of_one_visitor_show_the_same_chat_live(browser, host_site, parley, app, ann):  # noqa: F811
+    context = browser.new_context()
+    first, second = context.new_page(), context.new_page()
+    for tab, name in ((first, "tabs-one"), (second, "tabs-two")):
+        open_page(tab, host_site, parley, app, name)
+        tab.evaluate("chaport.open()")
+    type_message(first, "Written in the first tab")
+    sent = ann.wait_for(lambda f: f["type"] == "message"
+                        and f["message"]["text"] == "Written in the first tab")
+    ann.reply(sent["message"]["chatId"], "Seen in both")
+    for tab in (first, second):
+        bubbles = tab.frame_locator(WINDOW).locator(".msg .bubble")
+        expect(bubbles.filter(has_text="Written in the first tab")).to_have_count(1)
+        expect(bubbles.filter(has_text="Seen in both")).to_have_count(1)
+    context.close()
+
+
+def test_emoji_and_scripts_round_trip_exactly(page, host_site, parley, app, ann):  # noqa: F811
+    text = "👋🏽 Grüße — 你好 — مرحبا — 👨‍👩‍👧 e\u0301"
+    open_page(page, host_site, parley, app, "emoji")
+    page.evaluate("chaport.open()")
+    type_message(page, text)
+    sent = ann.wait_for(lambda f: f["type"] == "message" and f["message"]["authorKind"] == "visitor"
+                        and "Grüße" in f["message"]["text"])
+    assert sent["message"]["text"] == text
+    reply = "ok 🎉 你好 👨‍👩‍👧"
+    ann.reply(sent["message"]["chatId"], reply)
+    expect(page.frame_locator(WINDOW).locator(".msg.operator .bubble").last).to_have_text(reply)
+
+
+def test_the_widget_causes_no_layout_shift_on_the_host_page(page, host_site, parley, app):
+    snippet = snippet_with_config(f"appId: '{app['appId']}'", parley.loader)
+    observer = """<script>window.shifts = [];
+    new PerformanceObserver(function (list) {
+      list.getEntries().forEach(function (e) { window.shifts.push(e.value); });
+    }).observe({type: 'layout-shift', buffered: true});</script>"""
+    body = "<h1>Shop</h1><p>" + "Content. " * 200 + "</p>"
+    page.goto(host_site.page("no-shift", f"{observer}{body}<script>{snippet}</script>"))
+    wait_ready(page)
+    page.evaluate("chaport.open()")
+    page.wait_for_timeout(300)
+    page.evaluate("chaport.close()")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.shifts") == []
