@@ -91,3 +91,67 @@ def test_the_widget_causes_no_layout_shift_on_the_host_page(page, host_site, par
     page.evaluate("chaport.close()")
     page.wait_for_timeout(300)
     assert page.evaluate("window.shifts") == []
+
+
+@pytest.fixture(scope="module")
+def busy_app(parley, host_site) -> dict:
+    created = parley.cli("app", "create", "--name", "Busy", "--origin", host_site.origin)
+    parley.cli("app", "set", "--app", created["appId"], "--max-chats", "1")
+    parley.cli("operator", "create", "--app", created["appId"], "--email", "solo@shop.example",
+               "--password", "correct horse", "--name", "Solo")
+    return created
+
+
+def test_waiting_visitors_see_their_place_in_line(browser, host_site, parley, busy_app):
+    from e2e.operator import ScriptedOperator
+    from widget.core.i18n import EN
+
+    solo = ScriptedOperator(parley.url, busy_app["appId"], "solo@shop.example", "correct horse")
+    first_context, second_context = browser.new_context(), browser.new_context()
+    try:
+        first, second = first_context.new_page(), second_context.new_page()
+        open_page(first, host_site, parley, busy_app, "busy-first")
+        first.evaluate("chaport.open()")
+        type_message(first, "I came first")
+        taken = solo.wait_for(lambda f: f["type"] == "chat.started")["chat"]
+        assert taken["operatorIds"]  # Solo's only slot
+        open_page(second, host_site, parley, busy_app, "busy-second")
+        second.evaluate("chaport.open()")
+        type_message(second, "Me too, please")
+        queue = second.frame_locator(WINDOW).locator(".queue")
+        expect(queue).to_have_text(EN["queue_position"].replace("{position}", "1"), timeout=15_000)
+        solo.send(type="chat.close", chatId=taken["id"])
+        expect(queue).to_be_hidden(timeout=15_000)
+        expect(second.frame_locator(WINDOW).locator(".msg.system .bubble")).to_have_text(
+            ["Solo joined the chat"])
+    finally:
+        first_context.close()
+        second_context.close()
+        solo.close()
+
+
+def test_invitation_accept_and_cancel_reach_the_operator(page, host_site, parley, app, ann):  # noqa: F811
+    open_page(page, host_site, parley, app, "greetings")
+    page.evaluate("chaport.setActiveTrigger({message: 'Need a hand?'})")
+    page.frame_locator("iframe[data-parley=invitation]").locator("button.dismiss").click()
+    cancelled = ann.wait_for(lambda f: f["type"] == "greeting")
+    assert cancelled["action"] == "cancel"
+    page.evaluate("chaport.setActiveTrigger({message: 'Still here'})")
+    page.frame_locator("iframe[data-parley=invitation]").locator(".bubble").click()
+    ann.wait_for(lambda f: f["type"] == "greeting" and f["action"] == "accept")
+    assert page.evaluate("chaport.getWidgetState()") == "expanded"
+
+
+def test_launcher_is_drawn_within_one_frame_of_ready(page, host_site, parley, app):
+    snippet = snippet_with_config(f"appId: '{app['appId']}'", parley.loader)
+    probe = """<script>window.chaport.on('ready', function () {
+      requestAnimationFrame(function () {
+        var frame = document.querySelector('iframe[data-parley=launcher]');
+        window.launcherAtNextFrame = !!frame && getComputedStyle(frame).display !== 'none'
+          && frame.getBoundingClientRect().width > 0;
+      });
+    });</script>"""
+    page.goto(host_site.page("one-frame", f"<script>{snippet}</script>{probe}"))
+    wait_ready(page)
+    page.wait_for_function("window.launcherAtNextFrame !== undefined")
+    assert page.evaluate("window.launcherAtNextFrame") is True

@@ -7,7 +7,9 @@ emails; unknown entries are ignored. Among the matched operators the online
 ones are preferred, and the one assigned least recently (never assigned =
 first) gets the chat. When nothing was asked for, or nothing matched, the
 chat goes round robin to the app's online operators, or stays unassigned
-when none is online.
+when none is online. An app may cap the open chats per operator
+(`max_chats_per_operator`): full operators are passed over, and when every
+online one is full the chat waits in the queue (parley.queueing).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley.storage.models import Operator, Team, TeamMember, utcnow
+from parley.storage.models import App, Chat, Operator, Team, TeamMember, utcnow
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -74,14 +76,38 @@ def round_robin(candidates: list[Any]) -> Any | None:
     return min(candidates, key=lambda operator: (_last_assigned(operator), operator.id))
 
 
+def has_room(operator: Any, load: dict[str, int] | None, capacity: int | None) -> bool:
+    """False when the operator already has `capacity` open chats (None = no limit)."""
+    return capacity is None or (load or {}).get(operator.id, 0) < capacity
+
+
 def choose(assignees: list[str] | None, operators: list[Any], teams: list[Any],
-           members: dict[str, list[str]]) -> Any | None:
-    """The operator a new chat goes to, or None (unassigned). Pure; see the module docstring."""
+           members: dict[str, list[str]], load: dict[str, int] | None = None,
+           capacity: int | None = None) -> Any | None:
+    """The operator a new chat goes to, or None (unassigned). Pure; see the module docstring.
+
+    With a `capacity` (the app's max open chats per operator), online operators who are
+    full are passed over; when every online candidate is full the chat waits (queue).
+    """
     candidates = matching_operators(assignees or [], operators, teams, members)
     if candidates:
         online = [operator for operator in candidates if operator.presence == "online"]
-        return round_robin(online or candidates)
-    return round_robin([operator for operator in operators if operator.presence == "online"])
+        if online:
+            return round_robin([o for o in online if has_room(o, load, capacity)])
+        return round_robin(candidates)
+    return round_robin([operator for operator in operators
+                        if operator.presence == "online" and has_room(operator, load, capacity)])
+
+
+async def open_chat_load(session: AsyncSession, app_id: str) -> dict[str, int]:
+    """How many open chats each operator of the app has now."""
+    load: dict[str, int] = {}
+    rows = await session.scalars(select(Chat.operator_ids).where(Chat.app_id == app_id,
+                                                                 Chat.status == "open"))
+    for operator_ids in rows:
+        for operator_id in operator_ids or []:
+            load[operator_id] = load.get(operator_id, 0) + 1
+    return load
 
 
 async def assign(session: AsyncSession, app_id: str, assignees: list[str] | None) -> list[str]:
@@ -101,8 +127,28 @@ async def assign(session: AsyncSession, app_id: str, assignees: list[str] | None
                                          .where(TeamMember.team_id.in_([team.id for team in teams])))
             for team_id, operator_id in rows:
                 members.setdefault(team_id, []).append(operator_id)
-    operator = choose(assignees, operators, teams, members)
+    capacity = await session.scalar(select(App.max_chats_per_operator).where(App.id == app_id))
+    load = await open_chat_load(session, app_id) if capacity else None
+    operator = choose(assignees, operators, teams, members, load, capacity)
     if operator is None:
         return []
     operator.last_assigned_at = utcnow()
     return [operator.id]
+
+
+async def team_member(session: AsyncSession, app_id: str, team_id: str) -> Operator | None:
+    """The member of team `team_id` (of `app_id`) a chat transferred to the team goes to:
+    online members first (those under the app's open-chat cap before full ones), the one
+    assigned least recently among them (round robin). A transfer is an operator's
+    decision, so it never waits in the queue: with nobody online or everyone full it
+    still goes to a member. None when the team has no members. The caller records the turn."""
+    members = list((await session.scalars(
+        select(Operator).join(TeamMember, TeamMember.operator_id == Operator.id)
+        .where(TeamMember.team_id == team_id, Operator.app_id == app_id))).all())
+    online = [operator for operator in members if operator.presence == "online"]
+    capacity = await session.scalar(select(App.max_chats_per_operator).where(App.id == app_id))
+    if capacity and online:
+        load = await open_chat_load(session, app_id)
+        with_room = [operator for operator in online if has_room(operator, load, capacity)]
+        online = with_room or online
+    return round_robin(online or members)

@@ -14,7 +14,7 @@ import sys
 from urllib.parse import urlsplit
 
 from parley import files, hours, identity
-from parley.settings import DIST, PROJECT_ROOT, database_url
+from parley.settings import DIST, PROJECT_ROOT, database_url, redis_url
 from parley.snippet import render_snippet
 from parley.storage import queries
 from parley.storage.db import Database
@@ -138,10 +138,16 @@ def cmd_app_set(args) -> int:
         raise UsageError("--timezone goes with --working-hours")
     if args.clear_working_hours:
         changes["working_hours"] = None
+    if args.max_chats is not None:
+        if not 1 <= args.max_chats <= 1000:
+            raise UsageError("--max-chats must be 1..1000 (or --no-max-chats)")
+        changes["max_chats_per_operator"] = args.max_chats
+    if args.no_max_chats:
+        changes["max_chats_per_operator"] = None
     appearance = _appearance_changes(args)
     if not changes and appearance is None:
         raise UsageError("nothing to change: give --name, --origin, --clear-origins, --assignment-rules, "
-                         "--working-hours or an appearance option")
+                         "--working-hours, --max-chats or an appearance option")
 
     async def work(session):
         app = await queries.get_app(session, args.app)
@@ -155,6 +161,7 @@ def cmd_app_set(args) -> int:
         await session.commit()
         return {"appId": app.id, "name": app.name, "origins": app.origins,
                 "appearance": app.appearance or {},
+                "maxChatsPerOperator": app.max_chats_per_operator,
                 "assignmentRules": app.assignment_rules or [],
                 "workingHours": hours.describe(app.working_hours) or None}
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
@@ -203,9 +210,9 @@ def cmd_operator_create(args) -> int:
         if await queries.find_operator(session, args.app, args.email):
             raise UsageError(f"an operator with email {args.email!r} already exists in this app")
         operator = await queries.create_operator(
-            session, args.app, args.email, args.password, args.name or args.email.split("@")[0])
+            session, args.app, args.email, args.password, args.name or args.email.split("@")[0], args.role)
         return {"operatorId": operator.id, "appId": operator.app_id, "email": operator.email,
-                "name": operator.name}
+                "name": operator.name, "role": operator.role}
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
     return 0
 
@@ -428,12 +435,16 @@ def cmd_serve(args) -> int:
     logs.configure(log_format, args.log_level)
     ensure_built()
     database = Database(database_url(args.db))
+    redis = redis_url(args.redis)
+    if redis and not redis.startswith(("redis://", "rediss://", "unix://")):
+        raise UsageError("--redis (or $PARLEY_REDIS_URL) must be a redis://, rediss:// or unix:// URL, "
+                         f"got {redis!r}")
     server_url = f"http://{args.host}:{args.port}"
 
     async def serve() -> None:
         await database.upgrade()
         servers = []
-        web_app = create_app(database)
+        web_app = create_app(database, redis_url=redis)
         # log_config=None: uvicorn keeps the logging parley.logs configured.
         config = uvicorn.Config(web_app, host=args.host, port=args.port, log_config=None,
                                 log_level=args.log_level, ws_max_size=64 * 1024,
@@ -517,6 +528,9 @@ def parser() -> argparse.ArgumentParser:
     serve = with_db(commands.add_parser("serve", help="run the server (builds dist/ if missing)"))
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--redis", metavar="URL",
+                       help="share live events with other server processes through Redis, e.g. "
+                            "redis://127.0.0.1:6379/0 (default: $PARLEY_REDIS_URL, else in-process only)")
     serve.add_argument("--demo", action="store_true", help="also create a demo app and website")
     serve.add_argument("--demo-port", type=int, help="port of the demo website (default: port+1)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -550,6 +564,9 @@ def parser() -> argparse.ArgumentParser:
                               "(outside them the widget shows offline); needs --timezone")
     app_set.add_argument("--timezone", metavar="ZONE", help="IANA time zone of --working-hours")
     app_set.add_argument("--clear-working-hours", action="store_true", help="take chats at any time")
+    app_set.add_argument("--max-chats", type=int, metavar="N",
+                         help="open chats per operator; when all online operators have N, new chats queue")
+    app_set.add_argument("--no-max-chats", action="store_true", help="no limit (no queue)")
     app_set.add_argument("--window-color", help="the widget's default colour, #rrggbb ('' clears)")
     app_set.add_argument("--team-name", help="the widget's default header title")
     app_set.add_argument("--online-welcome", help="the default welcome while operators are online")
@@ -563,6 +580,8 @@ def parser() -> argparse.ArgumentParser:
     op_create.add_argument("--email", required=True)
     op_create.add_argument("--password", required=True)
     op_create.add_argument("--name")
+    op_create.add_argument("--role", choices=("operator", "admin"), default="operator",
+                           help="admins also manage the app in /inbox/admin")
     op_create.set_defaults(run=cmd_operator_create)
     op_list = with_db(operator.add_parser("list", help="list an app's operators (no password hashes)"))
     op_list.add_argument("--app-id", "--app", dest="app_id", required=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import anyio
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import fanout as channels
@@ -77,12 +77,24 @@ def event_frame(event: Event) -> dict:
     return protocol.event(event.seq, queries.event_body(event))
 
 
+# PostgreSQL's "try again" errors: serialization failure, deadlock detected.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+def _retryable(error: DBAPIError) -> bool:
+    if isinstance(error, IntegrityError | OperationalError):
+        return True
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return code in RETRYABLE_SQLSTATES
+
+
 async def write(database: Database, work: Callable[[AsyncSession], Awaitable[T]], attempts: int = 5) -> T:
     """Runs one unit of work in a fresh session, retrying races.
 
-    A unique-key race (the same clientId stored by another tab a moment ago)
-    or SQLite's busy snapshot is retried from the start, where the second try
-    finds the stored row: the write is idempotent, so retrying is safe.
+    A unique-key race (the same clientId stored by another tab a moment ago),
+    SQLite's busy snapshot or PostgreSQL's deadlock / serialization failure is
+    retried from the start, where the second try finds the stored row: the
+    write is idempotent, so retrying is safe.
     """
     for attempt in range(attempts):
         try:
@@ -90,8 +102,8 @@ async def write(database: Database, work: Callable[[AsyncSession], Awaitable[T]]
             with anyio.CancelScope(shield=True):
                 async with database.session() as session:
                     return await work(session)
-        except (IntegrityError, OperationalError) as error:
-            if attempt == attempts - 1:
+        except DBAPIError as error:
+            if attempt == attempts - 1 or not _retryable(error):
                 raise
             log.info("retrying a write after %s", type(error).__name__)
             await asyncio.sleep(0.01 * (attempt + 1))
@@ -110,7 +122,7 @@ def operator_frame(visitor_id: str, event: Event) -> dict | None:
     if event.kind == "message":
         message = body["message"]
         return protocol.frame("message", chatId=message["chatId"], visitorId=visitor_id, message=message)
-    if event.kind in ("chat.started", "chat.closed", "chat.rated"):
+    if event.kind in ("chat.started", "chat.closed", "chat.rated", "chat.reopened"):
         return protocol.frame(event.kind, chat=body["chat"])
     if event.kind == "seen":
         return protocol.frame("seen", visitorId=visitor_id, **body)
@@ -145,6 +157,7 @@ class EventStream:
     async def start(self, last_seq: int | None, before_replay: Callable[[int], Awaitable[None]]) -> None:
         """Subscribes, calls `before_replay(newest_seq)` (the welcome), then replays or resets."""
         self._subscription = self._hub.subscribe(channels.visitor_channel(self._visitor_id))
+        await self._subscription.ready()  # publishes of other processes too, before the read
         # Read everything first, then send: a socket closed mid-send never interrupts a query.
         with anyio.CancelScope(shield=True):
             async with self._database.session() as session:
@@ -189,6 +202,7 @@ class EventStream:
             except Overflow:
                 # Fell behind: subscribe again and read what was missed from the database.
                 self._subscription = self._hub.subscribe(channels.visitor_channel(self._visitor_id))
+                await self._subscription.ready()
                 await self._catch_up()
 
     async def close(self) -> None:

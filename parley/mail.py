@@ -66,12 +66,14 @@ async def send(to: str, subject: str, body: str) -> bool:
 
 
 def _line(message: dict, names: dict[str, str]) -> str:
+    if message["authorKind"] == "note":
+        return ""  # internal notes are for operators only (message_page leaves them out too)
     when = message["createdAt"][:16].replace("T", " ")
     system = message.get("system")
     if system:
         code = system.get("code")
-        text = {"closed": "The chat was closed.", "assigned": "An operator joined the chat."}.get(
-            code, "")
+        text = {"closed": "The chat was closed.", "assigned": "An operator joined the chat.",
+                "reopened": "The chat was reopened."}.get(code, "")
         return f"[{when}] {text}" if text else ""
     who = {"visitor": "You", "bot": "Bot"}.get(message["authorKind"]) or names.get(
         message.get("authorId") or "", "Operator")

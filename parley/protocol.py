@@ -30,6 +30,10 @@ E_NOT_FOUND = "PARLEY_E_NOT_FOUND"
 E_BAD_TOKEN = "PARLEY_E_BAD_TOKEN"
 E_FILE_TYPE = "PARLEY_E_FILE_TYPE"  # HTTP 415: an upload whose content is not an accepted type
 E_FILE_TOO_LARGE = "PARLEY_E_FILE_TOO_LARGE"  # HTTP 413: an upload over the size (or pixel) limit
+# The action does not fit the current state: reopening a chat while the visitor has another
+# open one, assigning a closed chat or to a team without members, a shortcut already taken (409).
+E_CONFLICT = "PARLEY_E_CONFLICT"
+E_FORBIDDEN = "PARLEY_E_FORBIDDEN"  # HTTP 403: logged in, but the role may not do this (admin screens)
 
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
@@ -140,8 +144,36 @@ class VisitorChatClose(_Frame, tag="chat.close"):
     """The visitor ends their open chat."""
 
 
+class VisitorGet(_Frame, tag="visitor.get"):
+    """The visitor's own profile as the server has it (Customer SDK "get customer")."""
+
+
+class AgentPredict(_Frame, tag="agent.predict"):
+    """Who would take a chat started now (Customer SDK "predicted agent")."""
+
+    assignees: Annotated[list[Assignee], msgspec.Meta(max_length=MAX_ASSIGNEES)] | None = None
+
+
+class Greeting(_Frame, tag="greeting"):
+    """The visitor accepted (opened) or cancelled (dismissed) an invitation."""
+
+    action: Annotated[str, msgspec.Meta(pattern=r"^(accept|cancel)\Z")]
+    triggerId: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+PropertyValue = Annotated[str, msgspec.Meta(max_length=500)] | int | float | bool | None
+
+
+class ChatProperties(_Frame, tag="chat.properties"):
+    """Key/value facts about the visitor's open chat (merged; a null value removes the key)."""
+
+    properties: Annotated[dict[Annotated[str, msgspec.Meta(min_length=1, max_length=64)], PropertyValue],
+                          msgspec.Meta(max_length=50)]
+
+
 VisitorFrame = (Hello | MessageSend | VisitorUpdate | PageView | Typing | VisitorHistory | Seen
-                | ChatRate | TranscriptRequest | VisitorChatClose)
+                | ChatRate | TranscriptRequest | VisitorChatClose | VisitorGet | AgentPredict | Greeting
+                | ChatProperties)
 ClientFrame = VisitorFrame  # the name the skeleton used
 
 
@@ -178,7 +210,40 @@ class OperatorSeen(_Frame, tag="seen"):
     upTo: MessageId
 
 
-OperatorFrame = Subscribe | OperatorMessageSend | OperatorHistory | ChatClose | OperatorTyping | OperatorSeen
+# An operator, team or other record id (ours are 24 hex; anything longer is no id of ours).
+RecordId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class ChatAssign(_Frame, tag="chat.assign"):
+    """Assign or transfer a chat: to one operator, or to a team (one member is picked)."""
+
+    chatId: str
+    operatorId: RecordId | None = None
+    teamId: RecordId | None = None
+
+
+class NoteAdd(_Frame, tag="note.add"):
+    """An internal note: operators see it in the chat, the visitor never does."""
+
+    chatId: str
+    clientId: ClientId
+    text: Text
+
+
+class ChatReopen(_Frame, tag="chat.reopen"):
+    chatId: str
+
+
+class ChatStart(_Frame, tag="chat.start"):
+    """Proactive chat: the operator writes first to a visitor who has no open chat."""
+
+    visitorId: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    clientId: ClientId
+    text: Text
+
+
+OperatorFrame = (Subscribe | OperatorMessageSend | OperatorHistory | ChatClose | OperatorTyping | OperatorSeen
+                 | ChatAssign | NoteAdd | ChatReopen | ChatStart)
 
 _visitor_decoder = msgspec.json.Decoder(VisitorFrame)
 _operator_decoder = msgspec.json.Decoder(OperatorFrame)

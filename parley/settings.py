@@ -26,6 +26,11 @@ def database_url(explicit: str | None = None) -> str:
     return f"sqlite+aiosqlite:///{folder / 'parley.db'}"
 
 
+def redis_url(explicit: str | None = None) -> str | None:
+    """--redis, else $PARLEY_REDIS_URL, else None: live events stay inside this process."""
+    return explicit or os.environ.get("PARLEY_REDIS_URL") or None
+
+
 def files_dir() -> Path:
     """Where uploaded attachments live: <data folder>/files/<file id> (no extension, no name)."""
     return data_dir() / "files"

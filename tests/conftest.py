@@ -1,25 +1,71 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
 
 from parley.storage import queries
 from parley.storage.db import Database
 from parley.web.app import create_app
+from tests import services
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
+def database(request, tmp_path: Path) -> Iterator[Database]:
+    """SQLite in tmp_path; PARLEY_TEST_DB=postgresql runs the tests that use it on PostgreSQL."""
+    if os.environ.get("PARLEY_TEST_DB", "sqlite").startswith("postgres"):
+        yield request.getfixturevalue("pg_database")
+        return
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
     asyncio.run(database.upgrade())
     asyncio.run(database.engine.dispose())  # the app's own event loop makes new connections
     yield database
+
+
+# -- PostgreSQL and Redis (tests/services.py), started once per test run -------------------
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[services.PostgresServer]:
+    try:
+        server = services.start_postgres()
+    except services.Unavailable as error:
+        pytest.skip(f"needs PostgreSQL, which can't be installed or started here: {error}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres_server) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database at the newest schema, dropped afterwards."""
+    name = postgres_server.create_database()
+    yield postgres_server.url(name)
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def pg_database(pg_url) -> Iterator[Database]:
+    # NullPool: tests use the database from several event loops (the app's, asyncio.run's),
+    # and an asyncpg connection belongs to the loop that opened it.
+    database = Database(pg_url, poolclass=NullPool)
+    yield database
+    services.run_async(database.close)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[services.RedisServer]:
+    try:
+        server = services.start_redis()
+    except services.Unavailable as error:
+        pytest.skip(f"needs Redis, which can't be installed or started here: {error}")
+    yield server
+    server.close()
 
 
 def run(database: Database, work):

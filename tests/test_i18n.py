@@ -159,7 +159,8 @@ def test_translate_never_raises(lang, key, params) -> None:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_placeholders_are_filled_in_every_language(lang: str) -> None:
-    values = {"name": "NAME", "count": 7, "email": "a@b.c", "max": "5 MB", "minutes": 3, "percent": 42}
+    values = {"name": "NAME", "count": 7, "email": "a@b.c", "max": "5 MB", "minutes": 3, "percent": 42,
+              "position": 2}
     tr = Translator(lang)
     for key in KEYS:
         text = tr.t(key, **values)

@@ -1,4 +1,8 @@
-"""The async engine, sessions, and migrating to the newest schema."""
+"""The async engine, sessions, and migrating to the newest schema.
+
+SQLite (the default, `sqlite+aiosqlite://`) and PostgreSQL (`postgresql+asyncpg://`,
+the `postgres` extra) run the same queries and migrations.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,21 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+# Held while migrating PostgreSQL, so servers started at once don't migrate it twice.
+MIGRATION_LOCK = 0x7061726C6579  # "parley"
+
+
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, **engine_options) -> None:
+        """`engine_options` go to SQLAlchemy's create_async_engine (e.g. poolclass)."""
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url)
+        self.engine: AsyncEngine = create_async_engine(url, **engine_options)
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -24,6 +33,9 @@ class Database:
         """Runs Alembic migrations up to head on this database."""
         if not self.url.startswith("sqlite"):
             async with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                             {"key": MIGRATION_LOCK})
                 await connection.run_sync(_upgrade)
             return
         # SQLite rebuilds a table to alter it (batch mode); with foreign keys on,

@@ -42,6 +42,8 @@ class App(Base):
     # Widget defaults set in the inbox (windowColor, teamName, onlineWelcome, offlineWelcome);
     # the page's chaportConfig.appearance wins over them.
     appearance: Mapped[dict | None] = mapped_column(JSON, default=None)
+    # Open chats one operator takes at most; beyond it new chats wait in a queue. None = no limit.
+    max_chats_per_operator: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -77,6 +79,29 @@ class OperatorSession(Base):
     operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"))
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OperatorSocket(Base):
+    """One open inbox socket of an operator, on one server process (`server_id`).
+
+    An operator is online while they have a live row, on any process. The process
+    renews `expires_at` while it runs (parley.presence); the rows of a process that
+    died without closing its sockets expire and are swept by the others.
+    """
+
+    __tablename__ = "operator_sockets"
+    __table_args__ = (
+        Index("ix_operator_sockets_operator", "operator_id"),
+        Index("ix_operator_sockets_server", "server_id"),
+        Index("ix_operator_sockets_expires", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"))
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    server_id: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -140,6 +165,8 @@ class Chat(Base):
     operator_ids: Mapped[list] = mapped_column(JSON, default=list)
     # The team a chat was assigned or transferred to, if any.
     team_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Key/value facts about the chat set by the widget (Customer SDK "properties").
+    properties: Mapped[dict | None] = mapped_column(JSON, default=None)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # visitor | operator | system: who ended it (the widget's system line says so).

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import assignment, files, hours, identity, protocol
@@ -19,6 +19,7 @@ from parley.storage.models import (
     Message,
     Operator,
     OperatorSession,
+    OperatorSocket,
     PageView,
     Team,
     TeamMember,
@@ -238,6 +239,86 @@ async def set_presence(session: AsyncSession, operator_id: str, presence: str) -
     await session.commit()
 
 
+# Presence across server processes: one `operator_sockets` row per open inbox socket
+# (parley.presence keeps them); `operators.presence` is their summary, which the rest
+# reads (app_online, assignment).
+
+async def lock_app(session: AsyncSession, app_id: str) -> None:
+    """Serialises presence changes of one app across processes, so each computes the
+    app's online state before and after from what the previous one committed.
+    FOR NO KEY UPDATE: rows referencing the app (new chats, visitors) are not blocked.
+    SQLite has no row locks (nothing is rendered): its writers are serialised anyway."""
+    await session.execute(select(App.id).where(App.id == app_id).with_for_update(key_share=True))
+
+
+async def _refresh_presence(session: AsyncSession, operator_ids: list[str], now: datetime) -> None:
+    live = (select(OperatorSocket.id)
+            .where(OperatorSocket.operator_id == Operator.id, OperatorSocket.expires_at > now)
+            .correlate(Operator).exists())
+    await session.execute(
+        update(Operator).where(Operator.id.in_(operator_ids))
+        .values(presence=case((live, "online"), else_="offline")),
+        execution_options={"synchronize_session": False})
+
+
+async def open_operator_socket(session: AsyncSession, operator: Operator, socket_id: str,
+                               server_id: str, expires_at: datetime) -> tuple[bool, bool]:
+    """Records an open inbox socket and commits; returns the app's online state before and after."""
+    await lock_app(session, operator.app_id)
+    before = await app_online(session, operator.app_id)
+    session.add(OperatorSocket(id=socket_id, operator_id=operator.id, app_id=operator.app_id,
+                               server_id=server_id, expires_at=expires_at))
+    await session.flush()
+    await _refresh_presence(session, [operator.id], utcnow())
+    after = await app_online(session, operator.app_id)
+    await session.commit()
+    return before, after
+
+
+async def close_operator_socket(session: AsyncSession, operator: Operator,
+                                socket_id: str) -> tuple[bool, bool]:
+    """Forgets a closed inbox socket and commits; returns the app's online state before and after.
+    The operator stays online while another socket of theirs is open, on any process."""
+    await lock_app(session, operator.app_id)
+    before = await app_online(session, operator.app_id)
+    await session.execute(delete(OperatorSocket).where(OperatorSocket.id == socket_id))
+    await _refresh_presence(session, [operator.id], utcnow())
+    after = await app_online(session, operator.app_id)
+    await session.commit()
+    return before, after
+
+
+async def renew_operator_sockets(session: AsyncSession, server_id: str, expires_at: datetime) -> set[str]:
+    """Extends the lease of a process's sockets and commits; returns the ids still recorded
+    (a row swept while the process stalled is missing: the caller records it again)."""
+    await session.execute(update(OperatorSocket).where(OperatorSocket.server_id == server_id)
+                          .values(expires_at=expires_at), execution_options={"synchronize_session": False})
+    kept = set((await session.scalars(
+        select(OperatorSocket.id).where(OperatorSocket.server_id == server_id))).all())
+    await session.commit()
+    return kept
+
+
+async def sweep_operator_sockets(session: AsyncSession, now: datetime) -> list[tuple[str, bool, bool]]:
+    """Deletes expired sockets (of processes that died) and commits; returns
+    (app id, online before, online after) for every app that had some."""
+    app_ids = sorted(set((await session.scalars(
+        select(OperatorSocket.app_id).where(OperatorSocket.expires_at <= now))).all()))
+    await session.rollback()
+    changes = []
+    for app_id in app_ids:
+        await lock_app(session, app_id)
+        before = await app_online(session, app_id, now)
+        expired = (OperatorSocket.app_id == app_id) & (OperatorSocket.expires_at <= now)
+        operator_ids = sorted(set((await session.scalars(
+            select(OperatorSocket.operator_id).where(expired))).all()))
+        await session.execute(delete(OperatorSocket).where(expired))
+        await _refresh_presence(session, operator_ids, now)
+        changes.append((app_id, before, await app_online(session, app_id, now)))
+        await session.commit()
+    return changes
+
+
 async def app_online(session: AsyncSession, app_id: str, now: datetime | None = None) -> bool:
     """An app is online while any of its operators is online, inside its working hours."""
     working_hours = await session.scalar(select(App.working_hours).where(App.id == app_id))
@@ -269,6 +350,15 @@ async def claim_missed_notice(session: AsyncSession, chat_id: str) -> bool:
         .values(missed_notified_at=utcnow()), execution_options={"synchronize_session": False})
     await session.commit()
     return result.rowcount == 1
+
+
+async def lock_visitor(session: AsyncSession, visitor_id: str) -> None:
+    """Serialises the writes of one visitor's chat (PostgreSQL: a row lock till commit), so a
+    write that first reads (is a chat open? was this clientId stored?) reads what the previous
+    one committed. Every such write takes it first, so they never deadlock. FOR NO KEY UPDATE:
+    rows referencing the visitor may still be added. SQLite renders nothing: it serialises
+    writers itself (a stale read fails the write, which `delivery.write` retries)."""
+    await session.execute(select(Visitor.id).where(Visitor.id == visitor_id).with_for_update(key_share=True))
 
 
 # -- visitors: profile and page views --------------------------------------------
@@ -360,6 +450,11 @@ def event_body(event: Event) -> dict:
 
 # -- chats and messages -------------------------------------------------------------
 
+# The largest id an INTEGER column holds everywhere (PostgreSQL's is 32-bit); ids a
+# client sends (history `before`, seen `upTo`) are clamped to it, not passed on raw.
+MAX_ID = 2**31 - 1
+
+
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything we store is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -405,7 +500,8 @@ def chat_dict(chat: Chat) -> dict:
             "operatorIds": list(chat.operator_ids or []), "startedAt": timestamp(chat.started_at),
             "endedAt": timestamp(chat.ended_at) if chat.ended_at else None,
             "closedBy": chat.closed_by, "rating": chat.rating, "ratingComment": chat.rating_comment,
-            "transcriptEmail": chat.transcript_email}
+            "transcriptEmail": chat.transcript_email, "teamId": chat.team_id,
+            "properties": dict(chat.properties or {})}
 
 
 async def get_chat(session: AsyncSession, app_id: str, chat_id: str) -> Chat | None:
@@ -469,6 +565,7 @@ async def add_visitor_message(session: AsyncSession, visitor: Visitor, client_id
 
     A new chat is assigned (parley.assignment) from `assignees`, then round robin.
     """
+    await lock_visitor(session, visitor.id)
     existing = await find_visitor_message(session, visitor.id, client_id)
     if existing is not None:
         file = await session.get(File, existing.file_id) if existing.file_id else None
@@ -509,6 +606,7 @@ async def _add_system_line(session: AsyncSession, chat: Chat, code: str, **field
 async def add_operator_message(session: AsyncSession, operator: Operator, chat: Chat, client_id: str,
                                text: str, file_id: str | None = None) -> Stored:
     """Stores an operator's message in `chat` once per clientId."""
+    await lock_visitor(session, chat.visitor_id)
     existing = await find_chat_message(session, chat.id, client_id)
     if existing is not None:
         file = await session.get(File, existing.file_id) if existing.file_id else None
@@ -527,6 +625,8 @@ async def add_operator_message(session: AsyncSession, operator: Operator, chat: 
 
 async def close_chat(session: AsyncSession, chat: Chat, by: str = "operator") -> list[Event]:
     """Closes an open chat with a system line; returns the visitor's events ([] if already closed)."""
+    await lock_visitor(session, chat.visitor_id)
+    await session.refresh(chat)  # closed by another process a moment ago?
     if chat.status == "closed":
         return []
     chat.status = "closed"
@@ -536,6 +636,74 @@ async def close_chat(session: AsyncSession, chat: Chat, by: str = "operator") ->
     event = await append_event(session, chat.visitor_id, "chat.closed", {"chat": chat_dict(chat)})
     await session.commit()
     return [line, event]
+
+
+class ChatConflict(Exception):
+    """The visitor already has another open chat (`chat_id`): this one cannot be reopened."""
+
+    def __init__(self, chat_id: str) -> None:
+        super().__init__(chat_id)
+        self.chat_id = chat_id
+
+
+async def reopen_chat(session: AsyncSession, chat: Chat, by: str) -> list[Event]:
+    """Opens a closed chat again (operator `by`); [] when it is open already.
+
+    A visitor has at most one open chat (their messages go to it): when another one
+    is open, raises ChatConflict and changes nothing.
+    """
+    await lock_visitor(session, chat.visitor_id)
+    await session.refresh(chat)  # reopened by another operator a moment ago?
+    if chat.status == "open":
+        return []
+    other = await open_chat_of(session, chat.visitor_id)
+    if other is not None:
+        raise ChatConflict(other.id)
+    chat.status = "open"
+    chat.ended_at = None
+    chat.closed_by = None
+    event = await append_event(session, chat.visitor_id, "chat.reopened", {"chat": chat_dict(chat)})
+    line = await _add_system_line(session, chat, "reopened", by=by)
+    await session.commit()
+    return [event, line]
+
+
+async def assign_chat(session: AsyncSession, chat: Chat, operator: Operator, by: str,
+                      team_id: str | None = None) -> list[Event]:
+    """Gives the chat to `operator` (of the chat's app; picked from team `team_id`, if any),
+    replacing its operators, with an "assigned" system line; [] when nothing changes.
+    `by` is the id of the operator who did it. The turn counts for round robin."""
+    await lock_visitor(session, chat.visitor_id)
+    await session.refresh(chat)
+    if chat.status != "open":
+        raise protocol.FrameError(protocol.E_CONFLICT, "the chat is closed: reopen it first")
+    if list(chat.operator_ids or []) == [operator.id] and chat.team_id == team_id:
+        return []
+    chat.operator_ids = [operator.id]
+    chat.team_id = team_id
+    operator.last_assigned_at = utcnow()
+    fields = {"operatorId": operator.id, "by": by}
+    if team_id is not None:
+        fields["teamId"] = team_id
+    line = await _add_system_line(session, chat, "assigned", **fields)
+    await session.commit()
+    return [line]
+
+
+async def add_note(session: AsyncSession, operator: Operator, chat: Chat, client_id: str,
+                   text: str) -> Stored:
+    """Stores an internal note once per clientId. A note is a message with author_kind
+    "note": it gets no visitor event, and visitor-facing reads leave it out."""
+    await lock_visitor(session, chat.visitor_id)
+    existing = await find_chat_message(session, chat.id, client_id)
+    if existing is not None:
+        file = await session.get(File, existing.file_id) if existing.file_id else None
+        return Stored(existing, chat, False, [], file)
+    note = Message(chat_id=chat.id, author_kind="note", author_id=operator.id, text=text,
+                   client_message_id=client_id)
+    session.add(note)
+    await session.commit()
+    return Stored(note, chat, True, [])
 
 
 async def newest_chat_of(session: AsyncSession, visitor_id: str, chat_id: str | None = None) -> Chat | None:
@@ -549,6 +717,7 @@ async def newest_chat_of(session: AsyncSession, visitor_id: str, chat_id: str | 
 
 async def rate_chat(session: AsyncSession, chat: Chat, rating: str, comment: str) -> Event:
     """Stores (or changes) the visitor's rating; the visitor's tabs get chat.rated."""
+    await lock_visitor(session, chat.visitor_id)
     chat.rating = rating
     chat.rating_comment = comment.strip() or None
     chat.rated_at = utcnow()
@@ -571,6 +740,7 @@ async def mark_seen(session: AsyncSession, chat_ids: list[str], authors: tuple[s
     """
     if not chat_ids:
         return {}
+    up_to = min(up_to, MAX_ID)
     rows = (await session.execute(
         select(Message.chat_id, func.max(Message.id))
         .where(Message.chat_id.in_(chat_ids), Message.author_kind.in_(authors),
@@ -587,13 +757,19 @@ async def mark_seen(session: AsyncSession, chat_ids: list[str], authors: tuple[s
 
 
 async def message_page(session: AsyncSession, chat_ids: list[str], before: int | None,
-                       limit: int) -> tuple[list[Message], bool]:
-    """Up to `limit` messages of the chats older than message id `before`, oldest first."""
+                       limit: int, include_notes: bool = False) -> tuple[list[Message], bool]:
+    """Up to `limit` messages of the chats older than message id `before`, oldest first.
+
+    Internal notes are left out unless `include_notes` (only the operators' history asks):
+    what a visitor, a transcript or a mail reads never holds one.
+    """
     if not chat_ids:
         return [], False
     query = select(Message).where(Message.chat_id.in_(chat_ids))
+    if not include_notes:
+        query = query.where(Message.author_kind != "note")
     if before is not None:
-        query = query.where(Message.id < before)
+        query = query.where(Message.id <= max(min(before - 1, MAX_ID), 0))
     rows = list((await session.scalars(query.order_by(Message.id.desc()).limit(limit + 1))).all())
     return list(reversed(rows[:limit])), len(rows) > limit
 
@@ -721,3 +897,89 @@ async def purge_old(session: AsyncSession, days: int, app_id: str | None = None,
     else:
         await session.commit()
     return counts, file_ids
+
+
+# -- the inbox's admin screens (parley.web.admin_api) ------------------------------------
+# Every helper takes objects already scoped to the admin's app (get_app, get_operator,
+# get_team, get_trigger check the app), and commits.
+
+async def update_app(session: AsyncSession, app: App, changes: dict) -> App:
+    """Sets validated fields (name, origins, appearance, working_hours, ...), as `parley app set`."""
+    for field, value in changes.items():
+        setattr(app, field, value)
+    await session.commit()
+    return app
+
+
+async def rotate_app_secret(session: AsyncSession, app: App) -> str:
+    """A new secret: integrity hashes and user tokens signed with the old one stop verifying."""
+    app.secret = identity.new_secret()
+    await session.commit()
+    return app.secret
+
+
+async def count_admins(session: AsyncSession, app_id: str) -> int:
+    return await session.scalar(select(func.count()).select_from(Operator).where(
+        Operator.app_id == app_id, Operator.role == "admin")) or 0
+
+
+async def set_operator_role(session: AsyncSession, operator: Operator, role: str) -> None:
+    operator.role = role
+    await session.commit()
+
+
+async def delete_operator(session: AsyncSession, operator: Operator) -> None:
+    """Deletes the operator; its logins and team memberships go with it (ON DELETE CASCADE).
+    Chats and messages keep its id, as they keep a deleted visitor's messages' authors."""
+    await session.execute(delete(Operator).where(Operator.id == operator.id,
+                                                 Operator.app_id == operator.app_id))
+    await session.commit()
+
+
+async def list_teams(session: AsyncSession, app_id: str) -> list[Team]:
+    return list((await session.scalars(
+        select(Team).where(Team.app_id == app_id).order_by(Team.created_at, Team.id))).all())
+
+
+async def team_members_of_app(session: AsyncSession, app_id: str) -> dict[str, list[str]]:
+    """{team id: [operator id, ...]} for every team of the app that has members."""
+    rows = await session.execute(
+        select(TeamMember.team_id, TeamMember.operator_id).join(Team, Team.id == TeamMember.team_id)
+        .where(Team.app_id == app_id).order_by(TeamMember.team_id, TeamMember.operator_id))
+    members: dict[str, list[str]] = {}
+    for team_id, operator_id in rows:
+        members.setdefault(team_id, []).append(operator_id)
+    return members
+
+
+async def rename_team(session: AsyncSession, team: Team, name: str) -> None:
+    team.name = name
+    await session.commit()
+
+
+async def delete_team(session: AsyncSession, team: Team) -> None:
+    """Deletes the team and its memberships (ON DELETE CASCADE); the operators stay."""
+    await session.execute(delete(Team).where(Team.id == team.id, Team.app_id == team.app_id))
+    await session.commit()
+
+
+async def remove_team_member(session: AsyncSession, team: Team, operator_id: str) -> bool:
+    """Removes the operator from the team; False if it was no member."""
+    result = await session.execute(delete(TeamMember).where(
+        TeamMember.team_id == team.id, TeamMember.operator_id == operator_id))
+    await session.commit()
+    return result.rowcount > 0
+
+
+async def get_trigger(session: AsyncSession, app_id: str, trigger_id: str) -> Trigger | None:
+    """The trigger, only if it belongs to `app_id`."""
+    trigger = await session.get(Trigger, trigger_id)
+    return trigger if trigger is not None and trigger.app_id == app_id else None
+
+
+async def update_trigger(session: AsyncSession, trigger: Trigger, changes: dict) -> Trigger:
+    """Sets validated fields (name, kind, message, delay_seconds, conditions, enabled)."""
+    for field, value in changes.items():
+        setattr(trigger, field, value)
+    await session.commit()
+    return trigger

@@ -13,12 +13,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
-from parley.fanout import InProcessFanout
+from parley import presence
+from parley.fanout import create_fanout
 from parley.ratelimit import Limits
 from parley.settings import DIST, TEMPLATES
 from parley.storage.db import Database
-from parley.web import background
+from parley.web import admin_api, background
 from parley.web.assets import DistFiles
+from parley.web.canned_api import assignees, canned, canned_item
 from parley.web.chat_page import chat_config, chat_page
 from parley.web.files_api import download, operator_upload, visitor_upload
 from parley.web.inbox_api import chats, me
@@ -26,12 +28,17 @@ from parley.web.operator_api import login, logout
 from parley.web.operator_socket import operator_socket
 from parley.web.shutdown import OpenSockets, TrackSockets
 from parley.web.visitor_socket import visitor_socket
+from parley.web.visitors_api import routes as visitor_routes
 
 pages = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
 
 
-def create_app(database: Database, dist: Path = DIST) -> Starlette:
-    """Builds the app; the caller owns migrating the database and building dist/."""
+def create_app(database: Database, dist: Path = DIST, redis_url: str | None = None) -> Starlette:
+    """Builds the app; the caller owns migrating the database and building dist/.
+
+    Live events reach the sockets of this process only, or with `redis_url` those of
+    every process sharing that Redis (and the database): parley.fanout.
+    """
     assets = DistFiles(dist)
 
     async def widget_asset(request: Request):
@@ -64,12 +71,15 @@ def create_app(database: Database, dist: Path = DIST) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette):
         app.state.db = database
-        app.state.fanout = InProcessFanout()
+        app.state.fanout = create_fanout(redis_url)
         app.state.limits = Limits()
-        app.state.operator_sockets = {}  # operator id -> open sockets in this process
+        # Open operator sockets, recorded in the database so presence holds across processes.
+        app.state.presence = presence.Presence(database, app.state.fanout)
         app.state.open_sockets = OpenSockets()  # closed with 1001 on shutdown (parley.web.shutdown)
         try:
-            async with background.running(background.Clock(database, app.state.fanout)) as clock:
+            await app.state.fanout.start()
+            async with background.running(background.Clock(database, app.state.fanout)) as clock, \
+                    presence.running(app.state.presence):
                 app.state.clock = clock
                 yield
         finally:
@@ -79,6 +89,7 @@ def create_app(database: Database, dist: Path = DIST) -> Starlette:
         routes=[
             Route("/", root),
             Route("/widget/{name:path}", widget_asset),
+            *admin_api.routes(assets.manifest["build_id"]),  # /inbox/admin first
             Route("/inbox/{name:path}", inbox_asset),
             Route("/static/{name:path}", static_asset),
             Route("/inbox", inbox),
@@ -90,6 +101,10 @@ def create_app(database: Database, dist: Path = DIST) -> Starlette:
             Route("/api/operator/logout", logout, methods=["POST"]),
             Route("/api/operator/me", me),
             Route("/api/operator/chats", chats),
+            *visitor_routes(),  # live visitors, details, search, profile
+            Route("/api/operator/canned", canned, methods=["GET", "POST"]),
+            Route("/api/operator/canned/{canned_id}", canned_item, methods=["PATCH", "DELETE"]),
+            Route("/api/operator/assignees", assignees),
             Route("/api/visitor/files", visitor_upload, methods=["POST", "OPTIONS"]),
             Route("/api/operator/files", operator_upload, methods=["POST"]),
             Route("/files/{file_id}/{name}", download),

@@ -18,7 +18,7 @@ import os
 from datetime import datetime, timedelta
 
 from parley import fanout as channels
-from parley import mail, protocol
+from parley import mail, protocol, queueing
 from parley.storage import queries
 from parley.storage.db import Database
 from parley.storage.models import Visitor, utcnow
@@ -26,6 +26,7 @@ from parley.storage.models import Visitor, utcnow
 log = logging.getLogger("parley.background")
 
 TICK_SECONDS = 30
+QUEUE_TICK_SECONDS = 5  # waiting visitors learn their place and get an operator this fast
 
 
 def missed_after() -> timedelta:
@@ -78,11 +79,22 @@ class Clock:
                 sent += await mail.send(operator.email, subject, body)
         return sent
 
+    async def queue_tick(self) -> None:
+        """Hands waiting chats to operators with room and tells waiting visitors their place."""
+        async with self.database.session() as session:
+            app_ids = await queueing.apps_with_waiting_chats(session)
+        for app_id in app_ids:
+            await queueing.run_and_announce(self.database, self.hub, app_id)
+
     async def run(self) -> None:
+        ticks = 0
         while True:
-            await asyncio.sleep(TICK_SECONDS)
+            await asyncio.sleep(QUEUE_TICK_SECONDS)
+            ticks += 1
             try:
-                await self.tick()
+                await self.queue_tick()
+                if ticks % (TICK_SECONDS // QUEUE_TICK_SECONDS) == 0:
+                    await self.tick()
             except Exception:  # a failed tick must not end the loop
                 log.exception("background tick failed")
 

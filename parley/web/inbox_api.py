@@ -67,14 +67,15 @@ def _visitor(visitor: Visitor) -> dict:
 
 
 async def chat_page(session, app_id: str, status: str, operator_id: str | None,
-                    limit: int) -> list[dict]:
+                    limit: int, assigned: bool | None = None) -> list[dict]:
     """The app's chats, most recent activity first, each with its visitor, last message
     (with its attachment) and unread count (visitor messages no operator has seen yet)."""
     # Message ids are one global increasing sequence: the largest id is the newest message.
     # System lines are left out: their text is machine JSON, and "Ann joined the chat"
-    # is no preview of what the visitor asked, nor activity to sort by.
+    # is no preview of what the visitor asked, nor activity to sort by. Internal notes
+    # neither: they are the team talking to itself, not the conversation.
     last = (select(Message.chat_id, func.max(Message.id).label("last_id"))
-            .where(Message.author_kind != "system")
+            .where(Message.author_kind.not_in(("system", "note")))
             .group_by(Message.chat_id).subquery())
     query = (select(Chat, Visitor, Message, File)
              .join(Visitor, Visitor.id == Chat.visitor_id)
@@ -84,6 +85,10 @@ async def chat_page(session, app_id: str, status: str, operator_id: str | None,
              .where(Chat.app_id == app_id, Visitor.app_id == app_id))
     if status != "all":
         query = query.where(Chat.status == status)
+    if assigned is not None:
+        # An unassigned chat's operator_ids is the empty JSON list.
+        empty = cast(Chat.operator_ids, String).in_(("[]", "null")) | Chat.operator_ids.is_(None)
+        query = query.where(~empty if assigned else empty)
     if operator_id is not None:
         # operator_ids is a JSON list of hex ids: its text holds "<id>" exactly when it has the id.
         query = query.where(cast(Chat.operator_ids, String).like(f'%"{operator_id}"%'))
@@ -115,6 +120,9 @@ async def chats(request: Request) -> JSONResponse:
     status = params.get("status", "open")
     if status not in STATUSES:
         return _error(400, protocol.E_BAD_FRAME, "status must be open, closed or all")
+    assigned = params.get("assigned")
+    if assigned not in (None, "0", "1"):
+        return _error(400, protocol.E_BAD_FRAME, "assigned must be 0 or 1")
     mine = params.get("mine", "0")
     if mine not in ("0", "1"):
         return _error(400, protocol.E_BAD_FRAME, "mine must be 0 or 1")
@@ -126,5 +134,6 @@ async def chats(request: Request) -> JSONResponse:
         return _error(400, protocol.E_BAD_FRAME, f"limit must be 1..{MAX_CHAT_PAGE}")
     async with request.app.state.db.session() as session:
         page = await chat_page(session, operator.app_id, status,
-                               operator.id if mine == "1" else None, limit)
+                               operator.id if mine == "1" else None, limit,
+                               None if assigned is None else assigned == "1")
     return _json({"chats": page})

@@ -9,10 +9,11 @@ from typing import ClassVar
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from parley import delivery, protocol
+from parley import assignment, delivery, protocol
 from parley import fanout as channels
 from parley.storage import queries
 from parley.storage.models import Operator
+from parley.web import visitors_api
 from parley.web.operator_api import SESSION_COOKIE, own_origin
 from parley.web.visitor_socket import Outbox, finish, forward, receive_frame
 
@@ -37,7 +38,8 @@ async def operator_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     outbox = Outbox(websocket)
     tab = _OperatorTab(state, operator, outbox)
-    await _came_online(state, operator)
+    # Presence counts sockets in the database, so it holds across server processes.
+    socket_id = await state.presence.opened(operator)
     try:
         while True:
             raw = await receive_frame(websocket)
@@ -50,35 +52,7 @@ async def operator_socket(websocket: WebSocket) -> None:
     finally:
         await tab.close()
         with anyio.CancelScope(shield=True):
-            await _went_away(state, operator)
-
-
-async def _came_online(state, operator: Operator) -> None:
-    sockets = state.operator_sockets
-    sockets[operator.id] = sockets.get(operator.id, 0) + 1
-    if sockets[operator.id] == 1:
-        await _set_presence(state, operator, "online")
-
-
-async def _went_away(state, operator: Operator) -> None:
-    sockets = state.operator_sockets
-    sockets[operator.id] = sockets.get(operator.id, 1) - 1
-    if sockets[operator.id] <= 0:
-        del sockets[operator.id]
-        await _set_presence(state, operator, "offline")
-
-
-async def _set_presence(state, operator: Operator, presence: str) -> None:
-    """Stores the presence and tells the app's visitors when the app's online state flips."""
-    async def work(session):
-        before = await queries.app_online(session, operator.app_id)
-        await queries.set_presence(session, operator.id, presence)
-        return before, await queries.app_online(session, operator.app_id)
-
-    before, after = await delivery.write(state.db, work)
-    if before != after:
-        await state.fanout.publish(channels.app_visitors_channel(operator.app_id),
-                                   protocol.frame("online", online=after))
+            await state.presence.closed(operator, socket_id)
 
 
 class _OperatorTab:
@@ -104,6 +78,8 @@ class _OperatorTab:
     async def subscribe(self, _frame: protocol.Subscribe) -> None:
         if self.subscription is None:
             self.subscription = self.state.fanout.subscribe(channels.app_channel(self.operator.app_id))
+            # `subscribed` promises the live feed: other processes' publishes included.
+            await self.subscription.ready()
             self.tasks.append(asyncio.create_task(forward(self.subscription, self.outbox.send)))
         await self.outbox.send(protocol.frame("subscribed", appId=self.operator.app_id))
 
@@ -118,25 +94,30 @@ class _OperatorTab:
                 protocol.check_message_body(frame.text, frame.fileId)
                 if not limiter.hit(operator.id):
                     raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many messages; wait a moment")
+            joins = operator.id not in (chat.operator_ids or [])
             try:
-                return await queries.add_operator_message(session, operator, chat, frame.clientId,
-                                                          frame.text, frame.fileId)
+                return joins, await queries.add_operator_message(session, operator, chat, frame.clientId,
+                                                                 frame.text, frame.fileId)
             except queries.FileNotUsable:
                 raise protocol.FrameError(protocol.E_NOT_FOUND, "no such file: upload it first") from None
 
         try:
-            stored = await delivery.write(self.state.db, work)
+            joins, stored = await delivery.write(self.state.db, work)
         except protocol.FrameError as error:
             await self.outbox.send(protocol.error(error.code, error.message, clientId=frame.clientId))
             return
         if stored.created:
             await delivery.publish(self.state.fanout, operator.app_id, stored.chat.visitor_id, stored.events)
+            if joins:  # answering a chat joins it: other inboxes move it out of "Unassigned"
+                await self.state.fanout.publish(channels.app_channel(operator.app_id), protocol.frame(
+                    "chat.assigned", chat=queries.chat_dict(stored.chat)))
         await self.outbox.send(protocol.ack(frame.clientId, stored.message_dict()))
 
     async def history(self, frame: protocol.OperatorHistory) -> None:
         async with self.state.db.session() as session:
             chat = await self._chat(session, frame.chatId)
-            messages, has_more = await queries.message_page(session, [chat.id], frame.before, frame.limit)
+            messages, has_more = await queries.message_page(session, [chat.id], frame.before, frame.limit,
+                                                            include_notes=True)
             dicts = await queries.message_dicts(session, messages)
         await self.outbox.send(protocol.history(dicts, has_more, chat_id=chat.id))
 
@@ -146,6 +127,81 @@ class _OperatorTab:
             return chat, await queries.close_chat(session, chat, by="operator")
 
         chat, events = await delivery.write(self.state.db, work)
+        await delivery.publish(self.state.fanout, self.operator.app_id, chat.visitor_id, events)
+        await self.outbox.send(protocol.frame("chat", chat=queries.chat_dict(chat)))
+
+    async def chat_assign(self, frame: protocol.ChatAssign) -> None:
+        """Assigns (transfers) a chat to an operator or a team of this app."""
+        if (frame.operatorId is None) == (frame.teamId is None):
+            raise protocol.FrameError(protocol.E_BAD_FRAME, "chat.assign needs operatorId or teamId (one)")
+        app_id = self.operator.app_id
+
+        async def work(session):
+            chat = await self._chat(session, frame.chatId)
+            if frame.operatorId is not None:
+                target = await queries.get_operator(session, app_id, frame.operatorId)
+                if target is None:
+                    raise protocol.FrameError(protocol.E_NOT_FOUND, "no such operator")
+            else:
+                # Another app's team is "no such team", like an unknown id: nothing leaks.
+                if await queries.get_team(session, app_id, frame.teamId) is None:
+                    raise protocol.FrameError(protocol.E_NOT_FOUND, "no such team")
+                target = await assignment.team_member(session, app_id, frame.teamId)
+                if target is None:
+                    raise protocol.FrameError(protocol.E_CONFLICT, "the team has no members")
+            events = await queries.assign_chat(session, chat, target, self.operator.id, frame.teamId)
+            return chat, events
+
+        try:
+            chat, events = await delivery.write(self.state.db, work)
+        except protocol.FrameError as error:
+            await self.outbox.send(protocol.error(error.code, error.message, chatId=frame.chatId))
+            return
+        chat_frame = queries.chat_dict(chat)
+        if events:
+            await delivery.publish(self.state.fanout, self.operator.app_id, chat.visitor_id, events)
+            await self.state.fanout.publish(channels.app_channel(self.operator.app_id),
+                                            protocol.frame("chat.assigned", chat=chat_frame))
+        await self.outbox.send(protocol.frame("chat", chat=chat_frame))
+
+    async def note_add(self, frame: protocol.NoteAdd) -> None:
+        """An internal note: stored and shown to operators only (never in the visitor's log)."""
+        operator = self.operator
+        limiter = self.state.limits.operator_messages
+
+        async def work(session):
+            chat = await self._chat(session, frame.chatId)
+            existing = await queries.find_chat_message(session, chat.id, frame.clientId)
+            if existing is None:
+                protocol.check_message_body(frame.text, None)
+                if not limiter.hit(operator.id):
+                    raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many messages; wait a moment")
+            return await queries.add_note(session, operator, chat, frame.clientId, frame.text)
+
+        try:
+            stored = await delivery.write(self.state.db, work)
+        except protocol.FrameError as error:
+            await self.outbox.send(protocol.error(error.code, error.message, clientId=frame.clientId))
+            return
+        message = stored.message_dict()
+        if stored.created:
+            # The operators' feed only: no visitor event, so no visitor tab or replay sees it.
+            await self.state.fanout.publish(channels.app_channel(operator.app_id), protocol.frame(
+                "message", chatId=stored.chat.id, visitorId=stored.chat.visitor_id, message=message))
+        await self.outbox.send(protocol.ack(frame.clientId, message))
+
+    async def chat_reopen(self, frame: protocol.ChatReopen) -> None:
+        async def work(session):
+            chat = await self._chat(session, frame.chatId)
+            return chat, await queries.reopen_chat(session, chat, self.operator.id)
+
+        try:
+            chat, events = await delivery.write(self.state.db, work)
+        except queries.ChatConflict as conflict:
+            await self.outbox.send(protocol.error(
+                protocol.E_CONFLICT, "the visitor has another open chat: continue there",
+                chatId=frame.chatId, openChatId=conflict.chat_id))
+            return
         await delivery.publish(self.state.fanout, self.operator.app_id, chat.visitor_id, events)
         await self.outbox.send(protocol.frame("chat", chat=queries.chat_dict(chat)))
 
@@ -183,4 +239,9 @@ class _OperatorTab:
         protocol.ChatClose: chat_close,
         protocol.OperatorTyping: typing,
         protocol.OperatorSeen: seen,
+        protocol.ChatAssign: chat_assign,
+        protocol.NoteAdd: note_add,
+        protocol.ChatReopen: chat_reopen,
+        protocol.ChatStart: visitors_api.chat_start,  # proactive chat (docs/protocol.md)
     }
+

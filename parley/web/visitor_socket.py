@@ -15,6 +15,7 @@ from parley import delivery, files, geo, identity, mail, protocol
 from parley import fanout as channels
 from parley.storage import queries
 from parley.storage.models import App, Visitor
+from parley.web import visitor_extras, visitor_presence
 from parley.web.operator_api import own_origin
 
 log = logging.getLogger("parley.visitor")
@@ -123,6 +124,14 @@ async def visitor_socket(websocket: WebSocket) -> None:
             async def login(session):
                 return await queries.visitor_for_user(session, app.id, user.id)
             visitor = await delivery.write(state.db, login)
+        hub = state.fanout
+        # Subscribe before reading the database (`online` below, the events in start)
+        # so nothing falls in between; ready(): other processes' publishes included.
+        app_state = hub.subscribe(channels.app_visitors_channel(app.id))
+        closers.append(app_state)
+        live = hub.subscribe(channels.visitor_live_channel(visitor.id))
+        closers.append(live)
+        await asyncio.gather(app_state.ready(), live.ready())
         # The first lookup loads GeoIP data: keep it off the event loop.
         country = await anyio.to_thread.run_sync(
             geo.country_for_ip, websocket.client.host if websocket.client else None)
@@ -134,12 +143,6 @@ async def visitor_socket(websocket: WebSocket) -> None:
                          for o in await queries.list_operators(session, app.id)]
 
         outbox = Outbox(websocket)
-        hub = state.fanout
-        # Subscribe before reading the database (inside start) so nothing falls in between.
-        app_state = hub.subscribe(channels.app_visitors_channel(app.id))
-        closers.append(app_state)
-        live = hub.subscribe(channels.visitor_live_channel(visitor.id))
-        closers.append(live)
         stream = delivery.EventStream(state.db, hub, visitor.id, outbox.send)
         closers.append(stream)
 
@@ -151,8 +154,23 @@ async def visitor_socket(websocket: WebSocket) -> None:
 
         await stream.start(hello.lastSeq, send_welcome)
         tasks.append(asyncio.create_task(stream.run()))
-        tasks.append(asyncio.create_task(forward(app_state, outbox.send)))
+        told = {"online": online}  # what this socket last said: `online` frames are changes only
+
+        async def send_state(frame: dict) -> None:
+            # Subscribed before `online` was read: a flip in between is already in the welcome.
+            if frame.get("type") == "online":
+                if frame["online"] == told["online"]:
+                    return
+                told["online"] = frame["online"]
+            await outbox.send(frame)
+
+        tasks.append(asyncio.create_task(forward(app_state, send_state)))
         tasks.append(asyncio.create_task(forward(live, outbox.send)))
+        # "On the site now" for the inbox: last_seen_at kept fresh while this socket is open.
+        presence = visitor_presence.VisitorPresence(state, app.id, visitor.id, websocket.headers, hello.page)
+        closers.append(presence)
+        await presence.start()
+        tasks.append(asyncio.create_task(presence.run()))
         tab = _VisitorTab(state, app, visitor, outbox, websocket.client.host if websocket.client else "?")
         while True:
             raw = await receive_frame(websocket)
@@ -260,9 +278,11 @@ class _VisitorTab:
         async def work(session):
             return await queries.add_page_view(session, visitor_id, frame.url, frame.title, frame.referrer)
 
-        await delivery.write(self.state.db, work)
+        view = await delivery.write(self.state.db, work)
+        await visitor_presence.touch(self.state, visitor_id)
         await self.state.fanout.publish(channels.app_channel(self.app.id), protocol.frame(
-            "page.view", visitorId=visitor_id, url=frame.url, title=frame.title, referrer=frame.referrer))
+            "page.view", visitorId=visitor_id, url=frame.url, title=frame.title, referrer=frame.referrer,
+            utm=view.utm or {}, createdAt=queries.timestamp(view.created_at)))
 
     async def typing(self, frame: protocol.Typing) -> None:
         # Sneak peek: live only, never stored; excess is dropped, not an error.
@@ -350,4 +370,8 @@ class _VisitorTab:
         protocol.ChatRate: chat_rate,
         protocol.TranscriptRequest: transcript_request,
         protocol.VisitorChatClose: chat_close,
+        protocol.VisitorGet: visitor_extras.visitor_get,
+        protocol.AgentPredict: visitor_extras.agent_predict,
+        protocol.Greeting: visitor_extras.greeting,
+        protocol.ChatProperties: visitor_extras.chat_properties,
     }

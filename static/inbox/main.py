@@ -10,6 +10,9 @@ lists and uploads, /ws/operator for everything live). Every string comes from
 import asyncio
 import json
 
+from canned_ui import CannedUI
+from chat_ops import ChatOps
+from extras import install as install_extras
 from model import (
     Inbox,
     TypingOut,
@@ -29,6 +32,8 @@ HISTORY_PAGE = 50
 CLOSED_PAGE = 50
 OPEN_PAGE = 200
 NEAR_BOTTOM_PX = 80
+NEAR_TOP_PX = 60  # scrolled this close to the top: load earlier messages
+TABS = ("unassigned", "mine", "open", "closed")
 
 
 _running = set()
@@ -130,16 +135,17 @@ class App:
         self.asked_operators = set()  # operator ids already looked up once (system lines)
         self.salt = f"{int(window.Math.random() * 4294967295):x}"
         self._bind()
+        self.ops = ChatOps(self, api, spawn)  # assign/transfer, reopen, internal notes
+        self.canned = CannedUI(self, api, spawn)  # "/shortcut" in the composer, and their dialog
 
     # -- wiring ------------------------------------------------------------------------
     def _bind(self):
         on(el("login-form"), "submit", self.on_login)
         on(el("logout"), "click", self.on_logout)
         on(el("banner-close"), "click", lambda event: self.hide_banner())
-        on(el("tab-open"), "click", lambda event: self.show_tab("open"))
-        on(el("tab-closed"), "click", lambda event: self.show_tab("closed"))
-        on(el("tab-open"), "keydown", self.on_tab_key)
-        on(el("tab-closed"), "keydown", self.on_tab_key)
+        for tab in TABS:
+            on(el("tab-" + tab), "click", lambda event, tab=tab: self.show_tab(tab))
+            on(el("tab-" + tab), "keydown", self.on_tab_key)
         on(el("composer"), "submit", self.on_send)
         on(el("reply"), "keydown", self.on_reply_key)
         on(el("reply"), "input", self.on_reply_input)
@@ -150,6 +156,7 @@ class App:
         on(document, "visibilitychange", lambda event: self.report_seen())
         on(el("conv-close"), "click", self.on_close_chat)
         on(el("conv-earlier"), "click", self.on_earlier)
+        on(el("log-wrap"), "scroll", self.on_log_scroll)  # infinite scroll up through history
         # One listener for every row (rows are redrawn often; no proxy per row).
         on(el("chat-list"), "click", self.on_chat_click)
 
@@ -221,6 +228,7 @@ class App:
         self.me = me
         self.state = Inbox()
         self.state.set_operators(me.get("operators"))
+        self.state.set_me(me.get("id"))
         self.typing_out = TypingOut()
         self.asked_operators = set()
         self.generation += 1
@@ -233,6 +241,8 @@ class App:
         self.render_all()
         self.connect()
         spawn(self.refresh_chats())
+        self.ops.entered()
+        self.canned.reload()
 
     def on_logout(self, event):
         spawn(self.logout())
@@ -248,6 +258,7 @@ class App:
     def leave(self, message):
         self.stop_typing()
         self.cancel_upload()
+        self.canned.leave()  # a modal dialog must not sit on top of the login form
         self.upload_error = None
         self.stopped = True
         self.generation += 1
@@ -364,8 +375,11 @@ class App:
             state.chat_started(frame["chat"])
             self.schedule_refresh()
             self.render_list()
-        elif kind in ("chat.closed", "chat", "chat.rated", "transcript.requested"):
+        elif kind in ("chat.closed", "chat", "chat.rated", "transcript.requested", "chat.assigned",
+                      "chat.reopened"):
             self.on_chat_frame(kind, frame)
+        elif kind == "canned.changed":
+            self.canned.reload()
         elif kind == "seen":
             chat_id = frame.get("chatId")
             if state.seen(chat_id, frame.get("upTo"), frame.get("by")):
@@ -381,6 +395,7 @@ class App:
         chat = frame["chat"]
         if chat["id"] == self.closing:
             self.closing = None
+        self.ops.chat_answer(chat)
         if kind == "transcript.requested":
             known = state.transcript_requested(chat, frame.get("email"))
         else:
@@ -404,6 +419,8 @@ class App:
             else:
                 self.state.failed(client_id, "failed", t("msg.failed", reason=frame.get("message") or code))
             self.render_conversation()
+            return
+        if self.ops.on_error(frame):
             return
         if self.closing is not None:
             self.closing = None
@@ -434,9 +451,12 @@ class App:
         if delay_ms:
             await asyncio.sleep(delay_ms / 1000)
         self.refresh_pending = False
+        since = self.state.chat_version  # feed news after this are newer than these lists
         lists = []
-        for status, limit in (("open", OPEN_PAGE), ("closed", CLOSED_PAGE)):
-            code, body = await api("GET", f"/api/operator/chats?status={status}&limit={limit}")
+        queries = [f"status=open&limit={OPEN_PAGE}", f"status=closed&limit={CLOSED_PAGE}"]
+        while queries:
+            query = queries.pop(0)
+            code, body = await api("GET", "/api/operator/chats?" + query)
             if generation != self.generation:
                 return
             if code == 401:
@@ -447,8 +467,12 @@ class App:
                 self.show_banner(t("error.chats", reason=reason))
                 return
             lists.append(body["chats"])
+            if query.startswith("status=open") and len(body["chats"]) >= OPEN_PAGE:
+                # More open chats than one page: the Unassigned and Mine tabs get their own.
+                queries += [f"status=open&assigned=0&limit={OPEN_PAGE}",
+                            f"status=open&mine=1&limit={OPEN_PAGE}"]
         for chats in lists:
-            self.state.load_chats(chats)
+            self.state.load_chats(chats, since)
         self.render_list()
         if self.state.current:
             self.render_head()
@@ -458,9 +482,12 @@ class App:
         self.render_list()
 
     def on_tab_key(self, event):
-        if event.key in ("ArrowLeft", "ArrowRight"):
+        focused = str(event.currentTarget.id)[4:]  # "tab-mine" -> "mine"
+        index = TABS.index(focused) if focused in TABS else 0
+        moves = {"ArrowLeft": index - 1, "ArrowRight": index + 1, "Home": 0, "End": len(TABS) - 1}
+        if event.key in moves:
             event.preventDefault()
-            other = "closed" if self.state.tab == "open" else "open"
+            other = TABS[moves[event.key] % len(TABS)]
             self.show_tab(other)
             el("tab-" + other).focus()
 
@@ -470,13 +497,20 @@ class App:
 
     def render_list(self):
         state = self.state
-        for status in ("open", "closed"):
-            tab = el("tab-" + status)
-            label = t("tab." + status)
-            count = state.count(status)
-            tab.textContent = t("tab.count", label=label, count=count) if count else label
-            tab.setAttribute("aria-selected", "true" if state.tab == status else "false")
-            tab.tabIndex = 0 if state.tab == status else -1
+        for name in TABS:
+            tab = el("tab-" + name)
+            clear(tab)
+            tab.appendChild(make("span", "tab-label", t("tab." + name)))
+            unread = state.tab_unread(name)
+            if unread:  # the badge shows the number; the tab's name says what it counts
+                badge = make("span", "tab-badge", str(unread))
+                badge.setAttribute("aria-hidden", "true")
+                tab.appendChild(badge)
+                tab.setAttribute("aria-label", t("tab.unread", label=t("tab." + name), count=unread))
+            else:
+                tab.removeAttribute("aria-label")
+            tab.setAttribute("aria-selected", "true" if state.tab == name else "false")
+            tab.tabIndex = 0 if state.tab == name else -1
         listing = el("chat-list")
         listing.setAttribute("aria-labelledby", "tab-" + state.tab)
         clear(listing)
@@ -524,6 +558,8 @@ class App:
             self.stop_typing()  # leaving a chat: its visitor stops seeing "typing"
             self.upload_error = None
         state.select(chat_id)
+        self.canned.close()
+        self.ops.chat_opened()
         self.hide_banner()
         self.render_list()
         self.render_conversation(stick=True)
@@ -560,6 +596,15 @@ class App:
         if state.current:
             self.request_history(state.current, before=state.oldest_id(state.current))
 
+    def on_log_scroll(self, event):
+        """Near the top of a conversation with more history: the next page loads by itself."""
+        state = self.state
+        chat_id = state.current
+        if not chat_id or not state.has_more.get(chat_id) or chat_id in self.loading_history:
+            return
+        if int(el("log-wrap").scrollTop) < NEAR_TOP_PX:
+            self.request_history(chat_id, before=state.oldest_id(chat_id))
+
     def render_head(self):
         state = self.state
         chat = state.chats.get(state.current)
@@ -577,6 +622,7 @@ class App:
         close.textContent = t("conv.closing") if self.closing == chat["id"] else t("conv.close")
         el("conv-closed").hidden = open_chat
         el("composer").hidden = not open_chat
+        self.ops.render_head(chat)
         self.render_feedback(chat)
 
     def render_feedback(self, chat):
@@ -631,8 +677,14 @@ class App:
             return self.system_row(message)
         row = make("li", "msg " + kind)
         row.setAttribute("data-id", str(message["id"]))
+        if kind == "note":  # an internal note: labelled, and never shown to the visitor
+            row.appendChild(make("div", "note-label", t("author.note")))
         row.appendChild(self.bubble(message.get("text"), message.get("file")))
         parts = [t("author." + kind), local_time(message["createdAt"])]
+        if kind == "note":
+            mine = self.me and message.get("authorId") == self.me.get("id")
+            author = self.state.operators.get(message.get("authorId")) or t("author.operator")
+            parts[0] = t("you") if mine else author
         if kind == "operator":
             if self.me and message.get("authorId") == self.me.get("id"):
                 parts[0] = t("you")
@@ -693,7 +745,8 @@ class App:
 
     def pending_row(self, item):
         failed = item["state"] == "failed"
-        row = make("li", "msg operator " + ("failed" if failed else "pending"))
+        kind = "note" if item.get("note") else "operator"
+        row = make("li", "msg " + kind + " " + ("failed" if failed else "pending"))
         row.appendChild(self.bubble(item["text"], item.get("file")))
         note = t("msg.sending") if item["state"] == "sending" else item["error"] or t("msg.retry")
         row.appendChild(make("div", "meta", note))
@@ -728,6 +781,10 @@ class App:
             self.render_list()
 
     def on_reply_input(self, event):
+        self.canned.update()
+        if self.ops.note_mode:  # a note is for the team: the visitor sees no "typing"
+            self.stop_typing()
+            return
         self.send_all(self.typing_out.changed(self.state.current, el("reply").value, int(window.Date.now())))
 
     def stop_typing(self):
@@ -742,6 +799,8 @@ class App:
 
     # -- actions -------------------------------------------------------------------------
     def on_reply_key(self, event):
+        if self.canned.on_key(event):  # the "/shortcut" list takes arrows, Enter, Tab, Escape
+            return
         if event.key == "Enter" and not event.shiftKey and not event.isComposing:
             event.preventDefault()
             self.send_reply()
@@ -757,16 +816,17 @@ class App:
         chat = state.chats.get(state.current) if state.current else None
         if not text or chat is None or chat["status"] != "open":
             return
-        item = state.queue(chat["id"], text, int(window.Date.now()), self.salt)
+        item = state.queue(chat["id"], text, int(window.Date.now()), self.salt, note=self.ops.note_mode)
         box.value = ""
+        self.canned.close()
         self.send_item(item)
         self.stop_typing()  # setting .value fires no input event: say it here
         self.render_conversation(stick=True)
 
     def send_item(self, item):
         """Sends (or resends: same clientId, the server stores it once) an outbox item."""
-        frame = {"type": "message.send", "chatId": item["chatId"], "clientId": item["clientId"],
-                 "text": item["text"]}
+        kind = "note.add" if item.get("note") else "message.send"
+        frame = {"type": kind, "chatId": item["chatId"], "clientId": item["clientId"], "text": item["text"]}
         if item.get("file"):
             frame["fileId"] = item["file"]["id"]
         sent = self.send(frame)
@@ -889,4 +949,5 @@ class App:
 
 
 inbox = App()
+install_extras(inbox)  # live visitors, visitor details, search, profile, notifications
 spawn(inbox.start())

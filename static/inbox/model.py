@@ -130,33 +130,46 @@ class Inbox:
         # `seen` must reach for the chat to count as read, even once a reply is newer.
         self.newest_visitor = {}
         self.operators = {}  # operator id -> name, for system lines ("Ann joined the chat")
+        self.teams = {}  # team id -> name, for transfer lines
         self.typing = {}  # chat id -> what the visitor is typing
         self.outbox = []  # unacknowledged sends: {"chatId", "clientId", "text", "state", "error"}
         self.current = None  # the open conversation's chat id
-        self.tab = "open"
+        self.tab = "open"  # unassigned | mine | open (all open chats) | closed
+        self.me_id = None  # this operator's id ("Mine")
+        # Feed news about chats are numbered; a list asked for at version N does not undo
+        # what the feed said about a chat after N (see load_chats).
+        self.chat_version = 0
+        self.changed_in = {}  # chat id -> chat_version of its last feed change
         self._sent = 0
 
     # -- chats ------------------------------------------------------------------
-    def load_chats(self, chats):
-        """Merges a list from GET /api/operator/chats (the server is right about these)."""
+    def set_me(self, operator_id):
+        self.me_id = operator_id
+
+    def load_chats(self, chats, since=None):
+        """Merges a list from GET /api/operator/chats (the server is right about these).
+        `since`: chat_version when the list was asked for (None: it may predate any news)."""
         for chat in chats:
             known = self.chats.get(chat["id"])
             if known is not None:
-                self._keep_newer(known, chat)
+                self._keep_newer(known, chat, since)
             self.chats[chat["id"]] = chat
             last = chat.get("lastMessage")
             if last and last["authorKind"] == "visitor":
                 self._saw_visitor_message(chat["id"], last["id"])
             self._apply_read(chat["id"])
 
-    def _keep_newer(self, known, chat):
+    def _keep_newer(self, known, chat, since):
         """A list is read over HTTP while the feed keeps going: what already arrived live
-        (a newer message, a close, a rating) is not undone by an answer read before it."""
+        (a newer message, a close or reopen, a transfer, a rating) is not undone by an
+        answer read before it."""
         if self.last_id(known) > self.last_id(chat):
             chat["lastMessage"] = known["lastMessage"]
             chat["unread"] = max(chat.get("unread", 0), known.get("unread", 0))
-        if known.get("status") == "closed":
-            chat["status"] = "closed"  # a closed chat never reopens (the visitor gets a new one)
+        if chat["id"] in self.changed_in and (since is None or self.changed_in[chat["id"]] > since):
+            for key in ("status", "endedAt", "closedBy", "operatorIds", "teamId"):
+                if key in known:
+                    chat[key] = known[key]
         for key in ("endedAt", "closedBy", "rating", "ratingComment", "transcriptEmail"):
             if chat.get(key) is None and known.get(key) is not None:
                 chat[key] = known[key]
@@ -179,10 +192,12 @@ class Inbox:
         known = self.chats.get(chat["id"])
         if known is None:
             return False
-        for key in ("status", "endedAt", "operatorIds", "closedBy", "rating", "ratingComment",
+        for key in ("status", "endedAt", "operatorIds", "teamId", "closedBy", "rating", "ratingComment",
                     "transcriptEmail"):
             if key in chat:
                 known[key] = chat[key]
+        self.chat_version += 1
+        self.changed_in[chat["id"]] = self.chat_version
         return True
 
     def last_id(self, chat):
@@ -202,14 +217,30 @@ class Inbox:
     def total_unread(self):
         return sum(self.unread(chat) for chat in self.chats.values() if chat["status"] == "open")
 
-    def listed(self, status):
+    def in_tab(self, chat, tab):
+        """Whether a chat is listed under a tab: unassigned, mine, open (all open) or closed."""
+        if tab == "closed":
+            return chat["status"] == "closed"
+        if chat["status"] != "open":
+            return False
+        if tab == "unassigned":
+            return not chat.get("operatorIds")
+        if tab == "mine":
+            return self.me_id is not None and self.me_id in (chat.get("operatorIds") or [])
+        return tab == "open"
+
+    def listed(self, tab):
         """The chats of one tab, most recent activity first."""
-        chats = [chat for chat in self.chats.values() if chat["status"] == status]
+        chats = [chat for chat in self.chats.values() if self.in_tab(chat, tab)]
         chats.sort(key=lambda chat: (self.last_id(chat), chat.get("startedAt") or ""), reverse=True)
         return chats
 
-    def count(self, status):
-        return len([1 for chat in self.chats.values() if chat["status"] == status])
+    def count(self, tab):
+        return len([1 for chat in self.chats.values() if self.in_tab(chat, tab)])
+
+    def tab_unread(self, tab):
+        """The unread visitor messages of a tab's chats (its badge)."""
+        return sum(self.unread(chat) for chat in self.chats.values() if self.in_tab(chat, tab))
 
     def select(self, chat_id):
         """Shows a chat; it is read only once a `seen` for it goes out (see seen_to_send)."""
@@ -282,9 +313,21 @@ class Inbox:
         code = system.get("code")
         if code == "assigned":
             name = self.operators.get(system.get("operatorId"))
+            by = system.get("by")
+            if by and by != system.get("operatorId"):
+                # A transfer (chat.assign) by an operator: say who did it, and to which team.
+                values = {"by": self.operators.get(by) or t("system.someone"),
+                          "name": name or t("system.someone")}
+                team = self.teams.get(system.get("teamId"))
+                if team:
+                    return t("system.transferred.team", team=team, **values)
+                return t("system.transferred", **values)
             return t("system.assigned", name=name) if name else t("system.assigned.someone")
         if code == "closed":
             return t("system.closed.visitor") if system.get("by") == "visitor" else t("system.closed")
+        if code == "reopened":
+            name = self.operators.get(system.get("by"))
+            return t("system.reopened.by", name=name) if name else t("system.reopened")
         return None
 
     def unknown_operator(self, message):
@@ -299,6 +342,10 @@ class Inbox:
     def set_operators(self, operators):
         for operator in operators or []:
             self.operators[operator["id"]] = operator.get("name") or ""
+
+    def set_teams(self, teams):
+        for team in teams or []:
+            self.teams[team["id"]] = team.get("name") or ""
 
     def preview(self, last, t):
         """The chat list's one-line preview of its newest (non-system) message."""
@@ -330,8 +377,10 @@ class Inbox:
         if visitor and message.get("seenAt"):
             self.read_upto[chat_id] = max(self.read_upto.get(chat_id, 0), message["id"])
         chat = self.chats.get(chat_id)
-        # System lines are no preview and no activity (the server's list skips them too).
-        if chat is not None and message["authorKind"] != "system" and message["id"] > self.last_id(chat):
+        # System lines and internal notes are no preview and no activity (the server's
+        # list skips them too).
+        if chat is not None and message["authorKind"] not in ("system", "note") \
+                and message["id"] > self.last_id(chat):
             chat["lastMessage"] = {"id": message["id"], "authorKind": message["authorKind"],
                                    "text": message["text"], "createdAt": message["createdAt"],
                                    "file": message.get("file")}
@@ -371,12 +420,13 @@ class Inbox:
         return min(known) if known else None
 
     # -- the outbox ---------------------------------------------------------------
-    def queue(self, chat_id, text, now_ms, salt, file=None):
+    def queue(self, chat_id, text, now_ms, salt, file=None, note=False):
         """A new reply with its own client id; stays here until its ack arrives.
-        `file` is an uploaded FILE (POST /api/operator/files) sent as `fileId`."""
+        `file` is an uploaded FILE (POST /api/operator/files) sent as `fileId`;
+        `note`: an internal note (`note.add`), which the visitor never sees."""
         self._sent += 1
         item = {"chatId": chat_id, "clientId": f"op-{now_ms}-{salt}-{self._sent}",
-                "text": text, "file": file, "state": "sending", "error": None}
+                "text": text, "file": file, "state": "sending", "error": None, "note": note}
         self.outbox.append(item)
         return item
 

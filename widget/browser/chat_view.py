@@ -157,6 +157,15 @@ class ChatView:
         if window is not None:
             window.set_typing(self.typing.text(js.Date.now(), self._t))
 
+    # -- the queue ---------------------------------------------------------------------
+    def queue_frame(self, frame):
+        """'You're number 2 in line' while every operator is busy; gone once assigned."""
+        window = self._window()
+        if window is None:
+            return
+        position = frame.get("position")
+        window.set_queue(self._t("queue_position", position=position) if isinstance(position, int) else "")
+
     # -- end of chat -------------------------------------------------------------------
     def chat_changed(self, chat):
         if isinstance(chat, dict):

@@ -226,6 +226,8 @@ class Widget:
                 self.scroll_restored = True
         elif kind == "typing":
             self.view.typing_frame(frame)
+        elif kind == "queue":
+            self.view.queue_frame(frame)
         elif kind == "transcript":
             self.view.transcript_answer(frame)
         elif kind == "online":
@@ -258,6 +260,10 @@ class Widget:
 
         elif kind == "chat.closed":
             self.chat_open = False
+            self.view.chat_changed(event.get("chat"))
+        elif kind == "chat.reopened":
+            # An operator reopened the chat: it is open again, so the rating panel goes.
+            self.chat_open = True
             self.view.chat_changed(event.get("chat"))
         elif kind == "chat.rated":
             self.view.chat_changed(event.get("chat"))
@@ -879,10 +885,23 @@ class Widget:
         if self.invitation is None:
             self.invitation = ui.Invitation(
                 self.host, self._color(), self.config["appearance"]["position"], self._texts(),
-                self.open, self._dismiss_invitation,
+                self._invitation_accepted, self._invitation_cancelled,
             )
         self.invitation.set_message(message)
         self.invitation.show(True)
+
+    def _greeting(self, action):
+        # Operators see invitations accepted or dismissed live (Customer SDK greetings).
+        active = self.triggers.active or {}
+        self._send({"type": "greeting", "action": action, "triggerId": active.get("id")})
+
+    def _invitation_accepted(self):
+        self._greeting("accept")
+        self.open()
+
+    def _invitation_cancelled(self):
+        self._greeting("cancel")
+        self._dismiss_invitation()
 
     def _dismiss_invitation(self):
         self.triggers.clear_active()

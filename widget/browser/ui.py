@@ -90,6 +90,8 @@ font-family:inherit;font-size:16px;color:#1f2328;background:#fff}
 .offline[hidden]{display:none}
 .typing{font-size:13px;color:#57606a;min-height:18px;padding:0 16px}
 .msg .who{font-size:12px;color:#57606a;margin:0 4px 2px}
+.queue{font-size:13px;color:#1f2328;background:#fff8c5;padding:6px 16px}
+.queue[hidden]{display:none}
 .msg .meta span+span:not(:empty){margin-inline-start:6px}
 .msg.cont{margin-top:-3px}
 .file-link{display:inline-flex;gap:6px;align-items:center}
@@ -283,6 +285,11 @@ class ChatWindow:
         self.typing.className = "typing"
         self.typing.setAttribute("aria-live", "polite")
         root.appendChild(self.typing)
+        self.queue = doc.createElement("div")
+        self.queue.className = "queue"
+        self.queue.setAttribute("role", "status")
+        self.queue.hidden = True
+        root.appendChild(self.queue)
         self._items = {}  # clientId or "id:<n>" -> li
         self.on_send = None
         self.on_typing = None
@@ -565,6 +572,10 @@ class ChatWindow:
         item = self._items.get(key)
         if item is not None:
             self._set_meta(item.lastChild, time, meta)
+
+    def set_queue(self, text):
+        self.queue.textContent = text or ""
+        self.queue.hidden = not text
 
     def set_typing(self, text):
         self.typing.textContent = text or ""

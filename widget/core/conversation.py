@@ -118,6 +118,8 @@ def system_text(system, operator_names, t):
         return t("operator_joined", name=name)
     if code == "closed":
         return t("chat_ended")
+    if code == "reopened":
+        return t("chat_reopened")
     return None
 
 

@@ -67,6 +67,7 @@ EN = {
     "transcript_request": "Request transcript",
     "transcript_sent": "We'll send the transcript to {email}",
     "chat_ended": "Chat ended",
+    "chat_reopened": "Chat reopened",
     "new_chat": "Start a new chat",
     # connection and errors
     "connection_lost": "Connection lost",
@@ -82,6 +83,7 @@ EN = {
     "operator_joined": '{name} joined the chat',
     "uploading": 'Uploading {name}… {percent}%',
     "cancel": 'Cancel',
+    "queue_position": "You're number {position} in line. An operator will be with you soon.",
 }
 
 DE = {
@@ -126,6 +128,7 @@ DE = {
     "transcript_request": "Chatverlauf anfordern",
     "transcript_sent": "Wir senden den Chatverlauf an {email}",
     "chat_ended": "Chat beendet",
+    "chat_reopened": "Chat wieder geöffnet",
     "new_chat": "Neuen Chat starten",
     "connection_lost": "Verbindung unterbrochen",
     "reconnecting": "Verbindung wird wiederhergestellt…",
@@ -139,6 +142,7 @@ DE = {
     "operator_joined": '{name} ist dem Chat beigetreten',
     "uploading": '{name} wird hochgeladen… {percent} %',
     "cancel": 'Abbrechen',
+    "queue_position": 'Sie sind Nummer {position} in der Warteschlange. Gleich ist jemand für Sie da.',
 }
 
 # French typography puts a no-break space before ? and ! so they never wrap alone.
@@ -184,6 +188,7 @@ FR = {
     "transcript_request": "Recevoir la transcription",
     "transcript_sent": "Nous enverrons la transcription à {email}",
     "chat_ended": "Chat terminé",
+    "chat_reopened": "Chat rouvert",
     "new_chat": "Démarrer un nouveau chat",
     "connection_lost": "Connexion perdue",
     "reconnecting": "Reconnexion…",
@@ -197,6 +202,7 @@ FR = {
     "operator_joined": '{name} a rejoint la conversation',
     "uploading": 'Envoi de {name}… {percent} %',
     "cancel": 'Annuler',
+    "queue_position": "Vous êtes numéro {position} dans la file d'attente. Un conseiller arrive bientôt.",
 }
 
 ES = {
@@ -239,6 +245,7 @@ ES = {
     "transcript_request": "Solicitar transcripción",
     "transcript_sent": "Enviaremos la transcripción a {email}",
     "chat_ended": "Chat finalizado",
+    "chat_reopened": "Chat reabierto",
     "new_chat": "Iniciar un nuevo chat",
     "connection_lost": "Conexión perdida",
     "reconnecting": "Reconectando…",
@@ -252,6 +259,7 @@ ES = {
     "operator_joined": '{name} se ha unido al chat',
     "uploading": 'Subiendo {name}… {percent} %',
     "cancel": 'Cancelar',
+    "queue_position": 'Eres el número {position} en la cola. Enseguida te atenderá alguien.',
 }
 
 IT = {
@@ -294,6 +302,7 @@ IT = {
     "transcript_request": "Richiedi la trascrizione",
     "transcript_sent": "Invieremo la trascrizione a {email}",
     "chat_ended": "Chat terminata",
+    "chat_reopened": "Chat riaperta",
     "new_chat": "Inizia una nuova chat",
     "connection_lost": "Connessione persa",
     "reconnecting": "Riconnessione in corso…",
@@ -307,6 +316,7 @@ IT = {
     "operator_joined": '{name} si è unito alla chat',
     "uploading": 'Caricamento di {name}… {percent}%',
     "cancel": 'Annulla',
+    "queue_position": 'Sei il numero {position} in coda. Un operatore sarà presto da te.',
 }
 
 PT = {
@@ -349,6 +359,7 @@ PT = {
     "transcript_request": "Solicitar transcrição",
     "transcript_sent": "Enviaremos a transcrição para {email}",
     "chat_ended": "Chat encerrado",
+    "chat_reopened": "Chat reaberto",
     "new_chat": "Iniciar um novo chat",
     "connection_lost": "Conexão perdida",
     "reconnecting": "Reconectando…",
@@ -362,6 +373,7 @@ PT = {
     "operator_joined": '{name} entrou no chat',
     "uploading": 'Enviando {name}… {percent}%',
     "cancel": 'Cancelar',
+    "queue_position": 'Você é o número {position} na fila. Um atendente falará com você em breve.',
 }
 
 NL = {
@@ -404,6 +416,7 @@ NL = {
     "transcript_request": "Transcript aanvragen",
     "transcript_sent": "We sturen het transcript naar {email}",
     "chat_ended": "Chat beëindigd",
+    "chat_reopened": "Chat heropend",
     "new_chat": "Nieuwe chat starten",
     "connection_lost": "Verbinding verbroken",
     "reconnecting": "Opnieuw verbinden…",
@@ -417,6 +430,7 @@ NL = {
     "operator_joined": '{name} neemt deel aan de chat',
     "uploading": '{name} wordt geüpload… {percent}%',
     "cancel": 'Annuleren',
+    "queue_position": 'U bent nummer {position} in de wachtrij. Er is zo iemand voor u.',
 }
 
 # Polish and Russian counts need plural forms; the phrasing puts the number after
@@ -461,6 +475,7 @@ PL = {
     "transcript_request": "Poproś o zapis rozmowy",
     "transcript_sent": "Wyślemy zapis rozmowy na adres {email}",
     "chat_ended": "Czat zakończony",
+    "chat_reopened": "Czat wznowiony",
     "new_chat": "Rozpocznij nowy czat",
     "connection_lost": "Utracono połączenie",
     "reconnecting": "Ponowne łączenie…",
@@ -474,6 +489,7 @@ PL = {
     "operator_joined": '{name} dołącza do czatu',
     "uploading": 'Przesyłanie {name}… {percent}%',
     "cancel": 'Anuluj',
+    "queue_position": 'Twoje miejsce w kolejce: {position}. Konsultant wkrótce się odezwie.',
 }
 
 RU = {
@@ -516,6 +532,7 @@ RU = {
     "transcript_request": "Запросить историю переписки",
     "transcript_sent": "Мы отправим историю переписки на {email}",
     "chat_ended": "Чат завершён",
+    "chat_reopened": "Чат возобновлён",
     "new_chat": "Начать новый чат",
     "connection_lost": "Соединение потеряно",
     "reconnecting": "Переподключение…",
@@ -529,6 +546,7 @@ RU = {
     "operator_joined": '{name} присоединяется к чату',
     "uploading": 'Загрузка {name}… {percent}%',
     "cancel": 'Отмена',
+    "queue_position": 'Ваш номер в очереди: {position}. Оператор скоро ответит.',
 }
 
 JA = {
@@ -571,6 +589,7 @@ JA = {
     "transcript_request": "チャット履歴をメールで受け取る",
     "transcript_sent": "チャット履歴を{email}に送信します",
     "chat_ended": "チャットは終了しました",
+    "chat_reopened": "チャットが再開されました",
     "new_chat": "新しいチャットを開始",
     "connection_lost": "接続が切れました",
     "reconnecting": "再接続中…",
@@ -584,6 +603,7 @@ JA = {
     "operator_joined": '{name}がチャットに参加しました',
     "uploading": '{name}をアップロード中… {percent}%',
     "cancel": 'キャンセル',
+    "queue_position": '順番待ち：{position}番目です。まもなくオペレーターが対応します。',
 }
 
 AR = {
@@ -626,6 +646,7 @@ AR = {
     "transcript_request": "طلب نسخة من المحادثة",
     "transcript_sent": "سنرسل نسخة المحادثة إلى {email}",
     "chat_ended": "انتهت المحادثة",
+    "chat_reopened": "أُعيد فتح المحادثة",
     "new_chat": "بدء محادثة جديدة",
     "connection_lost": "انقطع الاتصال",
     "reconnecting": "جارٍ إعادة الاتصال…",
@@ -639,6 +660,7 @@ AR = {
     "operator_joined": 'انضم {name} إلى المحادثة',
     "uploading": 'جارٍ رفع {name}… {percent}%',
     "cancel": 'إلغاء',
+    "queue_position": 'ترتيبك {position} في قائمة الانتظار. سيتواصل معك أحد الموظفين قريبًا.',
 }
 
 HE = {
@@ -681,6 +703,7 @@ HE = {
     "transcript_request": "בקשת תמליל השיחה",
     "transcript_sent": "נשלח את תמליל השיחה אל {email}",
     "chat_ended": "השיחה הסתיימה",
+    "chat_reopened": "השיחה נפתחה מחדש",
     "new_chat": "התחלת שיחה חדשה",
     "connection_lost": "החיבור נותק",
     "reconnecting": "מתחבר מחדש…",
@@ -694,6 +717,7 @@ HE = {
     "operator_joined": '{name} הצטרפו לצ׳אט',
     "uploading": 'מעלה את {name}… {percent}%',
     "cancel": 'ביטול',
+    "queue_position": 'מקומך בתור: {position}. נציג יענה בקרוב.',
 }
 
 # Every table, keyed by 2-letter code; LANGUAGES keeps a fixed order for menus and tests.

@@ -7,5 +7,6 @@ print(merge_account_appearance(page, account))
 print(page["windowColor"], page["teamName"], page["onlineWelcome"], page["offlineWelcome"])
 print(merge_account_appearance(page, None), merge_account_appearance(page, "x"))
 bad = {"windowColor": None, "teamName": None, "onlineWelcome": None, "offlineWelcome": None}
-print(merge_account_appearance(bad, {"windowColor": "red-ish", "teamName": "  ", "onlineWelcome": "x" * 1001}))
+junk = {"windowColor": "red-ish", "teamName": "  ", "onlineWelcome": "x" * 1001}
+print(merge_account_appearance(bad, junk))
 print(merge_account_appearance(bad, {"windowColor": "red"}), bad["windowColor"])

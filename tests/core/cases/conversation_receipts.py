@@ -49,6 +49,8 @@ print(system_text({"code": "assigned", "operatorId": "zz"}, names, t))
 print(system_text({"code": "closed", "by": "visitor"}, names, t), system_text({"code": "new"}, names, t),
       system_text(None, names, t))
 print(Translator("de").t("operator_joined", name="Ann"))
+print(system_text({"code": "reopened", "by": "o1"}, names, t), "|",
+      Translator("fr").t("chat_reopened"), "|", Translator("he").t("chat_reopened"))
 
 print(after_chat(None), after_chat({"status": "open"}), after_chat({"status": "closed"}),
       after_chat({"status": "closed", "rating": "bad"}))

@@ -1,0 +1,330 @@
+"""The admin screens (/inbox/admin, PyScript on Parley's own origin) against a real server.
+
+An admin sets the app up in the browser (appearance, origins, an operator, a team,
+a trigger) and the result is checked where it matters: the new operator logs in,
+and the trigger fires on a host page (another origin) that uses the installation
+code copied from the page. A non-admin is refused; axe finds nothing serious.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.conftest import wait_ready
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOT = ROOT / "docs" / "admin.png"
+PASSWORD = "correct horse battery"
+_numbers = itertools.count()
+
+# `parley operator create` makes operators; an admin is made the way `parley serve --demo` does it.
+MAKE_ADMIN = """
+import asyncio, sys
+from parley.settings import database_url
+from parley.storage import queries
+from parley.storage.db import Database
+
+async def main(app_id, email, password, name):
+    database = Database(database_url(None))
+    try:
+        async with database.session() as session:
+            await queries.create_operator(session, app_id, email, password, name, "admin")
+    finally:
+        await database.close()
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+def make_admin(parley, app_id: str, email: str, name: str = "Ada") -> None:
+    subprocess.run([sys.executable, "-c", MAKE_ADMIN, app_id, email, PASSWORD, name], env=parley.env,
+                   cwd=ROOT, check=True, timeout=120)
+
+
+class AdminTab:
+    """A browser tab logged in as someone, on /inbox/admin; uncaught errors and requests to
+    other origins are collected for the fixture's checks."""
+
+    def __init__(self, page: Page, url: str) -> None:
+        self.page = page
+        self.url = url
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("request", lambda request: self.requests.append(request.url))
+
+    def login(self, app_id: str, email: str, password: str = PASSWORD) -> None:
+        body = {"appId": app_id, "email": email, "password": password}
+        headers = {"Content-Type": "application/json", "Origin": self.url}
+        response = self.page.context.request.post(self.url + "/api/operator/login", data=json.dumps(body),
+                                                  headers=headers)
+        assert response.status == 200, response.text()
+
+    def open(self, section: str | None = None):
+        return self.page.goto(f"{self.url}/inbox/admin" + (f"#{section}" if section else ""))
+
+    def wait_loaded(self) -> None:
+        expect(self.page.locator("#app-name")).not_to_have_value("", timeout=30_000)
+        expect(self.page.locator("#snippet")).not_to_have_value("", timeout=10_000)
+
+    def section(self, name: str) -> None:
+        self.page.get_by_role("tab", name=name, exact=True).click()
+        expect(self.page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
+
+    def api(self, path: str) -> dict:
+        response = self.page.context.request.get(self.url + path)
+        assert response.status == 200, response.text()
+        return response.json()
+
+    def foreign_requests(self) -> list[str]:
+        return [u for u in self.requests if not u.startswith(self.url + "/") and not u.startswith("data:")]
+
+
+@pytest.fixture
+def admin_tab(browser, parley) -> Iterator[AdminTab]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    tab = AdminTab(context.new_page(), parley.url)
+    yield tab
+    context.close()
+    assert not tab.errors, f"uncaught errors on the admin page: {tab.errors}"
+    assert not tab.foreign_requests(), f"the admin page left its origin: {tab.foreign_requests()}"
+
+
+def fresh_app(parley, name: str) -> dict:
+    # Starts with another website's origin: the host site only works once the admin adds it.
+    return parley.cli("app", "create", "--name", name, "--origin", "https://elsewhere.example")
+
+
+def axe_serious(page: Page) -> list:
+    import axe_playwright_python
+
+    page.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text())
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [(v["id"], v["impact"], [n["html"] for n in v["nodes"]][:3])
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_an_admin_sets_up_the_app_and_it_works(admin_tab, parley, host_site, browser):
+    app = fresh_app(parley, "Admin e2e")
+    email = f"ada{next(_numbers)}@shop.example"
+    make_admin(parley, app["appId"], email)
+    admin_tab.login(app["appId"], email)
+    response = admin_tab.open()
+    assert response.status == 200
+    admin_tab.wait_loaded()
+    page = admin_tab.page
+    expect(page.get_by_text("Signed in as Ada")).to_be_visible()
+
+    # -- appearance: the preview follows the typing, before anything is saved ------------
+    page.get_by_label("Team name (the chat window's title)").fill("Acme help")
+    expect(page.locator("#preview-team")).to_have_text("Acme help")
+    page.get_by_label("Window colour", exact=True).fill("#e53935")
+    head = page.locator("#preview-head")
+    expect(head).to_have_css("background-color", "rgb(229, 57, 53)")
+    expect(page.get_by_label("Pick the window colour")).to_have_value("#e53935")
+    page.get_by_label("Welcome message while you are online").fill("Hello from Acme!")
+    expect(page.locator("#preview-welcome")).to_have_text("Hello from Acme!")
+    page.get_by_role("button", name="Save appearance").click()
+    saved = "Appearance saved. Pages load it the next time they open."
+    expect(page.locator("#appearance-msg")).to_have_text(saved)
+    assert admin_tab.api("/api/admin/app")["appearance"] == {
+        "windowColor": "#e53935", "teamName": "Acme help", "onlineWelcome": "Hello from Acme!"}
+
+    # A wrong colour is refused with a message, and the field says so.
+    page.get_by_label("Window colour", exact=True).fill("blurple")
+    page.get_by_role("button", name="Save appearance").click()
+    expect(page.locator("#appearance-msg")).to_contain_text("“blurple” is not a colour")
+    expect(page.get_by_label("Window colour", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Window colour", exact=True)).to_be_focused()
+    page.get_by_label("Window colour", exact=True).fill("teal")
+    expect(head).to_have_css("background-color", "rgb(0, 137, 123)")
+    page.get_by_role("button", name="Save appearance").click()
+    expect(page.locator("#appearance-msg")).to_have_text(saved)
+    assert admin_tab.api("/api/admin/app")["appearance"]["windowColor"] == "teal"
+
+    # -- origins: a bad one is refused, the host site is added with the keyboard -----------
+    field = page.get_by_label("Add a website origin")
+    field.fill(host_site.origin + "/shop")
+    field.press("Enter")
+    expect(page.locator("#origins-msg")).to_contain_text("is not an origin")
+    field.fill(host_site.origin)
+    field.press("Enter")
+    expect(page.locator("#origins-msg")).to_have_text(f"{host_site.origin} added.")
+    expect(page.locator("#origins-list li")).to_have_count(2)
+    assert admin_tab.api("/api/admin/app")["origins"] == ["https://elsewhere.example", host_site.origin]
+    page.get_by_role("button", name="Remove https://elsewhere.example").click()
+    expect(page.locator("#origins-list li")).to_have_count(1)
+    assert axe_serious(page) == []
+
+    # -- installation: the code, copyable --------------------------------------------------
+    admin_tab.section("Installation")
+    snippet = page.get_by_label("Installation code for Admin e2e").input_value()
+    assert app["appId"] in snippet and parley.url + "/widget/loader.js" in snippet
+    page.get_by_role("button", name="Copy the code").click()
+    expect(page.locator("#install-msg")).to_have_text("Copied to the clipboard.")
+    assert axe_serious(page) == []
+
+    # -- operators: Bob is created and can log in ----------------------------------------------
+    admin_tab.section("Operators")
+    bob = f"bob{next(_numbers)}@shop.example"
+    page.get_by_label("Email", exact=True).fill(bob)
+    page.get_by_label("Name", exact=True).fill("Bob")
+    page.get_by_label("Password", exact=True).fill("bobs password")
+    page.get_by_role("button", name="Add operator").click()
+    expect(page.locator("#operator-form-msg")).to_have_text(f"{bob} can now log in to the inbox.")
+    expect(page.locator("#operator-rows tr")).to_have_count(2)
+    expect(page.get_by_label("Role of Bob")).to_have_value("operator")
+    login = httpx.post(parley.url + "/api/operator/login", headers={"Origin": parley.url},
+                       json={"appId": app["appId"], "email": bob, "password": "bobs password"})
+    assert login.status_code == 200 and login.json()["name"] == "Bob"
+    # The same email twice: the server's refusal is shown.
+    page.get_by_label("Email", exact=True).fill(bob)
+    page.get_by_label("Password", exact=True).fill("bobs password")
+    page.get_by_role("button", name="Add operator").click()
+    expect(page.locator("#operator-form-msg")).to_contain_text("Not saved: email is taken")
+    expect(page.get_by_label("Email", exact=True)).to_be_focused()
+    assert axe_serious(page) == []
+
+    # -- teams: Sales, with Bob ------------------------------------------------------------------
+    admin_tab.section("Teams")
+    page.get_by_label("Team name", exact=True).fill("Sales")
+    page.get_by_role("button", name="Create team").click()
+    expect(page.locator("#team-form-msg")).to_have_text("The team Sales was created.")
+    card = page.locator(".team", has_text="Sales")
+    card.get_by_label("Add a member to Sales").select_option(label=f"Bob · {bob}")
+    card.get_by_role("button", name="Add", exact=True).click()
+    expect(card.locator(".members li")).to_have_count(1)
+    expect(card.locator(".members li")).to_contain_text("Bob")
+    teams = admin_tab.api("/api/admin/teams")["teams"]
+    assert [(t["name"], len(t["memberIds"])) for t in teams] == [("Sales", 1)]
+    assert axe_serious(page) == []
+
+    # -- triggers: 'page_url contains pricing', built in the editor ----------------------------
+    admin_tab.section("Triggers")
+    page.get_by_label("Name (for you; visitors don't see it)").fill("Pricing help")
+    page.get_by_label("Message", exact=True).fill("Questions about our pricing?")
+    page.get_by_label("Delay in seconds").fill("1")
+    page.get_by_role("button", name="Add a condition").click()
+    expect(page.get_by_label("Parameter of condition 1")).to_be_focused()
+    page.get_by_label("Parameter of condition 1").select_option("page_url")
+    page.get_by_label("Comparison of condition 1").select_option("contains")
+    page.get_by_role("button", name="Create trigger").click()
+    # No value yet: the editor says which condition needs one.
+    expect(page.locator("#trigger-form-msg")).to_have_text("Condition 1 needs a value to compare with.")
+    expect(page.get_by_label("Value of condition 1")).to_be_focused()
+    page.get_by_label("Value of condition 1").fill("pricing")
+    page.get_by_role("button", name="Create trigger").click()
+    expect(page.locator("#trigger-form-msg")).to_have_text("The trigger was created.")
+    row = page.locator("#trigger-rows tr", has_text="Pricing help")
+    expect(row).to_contain_text("Page URL contains “pricing”")
+    expect(row.get_by_label("Trigger “Pricing help” is on")).to_be_checked()
+    triggers = admin_tab.api("/api/admin/triggers")["triggers"]
+    assert [(t["message"], t["delay"], t["conditions"]) for t in triggers] == [
+        ("Questions about our pricing?", 1, [["page_url", "contains", "pricing"]])]
+    assert axe_serious(page) == []
+
+    # The host site, with the copied installation code: the invitation shows on a pricing page.
+    visitor = browser.new_context().new_page()
+    try:
+        visitor.goto(host_site.page("admin-pricing", snippet))
+        wait_ready(visitor)
+        bubble = visitor.frame_locator("iframe[data-parley=invitation]").locator(".bubble p")
+        bubble.wait_for(timeout=10_000)
+        assert bubble.text_content() == "Questions about our pricing?"
+    finally:
+        visitor.context.close()
+
+    # A screenshot for the docs: the appearance settings with their preview, at 1280x800.
+    if os.environ.get("PARLEY_SCREENSHOTS") == "1":
+        admin_tab.section("App")
+        page.locator("#appearance-form").evaluate("form => form.scrollIntoView()")
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT))
+
+
+def test_keyboard_tablet_width_secret_and_deleting(admin_tab, parley):
+    app = fresh_app(parley, "Admin keys")
+    email = f"ada{next(_numbers)}@shop.example"
+    make_admin(parley, app["appId"], email)
+    parley.cli("operator", "create", "--app", app["appId"], "--email", f"x{email}", "--password", PASSWORD,
+               "--name", "Xena")
+    admin_tab.login(app["appId"], email)
+    page = admin_tab.page
+    page.set_viewport_size({"width": 768, "height": 1024})  # a tablet, upright
+    admin_tab.open("operators")
+    admin_tab.wait_loaded()
+    expect(page.get_by_role("tab", name="Operators")).to_have_attribute("aria-selected", "true")
+
+    # The tabs move with the arrow keys; the hash follows.
+    page.get_by_role("tab", name="Operators").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Teams")).to_be_focused()
+    expect(page.get_by_role("tabpanel", name="Teams")).to_be_visible()
+    assert page.evaluate("location.hash") == "#teams"
+    page.keyboard.press("Home")
+    expect(page.get_by_role("tab", name="App")).to_be_focused()
+    # Nothing is wider than a tablet.
+    for section in ("App", "Installation", "Operators", "Teams", "Triggers"):
+        admin_tab.section(section)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), section
+
+    # Rotating the secret asks first, then shows the new one once.
+    admin_tab.section("App")
+    page.get_by_role("button", name="Rotate the secret…").click()
+    expect(page.get_by_text("Every integrity hash and user token signed with the old secret")).to_be_visible()
+    expect(page.get_by_role("button", name="Cancel")).to_be_focused()
+    page.get_by_role("button", name="Rotate now").click()
+    secret = page.get_by_label("New secret (shown only this once: store it now)")
+    expect(secret).not_to_have_value("")
+    assert secret.input_value() != app["secret"]
+
+    # Deleting asks in a dialog; Escape keeps Xena, confirming deletes her.
+    admin_tab.section("Operators")
+    page.get_by_role("button", name="Delete Xena").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Delete Xena")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#operator-rows tr")).to_have_count(2)
+    page.get_by_role("button", name="Delete Xena").click()
+    dialog.get_by_role("button", name="Delete operator").click()
+    expect(page.locator("#operators-msg")).to_have_text("Xena was deleted.")
+    expect(page.locator("#operator-rows tr")).to_have_count(1)
+    # Oneself: no delete button, and the role can't be changed.
+    expect(page.get_by_role("button", name="Delete Ada")).to_have_count(0)
+    expect(page.get_by_label("Role of Ada")).to_be_disabled()
+    assert axe_serious(page) == []
+
+
+def test_an_operator_who_is_not_an_admin_is_refused(admin_tab, parley):
+    app = fresh_app(parley, "Admin refused")
+    email = f"olivia{next(_numbers)}@shop.example"
+    parley.cli("operator", "create", "--app", app["appId"], "--email", email, "--password", PASSWORD)
+    response = admin_tab.open()
+    assert response.status == 401  # not logged in
+    expect(admin_tab.page.get_by_role("heading", name="Log in first")).to_be_visible(timeout=30_000)
+    admin_tab.login(app["appId"], email)
+    response = admin_tab.page.reload()
+    assert response.status == 403
+    page = admin_tab.page
+    expect(page.get_by_role("heading", name="Only admins can open this page")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("link", name="Go to the inbox")).to_have_attribute("href", "/inbox")
+    assert page.locator("#admin").count() == 0 and page.get_by_role("tab").count() == 0
+    # The API refuses too, whatever the page does.
+    status = page.evaluate("fetch('/api/admin/app').then(r => r.status)")
+    assert status == 403
+    status = page.evaluate("""fetch('/api/admin/app', {method: 'PATCH', headers: {'Content-Type':
+        'application/json'}, body: JSON.stringify({name: 'mine now'})}).then(r => r.json())""")
+    assert status["code"] == "PARLEY_E_FORBIDDEN"
+    assert axe_serious(page) == []

@@ -1,0 +1,80 @@
+"""Visitor frames beyond chatting (the Customer SDK's coverage): get the profile,
+predict the agent, greetings accepted/cancelled, chat properties. Each handler
+takes the visitor tab (parley.web.visitor_socket._VisitorTab) and the frame."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from parley import assignment, delivery, protocol
+from parley import fanout as channels
+from parley.storage import queries
+from parley.storage.models import App, Operator, Team, TeamMember, Visitor
+
+MAX_PROPERTIES = 50
+
+
+async def visitor_get(tab, _frame: protocol.VisitorGet) -> None:
+    async with tab.state.db.session() as session:
+        visitor = await session.get(Visitor, tab.visitor.id)
+    await tab.outbox.send(protocol.frame("visitor", visitor=queries.visitor_dict(visitor)))
+
+
+async def agent_predict(tab, frame: protocol.AgentPredict) -> None:
+    """Who would get a chat started now: the visitor's open chat's operator if any, else
+    what assignment would choose (no turn is recorded). `queued` when all are busy."""
+    app_id = tab.app.id
+    async with tab.state.db.session() as session:
+        chat = await queries.open_chat_of(session, tab.visitor.id)
+        operators = list((await session.scalars(select(Operator).where(Operator.app_id == app_id))).all())
+        if chat is not None and chat.operator_ids:
+            chosen = next((o for o in operators if o.id == chat.operator_ids[0]), None)
+        else:
+            teams = list((await session.scalars(select(Team).where(Team.app_id == app_id))).all())
+            members: dict[str, list[str]] = {}
+            if teams:
+                rows = await session.execute(select(TeamMember.team_id, TeamMember.operator_id)
+                                             .where(TeamMember.team_id.in_([t.id for t in teams])))
+                for team_id, operator_id in rows:
+                    members.setdefault(team_id, []).append(operator_id)
+            # Read now: an admin may have changed it since this socket said hello.
+            capacity = await session.scalar(select(App.max_chats_per_operator).where(App.id == app_id))
+            load = await assignment.open_chat_load(session, app_id) if capacity else None
+            chosen = assignment.choose(frame.assignees, operators, teams, members, load, capacity)
+        online = await queries.app_online(session, app_id)
+    queued = chosen is None and online
+    await tab.outbox.send(protocol.frame(
+        "agent.predicted", operator=queries.public_operator_dict(chosen) if chosen else None,
+        queued=queued))
+
+
+async def greeting(tab, frame: protocol.Greeting) -> None:
+    """Operators see invitations accepted or dismissed live (nothing is stored)."""
+    await tab.state.fanout.publish(channels.app_channel(tab.app.id), protocol.frame(
+        "greeting", visitorId=tab.visitor.id, triggerId=frame.triggerId, action=frame.action))
+
+
+async def chat_properties(tab, frame: protocol.ChatProperties) -> None:
+    visitor_id = tab.visitor.id
+
+    async def work(session):
+        chat = await queries.open_chat_of(session, visitor_id)
+        if chat is None:
+            raise protocol.FrameError(protocol.E_NOT_FOUND, "no open chat: properties belong to a chat")
+        merged = dict(chat.properties or {})
+        for key, value in frame.properties.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        if len(merged) > MAX_PROPERTIES:
+            raise protocol.FrameError(protocol.E_BAD_FRAME, f"a chat has at most {MAX_PROPERTIES} properties")
+        chat.properties = merged
+        await session.commit()
+        return chat
+
+    chat = await delivery.write(tab.state.db, work)
+    body = queries.chat_dict(chat)
+    await tab.state.fanout.publish(channels.app_channel(tab.app.id),
+                                   protocol.frame("chat.properties", chat=body))
+    await tab.outbox.send(protocol.frame("chat.properties", chatId=chat.id, properties=chat.properties))

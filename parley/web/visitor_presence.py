@@ -1,0 +1,141 @@
+"""Who is on the site now: each open visitor socket keeps its visitor's `last_seen_at` fresh.
+
+The database is the truth, so every server process sees the same visitors online
+(parley.storage.visitor_queries.ONLINE_WINDOW). A socket touches the visitor when
+it connects (storing the browser's language and user agent), on every page view
+(`touch`, called by the socket's page.view handler) and every HEARTBEAT_SECONDS.
+
+When a process closes the last socket it holds for a visitor, it tells the app's
+operators at once (`visitor.left` on the operator feed) and moves `last_seen_at`
+out of the window, unless another process touched the visitor after this one did
+(its socket is still open there). A process that dies without closing anything
+tells nobody: its visitors drop out of the window within ONLINE_WINDOW.
+
+The per-process socket counts are only a hint for `visitor.left`; nothing else
+trusts them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from parley import delivery, protocol
+from parley import fanout as channels
+from parley.storage import queries, visitor_queries
+from parley.storage.models import utcnow
+
+log = logging.getLogger("parley.visitor")
+
+# A heartbeat is skipped when this process touched the visitor more recently than this.
+FRESH = timedelta(seconds=visitor_queries.HEARTBEAT_SECONDS - 5)
+
+
+class _Seen:
+    __slots__ = ("sockets", "touched")
+
+    def __init__(self) -> None:
+        self.sockets = 0
+        self.touched = None  # this process's newest touch (a datetime)
+
+
+def _registry(state) -> dict[str, _Seen]:
+    registry = getattr(state, "visitor_presence", None)
+    if registry is None:
+        registry = {}
+        state.visitor_presence = registry
+    return registry
+
+
+async def touch(state, visitor_id: str, **extra) -> None:
+    """Marks the visitor as on the site now (`extra`: language, user_agent)."""
+    now = utcnow()
+
+    async def work(session):
+        await visitor_queries.touch(session, visitor_id, now, **extra)
+
+    await delivery.write(state.db, work)
+    seen = _registry(state).get(visitor_id)
+    if seen is not None and (seen.touched is None or now > seen.touched):
+        seen.touched = now
+
+
+class VisitorPresence:
+    """One visitor socket's share of "on the site now": `start`, then `run` as a task;
+    `close` (idempotent) when the socket ends."""
+
+    def __init__(self, state, app_id: str, visitor_id: str, headers, page=None) -> None:
+        self.state = state
+        self.page = page  # hello.page: the page this socket was opened on
+        self.app_id = app_id
+        self.visitor_id = visitor_id
+        self.language = visitor_queries.language_of(headers.get("accept-language"))
+        self.user_agent = headers.get("user-agent")
+        self._stop = asyncio.Event()
+        self._started = False
+        self._closed = False
+
+    async def start(self) -> None:
+        seen = _registry(self.state).setdefault(self.visitor_id, _Seen())
+        seen.sockets += 1
+        self._started = True
+        await touch(self.state, self.visitor_id, language=self.language, user_agent=self.user_agent)
+        if self.page is not None and self.page.url:
+            await self._arrived(self.page)
+
+    async def _arrived(self, page) -> None:
+        """The page the socket opened on is a page view, unless it is the one the visitor is
+        already on (a reconnect, a reload): operators see the visitor arrive or move on."""
+        visitor_id = self.visitor_id
+
+        async def work(session):
+            return await visitor_queries.arrive(session, visitor_id, page.url, page.title, page.referrer)
+
+        view = await delivery.write(self.state.db, work)
+        if view is not None:
+            await self.state.fanout.publish(channels.app_channel(self.app_id), protocol.frame(
+                "page.view", visitorId=visitor_id, url=view.url, title=view.title, referrer=view.referrer,
+                utm=view.utm or {}, createdAt=queries.timestamp(view.created_at)))
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), visitor_queries.HEARTBEAT_SECONDS)
+                return
+            seen = _registry(self.state).get(self.visitor_id)
+            if seen is not None and seen.touched is not None and utcnow() - seen.touched < FRESH:
+                continue  # another socket of this visitor (or a page view) just did it
+            try:
+                await touch(self.state, self.visitor_id)
+            except Exception:  # a busy database: the next beat tries again
+                log.warning("could not refresh visitor %s", self.visitor_id, exc_info=True)
+
+    async def close(self) -> None:
+        self._stop.set()
+        if not self._started or self._closed:
+            return
+        self._closed = True
+        registry = _registry(self.state)
+        seen = registry.get(self.visitor_id)
+        if seen is None:
+            return
+        seen.sockets -= 1
+        if seen.sockets > 0:
+            return
+        del registry[self.visitor_id]
+        touched = seen.touched
+        if touched is None:
+            return  # never stored as here: nothing to take back
+
+        async def work(session):
+            return await visitor_queries.mark_left(session, self.visitor_id, touched, utcnow())
+
+        try:
+            # Not gone when another process touched the visitor later: its socket is open.
+            if await delivery.write(self.state.db, work):
+                await self.state.fanout.publish(channels.app_channel(self.app_id), protocol.frame(
+                    "visitor.left", visitorId=self.visitor_id))
+        except Exception:  # never let the goodbye break the socket's own cleanup
+            log.warning("could not mark visitor %s as gone", self.visitor_id, exc_info=True)

@@ -1,0 +1,320 @@
+"""The inbox's visitor features over HTTP (and the operator socket's `chat.start`):
+
+- `GET /api/operator/visitors/online`: who is on the site now (current page, visit, source);
+- `GET /api/operator/visitors/{id}` and `PATCH` (notes): the details pane;
+- `GET /api/operator/search?q=`: chats by message text, visitor name or email;
+- `GET /api/operator/profile`, `PATCH /api/operator/me`: the operator's name, avatar, password;
+- `chat.start` (operator socket): a proactive chat with a visitor.
+
+Every endpoint needs the operator session and answers only with the operator's own
+app's data; the PATCHes also need `Origin` equal to this server's (CSRF). See
+docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from parley import delivery, files, identity, protocol
+from parley import fanout as channels
+from parley.storage import queries, visitor_queries
+from parley.storage.models import Chat, File, Message, Operator, Visitor, utcnow
+from parley.web.inbox_api import _preview, _unread_counts, _visitor
+from parley.web.operator_api import SESSION_COOKIE, own_origin
+
+NO_STORE = {"Cache-Control": "no-store"}
+MAX_BODY = 16 * 1024
+MIN_PASSWORD = 8
+MAX_PASSWORD = 500
+MAX_NAME = 200
+
+
+def _error(status: int, code: str, message: str, **headers) -> JSONResponse:
+    return JSONResponse(protocol.error(code, message), status_code=status, headers={**NO_STORE, **headers})
+
+
+def _json(body: dict) -> JSONResponse:
+    return JSONResponse(body, headers=NO_STORE)
+
+
+async def _operator(request: Request):
+    async with request.app.state.db.session() as session:
+        return await queries.operator_for_session(session, request.cookies.get(SESSION_COOKIE))
+
+
+def _unauthenticated() -> JSONResponse:
+    return _error(401, protocol.E_AUTH, "log in first")
+
+
+def _same_origin(request: Request) -> bool:
+    """Changes need the inbox's own Origin (browsers always send it on PATCH): CSRF defence."""
+    return request.headers.get("origin") == own_origin(request)
+
+
+async def _json_body(request: Request) -> dict | None:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return None
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        return None
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+async def chat_items(session, app_id: str, chat_ids: list[str]) -> dict[str, dict]:
+    """{chat id: the chat as GET /api/operator/chats lists it} for these chats of the app."""
+    if not chat_ids:
+        return {}
+    last = (select(Message.chat_id, func.max(Message.id).label("last_id"))
+            .where(Message.author_kind != "system", Message.chat_id.in_(chat_ids))
+            .group_by(Message.chat_id).subquery())
+    rows = (await session.execute(
+        select(Chat, Visitor, Message, File)
+        .join(Visitor, Visitor.id == Chat.visitor_id)
+        .outerjoin(last, last.c.chat_id == Chat.id)
+        .outerjoin(Message, Message.id == last.c.last_id)
+        .outerjoin(File, File.id == Message.file_id)
+        .where(Chat.id.in_(chat_ids), Chat.app_id == app_id, Visitor.app_id == app_id))).all()
+    unread = await _unread_counts(session, [chat.id for chat, _, _, _ in rows])
+    return {chat.id: {**queries.chat_dict(chat), "visitor": _visitor(visitor),
+                      "lastMessage": _preview(message, file), "unread": unread.get(chat.id, 0)}
+            for chat, visitor, message, file in rows}
+
+
+# -- live visitors ------------------------------------------------------------------------
+
+async def online(request: Request) -> JSONResponse:
+    operator = await _operator(request)
+    if operator is None:
+        return _unauthenticated()
+    async with request.app.state.db.session() as session:
+        visitors = await visitor_queries.online_visitors(session, operator.app_id)
+    return _json({"visitors": visitors, "windowSeconds": int(visitor_queries.ONLINE_WINDOW.total_seconds()),
+                  "now": queries.timestamp(utcnow())})
+
+
+# -- one visitor: the details pane -------------------------------------------------------
+
+async def _details(session, app_id: str, visitor: Visitor) -> dict:
+    chat_ids = await visitor_queries.visitor_chat_ids(session, visitor.id)
+    items = await chat_items(session, app_id, chat_ids)
+    return {"visitor": visitor_queries.detail_dict(visitor),
+            "chats": [items[chat_id] for chat_id in chat_ids if chat_id in items],
+            "pageViews": await visitor_queries.visitor_page_views(session, visitor.id)}
+
+
+async def visitor_detail(request: Request) -> JSONResponse:
+    operator = await _operator(request)
+    if operator is None:
+        return _unauthenticated()
+    async with request.app.state.db.session() as session:
+        visitor = await queries.get_visitor(session, operator.app_id, request.path_params["visitor_id"])
+        if visitor is None:  # another app's visitor gets the same answer as no visitor
+            return _error(404, protocol.E_NOT_FOUND, "no such visitor")
+        return _json(await _details(session, operator.app_id, visitor))
+
+
+async def visitor_update(request: Request) -> JSONResponse:
+    """PATCH {notes}: the operator's notes about the visitor (other inbox tabs hear `visitor.updated`)."""
+    if not _same_origin(request):
+        return _error(403, protocol.E_ORIGIN, "change visitors from this server's own pages")
+    operator = await _operator(request)
+    if operator is None:
+        return _unauthenticated()
+    body = await _json_body(request)
+    limit = protocol.IDENTIFYING_FIELDS["notes"]
+    if body is None or set(body) != {"notes"} or not (
+            body["notes"] is None or (isinstance(body["notes"], str) and len(body["notes"]) <= limit)):
+        return _error(400, protocol.E_BAD_FRAME, f"send JSON {{notes}}: a string of at most {limit} chars")
+    notes = body["notes"].strip() if body["notes"] is not None else None
+    visitor_id = request.path_params["visitor_id"]
+    app_id = operator.app_id
+
+    async def work(session):
+        visitor = await queries.get_visitor(session, app_id, visitor_id)
+        if visitor is None:
+            return None, None
+        await visitor_queries.set_notes(session, visitor, notes or None)
+        return visitor, await _details(session, app_id, visitor)
+
+    visitor, details = await delivery.write(request.app.state.db, work)
+    if visitor is None:
+        return _error(404, protocol.E_NOT_FOUND, "no such visitor")
+    await request.app.state.fanout.publish(channels.app_channel(app_id), protocol.frame(
+        "visitor.updated", visitor=queries.visitor_dict(visitor)))
+    return _json(details)
+
+
+# -- search ----------------------------------------------------------------------------
+
+async def search(request: Request) -> JSONResponse:
+    operator = await _operator(request)
+    if operator is None:
+        return _unauthenticated()
+    query = " ".join(request.query_params.get("q", "").split())
+    if not visitor_queries.SEARCH_MIN <= len(query) <= visitor_queries.SEARCH_MAX:
+        return _error(400, protocol.E_BAD_FRAME, f"q must be {visitor_queries.SEARCH_MIN}.."
+                                                 f"{visitor_queries.SEARCH_MAX} characters")
+    async with request.app.state.db.session() as session:
+        found = await visitor_queries.search(session, operator.app_id, query)
+        items = await chat_items(session, operator.app_id, [hit["chatId"] for hit in found])
+    results = []
+    for hit in found:
+        chat = items.get(hit["chatId"])
+        if chat is None:
+            continue
+        text, highlight = visitor_queries.snippet(hit["text"], query)
+        results.append({"chat": chat, "match": hit["match"], "snippet": text, "highlight": highlight,
+                        "messageId": hit["messageId"], "at": hit["at"]})
+    return _json({"query": query, "results": results})
+
+
+# -- the operator's profile -------------------------------------------------------------
+
+async def profile(request: Request) -> JSONResponse:
+    operator = await _operator(request)
+    if operator is None:
+        return _unauthenticated()
+    return _json({"profile": visitor_queries.profile_dict(operator)})
+
+
+def _profile_changes(body: dict) -> tuple[dict | None, str | None]:
+    """The checked fields of a PATCH /api/operator/me body, or (None, the problem)."""
+    allowed = {"name", "avatarUrl", "currentPassword", "newPassword"}
+    if not body or not set(body) <= allowed:
+        return None, "send JSON with any of: name, avatarUrl, currentPassword + newPassword"
+    changes: dict = {}
+    if "name" in body:
+        name = body["name"]
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
+            return None, f"name must be 1..{MAX_NAME} characters"
+        changes["name"] = " ".join(name.split())
+    if "avatarUrl" in body:
+        if body["avatarUrl"] is not None and not isinstance(body["avatarUrl"], str):
+            return None, "avatarUrl must be an uploaded image's url or null"
+        changes["avatarUrl"] = body["avatarUrl"]
+    if "newPassword" in body or "currentPassword" in body:
+        new, current = body.get("newPassword"), body.get("currentPassword")
+        if not isinstance(current, str) or not current:
+            return None, "changing the password needs currentPassword"
+        if not isinstance(new, str) or not MIN_PASSWORD <= len(new) <= MAX_PASSWORD:
+            return None, f"newPassword must be {MIN_PASSWORD}..{MAX_PASSWORD} characters"
+        changes["password"] = (current, new)
+    return changes, None
+
+
+async def update_me(request: Request) -> JSONResponse:
+    """PATCH {name?, avatarUrl?, currentPassword?, newPassword?}: the operator's own profile."""
+    if not _same_origin(request):
+        return _error(403, protocol.E_ORIGIN, "change your profile from this server's own pages")
+    operator = await _operator(request)
+    if operator is None:
+        return _unauthenticated()
+    body = await _json_body(request)
+    changes, problem = _profile_changes(body) if body is not None else (None, "send a JSON object")
+    if changes is None:
+        return _error(400, protocol.E_BAD_FRAME, problem)
+    limits = request.app.state.limits
+    ip = request.client.host if request.client else "?"
+    key = (ip, operator.app_id, operator.email)
+    # The same budget as logins: a stolen session can't guess the password either.
+    if "password" in changes and not (limits.failed_logins.allowed(key)
+                                      and limits.failed_logins_per_ip.allowed(ip)):
+        wait = max(limits.failed_logins.retry_after(key), limits.failed_logins_per_ip.retry_after(ip))
+        return _error(429, protocol.E_RATE_LIMIT, "too many wrong passwords; wait a minute",
+                      **{"Retry-After": str(int(wait) + 1)})
+    token = request.cookies.get(SESSION_COOKIE)
+    operator_id = operator.id
+
+    async def work(session):
+        me = await session.get(Operator, operator_id)
+        if "avatarUrl" in changes and changes["avatarUrl"] is not None:
+            file = await visitor_queries.avatar_file(session, me.app_id, changes["avatarUrl"])
+            if file is None:
+                return me, "avatar", 0
+            changes["avatarUrl"] = files.url_for(file.id, file.name)
+        if "password" in changes and not identity.verify_password(me.password_hash, changes["password"][0]):
+            return me, "password", 0
+        if "name" in changes:
+            me.name = changes["name"]
+        if "avatarUrl" in changes:
+            me.avatar_url = changes["avatarUrl"]
+        ended = 0
+        if "password" in changes:
+            ended = await visitor_queries.change_password(session, me, changes["password"][1], token)
+        await session.commit()
+        return me, None, ended
+
+    me, refused, ended = await delivery.write(request.app.state.db, work)
+    if refused == "avatar":
+        return _error(400, protocol.E_BAD_FRAME, "avatarUrl must be the url of an image uploaded to this app")
+    if refused == "password":
+        limits.failed_logins.hit(key)
+        limits.failed_logins_per_ip.hit(ip)
+        return _error(403, protocol.E_AUTH, "the current password is wrong")
+    if "name" in changes or "avatarUrl" in changes:
+        await request.app.state.fanout.publish(channels.app_channel(me.app_id), protocol.frame(
+            "operator.updated", operator={"id": me.id, "name": me.name, "avatarUrl": me.avatar_url}))
+    answer = {"profile": visitor_queries.profile_dict(me)}
+    if "password" in changes:
+        answer["sessionsEnded"] = ended
+    return _json(answer)
+
+
+# -- proactive chats (the operator socket's `chat.start`) ----------------------------------
+
+async def chat_start(tab, frame: protocol.ChatStart) -> None:
+    """Starts a chat with a visitor of the operator's app who has none open; answers `ack`
+    (with `chat`), or an error with the clientId (`PARLEY_E_CONFLICT` + `openChatId` when the
+    visitor already has an open chat). `tab` is the operator socket's tab."""
+    operator = tab.operator
+    state = tab.state
+    limiter = state.limits.operator_messages
+
+    async def work(session):
+        visitor = await queries.get_visitor(session, operator.app_id, frame.visitorId)
+        if visitor is None:
+            raise protocol.FrameError(protocol.E_NOT_FOUND, "no such visitor")
+        protocol.check_message_body(frame.text, None)
+        if not limiter.allowed(operator.id):
+            raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many messages; wait a moment")
+        stored = await visitor_queries.start_chat(session, operator, visitor, frame.clientId, frame.text)
+        if stored.created:
+            limiter.hit(operator.id)
+        return stored
+
+    try:
+        stored = await delivery.write(state.db, work)
+    except protocol.FrameError as error:
+        await tab.outbox.send(protocol.error(error.code, error.message, clientId=frame.clientId))
+        return
+    except visitor_queries.ChatAlreadyOpen as already:
+        await tab.outbox.send(protocol.error(
+            protocol.E_CONFLICT, "the visitor already has an open chat: write there",
+            clientId=frame.clientId, openChatId=already.chat.id))
+        return
+    if stored.created:
+        await delivery.publish(state.fanout, operator.app_id, stored.chat.visitor_id, stored.events)
+    answer = protocol.ack(frame.clientId, stored.message_dict())
+    answer["chat"] = queries.chat_dict(stored.chat)
+    await tab.outbox.send(answer)
+
+
+def routes() -> list[Route]:
+    """This module's HTTP routes (parley.web.app adds them)."""
+    return [
+        Route("/api/operator/visitors/online", online),
+        Route("/api/operator/visitors/{visitor_id}", visitor_detail),
+        Route("/api/operator/visitors/{visitor_id}", visitor_update, methods=["PATCH"]),
+        Route("/api/operator/search", search),
+        Route("/api/operator/profile", profile),
+        Route("/api/operator/me", update_me, methods=["PATCH"]),
+    ]

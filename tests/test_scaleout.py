@@ -1,0 +1,379 @@
+"""Scaling out: PostgreSQL instead of SQLite, Redis between server processes.
+
+The servers are real and throwaway (tests/services.py, on 127.0.0.1): PostgreSQL
+started once per test run with a fresh migrated database per test, Redis once
+per run (or per test when the test stops it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from parley import delivery
+from parley.fanout import Overflow, RedisFanout
+from parley.storage import queries
+from parley.storage.models import Chat, Message, Operator, OperatorSocket
+from tests import services
+from tests.test_chat_protocol import (
+    test_operator_of_one_app_never_sees_another_apps_data as test_pg_apps_are_isolated,
+)
+from tests.test_chat_protocol import (
+    test_operator_resend_is_idempotent_too as test_pg_operator_resend_is_idempotent,
+)
+from tests.test_chat_protocol import (
+    test_resending_a_client_id_returns_the_same_message as test_pg_resend_is_idempotent,
+)
+from tests.test_chat_protocol import (
+    test_resume_gets_exactly_the_missed_events as test_pg_resume_replays_exactly_the_missed_events,
+)
+from tests.test_chat_protocol import (
+    test_too_large_a_gap_is_a_reset as test_pg_too_large_a_gap_is_a_reset,
+)
+from tests.test_chat_protocol import (
+    test_two_tabs_of_one_visitor_both_receive as test_pg_two_tabs_both_receive,
+)
+from tests.test_chat_protocol import (
+    test_visitor_cannot_address_another_apps_chat as test_pg_visitor_cannot_address_another_apps_chat,
+)
+from tests.test_chat_protocol import (
+    test_visitor_socket_cannot_resume_events_of_another_apps_visitor as test_pg_no_resume_across_apps,
+)
+from tests.test_chat_real_server import PASSWORD, SITE, Server, cli, free_port
+
+PG_PROTOCOL_TESTS = [
+    test_pg_resend_is_idempotent, test_pg_operator_resend_is_idempotent,
+    test_pg_resume_replays_exactly_the_missed_events, test_pg_too_large_a_gap_is_a_reset,
+    test_pg_two_tabs_both_receive, test_pg_apps_are_isolated,
+    test_pg_visitor_cannot_address_another_apps_chat, test_pg_no_resume_across_apps,
+]
+
+
+@pytest.fixture
+def database(pg_database):
+    """In this module the protocol suite's tests (imported above) run on PostgreSQL."""
+    return pg_database
+
+
+# -- PostgreSQL: concurrent writers ---------------------------------------------------------
+
+async def test_concurrent_writes_of_one_visitor_serialise_on_postgresql(pg_url):
+    """Many first messages at once (some resends): one open chat, each clientId stored once,
+    seqs 1..n without gaps. SQLite serialises writers itself; PostgreSQL needs the row lock."""
+    from parley.storage.db import Database
+
+    database = Database(pg_url, pool_size=10)
+    try:
+        async with database.session() as session:
+            app = await queries.create_app(session, "Shop", [SITE])
+            visitor = await queries.resume_or_register_visitor(session, app.id, None, None)
+
+        async def send(client_id: str):
+            async def work(session):
+                fresh = await session.get(type(visitor), visitor.id)
+                return await queries.add_visitor_message(session, fresh, client_id, f"text {client_id}")
+            return await delivery.write(database, work)
+
+        client_ids = [f"c-{n % 6}" for n in range(12)]  # every clientId twice
+        stored = await asyncio.gather(*(send(client_id) for client_id in client_ids))
+        async with database.session() as session:
+            chats = (await session.scalars(select(Chat).where(Chat.visitor_id == visitor.id))).all()
+            count = await session.scalar(select(func.count()).select_from(Message))
+            events = await queries.events_after(session, visitor.id, 0)
+    finally:
+        await database.close()
+    assert len(chats) == 1 and chats[0].status == "open"
+    assert count == 6
+    assert len({s.message.id for s in stored}) == 6
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert sorted(e.kind for e in events) == ["chat.started"] + ["message"] * 6
+
+
+# -- Redis fan-out ------------------------------------------------------------------------------
+
+async def _received(subscription, timeout: float = 5.0) -> dict:
+    return await asyncio.wait_for(subscription.__anext__(), timeout)
+
+
+async def _nothing_more(subscription, wait: float = 0.3) -> bool:
+    try:
+        await asyncio.wait_for(subscription.__anext__(), wait)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def test_redis_fanout_reaches_other_processes_once(redis_server):
+    one, two = RedisFanout(redis_server.url), RedisFanout(redis_server.url)
+    await one.start()
+    await two.start()
+    try:
+        assert one.up and two.up
+        here, there = one.subscribe("visitor:x"), two.subscribe("visitor:x")
+        await asyncio.gather(here.ready(), there.ready())
+        await one.publish("visitor:x", {"seq": 1})
+        await two.publish("visitor:x", {"seq": 2})
+        # Each subscriber gets each publish once: its own process's directly, the other's via Redis.
+        assert sorted([(await _received(here))["seq"], (await _received(here))["seq"]]) == [1, 2]
+        assert sorted([(await _received(there))["seq"], (await _received(there))["seq"]]) == [1, 2]
+        assert await _nothing_more(here) and await _nothing_more(there, 0.05)
+        # Closing the last local subscriber unsubscribes this process in Redis.
+        await there.close()
+        await one.publish("visitor:x", {"seq": 3})
+        assert (await _received(here))["seq"] == 3
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_redis_fanout_overflow_is_the_same_as_in_process(redis_server):
+    slow_hub, publisher = RedisFanout(redis_server.url, queue_size=3), RedisFanout(redis_server.url)
+    await slow_hub.start()
+    await publisher.start()
+    try:
+        slow = slow_hub.subscribe("app:y")
+        await slow.ready()
+        for n in range(10):
+            await publisher.publish("app:y", {"n": n})
+        with pytest.raises(Overflow):
+            while True:
+                await _received(slow)
+        assert slow_hub.subscriber_count("app:y") == 0
+    finally:
+        await slow_hub.close()
+        await publisher.close()
+
+
+async def test_redis_fanout_survives_redis_going_away():
+    try:
+        redis = services.start_redis()
+    except services.Unavailable as error:
+        pytest.skip(f"needs Redis, which can't be installed or started here: {error}")
+    one = RedisFanout(redis.url, backoff_max=0.3)
+    two = RedisFanout(redis.url, backoff_max=0.3)
+    try:
+        await one.start()
+        await two.start()
+        here, local = one.subscribe("visitor:z"), two.subscribe("visitor:z")
+        await asyncio.gather(here.ready(), local.ready())
+
+        redis.stop()
+        await _until(lambda: not one.up and not two.up)
+        # Away: publishes to other processes are dropped (no error), this process's still arrive.
+        await two.publish("visitor:z", {"n": "while away"})
+        assert (await _received(local))["n"] == "while away"
+        assert two.dropped >= 1
+        assert await _nothing_more(here)
+
+        redis.start()  # same port
+        await _until(lambda: one.up and two.up)
+        await here.ready()  # subscribed again on the new connection
+        await two.publish("visitor:z", {"n": "back"})
+        assert (await _received(here))["n"] == "back"
+        assert (await _received(local))["n"] == "back"
+        assert two.dropped == 0  # reset once the outage was logged as over
+    finally:
+        await one.close()
+        await two.close()
+        redis.close()
+
+
+async def _until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+# -- two real servers, one PostgreSQL, one Redis -----------------------------------------------
+
+async def _frames_until(ws, want, timeout: float = 10.0) -> list[dict]:
+    """Frames up to and including the first one `want` accepts."""
+    seen = []
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        seen.append(frame)
+        if want(frame):
+            return seen
+
+
+async def _send(ws, type: str, **fields) -> None:
+    await ws.send(json.dumps({"type": type, **fields}))
+
+
+def _ack(client_id: str):
+    return lambda f: f["type"] == "ack" and f["clientId"] == client_id
+
+
+def _event_of(client_id: str):
+    return lambda f: (f["type"] == "event" and f["event"]["type"] == "message"
+                      and f["event"]["message"]["clientId"] == client_id)
+
+
+def _fed(client_id: str):
+    """The operators' live feed frame of a visitor's message."""
+    return lambda f: f["type"] == "message" and f["message"]["clientId"] == client_id
+
+
+def _texts(frames) -> list[str]:
+    return [f["event"]["message"]["text"] for f in frames if f["type"] == "event"
+            and f["event"]["type"] == "message" and not f["event"]["message"]["system"]]
+
+
+async def _scalar(pg_url: str, query):
+    from sqlalchemy.pool import NullPool
+
+    from parley.storage.db import Database
+
+    database = Database(pg_url, poolclass=NullPool)
+    try:
+        async with database.session() as session:
+            return await session.scalar(query)
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def two_servers(tmp_path, built_dist, pg_url, redis_server):
+    """Servers A and B (`parley serve`, configured by $PARLEY_DB and $PARLEY_REDIS_URL)
+    sharing one PostgreSQL database and one Redis; an app with operator Ann."""
+    env = {**os.environ, "PARLEY_DATA": str(tmp_path), "PARLEY_DB": pg_url,
+           "PARLEY_REDIS_URL": redis_server.url}
+    app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
+    cli(env, "operator", "create", "--app", app["appId"], "--email", "ann@shop.example",
+        "--password", PASSWORD)
+    a = Server(env, free_port(), tmp_path / "a.log")
+    b = Server(env, free_port(), tmp_path / "b.log")
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            for started in [pool.submit(a.start), pool.submit(b.start)]:
+                started.result()
+        yield a, b, app
+    finally:
+        for server in (a, b):
+            if server.process and server.process.poll() is None:
+                server.stop()
+
+
+class Endpoints:
+    def __init__(self, server: Server, app: dict) -> None:
+        self.base = f"http://127.0.0.1:{server.port}"
+        self.app = app
+
+    def visitor(self):
+        return connect(self.base.replace("http", "ws") + "/ws/visitor", origin=SITE)
+
+    async def hello(self, ws, **fields) -> dict:
+        await _send(ws, "hello", v=1, appId=self.app["appId"], **fields)
+        welcome = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert welcome["type"] == "welcome", welcome
+        return welcome
+
+    def login(self) -> str:
+        response = httpx.post(f"{self.base}/api/operator/login", json={
+            "appId": self.app["appId"], "email": "ann@shop.example", "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return response.cookies["parley_session"]
+
+    def operator(self, cookie: str):
+        return connect(self.base.replace("http", "ws") + "/ws/operator", origin=self.base,
+                       additional_headers={"Cookie": f"parley_session={cookie}"})
+
+
+async def test_two_servers_share_postgresql_and_redis(two_servers, pg_url):
+    a, b, app = two_servers
+    on_a, on_b = Endpoints(a, app), Endpoints(b, app)
+    cookie = on_b.login()  # the session is in the database: good on A too
+    seen: list[dict] = []  # every frame the visitor's first socket (on A) got
+    feed: list[dict] = []  # every frame the operator's socket (on B) got
+    async with contextlib.AsyncExitStack() as sockets:
+        guest = await sockets.enter_async_context(on_a.visitor())
+        welcome = await on_a.hello(guest, lastSeq=0)
+        assert welcome["online"] is False  # nobody in the inbox yet
+        op = await sockets.enter_async_context(on_b.operator(cookie))
+        await _send(op, "subscribe")
+        feed += await _frames_until(op, lambda f: f["type"] == "subscribed")
+
+        # Presence crosses processes: Ann came online on B, the visitor on A hears it.
+        seen += await _frames_until(guest, lambda f: f["type"] == "online")
+        assert seen[-1]["online"] is True
+
+        # Visitor (A) -> operator (B) and back, live.
+        await _send(guest, "message.send", clientId="v-1", text="hello from A")
+        feed += await _frames_until(op, _fed("v-1"))
+        chat_id = feed[-1]["chatId"]
+        await _send(op, "message.send", chatId=chat_id, clientId="o-1", text="hello from B")
+        seen += await _frames_until(guest, _event_of("o-1"))
+        feed += await _frames_until(op, _ack("o-1"))
+
+        # Ann also opens an inbox on A and closes it again: she is still online (on B).
+        open_sockets = select(func.count()).select_from(OperatorSocket)
+        async with on_a.operator(cookie) as second_tab:
+            await _send(second_tab, "subscribe")
+            await _frames_until(second_tab, lambda f: f["type"] == "subscribed")
+            assert await _scalar(pg_url, open_sockets) == 2
+        deadline = time.monotonic() + 10
+        while await _scalar(pg_url, open_sockets) != 1:
+            assert time.monotonic() < deadline, "the closed inbox socket was never forgotten"
+            await asyncio.sleep(0.05)
+        assert await _scalar(pg_url, select(Operator.presence)) == "online"
+        async with on_a.visitor() as newcomer:
+            assert (await on_a.hello(newcomer))["online"] is True
+
+        # The visitor has read up to here ...
+        await _send(guest, "message.send", clientId="v-2", text="still here")
+        seen += await _frames_until(guest, _ack("v-2"))
+        seen += await _frames_until(guest, _event_of("v-2"))
+        assert not [f for f in seen if f["type"] == "online" and f["online"] is False]
+        last_seq = max(f["seq"] for f in seen if f["type"] == "event")
+
+        # ... Ann writes on, unread, and A dies without a goodbye.
+        for n in range(2, 5):
+            await _send(op, "message.send", chatId=chat_id, clientId=f"o-{n}", text=f"reply {n}")
+        feed += await _frames_until(op, _ack("o-4"))
+        a.process.kill()
+        a.process.wait(10)
+        with pytest.raises(ConnectionClosed):
+            while True:
+                await asyncio.wait_for(guest.recv(), 10)
+
+        # While the visitor is away, more replies: B still serves.
+        for n in range(5, 7):
+            await _send(op, "message.send", chatId=chat_id, clientId=f"o-{n}", text=f"reply {n}")
+        feed += await _frames_until(op, _ack("o-6"))
+
+        # The visitor reconnects to B with lastSeq: exactly what it missed, then live again.
+        async with on_b.visitor() as guest:
+            again = await on_b.hello(guest, lastSeq=last_seq, visitorId=welcome["visitorId"],
+                                     visitorToken=welcome["visitorToken"])
+            assert again["visitorId"] == welcome["visitorId"] and again["online"] is True
+            replayed = await _frames_until(guest, lambda f: f["type"] == "event" and f["seq"] == again["seq"])
+            await _send(guest, "message.send", clientId="v-3", text="back on B")
+            feed += await _frames_until(op, _fed("v-3"))
+            await _send(op, "message.send", chatId=chat_id, clientId="o-7", text="welcome back")
+            live = await _frames_until(guest, _event_of("o-7"))
+
+    missed = [f"reply {n}" for n in range(2, 7)]
+    replayed_seqs = [f["seq"] for f in replayed if f["type"] == "event"]
+    assert replayed_seqs == list(range(last_seq + 1, again["seq"] + 1))  # in order, none from before
+    texts = _texts(replayed)
+    lost = [t for t in missed if t not in texts]
+    duplicated = len(texts) - len(set(texts))
+    assert (len(lost), duplicated) == (0, 0)
+    assert texts == missed
+    # Every message reached the other side once.
+    assert _texts(seen).count("hello from B") == 1 and _texts(live).count("welcome back") == 1
+    from_visitor = [f["message"]["text"] for f in feed if f["type"] == "message"]
+    assert from_visitor.count("hello from A") == 1 and from_visitor.count("back on B") == 1
+    every_seq = [f["seq"] for f in [*seen, *replayed, *live] if f["type"] == "event"]
+    assert len(every_seq) == len(set(every_seq))
