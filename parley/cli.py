@@ -458,7 +458,7 @@ def cmd_serve(args) -> int:
             servers.append(uvicorn.Server(uvicorn.Config(
                 create_demo_site(app_id, server_url), host=args.host, port=demo_port,
                 log_config=None, log_level=None)))
-            print("\n".join([
+            banner = "\n".join([
                 "",
                 "Parley demo is running.",
                 f"  Demo website (widget on it): {demo_url}/",
@@ -467,9 +467,9 @@ def cmd_serve(args) -> int:
                 f"  App id:                      {app_id}",
                 "Press Ctrl+C to stop.",
                 "",
-            ]), flush=True)
+            ])
         else:
-            print(f"Parley is serving on {server_url} (inbox: {server_url}/inbox)", flush=True)
+            banner = f"Parley is serving on {server_url} (inbox: {server_url}/inbox)"
         for server in servers:
             server.install_signal_handlers = lambda: None
         loop = asyncio.get_running_loop()
@@ -481,8 +481,15 @@ def cmd_serve(args) -> int:
                 server.should_exit = True
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
+        running = asyncio.gather(*(server.serve() for server in servers))
         try:
-            await asyncio.gather(*(server.serve() for server in servers))
+            # The URLs are printed once every server listens, so whoever reads them
+            # (a person, a script, the e2e test) can open them at once.
+            while not all(server.started for server in servers) and not running.done():
+                await asyncio.sleep(0.05)
+            if not running.done():
+                print(banner, flush=True)
+            await running
         finally:
             await database.close()
 
