@@ -7,6 +7,7 @@ customer's website would be. Any uncaught error on a page fails the test.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+from e2e.inbox_helpers import Inbox, RawVisitor, create_operator, open_tab
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_FLAGS = [
@@ -193,3 +196,45 @@ def wait_ready(page: Page, timeout: float = 20_000) -> None:
     page.wait_for_function(
         API_READY + " && document.querySelector('iframe[data-parley=launcher]')",
         timeout=timeout)
+
+
+def axe_serious(target, include: list[str] | None = None) -> list:
+    """Serious or critical axe-core findings on a page or frame (only under the `include`
+    selectors, when given): [(rule, impact, [up to three nodes' HTML])]."""
+    import axe_playwright_python
+
+    target.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text())
+    if include is None:
+        result = target.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    else:
+        result = target.evaluate(
+            "mine => axe.run({include: mine.map(s => [s])}, {resultTypes: ['violations']})", include)
+    return [(v["id"], v["impact"], [n["html"] for n in v["nodes"]][:3])
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+# -- Parley's own pages: an operator's inbox tab, operators, a raw visitor (e2e/inbox_helpers.py)
+
+_operators = itertools.count()
+
+
+@pytest.fixture
+def inbox(browser, parley) -> Iterator[Inbox]:
+    """An operator's inbox tab at 1280x800; no uncaught errors, no request off its origin."""
+    with open_tab(browser, parley.url) as tab:
+        yield tab
+
+
+@pytest.fixture
+def operator_email(parley, app) -> str:
+    """A new operator named Olivia (password inbox_helpers.PASSWORD); her email."""
+    email = f"inbox{next(_operators)}@shop.example"
+    create_operator(parley, app["appId"], email, "Olivia")
+    return email
+
+
+@pytest.fixture
+def raw_visitor(parley, app, host_site) -> Iterator[RawVisitor]:
+    visitor = RawVisitor(parley.url, app["appId"], host_site.origin)
+    yield visitor
+    visitor.close()

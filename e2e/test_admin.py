@@ -18,13 +18,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from e2e.conftest import wait_ready
+from e2e.conftest import axe_serious, wait_ready
+from e2e.inbox_helpers import PASSWORD, BrowserTab, create_operator, open_tab
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "docs" / "admin.png"
-PASSWORD = "correct horse battery"
 _numbers = itertools.count()
 
 # `parley operator create` makes operators; an admin is made the way `parley serve --demo` does it.
@@ -51,17 +51,9 @@ def make_admin(parley, app_id: str, email: str, name: str = "Ada") -> None:
                    cwd=ROOT, check=True, timeout=120)
 
 
-class AdminTab:
+class AdminTab(BrowserTab):
     """A browser tab logged in as someone, on /inbox/admin; uncaught errors and requests to
     other origins are collected for the fixture's checks."""
-
-    def __init__(self, page: Page, url: str) -> None:
-        self.page = page
-        self.url = url
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("request", lambda request: self.requests.append(request.url))
 
     def login(self, app_id: str, email: str, password: str = PASSWORD) -> None:
         body = {"appId": app_id, "email": email, "password": password}
@@ -86,33 +78,17 @@ class AdminTab:
         assert response.status == 200, response.text()
         return response.json()
 
-    def foreign_requests(self) -> list[str]:
-        return [u for u in self.requests if not u.startswith(self.url + "/") and not u.startswith("data:")]
-
 
 @pytest.fixture
 def admin_tab(browser, parley) -> Iterator[AdminTab]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800},
-                                  permissions=["clipboard-read", "clipboard-write"])
-    tab = AdminTab(context.new_page(), parley.url)
-    yield tab
-    context.close()
-    assert not tab.errors, f"uncaught errors on the admin page: {tab.errors}"
-    assert not tab.foreign_requests(), f"the admin page left its origin: {tab.foreign_requests()}"
+    with open_tab(browser, parley.url, AdminTab, "the admin page",
+                  permissions=["clipboard-read", "clipboard-write"]) as tab:
+        yield tab
 
 
 def fresh_app(parley, name: str) -> dict:
     # Starts with another website's origin: the host site only works once the admin adds it.
     return parley.cli("app", "create", "--name", name, "--origin", "https://elsewhere.example")
-
-
-def axe_serious(page: Page) -> list:
-    import axe_playwright_python
-
-    page.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text())
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [(v["id"], v["impact"], [n["html"] for n in v["nodes"]][:3])
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def test_an_admin_sets_up_the_app_and_it_works(admin_tab, parley, host_site, browser):
@@ -257,8 +233,7 @@ def test_keyboard_tablet_width_secret_and_deleting(admin_tab, parley):
     app = fresh_app(parley, "Admin keys")
     email = f"ada{next(_numbers)}@shop.example"
     make_admin(parley, app["appId"], email)
-    parley.cli("operator", "create", "--app", app["appId"], "--email", f"x{email}", "--password", PASSWORD,
-               "--name", "Xena")
+    create_operator(parley, app["appId"], f"x{email}", "Xena")
     admin_tab.login(app["appId"], email)
     page = admin_tab.page
     page.set_viewport_size({"width": 768, "height": 1024})  # a tablet, upright

@@ -7,81 +7,20 @@ no uncaught page error, and no request leaving the Parley server's origin).
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
-import queue
 import re
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
-from websockets.sync.client import connect
 
 from e2e.conftest import ParleyServer, free_port
+from e2e.inbox_helpers import Inbox, RawVisitor, open_chat_of, open_tab
 from e2e.test_chat import open_page, type_message
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "docs" / "inbox.png"
-PASSWORD = "correct horse battery"
-_emails = itertools.count()
-
-
-class Inbox:
-    """An operator's browser tab on /inbox, and what it requested."""
-
-    def __init__(self, page: Page, url: str) -> None:
-        self.page = page
-        self.url = url
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.sockets: list[str] = []
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("request", lambda request: self.requests.append(request.url))
-        page.on("websocket", lambda socket: self.sockets.append(socket.url))
-
-    def open(self) -> None:
-        self.page.goto(self.url + "/inbox")
-        expect(self.page.get_by_label("Email")).to_be_visible(timeout=20_000)
-
-    def login(self, email: str, password: str = PASSWORD) -> None:
-        self.page.get_by_label("Email").fill(email)
-        self.page.get_by_label("Password").fill(password)
-        self.page.get_by_label("Password").press("Enter")
-
-    def wait_live(self) -> None:
-        expect(self.page.locator("#conn")).to_have_text("Live", timeout=15_000)
-
-    def chat_row(self, text: str):
-        return self.page.locator(".chat-item", has_text=text)
-
-    def foreign_requests(self) -> list[str]:
-        ws_origin = "ws" + self.url.removeprefix("http")
-        return ([u for u in self.requests if not u.startswith(self.url + "/") and not u.startswith("data:")]
-                + [u for u in self.sockets if not u.startswith(ws_origin + "/")])
-
-
-@pytest.fixture
-def inbox(browser, parley) -> Iterator[Inbox]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    tab = Inbox(context.new_page(), parley.url)
-    yield tab
-    context.close()
-    assert not tab.errors, f"uncaught errors in the inbox: {tab.errors}"
-    assert not tab.foreign_requests(), f"the inbox left its origin: {tab.foreign_requests()}"
-
-
-@pytest.fixture
-def operator_email(parley, app) -> str:
-    email = f"inbox{next(_emails)}@shop.example"
-    parley.cli("operator", "create", "--app", app["appId"], "--email", email, "--password", PASSWORD,
-               "--name", "Olivia")
-    return email
 
 
 def save_screenshot(page: Page) -> None:
@@ -92,9 +31,7 @@ def save_screenshot(page: Page) -> None:
 
 
 def test_operator_answers_a_visitor_live(page, host_site, parley, app, inbox, operator_email):
-    inbox.open()
-    inbox.login(operator_email)
-    inbox.wait_live()
+    inbox.log_in(operator_email)
     expect(inbox.page.get_by_text("Signed in as Olivia")).to_be_visible()
     op = inbox.page
 
@@ -179,116 +116,31 @@ def test_inbox_reconnects_and_catches_up_after_a_server_restart(
     second = ParleyServer(tmp_path, free_port())
     second.env = {**parley.env}
     second.start()
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    inbox = Inbox(context.new_page(), second.url)
     try:
-        inbox.open()
-        inbox.login(operator_email)
-        inbox.wait_live()
-        second.stop()
-        expect(inbox.page.locator("#conn")).to_have_text(re.compile(r"^Offline, reconnecting in \d+ s$"))
-        # While the inbox is cut off, a visitor writes (through the main server).
-        open_page(page, host_site, parley, app, "inbox-restart")
-        page.evaluate("chaport.open()")
-        type_message(page, "Anyone there? I wrote while you were away")
-        second.start()  # the same port: the inbox's backoff finds it again
-        inbox.wait_live()
-        # Nothing lost: the chat list was reloaded on reconnect.
-        row = inbox.chat_row("Anyone there? I wrote while you were away")
-        expect(row).to_be_visible(timeout=15_000)
-        row.click()
-        expect(inbox.page.locator("#log .msg.visitor .bubble")).to_have_text(
-            ["Anyone there? I wrote while you were away"])
+        with open_tab(browser, second.url) as inbox:
+            inbox.log_in(operator_email)
+            second.stop()
+            expect(inbox.page.locator("#conn")).to_have_text(re.compile(r"^Offline, reconnecting in \d+ s$"))
+            # While the inbox is cut off, a visitor writes (through the main server).
+            open_page(page, host_site, parley, app, "inbox-restart")
+            page.evaluate("chaport.open()")
+            type_message(page, "Anyone there? I wrote while you were away")
+            second.start()  # the same port: the inbox's backoff finds it again
+            inbox.wait_live()
+            # Nothing lost: the chat list was reloaded on reconnect.
+            row = inbox.chat_row("Anyone there? I wrote while you were away")
+            expect(row).to_be_visible(timeout=15_000)
+            row.click()
+            expect(inbox.page.locator("#log .msg.visitor .bubble")).to_have_text(
+                ["Anyone there? I wrote while you were away"])
     finally:
-        context.close()
         second.stop()
-    assert not inbox.errors, inbox.errors
-    assert not inbox.foreign_requests(), inbox.foreign_requests()
 
 
 # -- read receipts, typing, system lines, ratings, attachments ---------------------------------
 
-class RawVisitor:
-    """A visitor on the raw /ws/visitor socket (as the widget speaks it), so a test can
-    see exactly which frames the inbox's actions produce for the visitor."""
-
-    def __init__(self, server_url: str, app_id: str, origin: str) -> None:
-        self.app_id = app_id
-        self.origin = origin
-        self.socket = connect(server_url.replace("http://", "ws://") + "/ws/visitor", origin=origin)
-        self.frames: queue.Queue = queue.Queue()
-        self.seen: list[dict] = []
-        self._sent = 0
-        threading.Thread(target=self._read, daemon=True).start()
-        self.send(type="hello", appId=app_id)
-        self.wait_for(lambda f: f["type"] == "welcome")
-
-    def _read(self) -> None:
-        try:
-            for raw in self.socket:
-                self.frames.put(json.loads(raw))
-        except Exception:  # closed at the end of the test
-            return
-
-    def send(self, **frame) -> None:
-        self.socket.send(json.dumps({"v": 1, **frame}))
-
-    def wait_for(self, match, timeout: float = 15) -> dict:
-        """The first frame (received before or within `timeout`) that `match` accepts."""
-        for frame in self.seen:
-            if match(frame):
-                return frame
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                frame = self.frames.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            self.seen.append(frame)
-            if match(frame):
-                return frame
-        raise AssertionError(f"no matching visitor frame within {timeout}s; saw {self.seen}")
-
-    def drain(self) -> None:
-        while True:
-            try:
-                self.seen.append(self.frames.get_nowait())
-            except queue.Empty:
-                return
-
-    def event(self, kind: str, match=lambda event: True) -> dict:
-        frame = self.wait_for(lambda f: f["type"] == "event" and f["event"]["type"] == kind
-                              and match(f["event"]))
-        return frame["event"]
-
-    def say(self, text: str, **extra) -> dict:
-        self._sent += 1
-        client_id = f"v-{time.monotonic_ns()}-{self._sent}"
-        self.send(type="message.send", clientId=client_id, text=text, **extra)
-        return self.wait_for(lambda f: f["type"] == "ack" and f["clientId"] == client_id)["message"]
-
-    def close(self) -> None:
-        self.socket.close()
-
-
-@pytest.fixture
-def raw_visitor(parley, app, host_site) -> Iterator[RawVisitor]:
-    visitor = RawVisitor(parley.url, app["appId"], host_site.origin)
-    yield visitor
-    visitor.close()
-
-
-def open_chat_of(inbox: Inbox, first_message: str):
-    row = inbox.chat_row(first_message)
-    expect(row).to_be_visible(timeout=15_000)
-    row.click()
-    return row
-
-
 def test_receipts_typing_system_lines_rating_and_transcript(inbox, operator_email, raw_visitor):
-    inbox.open()
-    inbox.login(operator_email)
-    inbox.wait_live()
+    inbox.log_in(operator_email)
     op, visitor = inbox.page, raw_visitor
     # Addressed to this operator (the app is shared), so the chat's "assigned" line names her.
     question = visitor.say("Can I pay by invoice?", assignees=[operator_email])
@@ -357,9 +209,7 @@ def test_receipts_typing_system_lines_rating_and_transcript(inbox, operator_emai
 
 
 def test_operator_sends_an_image_and_gets_clear_upload_errors(inbox, operator_email, raw_visitor, tmp_path):
-    inbox.open()
-    inbox.login(operator_email)
-    inbox.wait_live()
+    inbox.log_in(operator_email)
     op, visitor = inbox.page, raw_visitor
     visitor.say("Can you send me a photo of the mug?")
     open_chat_of(inbox, "Can you send me a photo of the mug?")

@@ -18,18 +18,11 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.conftest import wait_ready
+from e2e.inbox_helpers import Inbox, create_operator, open_chat_of, open_tab
 from e2e.test_chat import open_page, type_message
-from e2e.test_inbox import PASSWORD, Inbox, RawVisitor, open_chat_of
 
 WINDOW = "iframe[data-parley=window]"
 _people = itertools.count()
-
-
-@pytest.fixture
-def raw_visitor(parley, app, host_site) -> Iterator[RawVisitor]:
-    visitor = RawVisitor(parley.url, app["appId"], host_site.origin)
-    yield visitor
-    visitor.close()
 
 
 @pytest.fixture
@@ -39,36 +32,15 @@ def make_operator(parley, app):
         n = next(_people)
         name = f"{first_name} {n}"
         email = f"ops{n}-{first_name.lower()}@shop.example"
-        created = parley.cli("operator", "create", "--app", app["appId"], "--email", email,
-                             "--password", PASSWORD, "--name", name)
+        created = create_operator(parley, app["appId"], email, name)
         return created["operatorId"], email, name
     return make
 
 
 @pytest.fixture
 def second_inbox(browser, parley) -> Iterator[Inbox]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    tab = Inbox(context.new_page(), parley.url)
-    yield tab
-    context.close()
-    assert not tab.errors, f"uncaught errors in the second inbox: {tab.errors}"
-    assert not tab.foreign_requests(), tab.foreign_requests()
-
-
-@pytest.fixture
-def inbox(browser, parley) -> Iterator[Inbox]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    tab = Inbox(context.new_page(), parley.url)
-    yield tab
-    context.close()
-    assert not tab.errors, f"uncaught errors in the inbox: {tab.errors}"
-    assert not tab.foreign_requests(), f"the inbox left its origin: {tab.foreign_requests()}"
-
-
-def log_in(inbox: Inbox, email: str) -> None:
-    inbox.open()
-    inbox.login(email)
-    inbox.wait_live()
+    with open_tab(browser, parley.url, what="the second inbox") as tab:
+        yield tab
 
 
 def tab(inbox: Inbox, name: str):
@@ -79,8 +51,8 @@ def test_transfer_to_a_second_operator_who_finds_it_under_mine(
         inbox, second_inbox, make_operator, raw_visitor):
     olivia_id, olivia_email, olivia = make_operator("Olivia")
     bob_id, bob_email, bob = make_operator("Bob")
-    log_in(second_inbox, bob_email)
-    log_in(inbox, olivia_email)
+    second_inbox.log_in(bob_email)
+    inbox.log_in(olivia_email)
     op, other = inbox.page, second_inbox.page
 
     question = raw_visitor.say("Please put me through to billing", assignees=[olivia_email])
@@ -132,7 +104,7 @@ def test_transfer_to_a_second_operator_who_finds_it_under_mine(
 def test_internal_notes_never_reach_the_widget_and_close_then_reopen(
         page, host_site, parley, app, inbox, make_operator):
     _id, email, olivia = make_operator("Olivia")
-    log_in(inbox, email)
+    inbox.log_in(email)
     op = inbox.page
     open_page(page, host_site, parley, app, "notes-visitor")
     page.evaluate("chaport.open()")
@@ -202,7 +174,7 @@ def test_internal_notes_never_reach_the_widget_and_close_then_reopen(
 
 def test_canned_response_inserted_with_slash_and_sent(inbox, make_operator, raw_visitor):
     _id, email, _name = make_operator("Olivia")
-    log_in(inbox, email)
+    inbox.log_in(email)
     op = inbox.page
 
     # Add two canned responses in the dialog.

@@ -6,68 +6,26 @@ notifications once across tabs.
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from e2e.conftest import axe_serious
+from e2e.inbox_helpers import Inbox, RawVisitor
 from e2e.test_chat import open_page
-from e2e.test_inbox import PASSWORD, Inbox, RawVisitor, save_screenshot
-
-_emails = itertools.count()
-
-
-@pytest.fixture
-def tab(browser, parley) -> Iterator[Inbox]:
-    """An operator's inbox tab at 1280x800; no uncaught errors, no request off its origin."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    inbox = Inbox(context.new_page(), parley.url)
-    yield inbox
-    context.close()
-    assert not inbox.errors, f"uncaught errors in the inbox: {inbox.errors}"
-    assert not inbox.foreign_requests(), f"the inbox left its origin: {inbox.foreign_requests()}"
-
-
-@pytest.fixture
-def olivia(parley, app) -> str:
-    email = f"visitors{next(_emails)}@shop.example"
-    parley.cli("operator", "create", "--app", app["appId"], "--email", email, "--password", PASSWORD,
-               "--name", "Olivia")
-    return email
-
+from e2e.test_inbox import save_screenshot
 
 MINE = ["#visitors", "#details", "#search-form", "#visitors-toggle", "#notify-toggle", "#profile-button",
         "#details-toggle", "#start-dialog", "#profile-dialog"]
-
-
-def axe_serious(page) -> list:
-    """Serious or critical axe findings in this feature's parts of the inbox."""
-    import axe_playwright_python
-
-    page.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text())
-    result = page.evaluate("mine => axe.run({include: mine.map(s => [s])}, {resultTypes: ['violations']})",
-                           MINE)
-    return [(v["id"], v["impact"], [n["html"] for n in v["nodes"]][:3])
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
-def login(inbox: Inbox, email: str) -> None:
-    inbox.open()
-    inbox.login(email)
-    inbox.wait_live()
 
 
 def visitor_row(inbox: Inbox, text: str):
     return inbox.page.locator("#visitors-rows tr", has_text=text)
 
 
-def test_live_visitors_proactive_chat_search_and_notes(page, host_site, parley, app, tab, olivia):
-    inbox = tab
-    login(inbox, olivia)
+def test_live_visitors_proactive_chat_search_and_notes(page, host_site, parley, app, inbox, operator_email):
+    inbox.log_in(operator_email)
     op = inbox.page
     console_errors = []
     op.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
@@ -86,7 +44,7 @@ def test_live_visitors_proactive_chat_search_and_notes(page, host_site, parley, 
     expect(row.locator("td.who .meta").first).to_contain_text("Desktop")
     expect(row.locator("td.source")).to_have_text("Direct")
 
-    assert axe_serious(op) == []
+    assert axe_serious(op, MINE) == []
 
     # A single-page app navigates (pushState): the current page follows live.
     page.evaluate("history.pushState({}, '', '/visitors-pricing.html?utm_source=news')")
@@ -148,7 +106,7 @@ def test_live_visitors_proactive_chat_search_and_notes(page, host_site, parley, 
     saved = op.request.get(f"{parley.url}/api/operator/visitors/{mine['id']}").json()["visitor"]
     assert saved["notes"] == "Wants teal mugs; call back Friday."
     save_screenshot(op)
-    assert axe_serious(op) == []
+    assert axe_serious(op, MINE) == []
 
     # Search: by a word of a message, from the keyboard.
     search = op.get_by_role("combobox", name="Search chats")
@@ -178,16 +136,15 @@ def test_live_visitors_proactive_chat_search_and_notes(page, host_site, parley, 
     expect(row).to_have_count(0, timeout=15_000)
 
 
-def test_profile_name_avatar_and_password(tab, olivia, tmp_path):
-    inbox = tab
-    login(inbox, olivia)
+def test_profile_name_avatar_and_password(inbox, operator_email, tmp_path):
+    inbox.log_in(operator_email)
     op = inbox.page
     profile = op.get_by_role("button", name=re.compile(r"^Your profile"))
     expect(profile.locator(".avatar")).to_have_text("O")  # initials: no picture yet
     profile.click()
     dialog = op.locator("#profile-dialog")
     expect(dialog).to_be_visible()
-    assert axe_serious(op) == []
+    assert axe_serious(op, MINE) == []
     op.get_by_label("Name", exact=True).fill("Olivia Stone")
     op.get_by_role("button", name="Save", exact=True).click()
     expect(op.locator("#profile-status")).to_have_text("Saved.")
@@ -216,9 +173,9 @@ def test_profile_name_avatar_and_password(tab, olivia, tmp_path):
     expect(profile).to_be_focused()
     # This login goes on; a new login needs the new password.
     op.get_by_role("button", name="Log out").click()
-    inbox.login(olivia)
+    inbox.login(operator_email)
     expect(op.get_by_role("alert").filter(has_text="Wrong email or password.")).to_be_visible()
-    inbox.login(olivia, "a brand new passphrase")
+    inbox.login(operator_email, "a brand new passphrase")
     inbox.wait_live()
 
 
@@ -236,12 +193,12 @@ window.Notification = class {
 """
 
 
-def test_notifications_ring_once_across_tabs_and_not_for_the_open_chat(browser, parley, app, olivia):
+def test_notifications_ring_once_across_tabs_and_not_for_the_open_chat(browser, parley, app, operator_email):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.add_init_script(NOTIFICATION_STUB)
     try:
         first = Inbox(context.new_page(), parley.url)
-        login(first, olivia)
+        first.log_in(operator_email)
         second = Inbox(context.new_page(), parley.url)
         second.page.goto(parley.url + "/inbox")  # the same browser: already logged in
         second.wait_live()

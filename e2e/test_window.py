@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from e2e.conftest import wait_ready
+from e2e.conftest import axe_serious, wait_ready
 from e2e.test_chat import bubbles, open_page, operator, type_message  # noqa: F401 - fixture
 from e2e.test_skeleton import snippet_with_config
 
@@ -158,19 +158,13 @@ def test_window_state_and_draft_survive_navigation(page, host_site, parley, app,
 
 def axe_violations(page, frame_name):
     """Runs axe-core inside one of the widget's iframes; returns serious/critical violations."""
-    import axe_playwright_python
-
-    source = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
     frame = None
     for candidate in page.frames:
         if candidate.parent_frame is None:
             continue
         if candidate.frame_element().get_attribute("data-parley") == frame_name:
             frame = candidate
-    frame.evaluate(source)
-    result = frame.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [(v["id"], v["impact"], [n["html"] for n in v["nodes"]][:3])
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return axe_serious(frame)
 
 
 def test_accessibility_axe_has_no_serious_violations(page, host_site, parley, app, operator):  # noqa: F811

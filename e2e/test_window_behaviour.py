@@ -155,3 +155,19 @@ def test_launcher_is_drawn_within_one_frame_of_ready(page, host_site, parley, ap
     wait_ready(page)
     page.wait_for_function("window.launcherAtNextFrame !== undefined")
     assert page.evaluate("window.launcherAtNextFrame") is True
+
+
+def test_the_apps_languages_limit_the_widgets(page, host_site, parley):
+    from widget.core.i18n import DE, FR
+
+    shop = parley.cli("app", "create", "--name", "Lingua", "--origin", host_site.origin)
+    parley.cli("app", "set", "--app", shop["appId"], "--languages", "fr,de")
+    # The visitor's browser asks for Japanese, which the app does not offer: its first language.
+    open_page(page, host_site, parley, shop, "lingua-first", "language: { use: 'ja' },")
+    page.evaluate("chaport.open()")
+    composer = page.frame_locator(WINDOW).locator("form.composer textarea")
+    expect(composer).to_have_attribute("placeholder", FR["composer_placeholder"])
+    assert page.evaluate("chaport.getParameterValue('language')") == "fr"
+    open_page(page, host_site, parley, shop, "lingua-match", "language: { use: 'de' },")
+    page.evaluate("chaport.open()")
+    expect(composer).to_have_attribute("placeholder", DE["composer_placeholder"])

@@ -99,6 +99,17 @@ def choose(assignees: list[str] | None, operators: list[Any], teams: list[Any],
                         if operator.presence == "online" and has_room(operator, load, capacity)])
 
 
+async def team_members_of_app(session: AsyncSession, app_id: str) -> dict[str, list[str]]:
+    """{team id: [operator id, ...]} for every team of the app that has members."""
+    rows = await session.execute(
+        select(TeamMember.team_id, TeamMember.operator_id).join(Team, Team.id == TeamMember.team_id)
+        .where(Team.app_id == app_id).order_by(TeamMember.team_id, TeamMember.operator_id))
+    members: dict[str, list[str]] = {}
+    for team_id, operator_id in rows:
+        members.setdefault(team_id, []).append(operator_id)
+    return members
+
+
 async def open_chat_load(session: AsyncSession, app_id: str) -> dict[str, int]:
     """How many open chats each operator of the app has now."""
     load: dict[str, int] = {}
@@ -123,10 +134,7 @@ async def assign(session: AsyncSession, app_id: str, assignees: list[str] | None
     if assignees:
         teams = list((await session.scalars(select(Team).where(Team.app_id == app_id))).all())
         if teams:
-            rows = await session.execute(select(TeamMember.team_id, TeamMember.operator_id)
-                                         .where(TeamMember.team_id.in_([team.id for team in teams])))
-            for team_id, operator_id in rows:
-                members.setdefault(team_id, []).append(operator_id)
+            members = await team_members_of_app(session, app_id)
     capacity = await session.scalar(select(App.max_chats_per_operator).where(App.id == app_id))
     load = await open_chat_load(session, app_id) if capacity else None
     operator = choose(assignees, operators, teams, members, load, capacity)

@@ -138,6 +138,8 @@ def cmd_app_set(args) -> int:
         raise UsageError("--timezone goes with --working-hours")
     if args.clear_working_hours:
         changes["working_hours"] = None
+    if args.languages is not None:
+        changes["languages"] = _languages(args.languages)
     if args.max_chats is not None:
         if not 1 <= args.max_chats <= 1000:
             raise UsageError("--max-chats must be 1..1000 (or --no-max-chats)")
@@ -147,7 +149,7 @@ def cmd_app_set(args) -> int:
     appearance = _appearance_changes(args)
     if not changes and appearance is None:
         raise UsageError("nothing to change: give --name, --origin, --clear-origins, --assignment-rules, "
-                         "--working-hours, --max-chats or an appearance option")
+                         "--working-hours, --max-chats, --languages or an appearance option")
 
     async def work(session):
         app = await queries.get_app(session, args.app)
@@ -162,6 +164,7 @@ def cmd_app_set(args) -> int:
         return {"appId": app.id, "name": app.name, "origins": app.origins,
                 "appearance": app.appearance or {},
                 "maxChatsPerOperator": app.max_chats_per_operator,
+                "languages": app.languages,
                 "assignmentRules": app.assignment_rules or [],
                 "workingHours": hours.describe(app.working_hours) or None}
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
@@ -172,6 +175,17 @@ def cmd_app_set(args) -> int:
 APPEARANCE_OPTIONS = {"window_color": "windowColor", "team_name": "teamName",
                       "online_welcome": "onlineWelcome", "offline_welcome": "offlineWelcome"}
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _languages(text: str) -> list[str] | None:
+    """'de,en' -> ['de', 'en'] (the widget's codes); '' -> None (every language)."""
+    from widget.core.i18n import LANGUAGES
+
+    codes = [code.strip().lower() for code in text.split(",") if code.strip()]
+    unknown = [code for code in codes if code not in LANGUAGES]
+    if unknown:
+        raise UsageError(f"--languages: unknown {', '.join(unknown)}; the widget has {', '.join(LANGUAGES)}")
+    return list(dict.fromkeys(codes)) or None
 
 
 def _appearance_changes(args) -> dict | None:
@@ -571,6 +585,9 @@ def parser() -> argparse.ArgumentParser:
                               "(outside them the widget shows offline); needs --timezone")
     app_set.add_argument("--timezone", metavar="ZONE", help="IANA time zone of --working-hours")
     app_set.add_argument("--clear-working-hours", action="store_true", help="take chats at any time")
+    app_set.add_argument("--languages", metavar="CODES",
+                         help="widget languages this app offers, e.g. 'de,en' ('' = all); visitors get "
+                              "the best match, else the first")
     app_set.add_argument("--max-chats", type=int, metavar="N",
                          help="open chats per operator; when all online operators have N, new chats queue")
     app_set.add_argument("--no-max-chats", action="store_true", help="no limit (no queue)")

@@ -17,7 +17,6 @@ visitor socket of the app, on every process, gets an `online` frame.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -95,14 +94,3 @@ class Presence:
                 await self.heartbeat()
             except Exception:  # a failed beat must not end the loop; the next one retries
                 log.exception("presence heartbeat failed")
-
-
-@contextlib.asynccontextmanager
-async def running(presence: Presence):
-    task = asyncio.create_task(presence.run())
-    try:
-        yield presence
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -315,14 +315,15 @@ def clean_visitor_data(data: object) -> dict:
 def welcome(visitor_id: str, visitor_token: str, online: bool, seq: int = 0, *,
             country: str | None = None, triggers: list[dict] | None = None,
             operators: list[dict] | None = None, assignment_rules: list | None = None,
-            max_upload_bytes: int | None = None, appearance: dict | None = None) -> dict:
+            max_upload_bytes: int | None = None, appearance: dict | None = None,
+            languages: list[str] | None = None) -> dict:
     """`triggers`: [{id, message, kind, delay, conditions, enabled}]; `operators`: [{id, name}];
     `assignmentRules`: the app's default rules in the spec's form."""
     return {"v": VERSION, "type": "welcome", "visitorId": visitor_id,
             "visitorToken": visitor_token, "online": online, "seq": seq, "country": country,
             "triggers": triggers or [], "operators": operators or [],
             "assignmentRules": assignment_rules or [], "maxUploadBytes": max_upload_bytes,
-            "appearance": appearance or {}}
+            "appearance": appearance or {}, "languages": languages or None}
 
 
 def event(seq: int, body: dict) -> dict:

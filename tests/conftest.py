@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
-import socket
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,12 +32,17 @@ def database(request, tmp_path: Path) -> Iterator[Database]:
 
 # -- PostgreSQL and Redis (tests/services.py), started once per test run -------------------
 
+def started(start, needs: str):
+    """`start()`'s server, or the test is skipped when the service can't be had here."""
+    try:
+        return start()
+    except services.Unavailable as error:
+        pytest.skip(f"needs {needs}, which can't be installed or started here: {error}")
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[services.PostgresServer]:
-    try:
-        server = services.start_postgres()
-    except services.Unavailable as error:
-        pytest.skip(f"needs PostgreSQL, which can't be installed or started here: {error}")
+    server = started(services.start_postgres, "PostgreSQL")
     yield server
     server.stop()
 
@@ -60,10 +66,7 @@ def pg_database(pg_url) -> Iterator[Database]:
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[services.RedisServer]:
-    try:
-        server = services.start_redis()
-    except services.Unavailable as error:
-        pytest.skip(f"needs Redis, which can't be installed or started here: {error}")
+    server = started(services.start_redis, "Redis")
     yield server
     server.close()
 
@@ -77,6 +80,32 @@ def run(database: Database, work):
         finally:
             await database.engine.dispose()
     return asyncio.run(go())
+
+
+# -- the operator pages' own Python (static/), whose pure parts run under CPython too ---------
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+
+
+def load_static(page: str, name: str):
+    """static/<page>/<name>.py as a module."""
+    spec = importlib.util.spec_from_file_location(f"{page}_{name}", STATIC / page / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def check_inbox_strings(*sources: Path) -> None:
+    """Every string key the inbox page and these sources use is in static/inbox/strings.py
+    (keys built at run time, "tab." + status, at least have a family there)."""
+    strings = load_static("inbox", "strings")
+    html = (STATIC.parent / "templates" / "inbox.html").read_text()
+    used = set(re.findall(r'data-t(?:-label|-placeholder|-title)?="([^"]+)"', html))
+    for source in sources:
+        used |= set(re.findall(r'\bt\("([^"]+)"', source.read_text()))
+    prefixes = {key for key in used if key.endswith(".")}
+    assert all(any(k.startswith(p) for k in strings.STRINGS) for p in prefixes), prefixes
+    assert used - prefixes <= set(strings.STRINGS), used - prefixes - set(strings.STRINGS)
 
 
 OPERATOR_PASSWORD = "correct horse battery"
@@ -115,9 +144,7 @@ class Mailbox:
 @pytest.fixture
 def smtp(monkeypatch):
     mailbox = Mailbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = services.free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     monkeypatch.setenv("PARLEY_SMTP_URL", f"smtp://127.0.0.1:{port}")

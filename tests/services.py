@@ -203,13 +203,18 @@ class PostgresServer:
         self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def start_postgres() -> PostgresServer:
-    server = PostgresServer(ensure_postgres())
+def _started(server, clean_up):
+    """`server.start()`; when that fails, `clean_up()` (what the server left) and the error."""
     try:
         return server.start()
     except BaseException:
-        server.stop()
+        clean_up()
         raise
+
+
+def start_postgres() -> PostgresServer:
+    server = PostgresServer(ensure_postgres())
+    return _started(server, server.stop)
 
 
 # -- Redis -----------------------------------------------------------------------------------
@@ -281,8 +286,4 @@ def _die_with_parent() -> None:
 
 def start_redis() -> RedisServer:
     server = RedisServer(ensure_redis())
-    try:
-        return server.start()
-    except BaseException:
-        server.close()
-        raise
+    return _started(server, server.close)

@@ -9,14 +9,15 @@ reaches another app.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import re
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from parley import cli, hours
 from parley.storage import queries
+from tests.conftest import STATIC, load_static
 from tests.test_chat_protocol import PASSWORD, SERVER, login, run, visitor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -553,20 +554,16 @@ def test_the_page_is_for_admins_only(client, shop, admin):
     assert anonymous.status_code == 401 and 'data-state="login"' in anonymous.text
     assert 'id="panel-' not in anonymous.text
     # The page's own files are built and served like the inbox's.
-    for name in ("main.py", "model.py", "strings.py", "admin.css"):
-        assert client.get(f"/static/admin/{name}").status_code == 200
+    for name in ("admin/main.py", "admin/model.py", "admin/strings.py", "admin/admin.css",
+                 "common/dom.py", "common/base.css"):  # common/: shared with the inbox
+        assert f"/static/{name}" in page.text
+        assert client.get(f"/static/{name}").status_code == 200
 
 
 # -- the page's own Python (static/admin), pure parts under CPython --------------------------------------
 
-STATIC_ADMIN = ROOT / "static" / "admin"
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"admin_{name}", STATIC_ADMIN / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+STATIC_ADMIN = STATIC / "admin"
+load = partial(load_static, "admin")
 
 
 def test_page_checks_agree_with_the_server():
@@ -619,7 +616,8 @@ def test_page_error_messages_and_strings():
     # Every key the page and the code use exists (a missing one would show itself).
     used = set(re.findall(r'data-t(?:-label|-title|-placeholder)?="([^"]+)"',
                           (ROOT / "templates" / "admin.html").read_text()))
-    used |= set(re.findall(r'\bt\("([a-z_.]+[a-z])"', (STATIC_ADMIN / "main.py").read_text()))
+    for path in (STATIC_ADMIN / "main.py", ROOT / "static" / "common" / "dom.py"):
+        used |= set(re.findall(r'\bt\("([a-z_.]+[a-z])"', path.read_text()))
     assert sorted(k for k in used if k not in strings.STRINGS) == []
 
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import email
-import importlib.util
 import json
-import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -19,6 +17,7 @@ from parley.fanout import InProcessFanout
 from parley.storage import queries
 from parley.storage.models import Chat, Event, Message
 from parley.web.background import Clock
+from tests.conftest import STATIC, check_inbox_strings, load_static
 from tests.test_chat_protocol import (
     ORIGIN,
     PASSWORD,
@@ -488,14 +487,8 @@ def test_assignees_lists_the_apps_operators_and_teams_only(client, make_app, dat
 
 # -- the inbox page's pure parts (static/inbox), under CPython ---------------------------------------
 
-STATIC_INBOX = Path(__file__).resolve().parents[1] / "static" / "inbox"
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"inbox_{name}", STATIC_INBOX / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+STATIC_INBOX = STATIC / "inbox"
+load = partial(load_static, "inbox")
 
 
 def api_chat(id_, status="open", operators=(), unread=0, last_id=1):
@@ -572,12 +565,5 @@ def test_canned_matching_and_insertion():
 
 
 def test_every_string_key_of_the_chat_ops_modules_exists():
-    strings = load("strings")
-    html = (STATIC_INBOX.parents[1] / "templates" / "inbox.html").read_text()
-    source = "".join((STATIC_INBOX / f"{name}.py").read_text()
-                     for name in ("chat_ops", "canned", "canned_ui", "main", "model"))
-    used = set(re.findall(r'data-t(?:-label|-placeholder|-title)?="([^"]+)"', html))
-    used |= set(re.findall(r'\bt\("([^"]+)"', source))
-    prefixes = {key for key in used if key.endswith(".")}
-    assert all(any(k.startswith(p) for k in strings.STRINGS) for p in prefixes), prefixes
-    assert used - prefixes <= set(strings.STRINGS), used - prefixes - set(strings.STRINGS)
+    check_inbox_strings(*(STATIC_INBOX / f"{name}.py"
+                          for name in ("chat_ops", "canned", "canned_ui", "main", "model")))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from contextlib import contextmanager
 
@@ -14,20 +13,11 @@ from parley import identity
 from parley.ratelimit import RateLimiter
 from parley.storage import queries
 from parley.storage.models import Chat, Message, PageView, Visitor
+from tests.conftest import OPERATOR_PASSWORD as PASSWORD
+from tests.conftest import run
 
 ORIGIN = "https://shop.example"
 SERVER = "http://testserver"
-from tests.conftest import OPERATOR_PASSWORD as PASSWORD  # noqa: E402
-
-
-def run(database, work):
-    async def go():
-        try:
-            async with database.session() as session:
-                return await work(session)
-        finally:
-            await database.engine.dispose()
-    return asyncio.run(go())
 
 
 class Tab:

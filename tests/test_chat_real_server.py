@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,15 +14,11 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from tests.services import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = "https://shop.example"
 PASSWORD = "correct horse battery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cli(env, *args) -> dict:

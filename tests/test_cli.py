@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from parley.cli import main
+from parley.cli import _with_db, main
 from parley.identity import verify_password
-from parley.settings import database_url, files_dir
+from parley.settings import files_dir
 from parley.storage import queries
-from parley.storage.db import Database
 from parley.storage.models import Chat, Event, File, Message, PageView, Visitor
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "003_ea97bea839cf218e.txt"
@@ -123,15 +122,7 @@ def test_app_set_needs_a_change_and_a_known_app(capsys):
 
 def db(work):
     """Runs `work(session)` against the CLI's database (SQLite in $PARLEY_DATA)."""
-    async def go():
-        database = Database(database_url())
-        try:
-            await database.upgrade()
-            async with database.session() as session:
-                return await work(session)
-        finally:
-            await database.close()
-    return asyncio.run(go())
+    return asyncio.run(_with_db(None, work))
 
 
 def new_app(capsys, name: str = "Shop") -> str:

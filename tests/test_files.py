@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import json
@@ -20,6 +19,7 @@ from parley import files
 from parley.storage import queries
 from parley.storage.models import File
 from parley.web.app import create_app
+from tests.conftest import run
 
 ORIGIN = "https://shop.example"
 SERVER = "http://testserver"
@@ -48,17 +48,6 @@ def zipped(entries: list[tuple[str, str]]) -> bytes:
         for name, content in entries:
             archive.writestr(name, content)
     return buffer.getvalue()
-
-
-def run(database, work):
-    """Runs `work(session)` against the database from sync test code."""
-    async def go():
-        try:
-            async with database.session() as session:
-                return await work(session)
-        finally:
-            await database.engine.dispose()
-    return asyncio.run(go())
 
 
 def refused(data: bytes, name: str = "x") -> files.FileRejected:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import re
-from pathlib import Path
+from functools import partial
 
 import pytest
 from PIL import Image
 
 from parley.storage import queries
+from tests.conftest import STATIC, check_inbox_strings, load_static
 from tests.test_chat_protocol import ORIGIN, PASSWORD, SERVER, login, operator, run, visitor
 
 
@@ -49,7 +48,7 @@ def test_me(client, make_app, make_operator):
     ann = make_operator(app.id)
     body = client.get("/api/operator/me", headers=session_of(client, app.id)).json()
     assert body == {"id": ann.id, "name": "Ann", "email": "ann@shop.example", "appId": app.id,
-                    "role": "operator", "operators": [{"id": ann.id, "name": "Ann"}]}
+                    "role": "operator", "status": "online", "operators": [{"id": ann.id, "name": "Ann"}]}
 
 
 def test_me_names_the_apps_operators_but_no_emails(client, make_app, make_operator):
@@ -238,14 +237,8 @@ def test_login_without_app_id_is_rate_limited(client, make_app, make_operator):
 
 # -- the inbox page's own Python (static/inbox), pure parts under CPython -----------------------
 
-STATIC_INBOX = Path(__file__).resolve().parents[1] / "static" / "inbox"
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"inbox_{name}", STATIC_INBOX / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+STATIC_INBOX = STATIC / "inbox"
+load = partial(load_static, "inbox")
 
 
 def message(id_, kind="visitor", text="hi", chat="c1"):
@@ -313,16 +306,8 @@ def test_model_typing_preview_by_chat_or_visitor():
 
 
 def test_every_string_key_used_by_the_page_exists():
-    strings = load("strings")
-    html = (STATIC_INBOX.parents[1] / "templates" / "inbox.html").read_text()
-    source = (STATIC_INBOX / "main.py").read_text() + (STATIC_INBOX / "model.py").read_text()
-    used = set(re.findall(r'data-t(?:-label|-placeholder|-title)?="([^"]+)"', html))
-    used |= set(re.findall(r'\bt\("([^"]+)"', source))
-    # Keys built at run time ("tab." + status) must at least have a family in the table.
-    prefixes = {key for key in used if key.endswith(".")}
-    assert all(any(k.startswith(p) for k in strings.STRINGS) for p in prefixes), prefixes
-    assert used - prefixes <= set(strings.STRINGS), used - prefixes - set(strings.STRINGS)
-    assert strings.t("conv.typing", text="Do you") == "Visitor is typing: Do you"
+    check_inbox_strings(STATIC_INBOX / "main.py", STATIC_INBOX / "model.py")
+    assert load("strings").t("conv.typing", text="Do you") == "Visitor is typing: Do you"
 
 
 def test_model_seen_is_reported_once_per_new_visitor_message():

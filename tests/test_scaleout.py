@@ -25,6 +25,7 @@ from parley.fanout import Overflow, RedisFanout
 from parley.storage import queries
 from parley.storage.models import Chat, Message, Operator, OperatorSocket
 from tests import services
+from tests.conftest import started
 from tests.test_chat_protocol import (
     test_operator_of_one_app_never_sees_another_apps_data as test_pg_apps_are_isolated,
 )
@@ -155,10 +156,7 @@ async def test_redis_fanout_overflow_is_the_same_as_in_process(redis_server):
 
 
 async def test_redis_fanout_survives_redis_going_away():
-    try:
-        redis = services.start_redis()
-    except services.Unavailable as error:
-        pytest.skip(f"needs Redis, which can't be installed or started here: {error}")
+    redis = started(services.start_redis, "Redis")
     one = RedisFanout(redis.url, backoff_max=0.3)
     two = RedisFanout(redis.url, backoff_max=0.3)
     try:

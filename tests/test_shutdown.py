@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,18 +18,14 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.services import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = "https://shop.example"
 PASSWORD = "correct horse battery"
 # The server gives open sockets a few seconds and uvicorn 10 s more; a healthy
 # shutdown with idle clients takes well under a second.
 EXIT_WITHIN = 15.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cli(env: dict, *args: str) -> dict:

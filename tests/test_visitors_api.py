@@ -3,14 +3,11 @@ proactive chats (server), and the pure parts of their inbox modules (static/inbo
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import re
-import sys
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
@@ -19,6 +16,7 @@ from sqlalchemy import update
 
 from parley.storage import queries, visitor_queries
 from parley.storage.models import Visitor, utcnow
+from tests.conftest import STATIC, check_inbox_strings, load_static
 from tests.test_chat_protocol import ORIGIN, PASSWORD, SERVER, Tab, login, operator, run, visitor
 
 CHROME_ANDROID = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -423,27 +421,16 @@ def test_changing_the_password_needs_the_current_one(client, make_app, make_oper
 
 # -- the inbox modules' pure parts (static/inbox, run under CPython) ---------------------------------
 
-STATIC_INBOX = Path(__file__).resolve().parents[1] / "static" / "inbox"
-MODULES = ("people", "visitors", "details", "search", "operator_profile", "notify", "extras", "dom")
+STATIC_INBOX = STATIC / "inbox"
+MODULES = ("people", "visitors", "details", "search", "operator_profile", "notify", "extras")
+SHARED_DOM = STATIC_INBOX.parent / "common" / "dom.py"  # the inbox's helpers, shared with the admin page
 
 
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"inbox_{name}", STATIC_INBOX / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)
-    spec.loader.exec_module(module)
-    return module
+load = partial(load_static, "inbox")
 
 
 def test_every_string_key_used_by_the_new_modules_exists():
-    strings = load("strings")
-    html = (STATIC_INBOX.parents[1] / "templates" / "inbox.html").read_text()
-    used = set(re.findall(r'data-t(?:-label|-placeholder|-title)?="([^"]+)"', html))
-    for name in MODULES:
-        used |= set(re.findall(r'\bt\("([^"]+)"', (STATIC_INBOX / f"{name}.py").read_text()))
-    prefixes = {key for key in used if key.endswith(".")}
-    assert all(any(k.startswith(p) for k in strings.STRINGS) for p in prefixes), prefixes
-    assert used - prefixes <= set(strings.STRINGS), used - prefixes - set(strings.STRINGS)
+    check_inbox_strings(*(STATIC_INBOX / f"{name}.py" for name in MODULES), SHARED_DOM)
 
 
 def test_the_page_a_socket_opens_on_is_a_page_view_once(client, make_app, make_operator):

@@ -44,6 +44,8 @@ class App(Base):
     appearance: Mapped[dict | None] = mapped_column(JSON, default=None)
     # Open chats one operator takes at most; beyond it new chats wait in a queue. None = no limit.
     max_chats_per_operator: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The widget languages this app offers (subset of the widget's); None = all of them.
+    languages: Mapped[list | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -60,8 +62,12 @@ class Operator(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(20), default="operator")
-    # online | away | offline
+    # online | away | offline: what others see, from the operator's open inbox sockets
+    # (parley.presence) and their chosen status.
     presence: Mapped[str] = mapped_column(String(10), default="offline")
+    # What the operator chose in the inbox: online (takes chats while connected), away
+    # (connected, takes no new chats) or offline (shows offline even while connected).
+    chosen_status: Mapped[str] = mapped_column(String(10), default="online", server_default="online")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Round robin: the operator assigned least recently (never = first) gets the next chat.
     last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -255,10 +255,25 @@ async def _refresh_presence(session: AsyncSession, operator_ids: list[str], now:
     live = (select(OperatorSocket.id)
             .where(OperatorSocket.operator_id == Operator.id, OperatorSocket.expires_at > now)
             .correlate(Operator).exists())
+    # Connected operators show what they chose (online, away, offline); others are offline.
     await session.execute(
         update(Operator).where(Operator.id.in_(operator_ids))
-        .values(presence=case((live, "online"), else_="offline")),
+        .values(presence=case((live, Operator.chosen_status), else_="offline")),
         execution_options={"synchronize_session": False})
+
+
+async def choose_status(session: AsyncSession, operator: Operator, status: str) -> tuple[bool, bool, str]:
+    """Sets the operator's chosen status and commits; returns the app's online state before
+    and after, and the operator's resulting presence."""
+    await lock_app(session, operator.app_id)
+    before = await app_online(session, operator.app_id)
+    await session.execute(update(Operator).where(Operator.id == operator.id).values(chosen_status=status),
+                          execution_options={"synchronize_session": False})
+    await _refresh_presence(session, [operator.id], utcnow())
+    after = await app_online(session, operator.app_id)
+    presence = await session.scalar(select(Operator.presence).where(Operator.id == operator.id))
+    await session.commit()
+    return before, after, presence
 
 
 async def open_operator_socket(session: AsyncSession, operator: Operator, socket_id: str,
@@ -939,17 +954,6 @@ async def delete_operator(session: AsyncSession, operator: Operator) -> None:
 async def list_teams(session: AsyncSession, app_id: str) -> list[Team]:
     return list((await session.scalars(
         select(Team).where(Team.app_id == app_id).order_by(Team.created_at, Team.id))).all())
-
-
-async def team_members_of_app(session: AsyncSession, app_id: str) -> dict[str, list[str]]:
-    """{team id: [operator id, ...]} for every team of the app that has members."""
-    rows = await session.execute(
-        select(TeamMember.team_id, TeamMember.operator_id).join(Team, Team.id == TeamMember.team_id)
-        .where(Team.app_id == app_id).order_by(TeamMember.team_id, TeamMember.operator_id))
-    members: dict[str, list[str]] = {}
-    for team_id, operator_id in rows:
-        members.setdefault(team_id, []).append(operator_id)
-    return members
 
 
 async def rename_team(session: AsyncSession, team: Team, name: str) -> None:

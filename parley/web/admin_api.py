@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from parley import cli, hours, protocol
+from parley import assignment, cli, hours, protocol
 from parley import fanout as channels
 from parley.settings import TEMPLATES
 from parley.snippet import render_snippet
@@ -390,11 +390,15 @@ async def snippet(request, session, admin, _body) -> Response:
 
 # -- operators -----------------------------------------------------------------------------
 
-async def _operator(session, admin: Operator, operator_id: str) -> Operator:
-    operator = await queries.get_operator(session, admin.app_id, operator_id)
-    if operator is None:
-        raise not_found("operator")
-    return operator
+_GET = {"operator": queries.get_operator, "team": queries.get_team, "trigger": queries.get_trigger}
+
+
+async def _from_path(request, session, admin: Operator, what: str):
+    """The app's operator, team or trigger (`what`) whose id the path names (`{what}_id`)."""
+    found = await _GET[what](session, admin.app_id, request.path_params[what + "_id"])
+    if found is None:
+        raise not_found(what)
+    return found
 
 
 async def list_operators(request, session, admin, _body) -> Response:
@@ -417,7 +421,7 @@ async def create_operator(request, session, admin, body) -> Response:
 
 async def patch_operator(request, session, admin, body) -> Response:
     _only(body, ("role",))
-    operator = await _operator(session, admin, request.path_params["operator_id"])
+    operator = await _from_path(request, session, admin, "operator")
     role = _role(body)
     if operator.id == admin.id and role != admin.role:
         raise bad("role", "of your own account cannot be changed here: ask another admin", 409)
@@ -432,7 +436,7 @@ async def reset_password(request, session, admin, body) -> Response:
     """`parley operator reset-password`: a new password (generated unless given), and every
     login of the operator ends."""
     _only(body, ("password",))
-    operator = await _operator(session, admin, request.path_params["operator_id"])
+    operator = await _from_path(request, session, admin, "operator")
     generated = body.get("password") in (None, "")
     password = secrets.token_urlsafe(18) if generated else _password(body)
     ended = await queries.reset_operator_password(session, operator, password)
@@ -441,7 +445,7 @@ async def reset_password(request, session, admin, body) -> Response:
 
 
 async def delete_operator(request, session, admin, _body) -> Response:
-    operator = await _operator(session, admin, request.path_params["operator_id"])
+    operator = await _from_path(request, session, admin, "operator")
     if operator.id == admin.id:
         raise Problem(409, protocol.E_BAD_FRAME, "you cannot delete your own account")
     if operator.role == "admin" and await queries.count_admins(session, admin.app_id) <= 1:
@@ -452,20 +456,13 @@ async def delete_operator(request, session, admin, _body) -> Response:
 
 # -- teams ---------------------------------------------------------------------------------
 
-async def _team(session, admin: Operator, team_id: str) -> Team:
-    team = await queries.get_team(session, admin.app_id, team_id)
-    if team is None:
-        raise not_found("team")
-    return team
-
-
 async def _team_response(session, team: Team, status: int = 200) -> Response:
     return _json(team_json(team, await queries.team_member_ids(session, team.id)), status)
 
 
 async def list_teams(request, session, admin, _body) -> Response:
     teams = await queries.list_teams(session, admin.app_id)
-    members = await queries.team_members_of_app(session, admin.app_id)
+    members = await assignment.team_members_of_app(session, admin.app_id)
     return _json({"teams": [team_json(team, members.get(team.id, [])) for team in teams]})
 
 
@@ -477,20 +474,20 @@ async def create_team(request, session, admin, body) -> Response:
 
 async def patch_team(request, session, admin, body) -> Response:
     _only(body, ("name",))
-    team = await _team(session, admin, request.path_params["team_id"])
+    team = await _from_path(request, session, admin, "team")
     await queries.rename_team(session, team, _name(body))
     return await _team_response(session, team)
 
 
 async def delete_team(request, session, admin, _body) -> Response:
-    team = await _team(session, admin, request.path_params["team_id"])
+    team = await _from_path(request, session, admin, "team")
     await queries.delete_team(session, team)
     return _json({"teamId": team.id, "deleted": True})
 
 
 async def add_member(request, session, admin, body) -> Response:
     _only(body, ("operatorId",))
-    team = await _team(session, admin, request.path_params["team_id"])
+    team = await _from_path(request, session, admin, "team")
     operator_id = body.get("operatorId")
     if not isinstance(operator_id, str):
         raise bad("operatorId", "must be an operator id")
@@ -502,20 +499,13 @@ async def add_member(request, session, admin, body) -> Response:
 
 
 async def remove_member(request, session, admin, _body) -> Response:
-    team = await _team(session, admin, request.path_params["team_id"])
+    team = await _from_path(request, session, admin, "team")
     if not await queries.remove_team_member(session, team, request.path_params["operator_id"]):
         raise Problem(404, protocol.E_NOT_FOUND, "that operator is not a member of this team")
     return await _team_response(session, team)
 
 
 # -- triggers -------------------------------------------------------------------------------
-
-async def _trigger(session, admin: Operator, trigger_id: str) -> Trigger:
-    trigger = await queries.get_trigger(session, admin.app_id, trigger_id)
-    if trigger is None:
-        raise not_found("trigger")
-    return trigger
-
 
 async def list_triggers(request, session, admin, _body) -> Response:
     triggers = await queries.list_triggers(session, admin.app_id)
@@ -531,13 +521,13 @@ async def create_trigger(request, session, admin, body) -> Response:
 
 
 async def patch_trigger(request, session, admin, body) -> Response:
-    trigger = await _trigger(session, admin, request.path_params["trigger_id"])
+    trigger = await _from_path(request, session, admin, "trigger")
     await queries.update_trigger(session, trigger, trigger_changes(body, creating=False))
     return _json(trigger_json(trigger))
 
 
 async def delete_trigger(request, session, admin, _body) -> Response:
-    trigger = await _trigger(session, admin, request.path_params["trigger_id"])
+    trigger = await _from_path(request, session, admin, "trigger")
     await queries.delete_trigger(session, admin.app_id, trigger.id)
     return _json({"triggerId": trigger.id, "deleted": True})
 

@@ -26,6 +26,7 @@ from parley.web.files_api import download, operator_upload, visitor_upload
 from parley.web.inbox_api import chats, me
 from parley.web.operator_api import login, logout
 from parley.web.operator_socket import operator_socket
+from parley.web.presence_api import set_presence
 from parley.web.shutdown import OpenSockets, TrackSockets
 from parley.web.visitor_socket import visitor_socket
 from parley.web.visitors_api import routes as visitor_routes
@@ -79,7 +80,7 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
         try:
             await app.state.fanout.start()
             async with background.running(background.Clock(database, app.state.fanout)) as clock, \
-                    presence.running(app.state.presence):
+                    background.running(app.state.presence):
                 app.state.clock = clock
                 yield
         finally:
@@ -100,6 +101,7 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
             Route("/api/operator/login", login, methods=["POST"]),
             Route("/api/operator/logout", logout, methods=["POST"]),
             Route("/api/operator/me", me),
+            Route("/api/operator/presence", set_presence, methods=["PUT"]),
             Route("/api/operator/chats", chats),
             *visitor_routes(),  # live visitors, details, search, profile
             Route("/api/operator/canned", canned, methods=["GET", "POST"]),

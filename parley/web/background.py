@@ -117,10 +117,12 @@ def missed_chat_mail(app_name: str, visitor, messages: list[dict], chat_id: str,
 
 
 @contextlib.asynccontextmanager
-async def running(clock: Clock):
-    task = asyncio.create_task(clock.run())
+async def running(worker):
+    """Runs `worker.run()` (the Clock, parley.presence.Presence) in the background while
+    the block lasts, and cancels it at the end."""
+    task = asyncio.create_task(worker.run())
     try:
-        yield clock
+        yield worker
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

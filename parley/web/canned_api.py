@@ -24,25 +24,16 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from parley import assignment, identity, protocol
 from parley import fanout as channels
-from parley import identity, protocol
 from parley.storage import queries
-from parley.storage.models import CannedResponse, Team, TeamMember
-from parley.web.operator_api import SESSION_COOKIE, own_origin
+from parley.storage.models import CannedResponse, Team
+from parley.web.inbox_api import _error, _json, _operator_or_error
 
 SHORTCUT = re.compile(r"[a-z0-9_-]{1,64}\Z")
 MAX_TEXT = protocol.MAX_TEXT
 MAX_PER_APP = 1000
 MAX_BODY = 64 * 1024
-NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(protocol.error(code, message), status_code=status, headers=NO_STORE)
-
-
-def _json(body: dict, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=NO_STORE)
 
 
 def canned_dict(canned: CannedResponse) -> dict:
@@ -52,13 +43,8 @@ def canned_dict(canned: CannedResponse) -> dict:
 
 async def _operator(request: Request, write: bool):
     """(operator, None) or (None, the error answer): Origin first on writes, then the session."""
-    if write and request.headers.get("origin") != own_origin(request):
-        return None, _error(403, protocol.E_ORIGIN, "change canned responses from this server's own inbox")
-    async with request.app.state.db.session() as session:
-        operator = await queries.operator_for_session(session, request.cookies.get(SESSION_COOKIE))
-    if operator is None:
-        return None, _error(401, protocol.E_AUTH, "log in first")
-    return operator, None
+    return await _operator_or_error(
+        request, "change canned responses from this server's own inbox" if write else None)
 
 
 async def _body(request: Request, partial: bool) -> dict | JSONResponse:
@@ -167,12 +153,7 @@ async def assignees(request: Request) -> Response:
         operators = await queries.list_operators(session, operator.app_id)
         teams = (await session.scalars(select(Team).where(Team.app_id == operator.app_id)
                                        .order_by(Team.name, Team.id))).all()
-        members: dict[str, list[str]] = {}
-        if teams:
-            rows = await session.execute(select(TeamMember.team_id, TeamMember.operator_id)
-                                         .where(TeamMember.team_id.in_([team.id for team in teams])))
-            for team_id, operator_id in rows:
-                members.setdefault(team_id, []).append(operator_id)
+        members = await assignment.team_members_of_app(session, operator.app_id) if teams else {}
     return _json({
         "operators": [{**queries.public_operator_dict(o), "online": o.presence == "online"}
                       for o in operators],

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from parley import files, protocol
 from parley.storage import queries
 from parley.storage.models import Chat, File, Message, Operator, Visitor
-from parley.web.operator_api import SESSION_COOKIE
+from parley.web.operator_api import SESSION_COOKIE, own_origin
 
 STATUSES = ("open", "closed", "all")
 DEFAULT_CHAT_PAGE = 100
@@ -23,12 +23,14 @@ PREVIEW_CHARS = 140
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(protocol.error(code, message), status_code=status, headers=NO_STORE)
+# The inbox's other JSON endpoints (visitors_api, canned_api, presence_api) answer with these too.
+
+def _error(status: int, code: str, message: str, **headers) -> JSONResponse:
+    return JSONResponse(protocol.error(code, message), status_code=status, headers={**NO_STORE, **headers})
 
 
-def _json(body: dict) -> JSONResponse:
-    return JSONResponse(body, headers=NO_STORE)
+def _json(body: dict, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=NO_STORE)
 
 
 async def _operator(request: Request) -> Operator | None:
@@ -40,6 +42,19 @@ def _unauthenticated() -> JSONResponse:
     return _error(401, protocol.E_AUTH, "log in first")
 
 
+async def _operator_or_error(request: Request, foreign_origin: str | None = None):
+    """(operator, None), or (None, the error answer). A change names itself in
+    `foreign_origin`, the message for a request from another origin: it needs `Origin`
+    equal to this server's (browsers always send it on a change; CSRF defence), which is
+    checked before the session."""
+    if foreign_origin is not None and request.headers.get("origin") != own_origin(request):
+        return None, _error(403, protocol.E_ORIGIN, foreign_origin)
+    operator = await _operator(request)
+    if operator is None:
+        return None, _unauthenticated()
+    return operator, None
+
+
 async def me(request: Request) -> JSONResponse:
     operator = await _operator(request)
     if operator is None:
@@ -49,7 +64,7 @@ async def me(request: Request) -> JSONResponse:
     # The app's operators (id and name only) let the inbox name who joined a chat in
     # system lines ({"code": "assigned", "operatorId"}) without another request.
     return _json({"id": operator.id, "name": operator.name, "email": operator.email,
-                  "appId": operator.app_id, "role": operator.role,
+                  "appId": operator.app_id, "role": operator.role, "status": operator.chosen_status,
                   "operators": [queries.public_operator_dict(o) for o in colleagues]})
 
 

@@ -83,17 +83,21 @@ class _OperatorTab:
             self.tasks.append(asyncio.create_task(forward(self.subscription, self.outbox.send)))
         await self.outbox.send(protocol.frame("subscribed", appId=self.operator.app_id))
 
+    async def _chat_to_write_in(self, session, frame, file_id: str | None):
+        """The frame's chat. A clientId new in it must carry a valid text (or file) and fit
+        the operator's message limit; a resend of a stored message passes as it is."""
+        chat = await self._chat(session, frame.chatId)
+        if await queries.find_chat_message(session, chat.id, frame.clientId) is None:
+            protocol.check_message_body(frame.text, file_id)
+            if not self.state.limits.operator_messages.hit(self.operator.id):
+                raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many messages; wait a moment")
+        return chat
+
     async def message_send(self, frame: protocol.OperatorMessageSend) -> None:
         operator = self.operator
-        limiter = self.state.limits.operator_messages
 
         async def work(session):
-            chat = await self._chat(session, frame.chatId)
-            existing = await queries.find_chat_message(session, chat.id, frame.clientId)
-            if existing is None:
-                protocol.check_message_body(frame.text, frame.fileId)
-                if not limiter.hit(operator.id):
-                    raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many messages; wait a moment")
+            chat = await self._chat_to_write_in(session, frame, frame.fileId)
             joins = operator.id not in (chat.operator_ids or [])
             try:
                 return joins, await queries.add_operator_message(session, operator, chat, frame.clientId,
@@ -167,15 +171,9 @@ class _OperatorTab:
     async def note_add(self, frame: protocol.NoteAdd) -> None:
         """An internal note: stored and shown to operators only (never in the visitor's log)."""
         operator = self.operator
-        limiter = self.state.limits.operator_messages
 
         async def work(session):
-            chat = await self._chat(session, frame.chatId)
-            existing = await queries.find_chat_message(session, chat.id, frame.clientId)
-            if existing is None:
-                protocol.check_message_body(frame.text, None)
-                if not limiter.hit(operator.id):
-                    raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many messages; wait a moment")
+            chat = await self._chat_to_write_in(session, frame, None)
             return await queries.add_note(session, operator, chat, frame.clientId, frame.text)
 
         try:

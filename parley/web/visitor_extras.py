@@ -9,7 +9,7 @@ from sqlalchemy import select
 from parley import assignment, delivery, protocol
 from parley import fanout as channels
 from parley.storage import queries
-from parley.storage.models import App, Operator, Team, TeamMember, Visitor
+from parley.storage.models import App, Operator, Team, Visitor
 
 MAX_PROPERTIES = 50
 
@@ -31,12 +31,7 @@ async def agent_predict(tab, frame: protocol.AgentPredict) -> None:
             chosen = next((o for o in operators if o.id == chat.operator_ids[0]), None)
         else:
             teams = list((await session.scalars(select(Team).where(Team.app_id == app_id))).all())
-            members: dict[str, list[str]] = {}
-            if teams:
-                rows = await session.execute(select(TeamMember.team_id, TeamMember.operator_id)
-                                             .where(TeamMember.team_id.in_([t.id for t in teams])))
-                for team_id, operator_id in rows:
-                    members.setdefault(team_id, []).append(operator_id)
+            members = await assignment.team_members_of_app(session, app_id) if teams else {}
             # Read now: an admin may have changed it since this socket said hello.
             capacity = await session.scalar(select(App.max_chats_per_operator).where(App.id == app_id))
             load = await assignment.open_chat_load(session, app_id) if capacity else None

@@ -150,7 +150,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
             await outbox.send(protocol.welcome(
                 visitor.id, visitor.token, online=online, seq=newest_seq, country=country,
                 triggers=triggers, operators=operators, assignment_rules=app.assignment_rules,
-                max_upload_bytes=files.max_upload_bytes(), appearance=app.appearance))
+                max_upload_bytes=files.max_upload_bytes(), appearance=app.appearance,
+                languages=app.languages))
 
         await stream.start(hello.lastSeq, send_welcome)
         tasks.append(asyncio.create_task(stream.run()))

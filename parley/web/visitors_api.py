@@ -24,36 +24,22 @@ from parley import delivery, files, identity, protocol
 from parley import fanout as channels
 from parley.storage import queries, visitor_queries
 from parley.storage.models import Chat, File, Message, Operator, Visitor, utcnow
-from parley.web.inbox_api import _preview, _unread_counts, _visitor
-from parley.web.operator_api import SESSION_COOKIE, own_origin
+from parley.web.inbox_api import (
+    _error,
+    _json,
+    _operator,
+    _operator_or_error,
+    _preview,
+    _unauthenticated,
+    _unread_counts,
+    _visitor,
+)
+from parley.web.operator_api import SESSION_COOKIE
 
-NO_STORE = {"Cache-Control": "no-store"}
 MAX_BODY = 16 * 1024
 MIN_PASSWORD = 8
 MAX_PASSWORD = 500
 MAX_NAME = 200
-
-
-def _error(status: int, code: str, message: str, **headers) -> JSONResponse:
-    return JSONResponse(protocol.error(code, message), status_code=status, headers={**NO_STORE, **headers})
-
-
-def _json(body: dict) -> JSONResponse:
-    return JSONResponse(body, headers=NO_STORE)
-
-
-async def _operator(request: Request):
-    async with request.app.state.db.session() as session:
-        return await queries.operator_for_session(session, request.cookies.get(SESSION_COOKIE))
-
-
-def _unauthenticated() -> JSONResponse:
-    return _error(401, protocol.E_AUTH, "log in first")
-
-
-def _same_origin(request: Request) -> bool:
-    """Changes need the inbox's own Origin (browsers always send it on PATCH): CSRF defence."""
-    return request.headers.get("origin") == own_origin(request)
 
 
 async def _json_body(request: Request) -> dict | None:
@@ -124,11 +110,9 @@ async def visitor_detail(request: Request) -> JSONResponse:
 
 async def visitor_update(request: Request) -> JSONResponse:
     """PATCH {notes}: the operator's notes about the visitor (other inbox tabs hear `visitor.updated`)."""
-    if not _same_origin(request):
-        return _error(403, protocol.E_ORIGIN, "change visitors from this server's own pages")
-    operator = await _operator(request)
-    if operator is None:
-        return _unauthenticated()
+    operator, problem = await _operator_or_error(request, "change visitors from this server's own pages")
+    if problem is not None:
+        return problem
     body = await _json_body(request)
     limit = protocol.IDENTIFYING_FIELDS["notes"]
     if body is None or set(body) != {"notes"} or not (
@@ -213,11 +197,9 @@ def _profile_changes(body: dict) -> tuple[dict | None, str | None]:
 
 async def update_me(request: Request) -> JSONResponse:
     """PATCH {name?, avatarUrl?, currentPassword?, newPassword?}: the operator's own profile."""
-    if not _same_origin(request):
-        return _error(403, protocol.E_ORIGIN, "change your profile from this server's own pages")
-    operator = await _operator(request)
-    if operator is None:
-        return _unauthenticated()
+    operator, problem = await _operator_or_error(request, "change your profile from this server's own pages")
+    if problem is not None:
+        return problem
     body = await _json_body(request)
     changes, problem = _profile_changes(body) if body is not None else (None, "send a JSON object")
     if changes is None:

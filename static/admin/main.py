@@ -8,8 +8,8 @@ text only ever reaches the page as `textContent` or a form value.
 """
 
 import asyncio
-import json
 
+from dom import api, clear, el, make, on, option, spawn, translate_page
 from model import (
     DEFAULT_COLOR,
     check_origin,
@@ -25,91 +25,12 @@ from model import (
     resolve_color,
     trigger_label,
 )
-from pyscript import document, fetch, window
+from pyscript import document, window
 from pyscript.ffi import create_proxy
 from strings import t
 
 SECTIONS = ("app", "install", "operators", "teams", "triggers")
 NEW_CONDITION = ("page_url", "contains", "")
-
-_running = set()
-
-
-def spawn(coroutine):
-    """Runs a coroutine in the background, keeping a reference until it ends."""
-    async def run():
-        try:
-            await coroutine
-        finally:
-            _running.discard(task)
-
-    task = asyncio.create_task(run())
-    _running.add(task)
-    return task
-
-
-def el(element_id):
-    return document.getElementById(element_id)
-
-
-def make(tag, cls=None, text=None, **attributes):
-    node = document.createElement(tag)
-    if cls:
-        node.className = cls
-    if text is not None:
-        node.textContent = text
-    for name, value in attributes.items():
-        # for_ -> for, aria_label -> aria-label, data_id -> data-id
-        node.setAttribute(name.rstrip("_").replace("_", "-"), value)
-    return node
-
-
-def clear(node):
-    while node.firstChild:
-        node.removeChild(node.firstChild)
-
-
-def on(node, event, handler):
-    node.addEventListener(event, create_proxy(handler))
-
-
-def option(value, text, selected=False):
-    node = make("option", text=text)
-    node.value = value
-    if selected:
-        node.selected = True
-    return node
-
-
-def translate_page():
-    for node in document.querySelectorAll("[data-t]"):
-        node.textContent = t(node.getAttribute("data-t"))
-    for node in document.querySelectorAll("[data-t-label]"):
-        node.setAttribute("aria-label", t(node.getAttribute("data-t-label")))
-    for node in document.querySelectorAll("[data-t-title]"):
-        node.setAttribute("title", t(node.getAttribute("data-t-title")))
-    for node in document.querySelectorAll("[data-t-placeholder]"):
-        node.setAttribute("placeholder", t(node.getAttribute("data-t-placeholder")))
-    document.title = t("app.title")
-
-
-async def api(method, path, body=None):
-    """(status, parsed JSON or None); status 0 when the server could not be reached.
-    The browser adds this page's Origin to every request that changes something."""
-    options = {"method": method, "headers": {"Accept": "application/json"}}
-    if body is not None:
-        options["headers"]["Content-Type"] = "application/json"
-        options["body"] = json.dumps(body)
-    try:
-        response = await fetch(path, **options)
-        text = await response.text()
-    except Exception:  # any network failure is "could not reach"
-        return 0, None
-    try:
-        parsed = json.loads(text) if text else None
-    except ValueError:
-        parsed = None
-    return int(response.status), parsed
 
 
 def focused_id():

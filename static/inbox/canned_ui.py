@@ -8,31 +8,8 @@ inserts, Escape closes; a click inserts too. main.App calls `load`, `on_key`
 """
 
 from canned import clean_shortcut, insert, matching, preview, slash_query, valid_shortcut
-from pyscript import document
-from pyscript.ffi import create_proxy
+from dom import clear, el, make, on
 from strings import t
-
-
-def _el(element_id):
-    return document.getElementById(element_id)
-
-
-def _on(node, event, handler):
-    node.addEventListener(event, create_proxy(handler))
-
-
-def _make(tag, cls=None, text=None):
-    node = document.createElement(tag)
-    if cls:
-        node.className = cls
-    if text is not None:
-        node.textContent = text
-    return node
-
-
-def _clear(node):
-    while node.firstChild:
-        node.removeChild(node.firstChild)
 
 
 class CannedUI:
@@ -47,14 +24,14 @@ class CannedUI:
         self.dismissed = None  # the query Escape closed the list for
         self.editing = None  # the response the dialog's form edits (None: a new one)
         self.busy = False
-        listbox = _el("canned-list")
-        _on(listbox, "mousedown", lambda event: event.preventDefault())  # the reply keeps focus
-        _on(listbox, "click", self.on_option_click)
-        _on(_el("canned-open"), "click", self.open_dialog)
-        _on(_el("canned-close"), "click", lambda event: _el("canned-dialog").close())
-        _on(_el("canned-form"), "submit", self.on_save)
-        _on(_el("canned-cancel"), "click", lambda event: self.edit(None))
-        _on(_el("canned-items"), "click", self.on_item_click)
+        listbox = el("canned-list")
+        on(listbox, "mousedown", lambda event: event.preventDefault())  # the reply keeps focus
+        on(listbox, "click", self.on_option_click)
+        on(el("canned-open"), "click", self.open_dialog)
+        on(el("canned-close"), "click", lambda event: el("canned-dialog").close())
+        on(el("canned-form"), "submit", self.on_save)
+        on(el("canned-cancel"), "click", lambda event: self.edit(None))
+        on(el("canned-items"), "click", self.on_item_click)
 
     # -- loading ---------------------------------------------------------------------------
     async def load(self):
@@ -79,7 +56,7 @@ class CannedUI:
     # -- the composer's list -----------------------------------------------------------------
     def update(self):
         """After every edit of the reply box: show the responses the "/query" matches."""
-        box = _el("reply")
+        box = el("reply")
         found = slash_query(str(box.value), box.selectionStart)
         if found != self.query:
             self.active = 0
@@ -96,25 +73,25 @@ class CannedUI:
         self.render_list()
 
     def render_list(self):
-        listbox = _el("canned-list")
-        _clear(listbox)
+        listbox = el("canned-list")
+        clear(listbox)
         for index, response in enumerate(self.shown):
-            option = _make("li", "canned-option")
+            option = make("li", "canned-option")
             option.id = "canned-opt-" + str(index)
             option.setAttribute("role", "option")
             option.setAttribute("data-index", str(index))
             selected = index == self.active
             option.setAttribute("aria-selected", "true" if selected else "false")
-            option.appendChild(_make("span", "shortcut", "/" + response["shortcut"]))
-            option.appendChild(_make("span", "text", preview(response["text"])))
+            option.appendChild(make("span", "shortcut", "/" + response["shortcut"]))
+            option.appendChild(make("span", "text", preview(response["text"])))
             listbox.appendChild(option)
         listbox.hidden = False
-        box = _el("reply")
+        box = el("reply")
         box.setAttribute("aria-activedescendant", "canned-opt-" + str(self.active))
         status = t("canned.matches", count=len(self.shown))
-        if _el("canned-live").textContent != status:
-            _el("canned-live").textContent = status
-        active = _el("canned-opt-" + str(self.active))
+        if el("canned-live").textContent != status:
+            el("canned-live").textContent = status
+        active = el("canned-opt-" + str(self.active))
         if active is not None:  # keep the active option in view
             top = int(active.offsetTop)
             bottom = top + int(active.offsetHeight)
@@ -124,14 +101,14 @@ class CannedUI:
                 listbox.scrollTop = bottom - int(listbox.clientHeight)
 
     def is_open(self):
-        return not _el("canned-list").hidden
+        return not el("canned-list").hidden
 
     def close(self):
         self.shown = []
-        _el("canned-list").hidden = True
-        _clear(_el("canned-list"))
-        _el("reply").removeAttribute("aria-activedescendant")
-        _el("canned-live").textContent = ""
+        el("canned-list").hidden = True
+        clear(el("canned-list"))
+        el("reply").removeAttribute("aria-activedescendant")
+        el("canned-live").textContent = ""
 
     def on_key(self, event):
         """A keydown in the reply box; True when the list used it (main then ignores it)."""
@@ -162,7 +139,7 @@ class CannedUI:
         """Puts the response's text in place of the "/query" (the operator still sends it)."""
         if self.query is None or not 0 <= index < len(self.shown):
             return
-        box = _el("reply")
+        box = el("reply")
         start = self.query[0]
         text, caret = insert(str(box.value), box.selectionStart, start, self.shown[index]["text"])
         box.value = text
@@ -177,27 +154,27 @@ class CannedUI:
         self.close()
         self.query = None
         self.responses = []
-        if _el("canned-dialog").open:
-            _el("canned-dialog").close()
+        if el("canned-dialog").open:
+            el("canned-dialog").close()
 
     # -- the management dialog ---------------------------------------------------------------
     def open_dialog(self, event):
         self.edit(None)
-        _el("canned-saved").textContent = ""
+        el("canned-saved").textContent = ""
         self.render_items()
-        _el("canned-dialog").showModal()
+        el("canned-dialog").showModal()
         self.reload()
 
     def render_items(self):
-        items = _el("canned-items")
-        _clear(items)
+        items = el("canned-items")
+        clear(items)
         for response in self.responses:
-            item = _make("li", "canned-item")
-            item.appendChild(_make("code", "shortcut", "/" + response["shortcut"]))
-            item.appendChild(_make("span", "text", response["text"]))
-            actions = _make("span", "actions")
+            item = make("li", "canned-item")
+            item.appendChild(make("code", "shortcut", "/" + response["shortcut"]))
+            item.appendChild(make("span", "text", response["text"]))
+            actions = make("span", "actions")
             for action in ("edit", "delete"):
-                button = _make("button", "link", t("canned." + action))
+                button = make("button", "link", t("canned." + action))
                 button.type = "button"
                 button.setAttribute("data-action", action)
                 button.setAttribute("data-id", response["id"])
@@ -206,7 +183,7 @@ class CannedUI:
                 actions.appendChild(button)
             item.appendChild(actions)
             items.appendChild(item)
-        _el("canned-empty").hidden = bool(self.responses)
+        el("canned-empty").hidden = bool(self.responses)
 
     def on_item_click(self, event):
         button = event.target.closest("[data-action]")
@@ -217,19 +194,19 @@ class CannedUI:
             return
         if button.getAttribute("data-action") == "edit":
             self.edit(found[0])
-            _el("canned-text").focus()
+            el("canned-text").focus()
         else:
             self.spawn(self.delete(found[0]))
 
     def edit(self, response):
         self.editing = response
-        _el("canned-form-title").textContent = (
+        el("canned-form-title").textContent = (
             t("canned.editing", shortcut=response["shortcut"]) if response else t("canned.new"))
-        _el("canned-shortcut").value = response["shortcut"] if response else ""
-        _el("canned-text").value = response["text"] if response else ""
-        _el("canned-save").textContent = t("canned.save") if response else t("canned.add")
-        _el("canned-cancel").hidden = response is None
-        _el("canned-error").textContent = ""
+        el("canned-shortcut").value = response["shortcut"] if response else ""
+        el("canned-text").value = response["text"] if response else ""
+        el("canned-save").textContent = t("canned.save") if response else t("canned.add")
+        el("canned-cancel").hidden = response is None
+        el("canned-error").textContent = ""
 
     def on_save(self, event):
         event.preventDefault()
@@ -237,16 +214,16 @@ class CannedUI:
             self.spawn(self.save())
 
     async def save(self):
-        shortcut = clean_shortcut(str(_el("canned-shortcut").value))
-        text = str(_el("canned-text").value).strip()
-        error = _el("canned-error")
+        shortcut = clean_shortcut(str(el("canned-shortcut").value))
+        text = str(el("canned-text").value).strip()
+        error = el("canned-error")
         if not valid_shortcut(shortcut):
             error.textContent = t("canned.bad_shortcut")
-            _el("canned-shortcut").focus()
+            el("canned-shortcut").focus()
             return
         if not text or len(text) > 5000:
             error.textContent = t("canned.bad_text")
-            _el("canned-text").focus()
+            el("canned-text").focus()
             return
         body = {"shortcut": shortcut, "text": text}
         self.busy = True
@@ -257,9 +234,9 @@ class CannedUI:
         self.busy = False
         if status in (200, 201):
             self.edit(None)
-            _el("canned-saved").textContent = t("canned.saved", shortcut=shortcut)
+            el("canned-saved").textContent = t("canned.saved", shortcut=shortcut)
             await self.load()
-            _el("canned-shortcut").focus()
+            el("canned-shortcut").focus()
         else:
             self.failed(status, answer, shortcut, error)
 
@@ -268,11 +245,11 @@ class CannedUI:
         if status in (200, 404):  # 404: someone else deleted it already
             if self.editing is not None and self.editing["id"] == response["id"]:
                 self.edit(None)
-            _el("canned-saved").textContent = t("canned.deleted", shortcut=response["shortcut"])
+            el("canned-saved").textContent = t("canned.deleted", shortcut=response["shortcut"])
             await self.load()
-            _el("canned-shortcut").focus()
+            el("canned-shortcut").focus()
         else:
-            self.failed(status, answer, response["shortcut"], _el("canned-error"))
+            self.failed(status, answer, response["shortcut"], el("canned-error"))
 
     def failed(self, status, answer, shortcut, error):
         if status == 401:

@@ -6,24 +6,9 @@ main.App owns the socket and the state; it calls `entered`, `render_head`,
 Every string comes from strings.t; user data only ever reaches the page as text.
 """
 
+from dom import clear, el, on, option
 from pyscript import document
-from pyscript.ffi import create_proxy
 from strings import t
-
-
-def _el(element_id):
-    return document.getElementById(element_id)
-
-
-def _on(node, event, handler):
-    node.addEventListener(event, create_proxy(handler))
-
-
-def _option(value, text):
-    node = document.createElement("option")
-    node.value = value
-    node.textContent = text
-    return node
 
 
 class ChatOps:
@@ -35,9 +20,9 @@ class ChatOps:
         self.reopening = None  # the chat id a chat.reopen is out for
         self.assigning = None  # the chat id a chat.assign is out for
         self.people = {"operators": [], "teams": []}
-        _on(_el("conv-reopen"), "click", self.on_reopen)
-        _on(_el("assign-form"), "submit", self.on_assign)
-        _on(_el("note-toggle"), "click", self.on_toggle_note)
+        on(el("conv-reopen"), "click", self.on_reopen)
+        on(el("assign-form"), "submit", self.on_assign)
+        on(el("note-toggle"), "click", self.on_toggle_note)
 
     # -- who a chat can go to ------------------------------------------------------------
     def entered(self):
@@ -63,24 +48,23 @@ class ChatOps:
         self.app.render_conversation()
 
     def fill_select(self):
-        select = _el("assign-to")
+        select = el("assign-to")
         chosen = select.value
-        while select.firstChild:
-            select.removeChild(select.firstChild)
-        select.appendChild(_option("", t("conv.assign.choose")))
+        clear(select)
+        select.appendChild(option("", t("conv.assign.choose")))
         operators = document.createElement("optgroup")
         operators.label = t("conv.assign.operators")
         for person in self.people["operators"]:
             name = person.get("name") or ""
             label = t("conv.assign.online", name=name) if person.get("online") else name
-            operators.appendChild(_option("operator:" + person["id"], label))
+            operators.appendChild(option("operator:" + person["id"], label))
         select.appendChild(operators)
         if self.people["teams"]:
             teams = document.createElement("optgroup")
             teams.label = t("conv.assign.teams")
             for team in self.people["teams"]:
                 label = t("conv.assign.team", name=team.get("name") or "")
-                teams.appendChild(_option("team:" + team["id"], label))
+                teams.appendChild(option("team:" + team["id"], label))
             select.appendChild(teams)
         select.value = chosen
 
@@ -98,12 +82,12 @@ class ChatOps:
             text = t("conv.assigned.team", name=", ".join(names), team=team)
         else:
             text = t("conv.assigned", name=", ".join(names))
-        _el("conv-assignee").textContent = text
-        _el("assign-form").hidden = not open_chat
+        el("conv-assignee").textContent = text
+        el("assign-form").hidden = not open_chat
         busy = self.assigning == chat["id"]
-        _el("assign-submit").disabled = busy
-        _el("assign-submit").textContent = t("conv.assigning") if busy else t("conv.assign")
-        reopen = _el("conv-reopen")
+        el("assign-submit").disabled = busy
+        el("assign-submit").textContent = t("conv.assigning") if busy else t("conv.assign")
+        reopen = el("conv-reopen")
         reopen.hidden = open_chat
         reopen.disabled = self.reopening == chat["id"]
         reopen.textContent = t("conv.reopening") if self.reopening == chat["id"] else t("conv.reopen")
@@ -112,14 +96,14 @@ class ChatOps:
         """A chat's new state arrived (our action's answer or the feed): not busy any more."""
         if chat.get("id") == self.assigning:
             self.assigning = None
-            _el("assign-to").value = ""
+            el("assign-to").value = ""
         if chat.get("id") == self.reopening:
             self.reopening = None
             if chat.get("status") == "open" and chat.get("id") == self.app.state.current:
                 self.spawn(self._focus_reply())
 
     async def _focus_reply(self):
-        _el("reply").focus()
+        el("reply").focus()
 
     def on_error(self, frame):
         """Errors answering chat.assign / chat.reopen; True when handled here."""
@@ -164,7 +148,7 @@ class ChatOps:
         event.preventDefault()
         state = self.app.state
         chat_id = state.current
-        value = str(_el("assign-to").value or "")
+        value = str(el("assign-to").value or "")
         if not chat_id or self.assigning or ":" not in value:
             return
         kind, target = value.split(":", 1)
@@ -181,18 +165,18 @@ class ChatOps:
     def on_toggle_note(self, event):
         self.note_mode = not self.note_mode
         self.render_mode()
-        _el("reply").focus()
+        el("reply").focus()
 
     def render_mode(self):
         """The composer says what Enter does: send a reply, or add an internal note."""
-        toggle = _el("note-toggle")
+        toggle = el("note-toggle")
         toggle.setAttribute("aria-pressed", "true" if self.note_mode else "false")
-        composer = _el("composer")
+        composer = el("composer")
         composer.className = "composer note-mode" if self.note_mode else "composer"
-        reply = _el("reply")
+        reply = el("reply")
         placeholder = "conv.note.placeholder" if self.note_mode else "conv.reply.placeholder"
         reply.setAttribute("placeholder", t(placeholder))
-        _el("reply-label").textContent = t("conv.note") if self.note_mode else t("conv.reply")
-        _el("send").textContent = t("conv.note.add") if self.note_mode else t("conv.send")
+        el("reply-label").textContent = t("conv.note") if self.note_mode else t("conv.reply")
+        el("send").textContent = t("conv.note.add") if self.note_mode else t("conv.send")
         # A file always goes to the visitor: no attachments on notes.
-        _el("attach").hidden = self.note_mode
+        el("attach").hidden = self.note_mode

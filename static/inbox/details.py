@@ -8,7 +8,7 @@ Notes are saved with PATCH, which every other inbox tab hears as `visitor.update
 
 import asyncio
 
-from dom import api, clear, el, encode, local_date_time, make, on, reason_of, spawn
+from dom import api, clear, el, encode, local_date_time, make, on_guarded, reason_of, spawn_guarded
 from people import device_text, path_of, visitor_name
 from pyscript import window
 from strings import t
@@ -27,13 +27,13 @@ class Details:
         self.wanted = int(window.innerWidth) >= WIDE_PX
         self.request = 0
         self.reload_pending = False
-        on(el("details-toggle"), "click", lambda event: self.set_open(not self.wanted, focus=True))
-        on(el("details-close"), "click", self.on_close)
-        on(el("details-save"), "click", lambda event: self.save_notes())
-        on(el("details-notes"), "input", lambda event: self.render_notes_state())
-        on(el("details-notes"), "keydown", self.on_notes_key)
-        on(el("details-chats"), "click", self.on_chat_click)
-        on(el("details"), "keydown", self.on_key)
+        on_guarded(el("details-toggle"), "click", lambda event: self.set_open(not self.wanted, focus=True))
+        on_guarded(el("details-close"), "click", self.on_close)
+        on_guarded(el("details-save"), "click", lambda event: self.save_notes())
+        on_guarded(el("details-notes"), "input", lambda event: self.render_notes_state())
+        on_guarded(el("details-notes"), "keydown", self.on_notes_key)
+        on_guarded(el("details-chats"), "click", self.on_chat_click)
+        on_guarded(el("details"), "keydown", self.on_key)
 
     # -- which visitor -----------------------------------------------------------------
     def shown_chat(self):
@@ -52,7 +52,7 @@ class Details:
             self.visitor_id = visitor_id
             self.data = None
             self.render()
-            spawn(self.load())
+            spawn_guarded(self.load())
         self.place()
         self.mark_current()
 
@@ -110,7 +110,7 @@ class Details:
             self.reload_pending = False
             await self.load()
 
-        spawn(later())
+        spawn_guarded(later())
 
     # -- feed frames -------------------------------------------------------------------
     def frame(self, frame):
@@ -269,7 +269,7 @@ class Details:
     def save_notes(self):
         if self.data is None or self.saving:
             return
-        spawn(self.send_notes(self.visitor_id, el("details-notes").value))
+        spawn_guarded(self.send_notes(self.visitor_id, el("details-notes").value))
 
     async def send_notes(self, visitor_id, notes):
         self.saving = True

@@ -1,6 +1,7 @@
 """Plugs the inbox's visitor features into main.App without changing how it works:
 live visitors and proactive chats (visitors), the visitor details pane (details),
-search (search), the operator's profile (operator_profile) and notifications (notify).
+search (search), the operator's profile (operator_profile), notifications (notify) and
+the operator's status: online / away / offline (status).
 
 Each feature registers hooks that run after the App's own method: `frames` after
 every feed frame is handled, `entered`/`leaving` after login and logout, `opened`
@@ -12,6 +13,7 @@ import details
 import notify
 import operator_profile
 import search
+import status
 import visitors
 from dom import guarded
 
@@ -43,6 +45,6 @@ class Hooks:
 
 def install(app):
     hooks = Hooks(app)
-    for feature in (notify, visitors, details, search, operator_profile):
+    for feature in (notify, visitors, details, search, operator_profile, status):
         guarded(feature.install)(app, hooks)  # one broken feature leaves the others working
     return hooks

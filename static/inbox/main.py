@@ -12,6 +12,7 @@ import json
 
 from canned_ui import CannedUI
 from chat_ops import ChatOps
+from dom import api, clear, el, local_time, make, on, reason_of, spawn, translate_page
 from extras import install as install_extras
 from model import (
     Inbox,
@@ -23,7 +24,7 @@ from model import (
     thumb_size,
     upload_problem,
 )
-from pyscript import document, fetch, window
+from pyscript import document, window
 from pyscript.ffi import create_proxy
 from strings import t
 
@@ -34,87 +35,6 @@ OPEN_PAGE = 200
 NEAR_BOTTOM_PX = 80
 NEAR_TOP_PX = 60  # scrolled this close to the top: load earlier messages
 TABS = ("unassigned", "mine", "open", "closed")
-
-
-_running = set()
-
-
-def spawn(coroutine):
-    """Runs a coroutine in the background, keeping a reference until it ends."""
-    async def run():
-        try:
-            await coroutine
-        finally:
-            _running.discard(task)
-
-    task = asyncio.create_task(run())
-    _running.add(task)
-    return task
-
-
-def el(element_id):
-    return document.getElementById(element_id)
-
-
-def make(tag, cls=None, text=None):
-    node = document.createElement(tag)
-    if cls:
-        node.className = cls
-    if text is not None:
-        node.textContent = text
-    return node
-
-
-def clear(node):
-    while node.firstChild:
-        node.removeChild(node.firstChild)
-
-
-def on(node, event, handler):
-    node.addEventListener(event, create_proxy(handler))
-
-
-def local_time(iso):
-    if not iso:
-        return ""
-    moment = window.Date.new(iso)
-    return f"{int(moment.getHours()):02d}:{int(moment.getMinutes()):02d}"
-
-
-def error_reason(body, fallback):
-    if isinstance(body, dict) and body.get("message"):
-        return body["message"]
-    return fallback
-
-
-def translate_page():
-    for node in document.querySelectorAll("[data-t]"):
-        node.textContent = t(node.getAttribute("data-t"))
-    for node in document.querySelectorAll("[data-t-label]"):
-        node.setAttribute("aria-label", t(node.getAttribute("data-t-label")))
-    for node in document.querySelectorAll("[data-t-title]"):
-        node.setAttribute("title", t(node.getAttribute("data-t-title")))
-    for node in document.querySelectorAll("[data-t-placeholder]"):
-        node.setAttribute("placeholder", t(node.getAttribute("data-t-placeholder")))
-    document.title = t("app.title")
-
-
-async def api(method, path, body=None):
-    """(status, parsed JSON or None); status 0 when the server could not be reached."""
-    options = {"method": method, "headers": {"Accept": "application/json"}}
-    if body is not None:
-        options["headers"]["Content-Type"] = "application/json"
-        options["body"] = json.dumps(body)
-    try:
-        response = await fetch(path, **options)
-        text = await response.text()
-    except Exception:  # any network failure is "could not reach"
-        return 0, None
-    try:
-        parsed = json.loads(text) if text else None
-    except ValueError:
-        parsed = None
-    return int(response.status), parsed
 
 
 class App:
@@ -222,7 +142,7 @@ class App:
         elif status == 403:
             error.textContent = t("login.origin")
         else:
-            error.textContent = t("error.action", reason=error_reason(answer, str(status)))
+            error.textContent = t("error.action", reason=reason_of(status, answer, t))
 
     def enter(self, me):
         self.me = me
@@ -250,7 +170,7 @@ class App:
     async def logout(self):
         status, answer = await api("POST", "/api/operator/logout", {})
         if status != 200:
-            reason = t("error.network") if status == 0 else error_reason(answer, str(status))
+            reason = reason_of(status, answer, t)
             self.show_banner(t("error.logout", reason=reason))
             return
         self.leave("")
@@ -463,7 +383,7 @@ class App:
                 self.leave(t("error.session"))
                 return
             if code != 200:
-                reason = t("error.network") if code == 0 else error_reason(body, str(code))
+                reason = reason_of(code, body, t)
                 self.show_banner(t("error.chats", reason=reason))
                 return
             lists.append(body["chats"])

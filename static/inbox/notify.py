@@ -11,7 +11,7 @@ tab of this browser follows it.
 
 import asyncio
 
-from dom import el, on, spawn, visible
+from dom import el, on_guarded, spawn_guarded, visible
 from people import Notifier, notification_text, visitor_name
 from pyscript import document, window
 from strings import t
@@ -29,11 +29,11 @@ class Notify:
     def __init__(self, app):
         self.app = app
         self.notifier = Notifier()
-        on(el("notify-toggle"), "click", self.on_click)
+        on_guarded(el("notify-toggle"), "click", self.on_click)
         # (The page's window as a DOM node: pyscript's `window` proxy can't be `this` here.)
         page = document.defaultView
-        on(page, "parley-open-chat", self.on_notification_click)
-        on(page, "storage", lambda event: self.render())  # chosen in another tab
+        on_guarded(page, "parley-open-chat", self.on_notification_click)
+        on_guarded(page, "storage", lambda event: self.render())  # chosen in another tab
 
     # -- the choice --------------------------------------------------------------------
     def choice(self):
@@ -91,7 +91,7 @@ class Notify:
             return
         if permission == "default":
             # Asked inside the click (user activation); the answer comes later.
-            spawn(self.asked(notify.requestPermission()))
+            spawn_guarded(self.asked(notify.requestPermission()))
 
     async def asked(self, promise):
         answer = str(await promise)
@@ -118,7 +118,7 @@ class Notify:
         if plan["quiet"]:
             notify.quiet(key, plan["id"])
             return
-        spawn(self.ring_later(notify, key, plan, frame["message"]))
+        spawn_guarded(self.ring_later(notify, key, plan, frame["message"]))
 
     async def ring_later(self, notify, key, plan, message):
         await asyncio.sleep(RING_DELAY_S)

@@ -5,7 +5,7 @@ PATCH /api/operator/me {avatarUrl}; the name and password go with Save (a new
 password needs the current one). Other tabs hear `operator.updated`.
 """
 
-from dom import api, clear, el, encode, make, on, reason_of, spawn, translate, upload
+from dom import api, clear, el, encode, make, on_guarded, reason_of, spawn_guarded, translate, upload
 from people import initials
 from strings import t
 
@@ -32,8 +32,8 @@ class Profile:
         self.app = app
         self.profile = None
         self.busy = False
-        on(el("profile-button"), "click", self.open)
-        on(el("profile-dialog"), "close", self.on_closed)
+        on_guarded(el("profile-button"), "click", self.open)
+        on_guarded(el("profile-dialog"), "close", self.on_closed)
 
     def build(self):
         """Puts the form into the dialog (translated, wired); `on_closed` takes it out."""
@@ -41,11 +41,11 @@ class Profile:
         clear(dialog)
         dialog.appendChild(el("profile-template").content.cloneNode(True))
         translate(dialog)
-        on(el("profile-form"), "submit", self.on_submit)
-        on(el("profile-cancel"), "click", lambda event: el("profile-dialog").close())
-        on(el("avatar-upload"), "click", lambda event: el("avatar-input").click())
-        on(el("avatar-input"), "change", self.on_avatar_picked)
-        on(el("avatar-remove"), "click", self.on_avatar_remove)
+        on_guarded(el("profile-form"), "submit", self.on_submit)
+        on_guarded(el("profile-cancel"), "click", lambda event: el("profile-dialog").close())
+        on_guarded(el("avatar-upload"), "click", lambda event: el("avatar-input").click())
+        on_guarded(el("avatar-input"), "change", self.on_avatar_picked)
+        on_guarded(el("avatar-remove"), "click", self.on_avatar_remove)
 
     def on_closed(self, event):
         clear(el("profile-dialog"))
@@ -55,7 +55,7 @@ class Profile:
         self.profile = {"id": me.get("id"), "name": me.get("name"), "email": me.get("email"),
                         "avatarUrl": None}
         self.render()
-        spawn(self.load())
+        spawn_guarded(self.load())
 
     def left(self, message=""):
         self.profile = None
@@ -124,7 +124,7 @@ class Profile:
         if not changes:
             el("profile-status").textContent = t("profile.unchanged")
             return
-        spawn(self.save(changes, "profile.saved"))
+        spawn_guarded(self.save(changes, "profile.saved"))
 
     async def save(self, changes, done_key):
         self.busy = True
@@ -167,7 +167,7 @@ class Profile:
 
     # -- avatar upload -------------------------------------------------------------------
     def on_avatar_remove(self, event):
-        spawn(self.save({"avatarUrl": None}, "profile.avatar.removed"))
+        spawn_guarded(self.save({"avatarUrl": None}, "profile.avatar.removed"))
 
     def on_avatar_picked(self, event):
         picker = el("avatar-input")
@@ -175,7 +175,7 @@ class Profile:
         file = chosen.item(0) if chosen is not None and int(chosen.length) > 0 else None
         picker.value = ""
         if file is not None:
-            spawn(self.upload(file))
+            spawn_guarded(self.upload(file))
 
     async def upload(self, file):
         el("profile-error").textContent = ""

@@ -8,7 +8,7 @@ textContent only; the match is a <mark> around the server-given offsets.
 
 import asyncio
 
-from dom import api, clear, el, encode, local_date_time, make, on, reason_of, spawn
+from dom import api, clear, el, encode, local_date_time, make, on_guarded, reason_of, spawn_guarded
 from people import highlight_parts, search_query, visitor_name
 from pyscript import document
 from pyscript.ffi import to_js
@@ -24,13 +24,13 @@ class Search:
         self.active = -1
         self.typed = 0  # bumps on every edit: older answers are dropped
         self.query = None
-        on(el("search-input"), "input", self.on_input)
-        on(el("search-input"), "keydown", self.on_key)
-        on(el("search-input"), "blur", lambda event: spawn(self.close_soon()))
-        on(el("search-input"), "focus", self.on_focus)
-        on(el("search-results"), "mousedown", lambda event: event.preventDefault())  # keep focus
-        on(el("search-results"), "click", self.on_click)
-        on(el("search-form"), "submit", self.on_submit)
+        on_guarded(el("search-input"), "input", self.on_input)
+        on_guarded(el("search-input"), "keydown", self.on_key)
+        on_guarded(el("search-input"), "blur", lambda event: spawn_guarded(self.close_soon()))
+        on_guarded(el("search-input"), "focus", self.on_focus)
+        on_guarded(el("search-results"), "mousedown", lambda event: event.preventDefault())  # keep focus
+        on_guarded(el("search-results"), "click", self.on_click)
+        on_guarded(el("search-form"), "submit", self.on_submit)
 
     def left(self, message=""):
         el("search-input").value = ""
@@ -50,7 +50,7 @@ class Search:
             if not text:
                 self.close()
             return
-        spawn(self.search_later(query, self.typed))
+        spawn_guarded(self.search_later(query, self.typed))
 
     def on_focus(self, event):
         if self.results or self.query:

@@ -25,6 +25,11 @@ STRINGS = {
     # header
     "header.logout": "Log out",
     "header.signed_in": "Signed in as {name}",
+    "status.label": "Status",
+    "status.online": "Online",
+    "status.away": "Away",
+    "status.offline": "Offline",
+    "status.failed": "Your status could not be changed",
     "conn.connecting": "Connecting…",
     "conn.live": "Live",
     "conn.offline": "Offline, reconnecting in {seconds} s",

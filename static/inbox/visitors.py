@@ -9,7 +9,7 @@ switch its button between "Start chat" and "Open chat".
 
 import asyncio
 
-from dom import api, clear, el, iso_ms, make, now_ms, on, spawn
+from dom import api, clear, el, iso_ms, make, now_ms, on_guarded, spawn_guarded
 from people import (
     LEAVING_GRACE_MS,
     REFRESH_MS,
@@ -46,20 +46,20 @@ class Visitors:
         self.starting = None  # {"visitorId", "clientId"} while the start dialog is open
         self.opener = None
         self._sent = 0
-        on(el("visitors-toggle"), "click", lambda event: self.show(not self.shown))
-        on(el("visitors-close"), "click", lambda event: self.show(False))
-        on(el("visitors-rows"), "click", self.on_row_click)
-        on(el("start-form"), "submit", self.on_start_submit)
-        on(el("start-cancel"), "click", lambda event: self.close_dialog())
-        on(el("start-dialog"), "close", self.on_dialog_closed)
-        on(el("start-text"), "keydown", self.on_start_key)
+        on_guarded(el("visitors-toggle"), "click", lambda event: self.show(not self.shown))
+        on_guarded(el("visitors-close"), "click", lambda event: self.show(False))
+        on_guarded(el("visitors-rows"), "click", self.on_row_click)
+        on_guarded(el("start-form"), "submit", self.on_start_submit)
+        on_guarded(el("start-cancel"), "click", lambda event: self.close_dialog())
+        on_guarded(el("start-dialog"), "close", self.on_dialog_closed)
+        on_guarded(el("start-text"), "keydown", self.on_start_key)
 
     # -- lifecycle ---------------------------------------------------------------------
     def entered(self, me):
         self.generation += 1
         self.store = OnlineVisitors()
         self.render()
-        spawn(self.refresh_loop(self.generation))
+        spawn_guarded(self.refresh_loop(self.generation))
 
     def left(self, message=""):
         self.generation += 1
@@ -91,7 +91,7 @@ class Visitors:
             self.refresh_pending = False
             await self.refresh(generation)
 
-        spawn(later())
+        spawn_guarded(later())
 
     def expire_later(self):
         generation = self.generation
@@ -101,7 +101,7 @@ class Visitors:
             if generation == self.generation and self.store.expire(now_ms()):
                 self.render()
 
-        spawn(later())
+        spawn_guarded(later())
 
     # -- feed frames -------------------------------------------------------------------
     def frame(self, frame):
@@ -138,7 +138,7 @@ class Visitors:
         if shown:
             self.render()
             el("visitors-heading").focus()
-            spawn(self.refresh())
+            spawn_guarded(self.refresh())
         else:
             self.app.render_conversation()  # the conversation (and its details pane) again
 

@@ -87,7 +87,8 @@ class ChatView:
         self._last_author = author_key
         return {"author": author, "text": text, "id": message.get("id"), "clientId": message.get("clientId"),
                 "file": self._file(message.get("file")), "who": who,
-                "time": self._time(message.get("createdAt"))}
+                # A system line is a quiet divider: no time under it.
+                "time": "" if author == "system" else self._time(message.get("createdAt"))}
 
     def meta(self, message, pending=False):
         if message.get("authorKind", "visitor") != "visitor":

@@ -171,11 +171,24 @@ class Widget:
         if opened is None:
             console.error("the chat window was blocked by the browser; allow pop-ups for this site")
 
-    def _language(self):
+    def _language(self, offered=None):
+        """The widget's language; `offered` is the app's list (welcome.languages), if any."""
         option = self.config["language"]
         html_lang = self.host.document.documentElement.getAttribute("lang")
         languages = to_py(self.host.navigator.languages) or [self.host.navigator.language]
-        return choose_language(option["use"], option["source"], html_lang, languages, LANGUAGES)
+        supported = LANGUAGES
+        if isinstance(offered, list):
+            # In the app's order: when nothing matches, its first language is used.
+            supported = tuple(code for code in offered if code in LANGUAGES) or LANGUAGES
+        return choose_language(option["use"], option["source"], html_lang, languages, supported)
+
+    def _use_app_languages(self, offered):
+        # Before anything is drawn: the app may offer fewer languages than the widget has.
+        lang = self._language(offered)
+        if lang != self.translator.lang and self.launcher is None:
+            self.translator = Translator(lang)
+            ui.LANGUAGE[0] = self.translator.lang
+            ui.LANGUAGE[1] = self.translator.direction
 
     def _socket_url(self):
         url = js.URL.new("../ws/visitor", self.base_url)
@@ -504,6 +517,8 @@ class Widget:
         self.server_rules = frame.get("assignmentRules") or None
         # The app's appearance defaults fill what the page's chaportConfig left unset.
         merge_account_appearance(self.config["appearance"], frame.get("appearance"))
+        if frame.get("languages"):
+            self._use_app_languages(frame["languages"])
         if isinstance(frame.get("maxUploadBytes"), int):
             self.view.max_upload = frame["maxUploadBytes"]
         pending, self.pending_frames = self.pending_frames, []

@@ -1,5 +1,10 @@
-"""Small DOM and HTTP helpers for the inbox's feature modules (visitors, details, search,
-profile, notify). main.py runs as the page's script, so modules can't import from it."""
+"""DOM and HTTP helpers shared by Parley's own pages: the operator inbox (main.py and its
+feature modules) and the admin screens. Each page fetches this file as ./dom.py
+(templates/inbox.html, templates/admin.html); `strings` is the page's own string table.
+
+A page's own wiring uses `on` and `spawn`: an error there is thrown into the page (the
+e2e tests fail on uncaught errors). The inbox's optional features use `on_guarded` and
+`spawn_guarded`: their errors are reported in the console, the page keeps working."""
 
 import asyncio
 import json
@@ -11,19 +16,27 @@ from strings import t
 _running = set()
 
 
-def spawn(coroutine):
-    """Runs a coroutine in the background, keeping a reference until it ends."""
+def spawn(coroutine, on_error=None):
+    """Runs a coroutine in the background, keeping a reference until it ends. An error
+    goes to `on_error` when given, else on to asyncio (which prints it)."""
     async def run():
         try:
             await coroutine
-        except Exception as error:  # one feature failing must not take the page down
-            report(error)
+        except Exception as error:
+            if on_error is None:
+                raise
+            on_error(error)
         finally:
             _running.discard(task)
 
     task = asyncio.create_task(run())
     _running.add(task)
     return task
+
+
+def spawn_guarded(coroutine):
+    """`spawn` for a feature: one failing must not take the page down."""
+    return spawn(coroutine, report)
 
 
 def report(error):
@@ -63,7 +76,16 @@ def make(tag, cls=None, text=None, **attrs):
     if text is not None:
         node.textContent = text
     for name, value in attrs.items():
-        node.setAttribute(name.replace("_", "-"), str(value))
+        # for_ -> for, aria_label -> aria-label, data_id -> data-id
+        node.setAttribute(name.rstrip("_").replace("_", "-"), str(value))
+    return node
+
+
+def option(value, text, selected=False):
+    node = make("option", text=text)
+    node.value = value
+    if selected:
+        node.selected = True
     return node
 
 
@@ -73,17 +95,28 @@ def clear(node):
 
 
 def on(node, event, handler):
-    node.addEventListener(event, create_proxy(guarded(handler)))
+    node.addEventListener(event, create_proxy(handler))
+
+
+def on_guarded(node, event, handler):
+    on(node, event, guarded(handler))
 
 
 def translate(root):
-    """Fills `data-t*` attributes under `root` (for markup added after the page loaded)."""
+    """Fills `data-t*` attributes under `root` (the page, or markup added after it loaded)."""
     for node in root.querySelectorAll("[data-t]"):
         node.textContent = t(node.getAttribute("data-t"))
     for node in root.querySelectorAll("[data-t-label]"):
         node.setAttribute("aria-label", t(node.getAttribute("data-t-label")))
+    for node in root.querySelectorAll("[data-t-title]"):
+        node.setAttribute("title", t(node.getAttribute("data-t-title")))
     for node in root.querySelectorAll("[data-t-placeholder]"):
         node.setAttribute("placeholder", t(node.getAttribute("data-t-placeholder")))
+
+
+def translate_page():
+    translate(document)
+    document.title = t("app.title")
 
 
 def now_ms():
@@ -118,7 +151,8 @@ def visible():
 
 async def api(method, path, body=None):
     """(status, parsed JSON or None); status 0 when the server could not be reached.
-    Same-origin requests: the browser adds the session cookie and, on PATCH, the Origin."""
+    Same-origin requests: the browser adds the session cookie and, to every request that
+    changes something, this page's Origin."""
     options = {"method": method, "headers": {"Accept": "application/json"}}
     if body is not None:
         options["headers"]["Content-Type"] = "application/json"
