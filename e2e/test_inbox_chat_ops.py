@@ -186,7 +186,7 @@ def test_canned_response_inserted_with_slash_and_sent(inbox, make_operator, raw_
         dialog.get_by_label("Shortcut").fill(shortcut)
         dialog.get_by_label("Text").fill(text)
         dialog.get_by_role("button", name="Add").click()
-        expect(dialog.get_by_role("status")).to_have_text(f"Saved /{shortcut}.")
+        expect(dialog.get_by_role("status")).to_have_text(f"Saved /{shortcut}.", timeout=15_000)
     expect(dialog.locator(".canned-item .shortcut")).to_have_text(["/thanks", "/thx-bye"])
     # A bad shortcut is explained, and a taken one too.
     dialog.get_by_label("Shortcut").fill("no spaces")

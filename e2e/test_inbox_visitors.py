@@ -100,7 +100,7 @@ def test_live_visitors_proactive_chat_search_and_notes(page, host_site, parley, 
     notes = op.get_by_label("Notes")
     notes.fill("Wants teal mugs; call back Friday.")
     op.get_by_role("button", name="Save notes").click()
-    expect(op.locator("#details-saved")).to_have_text("Saved.")
+    expect(op.locator("#details-saved")).to_have_text("Saved.", timeout=15_000)
     stored = op.request.get(f"{parley.url}/api/operator/visitors/online").json()["visitors"]
     [mine] = [v for v in stored if v["page"] and v["page"]["title"] == "visitors-cart"]
     saved = op.request.get(f"{parley.url}/api/operator/visitors/{mine['id']}").json()["visitor"]
@@ -147,14 +147,14 @@ def test_profile_name_avatar_and_password(inbox, operator_email, tmp_path):
     assert axe_serious(op, MINE) == []
     op.get_by_label("Name", exact=True).fill("Olivia Stone")
     op.get_by_role("button", name="Save", exact=True).click()
-    expect(op.locator("#profile-status")).to_have_text("Saved.")
+    expect(op.locator("#profile-status")).to_have_text("Saved.", timeout=15_000)
     expect(op.locator("#me")).to_have_text("Signed in as Olivia Stone")
     expect(profile.locator(".avatar")).to_have_text("OS")
 
     picture = tmp_path / "me.png"
     Image.new("RGB", (40, 40), "orange").save(picture, "PNG")
     op.locator("#avatar-input").set_input_files(str(picture))
-    expect(op.locator("#profile-status")).to_have_text("Picture saved.")
+    expect(op.locator("#profile-status")).to_have_text("Picture saved.", timeout=15_000)
     expect(profile.locator(".avatar img")).to_have_attribute(
         "src", re.compile(r"^/files/[0-9a-f]{32}/me\.png$"))
 
@@ -167,7 +167,7 @@ def test_profile_name_avatar_and_password(inbox, operator_email, tmp_path):
     expect(op.locator("#profile-error")).to_have_text("The current password is wrong.")
     op.get_by_label("Current password").fill("correct horse battery")
     op.get_by_role("button", name="Save", exact=True).click()
-    expect(op.locator("#profile-status")).to_have_text("Saved.")
+    expect(op.locator("#profile-status")).to_have_text("Saved.", timeout=15_000)
     op.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(profile).to_be_focused()

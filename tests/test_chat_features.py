@@ -198,3 +198,39 @@ def test_frames_carry_emoji_as_utf8_not_surrogate_escapes(client, make_app):
         while '"ack"' not in raw:
             raw = guest.ws.receive_text()
         assert "🎉" in raw and "\\ud83c" not in raw
+
+
+def test_page_view_limit_answers_an_error_and_keeps_the_socket(client, make_app, database):
+    from parley.ratelimit import RateLimiter
+
+    app = make_app([ORIGIN])
+    client.app.state.limits.page_views = RateLimiter(2, 60)
+    with visitor(client, app.id) as guest:
+        for n in range(2):
+            guest.send(type="page.view", url=f"https://shop.example/{n}")
+        guest.send(type="page.view", url="https://shop.example/too-many")
+        assert guest.of_type("error")["code"] == "PARLEY_E_RATE_LIMIT"
+        assert guest.say("v-1", "still here")["type"] == "ack"
+
+
+def test_typing_floods_are_dropped_both_ways(client, make_app, make_operator):
+    from parley.ratelimit import RateLimiter
+
+    app = make_app([ORIGIN])
+    make_operator(app.id)
+    limits = client.app.state.limits
+    limits.typing = RateLimiter(1, 60)
+    limits.operator_typing = RateLimiter(1, 60)
+    with operator(client, app.id) as op, visitor(client, app.id) as guest:
+        chat_id = guest.say("v-1", "hi")["message"]["chatId"]
+        guest.send(type="typing", text="first")
+        guest.send(type="typing", text="second, dropped")
+        op.send(type="typing", chatId=chat_id, typing=True)
+        op.send(type="typing", chatId=chat_id, typing=False)  # dropped too
+        assert guest.of_type("typing")["typing"] is True
+        later = guest.sync()
+        assert [f for f in later if f["type"] == "typing"] == []
+        op.send(type="history", chatId=chat_id, limit=1)
+        op.of_type("history")
+        previews = [f["text"] for f in op.kept if f["type"] == "typing"]
+        assert previews == ["first"]
