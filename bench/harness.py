@@ -156,16 +156,7 @@ class ParleyServer:
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
     def stop(self) -> None:
-        process = self.process
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_group(self.process)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -225,3 +216,17 @@ def publish_brython(site: HostSite) -> dict:
         "brython_stdlib_js": {"raw": len(stdlib), "brotli_q9": len(brotli.compress(stdlib, quality=9))
                               if stdlib else 0},
     }
+
+
+def stop_group(process: subprocess.Popen | None) -> None:
+    """SIGTERM to the process group we started, then SIGKILL if it lingers."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

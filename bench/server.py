@@ -21,7 +21,6 @@ import math
 import os
 import platform
 import resource
-import signal
 import socket
 import subprocess
 import sys
@@ -154,21 +153,7 @@ class Baseline:
         raise RuntimeError("the baseline server did not listen within 30 s")
 
     def stop(self) -> None:
-        stop_group(self.process)
-
-
-def stop_group(process: subprocess.Popen | None) -> None:
-    """SIGTERM to the process group we started, then SIGKILL if it lingers."""
-    if process is None or process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        harness.stop_group(self.process)
 
 
 def run_client(spec: dict, folder: Path) -> dict:
@@ -182,7 +167,7 @@ def run_client(spec: dict, folder: Path) -> dict:
     except subprocess.TimeoutExpired:
         print("server-bench: the load client overran its time limit; stopped", flush=True)
     finally:
-        stop_group(process)
+        harness.stop_group(process)
     if not out_path.exists():
         raise RuntimeError(f"the load client wrote no results (exit code {process.returncode})")
     return json.loads(out_path.read_text())

@@ -47,7 +47,7 @@ async def _hand_out(session: AsyncSession, chat: Chat, operator: Operator) -> li
         return None  # another process took it
     chat.operator_ids = [operator.id]
     operator.last_assigned_at = utcnow()
-    line = await queries._add_system_line(session, chat, "assigned", operatorId=operator.id)
+    line = await queries.add_system_line(session, chat, "assigned", operatorId=operator.id)
     await session.commit()
     return [line]
 

@@ -604,12 +604,12 @@ async def add_visitor_message(session: AsyncSession, visitor: Visitor, client_id
     events.append(await append_event(session, visitor.id, "message",
                                      {"message": message_dict(message, file)}))
     if assigned:
-        events.append(await _add_system_line(session, chat, "assigned", operatorId=chat.operator_ids[0]))
+        events.append(await add_system_line(session, chat, "assigned", operatorId=chat.operator_ids[0]))
     await session.commit()
     return Stored(message, chat, True, events, file)
 
 
-async def _add_system_line(session: AsyncSession, chat: Chat, code: str, **fields) -> Event:
+async def add_system_line(session: AsyncSession, chat: Chat, code: str, **fields) -> Event:
     """A system line in the chat (assigned, closed, ...), as a message and a visitor event."""
     line = Message(chat_id=chat.id, author_kind="system", author_id=None,
                    text=json.dumps({"code": code, **fields}, separators=(",", ":")))
@@ -647,7 +647,7 @@ async def close_chat(session: AsyncSession, chat: Chat, by: str = "operator") ->
     chat.status = "closed"
     chat.ended_at = utcnow()
     chat.closed_by = by
-    line = await _add_system_line(session, chat, "closed", by=by)
+    line = await add_system_line(session, chat, "closed", by=by)
     event = await append_event(session, chat.visitor_id, "chat.closed", {"chat": chat_dict(chat)})
     await session.commit()
     return [line, event]
@@ -678,7 +678,7 @@ async def reopen_chat(session: AsyncSession, chat: Chat, by: str) -> list[Event]
     chat.ended_at = None
     chat.closed_by = None
     event = await append_event(session, chat.visitor_id, "chat.reopened", {"chat": chat_dict(chat)})
-    line = await _add_system_line(session, chat, "reopened", by=by)
+    line = await add_system_line(session, chat, "reopened", by=by)
     await session.commit()
     return [event, line]
 
@@ -700,7 +700,7 @@ async def assign_chat(session: AsyncSession, chat: Chat, operator: Operator, by:
     fields = {"operatorId": operator.id, "by": by}
     if team_id is not None:
         fields["teamId"] = team_id
-    line = await _add_system_line(session, chat, "assigned", **fields)
+    line = await add_system_line(session, chat, "assigned", **fields)
     await session.commit()
     return [line]
 

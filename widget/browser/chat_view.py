@@ -17,7 +17,6 @@ from widget.core.conversation import (
     system_text,
     upload_problem,
 )
-from widget.core.delivery import new_client_id
 from widget.core.state import EXPANDED
 from widget.core.validation import looks_like_email
 
@@ -244,7 +243,3 @@ class ChatView:
     def cancel_upload(self):
         if self.upload is not None:
             self.upload.cancel()
-
-
-def new_message_id(counter):
-    return new_client_id(int(js.Math.random() * 1099511627776), counter)

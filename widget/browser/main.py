@@ -406,26 +406,21 @@ class Widget:
             self.window.ask_email(False)
             self.window.show_message({"author": "system", "text": self.translator.t("offline_thanks"),
                                       "clientId": "offline-thanks"}, "")
-        self.sent_count += 1
-        client_id = new_client_id(int(js.Math.random() * 1099511627776), self.sent_count)
-        frame = self.outbox.add(client_id, text)
+        self._queue_message(text)
         self._save_ui()  # the draft is gone
-        if not self.chat_open:
-            assignees = self._assignees(text)
-            if assignees is not None:
-                frame["assignees"] = assignees
-        self.store.save("outbox", self.outbox.pending())
-        self.view.show_pending(frame)
-        if self.socket is not None:
-            self.socket.send(frame)  # when offline it stays queued and goes on reconnect
 
     def send_file(self, file):
         """An upload finished: send it as a message, queued like text (nothing lost offline)."""
+        self._queue_message("", file)
+
+    def _queue_message(self, text, file=None):
+        """Gives the message a client id, keeps it in the outbox until acknowledged, shows it
+        and sends it (when offline it stays queued and goes on reconnect)."""
         self.sent_count += 1
         client_id = new_client_id(int(js.Math.random() * 1099511627776), self.sent_count)
-        frame = self.outbox.add(client_id, "", file)
+        frame = self.outbox.add(client_id, text, file)
         if not self.chat_open:
-            assignees = self._assignees("")
+            assignees = self._assignees(text)
             if assignees is not None:
                 frame["assignees"] = assignees
         self.store.save("outbox", self.outbox.pending())
