@@ -127,7 +127,11 @@ class ParleyServer:
         self.data = data
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "PARLEY_DATA": str(data)}
+        # The load client is one address opening thousands of visitors: lift the limits
+        # per address and app (issue 13) that would otherwise refuse most of them.
+        self.env = {**os.environ, "PARLEY_DATA": str(data),
+                    "PARLEY_LIMITS": "new_visitors_per_ip=10000000,new_visitors_per_app=10000000,"
+                                     "visitor_sockets_per_ip=10000000"}
         self.env.pop("PARLEY_DB", None)
         self.process: subprocess.Popen | None = None
         self._log = None

@@ -94,8 +94,11 @@ class ParleyServer:
         self.data = data
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        # Loopback has no country; the tests' visitors come from Norway.
-        self.env = {**os.environ, "PARLEY_DATA": str(data), "PARLEY_GEO_OVERRIDE": "127.0.0.1=NO,::1=NO"}
+        # Loopback has no country; the tests' visitors come from Norway. Every browser of the
+        # run is a new visitor from 127.0.0.1: far more than the default limits per address.
+        self.env = {**os.environ, "PARLEY_DATA": str(data), "PARLEY_GEO_OVERRIDE": "127.0.0.1=NO,::1=NO",
+                    "PARLEY_LIMITS": "new_visitors_per_ip=10000,visitor_sockets_per_ip=10000,"
+                                     "upload_bytes_per_ip=1000000000,transcripts_per_ip=1000"}
         self.process: subprocess.Popen | None = None
 
     def cli(self, *args: str) -> dict:
@@ -135,7 +138,10 @@ def parley(tmp_path_factory, host_site, built_dist) -> Iterator[ParleyServer]:
 
 @pytest.fixture(scope="session")
 def app(parley, host_site) -> dict:
-    return parley.cli("app", "create", "--name", "E2E site", "--origin", host_site.origin)
+    created = parley.cli("app", "create", "--name", "E2E site", "--origin", host_site.origin)
+    # The tests' visitors ask for transcripts to addresses no site signed.
+    parley.cli("app", "set", "--app", created["appId"], "--transcripts-to-any-email")
+    return created
 
 
 @pytest.fixture(scope="session")

@@ -180,7 +180,8 @@ def test_language_use_and_source(page, host_site, parley, app):
     load(page, host_site, parley, app, "lang-use", "language: { use: 'de' },", after="chaport.q('open');")
     label = page.frame_locator("iframe[data-parley=launcher]").locator("button").get_attribute("aria-label")
     assert label == "Chat schließen"
-    assert page.evaluate("chaport.getParameterValue('language')") == "de"
+    # The widget speaks German; the visitor's language stays the browser's (en-US here).
+    assert page.evaluate("chaport.getParameterValue('language')") == "en"
     page.evaluate("chaport.close()")  # else the next page restores it open
     snippet = snippet_with_config(f"appId: '{app['appId']}', language: {{ source: 'html' }}", parley.loader)
     url = host_site.page("lang-html", f"<script>{snippet}</script>")

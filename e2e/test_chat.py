@@ -64,7 +64,7 @@ def test_visitor_and_operator_hold_a_conversation(page, host_site, parley, app, 
     assert link.get_attribute("rel") == "noopener noreferrer"
     window = page.frame_locator("iframe[data-parley=window]")
     visitor_meta = window.locator(".msg.visitor .meta .status").first
-    assert visitor_meta.get_attribute("aria-label") == "Sent"  # an icon by default (textStatuses)
+    assert visitor_meta.get_attribute("aria-label") == "Unread"  # an icon by default (textStatuses)
     assert visitor_meta.text_content() == "\u2713"
     assert len(operator.visitor_messages("Hello, do you ship to Norway?")) == 1
 
@@ -113,7 +113,7 @@ def test_messages_typed_offline_are_sent_once_on_reconnect(page, host_site, parl
     page.wait_for_function("""() => {
         const doc = document.querySelector('iframe[data-parley=window]').contentDocument;
         const metas = [...doc.querySelectorAll('.msg.visitor .meta .status')];
-        return metas.every(m => m.getAttribute('aria-label') === 'Sent');
+        return metas.every(m => m.getAttribute('aria-label') === 'Unread');
     }""", timeout=45000)
     assert meta.count() == 2
     page.wait_for_timeout(500)

@@ -49,7 +49,7 @@ def test_typing_receipts_and_system_lines(page, host_site, parley, app, ann):
     # The chat went to Ann, who is online: the widget says so in a system line.
     expect(window.locator(".msg.system .bubble")).to_have_text(["Ann Lee joined the chat"])
     status = window.locator(".msg.visitor .meta .status").first
-    expect(status).to_have_attribute("aria-label", "Sent")
+    expect(status).to_have_attribute("aria-label", "Unread")
     assert window.locator(".msg.visitor .meta .time").first.text_content()  # a time is shown
 
     ann.send(type="typing", chatId=sent["chatId"], typing=True)
@@ -104,6 +104,9 @@ def test_closed_chat_is_rated_and_transcript_requested(page, host_site, parley, 
     requested = ann.wait_for(lambda f: f["type"] == "transcript.requested")
     assert requested["email"] == "me@example.org" and requested["chat"]["id"] == sent["chatId"]
     expect(panel.get_by_text("We'll send the transcript to me@example.org")).to_be_visible()
+    # One transcript per chat: a second request is refused, and the panel says why.
+    panel.locator(".row button").click()
+    expect(panel.get_by_text("The transcript of this chat has already been requested")).to_be_visible()
 
     # After a reload the panel remembers the rating; a new message starts a new chat.
     page.reload()
@@ -229,7 +232,7 @@ def test_a_whole_conversation_in_german(page, host_site, parley, app, ann):
     ann.reply(sent["chatId"], "Ja, in drei Tagen.")
     expect(window.locator(".msg.operator .bubble")).to_have_text(["Ja, in drei Tagen."])
     status = window.locator(".msg.visitor .meta .status").first
-    expect(status).to_have_attribute("aria-label", DE["message_sent"])
+    expect(status).to_have_attribute("aria-label", DE["message_unread"])
     ann.send(type="chat.close", chatId=sent["chatId"])
     expect(window.locator("section.end h2")).to_have_text(DE["rate_title"])
     window.get_by_role("button", name=DE["rate_bad"]).click()

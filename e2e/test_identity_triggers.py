@@ -93,11 +93,12 @@ def test_set_visitor_data_with_and_without_integrity_hash(page, host_site, parle
     visitor = [f["visitor"] for f in frames if f["type"] == "visitor"][-1]
     assert visitor["name"] == "John Doe" and visitor["verified"] is True
     assert visitor["custom"] == {"subscriptionPlan": "pro", "balance": 1000}
-    # Unsigned: a filled name can't be changed, custom fields can.
-    page.evaluate("window.chaport.setVisitorData({ name: 'Mallory', custom: { balance: 5 } })")
+    # Unsigned: signed values stay (the name and custom fields alike); a new custom key is added.
+    page.evaluate("window.chaport.setVisitorData({ name: 'Mallory', custom: { balance: 5, theme: 'dark' } })")
     page.wait_for_timeout(500)
     visitor = [f["visitor"] for f in frames if f["type"] == "visitor"][-1]
-    assert visitor["name"] == "John Doe" and visitor["custom"]["balance"] == 5
+    assert visitor["name"] == "John Doe"
+    assert visitor["custom"] == {"subscriptionPlan": "pro", "balance": 1000, "theme": "dark"}
     # A bad hash changes nothing and says so.
     page.evaluate("window.chaport.q('setVisitorData', [{ name: 'Eve' }, 'a1b2c3d4e5f6'])")
     page.wait_for_timeout(500)

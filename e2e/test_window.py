@@ -136,7 +136,7 @@ def test_text_statuses_true_shows_words(page, host_site, parley, app, operator):
     start_chat(page, operator, "status please")
     meta = page.frame_locator("iframe[data-parley=window]").locator(".msg.visitor .meta .status")
     page.wait_for_function("""() => document.querySelector('iframe[data-parley=window]').contentDocument
-        .querySelector('.msg.visitor .meta .status').textContent === 'Sent'""")
+        .querySelector('.msg.visitor .meta .status').textContent === 'Unread'""")
     assert meta.get_attribute("aria-label") is None
 
 

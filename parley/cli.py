@@ -11,10 +11,14 @@ import re
 import secrets
 import signal
 import sys
+import traceback
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
 from parley import files, hours, identity
-from parley.settings import DIST, PROJECT_ROOT, database_url, redis_url
+from parley.settings import DIST, PROJECT_ROOT, ConfigError, database_url, redis_url
 from parley.snippet import render_snippet
 from parley.storage import queries
 from parley.storage.db import Database
@@ -24,6 +28,11 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 class UsageError(Exception):
     """A mistake in the command's input: printed as one clear line, exit 2."""
+
+
+class CommandError(Exception):
+    """The input was fine but the command could not be done (database unreachable, port taken):
+    printed as one clear line, exit 1."""
 
 
 def _load_build_module():
@@ -47,7 +56,11 @@ def ensure_built() -> None:
 
 
 def _origin(value: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not 0..65535
+    except ValueError:
+        raise UsageError(f"--origin must be scheme://host[:port], got {value!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
         raise UsageError(f"--origin must be scheme://host[:port], got {value!r}")
     if parts.query or parts.fragment or parts.username:
@@ -55,10 +68,37 @@ def _origin(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
-async def _with_db(url: str | None, work):
-    database = Database(database_url(url))
+def _database(url: str | None) -> Database:
+    """The database of --db / $PARLEY_DB / the data folder."""
+    resolved = database_url(url)
+    try:
+        return Database(resolved)
+    except ModuleNotFoundError as missing:  # the driver of an optional extra
+        raise CommandError(f"{_shown(resolved)} needs the {missing.name} package: "
+                           "pip install 'parley[postgres]'") from None
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+async def _open(database: Database) -> None:
+    """Migrates the database to the newest schema; "can't reach it" becomes one clear line."""
     try:
         await database.upgrade()
+    except (OSError, DBAPIError) as error:  # refused, unknown host, timeout, bad password, no such file
+        raise CommandError(f"could not open the database {_shown(database.url)}: "
+                           f"{_first_line(error)}") from None
+
+
+async def _with_db(url: str | None, work):
+    database = _database(url)
+    try:
+        await _open(database)
         async with database.session() as session:
             return await work(session)
     finally:
@@ -76,9 +116,9 @@ def cmd_build(_args) -> int:
 
 def cmd_db_upgrade(args) -> int:
     async def upgrade():
-        database = Database(database_url(args.db))
+        database = _database(args.db)
         try:
-            await database.upgrade()
+            await _open(database)
         finally:
             await database.close()
     asyncio.run(upgrade())
@@ -162,7 +202,9 @@ def cmd_app_set(args) -> int:
             app.appearance = {key: value for key, value in merged.items() if value} or None
         await session.commit()
         return {"appId": app.id, "name": app.name, "origins": app.origins,
-                "appearance": app.appearance or {},
+                "appearance": queries.widget_appearance(app.appearance) or {},
+                "requireSignedIdentity": queries.requires_signed_identity(app.appearance),
+                "transcriptsToAnyEmail": queries.transcripts_to_any_email(app.appearance),
                 "maxChatsPerOperator": app.max_chats_per_operator,
                 "languages": app.languages,
                 "assignmentRules": app.assignment_rules or [],
@@ -200,6 +242,13 @@ def _appearance_changes(args) -> dict | None:
         if len(value) > 1000:
             raise UsageError(f"--{option.replace('_', '-')} must be at most 1000 characters")
         changes[key] = value  # "" clears the default
+    required = getattr(args, "require_signed_identity", None)
+    if required is not None:
+        # Stored with the appearance settings (a JSON column: no migration); False unsets it.
+        changes[queries.REQUIRE_SIGNED_IDENTITY] = required
+    any_email = getattr(args, "transcripts_to_any_email", None)
+    if any_email is not None:
+        changes[queries.TRANSCRIPTS_TO_ANY_EMAIL] = any_email  # stored like the one above
     return changes or None
 
 
@@ -422,10 +471,21 @@ def cmd_team_add_member(args) -> int:
 
 
 def cmd_snippet(args) -> int:
+    # Not looked up in the database: the snippet may be for another server's app. Its
+    # shape is checked, so a lost shell variable can't print a snippet with an empty id.
+    app_id = args.app_id
+    if not app_id or len(app_id) > 200 or any(ch.isspace() or not ch.isprintable() for ch in app_id):
+        raise UsageError("--app-id must be the app's id as `parley app create` / `parley app list` print it, "
+                         f"got {app_id!r}")
     server = args.server.rstrip("/")
-    if urlsplit(server).scheme not in ("http", "https"):
-        raise UsageError("--server must be an http(s) URL")
-    print(render_snippet(args.app_id, server))
+    try:
+        parts = urlsplit(server)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not 0..65535
+    except ValueError:
+        raise UsageError(f"--server must be an http(s) URL, got {args.server!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--server must be an http(s) URL, got {args.server!r}")
+    print(render_snippet(app_id, server))
     return 0
 
 
@@ -446,23 +506,33 @@ def cmd_serve(args) -> int:
     log_format = args.log_format or os.environ.get("PARLEY_LOG_FORMAT") or "text"
     if log_format not in logs.FORMATS:
         raise UsageError(f"--log-format (or $PARLEY_LOG_FORMAT) must be json or text, got {log_format!r}")
+    for flag, port in (("--port", args.port), ("--demo-port", args.demo_port)):
+        if port is not None and not 1 <= port <= 65535:
+            raise UsageError(f"{flag} must be 1 to 65535, got {port}")
     logs.configure(log_format, args.log_level)
     ensure_built()
-    database = Database(database_url(args.db))
+    database = _database(args.db)
     redis = redis_url(args.redis)
     if redis and not redis.startswith(("redis://", "rediss://", "unix://")):
         raise UsageError("--redis (or $PARLEY_REDIS_URL) must be a redis://, rediss:// or unix:// URL, "
                          f"got {redis!r}")
+    from parley.ratelimit import Limits
+
+    Limits()  # a wrong $PARLEY_LIMITS stops here with its message, not as a traceback at startup
     server_url = f"http://{args.host}:{args.port}"
 
     async def serve() -> None:
-        await database.upgrade()
+        await _open(database)
         servers = []
         web_app = create_app(database, redis_url=redis)
         # log_config=None: uvicorn keeps the logging parley.logs configured.
+        # Behind a proxy, X-Forwarded-For/-Proto from a trusted address give the client's
+        # address (per-IP limits) and scheme (HSTS, Secure cookies); see --forwarded-allow-ips.
         config = uvicorn.Config(web_app, host=args.host, port=args.port, log_config=None,
                                 log_level=args.log_level, ws_max_size=64 * 1024,
-                                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+                                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+                                proxy_headers=args.proxy_headers,
+                                forwarded_allow_ips=args.forwarded_allow_ips)
         servers.append(GracefulServer(config, web_app, SHUTDOWN_DRAIN_SECONDS))
         if args.demo:
             demo_port = args.demo_port or args.port + 1
@@ -495,7 +565,7 @@ def cmd_serve(args) -> int:
                 server.should_exit = True
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
-        running = asyncio.gather(*(server.serve() for server in servers))
+        running = asyncio.gather(*(_serve(server) for server in servers))
         try:
             # The URLs are printed once every server listens, so whoever reads them
             # (a person, a script, the e2e test) can open them at once.
@@ -509,6 +579,16 @@ def cmd_serve(args) -> int:
 
     asyncio.run(serve())
     return 0
+
+
+async def _serve(server) -> None:
+    try:
+        await server.serve()
+    except SystemExit:
+        # uvicorn exits when it can't listen (port taken, unknown host), after logging why;
+        # raised inside a task, SystemExit would end the loop with a traceback instead.
+        config = server.config
+        raise CommandError(f"could not serve on {config.host}:{config.port} (see the line above)") from None
 
 
 DEMO_APP_NAME = "Demo website"
@@ -558,6 +638,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-format", choices=["text", "json"],
                        help="text, or JSON lines with ts, level, logger, msg "
                             "(default: $PARLEY_LOG_FORMAT, else text)")
+    serve.add_argument("--proxy-headers", action=argparse.BooleanOptionalAction, default=True,
+                       help="take the client's address and scheme from X-Forwarded-For/-Proto sent by "
+                            "--forwarded-allow-ips (default: on)")
+    serve.add_argument("--forwarded-allow-ips", metavar="IPS",
+                       help="comma-separated addresses of the proxies to trust, or '*' "
+                            "(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1)")
     serve.set_defaults(run=cmd_serve)
 
     commands.add_parser("build", help="build dist/").set_defaults(run=cmd_build)
@@ -595,6 +681,11 @@ def parser() -> argparse.ArgumentParser:
     app_set.add_argument("--team-name", help="the widget's default header title")
     app_set.add_argument("--online-welcome", help="the default welcome while operators are online")
     app_set.add_argument("--offline-welcome", help="the default welcome while nobody is online")
+    app_set.add_argument("--require-signed-identity", action=argparse.BooleanOptionalAction, default=None,
+                         help="accept visitor data (visitor.update) only with a valid visitorIntegrityHash")
+    app_set.add_argument("--transcripts-to-any-email", action=argparse.BooleanOptionalAction, default=None,
+                         help="mail chat transcripts to any address a visitor gives (default: only to "
+                              "the email the site signed for the visitor); spammers can use it to relay")
     app_set.set_defaults(run=cmd_app_set)
 
     operator = commands.add_parser("operator", help="operators").add_subparsers(
@@ -677,8 +768,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except UsageError as error:
+    except (UsageError, ConfigError) as error:
         print(f"parley: error: {error}", file=sys.stderr)
         return 2
+    except CommandError as error:
+        print(f"parley: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        # Whatever else goes wrong is still one line; PARLEY_DEBUG=1 shows where it came from.
+        if os.environ.get("PARLEY_DEBUG"):
+            traceback.print_exc()
+        print(f"parley: error: {type(error).__name__}: {_first_line(error)} "
+              "(PARLEY_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1

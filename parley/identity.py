@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -26,6 +27,22 @@ def new_secret() -> str:
 def same(a: str, b: str) -> bool:
     """Constant-time comparison of two secrets."""
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def token_hash(token: str) -> str:
+    """How a bearer token is stored: SHA-256 in hex. The tokens are 256 random bits, so a
+    fast hash is enough, and a leaked database holds nothing a browser could present."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_visitor_token(app_secret: str, visitor_id: str) -> str:
+    """The visitor token a logged-in user's browsers get (session.user): derived from the
+    app's secret and the visitor id, so every browser of the user gets the same one and
+    none has to be stored (or replaced, which would log the user's other browsers out).
+    Whoever knows the secret can sign user tokens anyway; a new secret changes it."""
+    digest = hmac.new(app_secret.encode(), b"parley visitor token\x00" + visitor_id.encode(),
+                      hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def sha1_hex(text: str) -> str:

@@ -3,7 +3,7 @@
 A JSON line is `{"ts", "level", "logger", "msg", ...}` plus every field passed as
 `extra=` (and, for uvicorn's access log, `client`, `method`, `path`, `status`).
 uvicorn's own loggers are routed through the same handler, so one process writes
-one format.
+one format. Request paths in uvicorn's lines are redacted (`redact_path`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,39 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message", "asctime", "taskName",
     "color_message",  # uvicorn's coloured copy of msg
 }
+
+
+REDACTED = "[redacted]"
+
+
+def redact_path(path: str) -> str:
+    """A request path as logged: `/files/<id>/<name>` -> `/files/[redacted]` (the random id
+    is the only key to an upload, and logs are read by more people than files are), and
+    every query value -> `[redacted]` (queries carry search terms and file names)."""
+    location, question, query = path.partition("?")
+    if location.startswith("/files/"):
+        location = "/files/" + REDACTED
+    if question:
+        query = "&".join(f"{name}={REDACTED}" if has_value else REDACTED
+                         for name, has_value, _value in (part.partition("=") for part in query.split("&")))
+    return location + question + query
+
+
+class RedactPaths(logging.Filter):
+    """Redacts the path in uvicorn's access lines and WebSocket lines (it mutates the record's
+    arguments, so every formatter and handler after it sees the redacted path)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not isinstance(args, tuple):
+            return True
+        if record.name == "uvicorn.access" and len(args) == 5:
+            client, method, path, version, status = args
+            record.args = (client, method, redact_path(str(path)), version, status)
+        elif (record.name == "uvicorn.error" and len(args) >= 2 and isinstance(record.msg, str)
+              and record.msg.startswith('%s - "WebSocket %s"')):
+            record.args = (args[0], redact_path(str(args[1])), *args[2:])
+        return True
 
 
 def extra_fields(record: logging.LogRecord) -> dict:
@@ -72,6 +105,7 @@ def configure(fmt: str = "text", level: str = "info") -> None:
         raise ValueError(f"log format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(RedactPaths())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

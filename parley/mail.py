@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import unicodedata
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -33,6 +35,14 @@ class SmtpSettings:
         self.sender = sender or f"parley@{self.host}"
 
 
+def header_safe(text: str) -> str:
+    """`text` fit for a mail header: line breaks and other control characters become
+    spaces. Visitors choose their names, and a line feed in a header value makes the
+    email library raise (it refuses header injection), which stopped the missed-chat mail."""
+    spaced = "".join(" " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in text)
+    return re.sub(r"\s+", " ", spaced).strip()
+
+
 def settings() -> SmtpSettings | None:
     url = os.environ.get("PARLEY_SMTP_URL")
     if not url:
@@ -51,8 +61,8 @@ async def send(to: str, subject: str, body: str) -> bool:
         return False
     message = EmailMessage()
     message["From"] = config.sender
-    message["To"] = to
-    message["Subject"] = subject
+    message["To"] = header_safe(to)
+    message["Subject"] = header_safe(subject)
     message.set_content(body)
     try:
         await aiosmtplib.send(

@@ -7,6 +7,7 @@ error instead of a KeyError deep in a handler. See docs/protocol.md.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import msgspec
@@ -34,6 +35,8 @@ E_FILE_TOO_LARGE = "PARLEY_E_FILE_TOO_LARGE"  # HTTP 413: an upload over the siz
 # open one, assigning a closed chat or to a team without members, a shortcut already taken (409).
 E_CONFLICT = "PARLEY_E_CONFLICT"
 E_FORBIDDEN = "PARLEY_E_FORBIDDEN"  # HTTP 403: logged in, but the role may not do this (admin screens)
+# visitor.update without a hash for an app that accepts signed visitor data only.
+E_HASH_REQUIRED = "PARLEY_E_HASH_REQUIRED"
 
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
@@ -250,10 +253,19 @@ _operator_decoder = msgspec.json.Decoder(OperatorFrame)
 
 
 class FrameError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    """A frame the server refuses; `extra` goes into the error frame (e.g. retryAfter)."""
+
+    def __init__(self, code: str, message: str, **extra) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.extra = extra
+
+
+def rate_limited(what: str, retry_after: float) -> FrameError:
+    """The rate-limit error every frame kind answers: what, and when to try again."""
+    wait = max(0.1, round(retry_after, 1))
+    return FrameError(E_RATE_LIMIT, f"too many {what}; retry in {wait:.0f}s", retryAfter=wait)
 
 
 def _decode(decoder: msgspec.json.Decoder, data: str | bytes):
@@ -286,6 +298,58 @@ def decode_operator_frame(data: str | bytes) -> OperatorFrame:
 # -- visitor profile data (visitor.update) -----------------------------------------
 
 IDENTIFYING_FIELDS = {"name": 200, "email": 320, "phone": 50, "notes": 5000}
+# A visitor's custom fields, stored and sent to every operator tab: without limits 200
+# unsigned frames grew one profile to 20,000 keys (issue 13). Each limit holds for one
+# frame and for the stored profile after the merge.
+MAX_CUSTOM_KEYS = 50
+MAX_CUSTOM_KEY = 64  # characters
+MAX_CUSTOM_VALUE = 500  # characters of a string (of a number's JSON text)
+MAX_CUSTOM_BYTES = 8 * 1024  # the whole custom object as compact UTF-8 JSON
+
+_data_json_decoder = msgspec.json.Decoder()
+
+
+def decode_visitor_data(data_json: str) -> object:
+    """The parsed `dataJson` of a visitor.update; raises FrameError.
+
+    msgspec, like the frame decoder, refuses what json.loads lets through and the
+    database can't store: a lone surrogate escape ("\\ud800" is valid JSON text but no
+    UTF-8), NaN, Infinity and numbers out of range.
+    """
+    try:
+        return _data_json_decoder.decode(data_json)
+    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+        raise FrameError(E_BAD_FRAME, f"dataJson is not valid JSON text: {error}") from None
+
+
+def strict_json(raw: str | bytes) -> object:
+    """An HTTP API's JSON body, parsed as strictly as frames are; raises ValueError.
+
+    json.loads accepts a lone surrogate escape ("\\ud800"), which no database or argon2
+    can take: every JSON API answered 500 to it. msgspec refuses it, with NaN and
+    Infinity, so each API answers its usual 400 instead.
+    """
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError as error:
+        raise ValueError(str(error)) from None
+
+
+def _custom_too_large(message: str) -> FrameError:
+    return FrameError(E_TOO_LARGE, f"visitor.custom: {message}; nothing was changed")
+
+
+def check_custom_size(custom: dict) -> None:
+    """The key count and total size limits of custom fields (a frame's or the merged profile's)."""
+    if len(custom) > MAX_CUSTOM_KEYS:
+        raise _custom_too_large(f"at most {MAX_CUSTOM_KEYS} fields per visitor")
+    size = len(json.dumps(custom, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_CUSTOM_BYTES:
+        raise _custom_too_large(f"at most {MAX_CUSTOM_BYTES} bytes of JSON per visitor")
+
+
+def _custom_value_length(value: object) -> int:
+    return len(value) if isinstance(value, str) else len(json.dumps(value))
 
 
 def clean_visitor_data(data: object) -> dict:
@@ -301,11 +365,17 @@ def clean_visitor_data(data: object) -> dict:
             cleaned[field] = value
     custom = data.get("custom")
     if custom is not None:
-        if not isinstance(custom, dict) or len(custom) > 100:
-            raise FrameError(E_BAD_FRAME, "visitor.custom must be an object with at most 100 fields")
+        if not isinstance(custom, dict):
+            raise FrameError(E_BAD_FRAME, "visitor.custom must be an object")
         for key, value in custom.items():
-            if len(key) > 100 or not (value is None or isinstance(value, str | int | float | bool)):
-                raise FrameError(E_BAD_FRAME, f"visitor.custom.{key[:100]} must be a string, number or bool")
+            if not (value is None or isinstance(value, str | int | float | bool)):
+                raise FrameError(E_BAD_FRAME, f"visitor.custom.{key[:MAX_CUSTOM_KEY]} must be a string, "
+                                              "number or bool")
+            if len(key) > MAX_CUSTOM_KEY:
+                raise _custom_too_large(f"field names are at most {MAX_CUSTOM_KEY} characters")
+            if _custom_value_length(value) > MAX_CUSTOM_VALUE:
+                raise _custom_too_large(f"{key} is over {MAX_CUSTOM_VALUE} characters")
+        check_custom_size(custom)
         cleaned["custom"] = custom
     return cleaned
 
@@ -349,3 +419,8 @@ def frame(kind: str, **fields) -> dict:
 
 def error(code: str, message: str, **extra) -> dict:
     return {"v": VERSION, "type": "error", "code": code, "message": message, **extra}
+
+
+def refusal(problem: FrameError, **extra) -> dict:
+    """The error frame for a refused frame: its code, message and extras (retryAfter...)."""
+    return error(problem.code, problem.message, **problem.extra, **extra)

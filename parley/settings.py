@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DIST = PROJECT_ROOT / "dist"
@@ -15,15 +19,56 @@ def data_dir() -> Path:
     return Path(os.environ.get("PARLEY_DATA") or (Path.cwd() / "var")).resolve()
 
 
+class ConfigError(ValueError):
+    """A setting (flag or environment variable) Parley can't use; the message says which and why."""
+
+
+# Parley's queries run on SQLAlchemy's asyncio engine, so each backend gets its async driver,
+# whatever driver (or none) a URL copied from SQLAlchemy's docs or a hosting provider names.
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
+                 "postgres": "postgresql+asyncpg"}  # postgres://: Heroku's and others' spelling
+URL_EXAMPLES = "sqlite:///path/to/parley.db or postgresql://user:password@host/db"
+
+
 def database_url(explicit: str | None = None) -> str:
-    """--db, else $PARLEY_DB, else SQLite in the data folder."""
+    """--db, else $PARLEY_DB, else SQLite in the data folder, with its async driver."""
     if explicit:
-        return explicit
+        return async_database_url(explicit, "--db")
     if os.environ.get("PARLEY_DB"):
-        return os.environ["PARLEY_DB"]
+        return async_database_url(os.environ["PARLEY_DB"], "$PARLEY_DB")
     folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite+aiosqlite:///{folder / 'parley.db'}"
+
+
+def async_database_url(raw: str, source: str = "the database URL") -> str:
+    """`raw` with the async driver of its backend: sqlite:// -> sqlite+aiosqlite://,
+    postgres(ql)[+driver]:// -> postgresql+asyncpg:// (libpq's `sslmode` becomes asyncpg's `ssl`).
+    Anything else is a ConfigError that never repeats the password."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(f"{source} is not a database URL; use {URL_EXAMPLES}") from None
+    backend = url.get_backend_name()
+    if backend not in ASYNC_DRIVERS:
+        shown = url.render_as_string(hide_password=True)
+        raise ConfigError(f"{source} must be a sqlite:// or postgresql:// URL ({URL_EXAMPLES}), got {shown}")
+    # Rewritten as text, not re-rendered: a rendered URL escapes characters of file paths.
+    rest = raw.split("://", 1)[1]
+    if ASYNC_DRIVERS[backend].startswith("postgresql") and "?" in rest:
+        location, query = rest.split("?", 1)
+        rest = location + "?" + re.sub(r"(^|&)sslmode=", r"\1ssl=", query)
+    return f"{ASYNC_DRIVERS[backend]}://{rest}"
+
+
+def public_url() -> str | None:
+    """$PARLEY_PUBLIC_URL: where operators and visitors reach this server (links in emails)."""
+    return os.environ.get("PARLEY_PUBLIC_URL") or None
+
+
+def public_url_is_https() -> bool:
+    """True when the server is published over HTTPS (e.g. TLS ends at a proxy in front of it)."""
+    return (public_url() or "").lower().startswith("https://")
 
 
 def redis_url(explicit: str | None = None) -> str | None:

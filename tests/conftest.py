@@ -82,6 +82,16 @@ def run(database: Database, work):
     return asyncio.run(go())
 
 
+def allow_transcripts_to_any_email(database: Database, app_id: str) -> None:
+    """What `parley app set --transcripts-to-any-email` does: by default a transcript goes
+    only to the email the site signed for the visitor."""
+    async def work(session):
+        app = await queries.get_app(session, app_id)
+        app.appearance = {**(app.appearance or {}), queries.TRANSCRIPTS_TO_ANY_EMAIL: True}
+        await session.commit()
+    run(database, work)
+
+
 # -- the operator pages' own Python (static/), whose pure parts run under CPython too ---------
 
 STATIC = Path(__file__).resolve().parents[1] / "static"

@@ -17,7 +17,7 @@ from parley.fanout import InProcessFanout
 from parley.storage import queries
 from parley.storage.models import Chat, Event, Message
 from parley.web.background import Clock
-from tests.conftest import STATIC, check_inbox_strings, load_static
+from tests.conftest import STATIC, allow_transcripts_to_any_email, check_inbox_strings, load_static
 from tests.test_chat_protocol import (
     ORIGIN,
     PASSWORD,
@@ -202,6 +202,7 @@ def test_a_reply_joins_an_unassigned_chat_and_other_inboxes_learn_it(client, mak
 
 def test_notes_reach_operators_and_never_the_visitor(client, make_app, database, smtp):
     app = make_app([ORIGIN])
+    allow_transcripts_to_any_email(database, app.id)  # the transcript below goes to an unsigned address
     make_people(database, app.id, "Ann", "Bob")
     with visitor(client, app.id) as guest, visitor(client, app.id, **same_visitor(guest)) as second_tab:
         question = guest.say("v-1", "Do you have a price list for shops?")["message"]

@@ -36,6 +36,7 @@ SHAPE = {
     "launcher": {"show"},
     "openIn": None,
     "operators": None,
+    "parley": {"reconnectingAfter"},
     "responsive": None,
     "session": {"user": {"id", "token"}, "autoStart": None, "persist": None, "cookieDomain": None},
     "triggers": {"all", "enabled", "disabled"},
@@ -123,12 +124,22 @@ def test_missing_app_id_is_a_warning() -> None:
             {"devices": {"configs": {"desktop": {"init": {"bad": 1}}}}},
             "unknown option 'devices.configs.desktop.init.bad'",
         ),
+        ({"parley": {"reconnectingAfter": -1}}, "parley.reconnectingAfter must be a non-negative number"),
+        ({"parley": {"reconnectAfter": 1}}, "unknown option 'parley.reconnectAfter'"),
     ],
 )
 def test_one_warning_naming_the_path(raw: dict, warning: str) -> None:
     config, warnings = normalize_config({"appId": "app", **raw}, "desktop")
     assert warnings == [warning]
     assert_shape(config)
+
+
+def test_parley_reconnecting_after() -> None:
+    # Parley's own option: how long the socket is down before "Reconnecting…" shows.
+    assert normalize_config({"appId": "app"}, "desktop")[0]["parley"] == {"reconnectingAfter": 4000}
+    config, warnings = normalize_config({"appId": "app", "parley": {"reconnectingAfter": 300}}, "desktop")
+    assert warnings == []
+    assert config["parley"] == {"reconnectingAfter": 300}
 
 
 def test_bad_values_fall_back_to_defaults() -> None:

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from parley.storage import queries
-from tests.conftest import STATIC, check_inbox_strings, load_static
+from tests.conftest import STATIC, allow_transcripts_to_any_email, check_inbox_strings, load_static
 from tests.test_chat_protocol import ORIGIN, PASSWORD, SERVER, login, operator, run, visitor
 
 
@@ -132,8 +132,9 @@ def tiny_png() -> bytes:
 
 
 def test_chat_list_skips_system_lines_and_shows_files_rating_and_transcript(
-        client, make_app, make_operator):
+        client, make_app, make_operator, database):
     app = make_app()
+    allow_transcripts_to_any_email(database, app.id)  # the transcript below goes to an unsigned address
     make_operator(app.id)
     headers = session_of(client, app.id)
     with operator(client, app.id) as ann, visitor(client, app.id) as tab:  # Ann online: she gets the chat

@@ -14,8 +14,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from parley import identity
+
+# The visitor messages whose clientId is the idempotency key across all their chats.
+VISITOR_CLIENT_ID = "author_kind = 'visitor' AND client_message_id IS NOT NULL"
 
 
 def utcnow() -> datetime:
@@ -121,8 +127,9 @@ class Visitor(Base):
     # 24 hex digits, or a logged-in user's id (1..64 of [A-Za-z0-9_-]).
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
-    # A random secret the browser keeps to prove it owns this visitor id.
-    token: Mapped[str] = mapped_column(String(100))
+    # SHA-256 (hex) of the random secret the browser keeps to prove it owns this visitor
+    # id; the secret itself is never stored (see `token`).
+    token_hash: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     name: Mapped[str | None] = mapped_column(String(200), default=None)
@@ -141,6 +148,22 @@ class Visitor(Base):
     # The newest event seq handed out for this visitor; bumped in the same
     # transaction that writes the event, so seqs never repeat or go back.
     last_event_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def token(self) -> str | None:
+        """The raw token, known only to the object that made it or saw a browser prove it
+        (what `welcome` hands back); None on a row read from the database."""
+        return getattr(self, "_raw_token", None)
+
+    @token.setter
+    def token(self, raw: str) -> None:
+        """Gives the visitor a new token: only its hash is stored."""
+        self._raw_token = raw
+        self.token_hash = identity.token_hash(raw)
+
+    def proved_by(self, raw: str) -> None:
+        """Remembers a token a browser proved (checked by the caller), to echo it; stores nothing."""
+        self._raw_token = raw
 
 
 class PageView(Base):
@@ -161,6 +184,9 @@ class Chat(Base):
     __table_args__ = (
         Index("ix_chats_app_status_started", "app_id", "status", "started_at"),
         Index("ix_chats_visitor_status", "visitor_id", "status"),
+        # At most one open chat per visitor, kept by the database itself (a race can't break it).
+        Index("uq_chats_one_open_per_visitor", "visitor_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -193,6 +219,9 @@ class Message(Base):
     __table_args__ = (
         # The idempotency key: a resent clientId finds the stored message.
         UniqueConstraint("chat_id", "client_message_id", name="uq_messages_chat_client"),
+        # ... and across a visitor's chats: one message per clientId per visitor.
+        Index("uq_messages_visitor_client", "author_id", "client_message_id", unique=True,
+              sqlite_where=text(VISITOR_CLIENT_ID), postgresql_where=text(VISITOR_CLIENT_ID)),
         Index("ix_messages_chat_id", "chat_id", "id"),
         Index("ix_messages_file", "file_id"),
     )
@@ -303,3 +332,21 @@ class CannedResponse(Base):
     shortcut: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class HandoverToken(Base):
+    """A one-time ticket that moves a visitor's chat to Parley's own page in a new tab
+    (`openIn: '_blank'`; parley.handover). A link never carries the visitor's credentials,
+    only this short-lived token: the row holds its SHA-256 and the visitor's token sealed
+    under it (readable only with the token itself), and it is deleted when used."""
+
+    __tablename__ = "handover_tokens"
+    __table_args__ = (Index("ix_handover_tokens_expires", "expires_at"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    visitor_id: Mapped[str] = mapped_column(String(64), ForeignKey("visitors.id", ondelete="CASCADE"))
+    # parley.handover.seal(token, the visitor token the widget proved), hex.
+    sealed_token: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -45,14 +45,16 @@ async def list_apps(session: AsyncSession) -> list[App]:
 
 
 async def create_operator(
-    session: AsyncSession, app_id: str, email: str, password: str, name: str, role: str = "operator"
+    session: AsyncSession, app_id: str, email: str, password: str | None, name: str,
+    role: str = "operator", password_hash: str | None = None,
 ) -> Operator:
+    """`password_hash`, when given, was computed off the event loop (parley.passwords)."""
     operator = Operator(
         id=identity.new_id(),
         app_id=app_id,
         email=email.strip().lower(),
         name=name,
-        password_hash=identity.hash_password(password),
+        password_hash=password_hash or identity.hash_password(password or ""),
         role=role,
     )
     session.add(operator)
@@ -66,34 +68,64 @@ async def find_operator(session: AsyncSession, app_id: str, email: str) -> Opera
     )
 
 
-async def resume_or_register_visitor(
-    session: AsyncSession, app_id: str, visitor_id: str | None, token: str | None
-) -> Visitor:
-    """The visitor this browser proves it owns, or a new one.
+def visitor_token_ok(visitor: Visitor, token: str | None, app_secret: str) -> bool:
+    """Does `token` prove the browser owns `visitor`? Its SHA-256 is the stored hash, or,
+    for a logged-in user's visitor, it is the token the user's browsers get
+    (identity.user_visitor_token). Compared in constant time."""
+    if not token or len(token) > 200:
+        return False
+    ok = identity.same(visitor.token_hash, identity.token_hash(token))
+    if visitor.user_id is not None:
+        ok = identity.same(identity.user_visitor_token(app_secret, visitor.id), token) or ok
+    return ok
 
-    A visitor id without its matching token is not trusted: knowing someone's
-    id must not open their chat, so such a browser gets a fresh visitor.
-    """
-    if visitor_id and token:
-        visitor = await session.get(Visitor, visitor_id)
-        if visitor is not None and visitor.app_id == app_id and identity.same(visitor.token, token):
-            visitor.last_seen_at = utcnow()
-            await session.commit()
-            return visitor
+
+async def resume_visitor(session: AsyncSession, app: App, visitor_id: str | None,
+                         token: str | None) -> Visitor | None:
+    """The app's visitor this browser proves it owns (its `token` then echoes what was sent),
+    or None. A visitor id without its matching token is not trusted: knowing someone's id
+    must not open their chat."""
+    if not (visitor_id and token) or len(visitor_id) > 64:
+        return None
+    visitor = await session.get(Visitor, visitor_id)
+    if visitor is None or visitor.app_id != app.id or not visitor_token_ok(visitor, token, app.secret):
+        return None
+    visitor.last_seen_at = utcnow()
+    await session.commit()
+    visitor.proved_by(token)
+    return visitor
+
+
+async def register_visitor(session: AsyncSession, app_id: str) -> Visitor:
+    """A new visitor with a fresh token (`visitor.token`; only its hash is stored)."""
     visitor = Visitor(id=identity.new_id(), app_id=app_id, token=identity.new_secret())
     session.add(visitor)
     await session.commit()
     return visitor
 
 
-async def visitor_for_user(session: AsyncSession, app_id: str, user_id: str) -> Visitor:
+async def resume_or_register_visitor(
+    session: AsyncSession, app_id: str, visitor_id: str | None, token: str | None
+) -> Visitor:
+    """The visitor this browser proves it owns, or a new one (no limits: the visitor
+    socket counts new visitors itself)."""
+    app = await session.get(App, app_id)
+    visitor = await resume_visitor(session, app, visitor_id, token) if app is not None else None
+    return visitor if visitor is not None else await register_visitor(session, app_id)
+
+
+async def visitor_for_user(session: AsyncSession, app: App, user_id: str) -> Visitor:
     """The visitor a logged-in user (session.user, token already checked) is, in this app.
 
     That is the visitor whose id is `user_id` (the site stored it from `ready`),
     else the one an earlier login created for it, else a new visitor with that
     id. Only when the id is taken by another app's visitor does the user get a
     visitor with a fresh id (found again by `user_id`): apps never share one.
+    Its `token` is the user's visitor token (identity.user_visitor_token), the same in
+    every browser; the stored hash is left alone, so the token a browser had before
+    the login keeps working.
     """
+    app_id = app.id
     visitor = await session.get(Visitor, user_id)
     if visitor is None or visitor.app_id != app_id:
         taken = visitor is not None
@@ -101,6 +133,7 @@ async def visitor_for_user(session: AsyncSession, app_id: str, user_id: str) -> 
             select(Visitor).where(Visitor.app_id == app_id, Visitor.user_id == user_id)
             .order_by(Visitor.first_seen_at).limit(1))
         if visitor is None:
+            # A random token nobody gets: the user's own is derived (and changes with the secret).
             visitor = Visitor(id=identity.new_id() if taken else user_id, app_id=app_id,
                               token=identity.new_secret())
             session.add(visitor)
@@ -108,6 +141,7 @@ async def visitor_for_user(session: AsyncSession, app_id: str, user_id: str) -> 
     visitor.verified = True
     visitor.last_seen_at = utcnow()
     await session.commit()
+    visitor.proved_by(identity.user_visitor_token(app.secret, visitor.id))
     return visitor
 
 
@@ -203,6 +237,21 @@ SESSION_DAYS = 14
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_token_hash(token: str) -> str:
+    """How an operator login's token is stored (and looked up)."""
+    return _token_hash(token)
+
+
+async def live_session_hashes(session: AsyncSession, token_hashes: set[str]) -> set[str]:
+    """Which of these logins still exist, unexpired, for an existing operator of their app."""
+    rows = await session.execute(
+        select(OperatorSession.token_hash, OperatorSession.expires_at)
+        .join(Operator, Operator.id == OperatorSession.operator_id)
+        .where(OperatorSession.token_hash.in_(token_hashes), Operator.app_id == OperatorSession.app_id))
+    now = utcnow()
+    return {token_hash for token_hash, expires_at in rows.all() if _aware(expires_at) > now}
 
 
 async def create_operator_session(session: AsyncSession, operator: Operator) -> str:
@@ -368,40 +417,126 @@ async def claim_missed_notice(session: AsyncSession, chat_id: str) -> bool:
 
 
 async def lock_visitor(session: AsyncSession, visitor_id: str) -> None:
-    """Serialises the writes of one visitor's chat (PostgreSQL: a row lock till commit), so a
-    write that first reads (is a chat open? was this clientId stored?) reads what the previous
-    one committed. Every such write takes it first, so they never deadlock. FOR NO KEY UPDATE:
-    rows referencing the visitor may still be added. SQLite renders nothing: it serialises
-    writers itself (a stale read fails the write, which `delivery.write` retries)."""
+    """Serialises the writes of one visitor's chat, so a write that first reads (is a chat
+    open? was this clientId stored?) reads what the previous one committed. Every such write
+    takes it first, so they never deadlock.
+
+    PostgreSQL: a row lock till commit (FOR NO KEY UPDATE: rows referencing the visitor may
+    still be added). SQLite has no row locks, and its driver opens a transaction only at the
+    first write, so two writers could both read "no open chat" and then each open one
+    (issue 19). There a no-op UPDATE of the visitor's row takes the database's write lock
+    first: the reads after it see every committed write and no other writer runs until
+    commit. It must come before the transaction's other statements, as it does here."""
+    if session.bind.dialect.name == "sqlite":
+        await session.execute(
+            update(Visitor).where(Visitor.id == visitor_id).values(last_seen_at=Visitor.last_seen_at),
+            execution_options={"synchronize_session": False})
+        return
     await session.execute(select(Visitor.id).where(Visitor.id == visitor_id).with_for_update(key_share=True))
 
 
 # -- visitors: profile and page views --------------------------------------------
 
-def visitor_changes(visitor: Visitor, data: dict, signed: bool) -> dict:
-    """What a visitor.update may change (Chaport's rule; decides, does no I/O).
+def _same(old: object, new: object) -> bool:
+    return type(old) is type(new) and old == new  # True == 1 in Python, not in JSON
 
-    Signed data may set every field. Unsigned data may set name, email, phone
-    and notes only while they are empty; custom fields are always merged.
+
+def visitor_changes(visitor: Visitor, data: dict, signed: bool) -> dict:
+    """What a visitor.update changes: only the fields whose value differs, and of
+    `custom` only the keys that do (decides, does no I/O).
+
+    Signed data may set every field. Unsigned data follows Chaport's rule (name, email,
+    phone and notes only while they are empty; custom fields merged), except on a
+    verified profile: there signed values stay until a signed update changes them, so
+    unsigned data sets no identifying field at all (the inbox tells operators a verified
+    profile's name, email and phone came signed) and only adds custom keys that are new.
     """
+    verified = bool(visitor.verified)
     changes: dict = {}
     for field in protocol.IDENTIFYING_FIELDS:
-        if field in data and (signed or not getattr(visitor, field)):
+        settable = field in data and (signed or not (verified or getattr(visitor, field)))
+        if settable and not _same(getattr(visitor, field), data[field]):
             changes[field] = data[field]
     if "custom" in data:
-        changes["custom"] = {**(visitor.custom or {}), **data["custom"]}
-    if signed:
+        stored = visitor.custom or {}
+        custom = {key: value for key, value in data["custom"].items()
+                  if signed or not verified or key not in stored}
+        changed = {key: value for key, value in custom.items()
+                   if key not in stored or not _same(stored[key], value)}
+        if changed:
+            changes["custom"] = changed
+    if signed and not verified:
         changes["verified"] = True
     return changes
 
 
-async def update_visitor(session: AsyncSession, visitor_id: str, data: dict, signed: bool) -> Visitor:
+async def update_visitor(session: AsyncSession, visitor_id: str, data: dict,
+                         signed: bool) -> tuple[Visitor, dict]:
+    """Applies a visitor.update; returns the visitor and what changed (`custom`: the
+    changed keys only), which is all operators are told. Raises FrameError, changing
+    nothing, when the merged custom fields would be over their limits."""
     visitor = await session.get(Visitor, visitor_id)
     assert visitor is not None
-    for field, value in visitor_changes(visitor, data, signed).items():
+    changes = visitor_changes(visitor, data, signed)
+    values = dict(changes)
+    if "custom" in changes:
+        values["custom"] = {**(visitor.custom or {}), **changes["custom"]}
+        protocol.check_custom_size(values["custom"])
+    for field, value in values.items():
         setattr(visitor, field, value)
-    await session.commit()
-    return visitor
+    if changes:
+        await session.commit()
+    return visitor, changes
+
+
+# Apps that accept signed visitor data only (the spec: "make the hash required"). Kept
+# in the app's JSON `appearance` settings, as a new column would need a migration;
+# `widget_appearance` leaves it out of what widgets get.
+REQUIRE_SIGNED_IDENTITY = "requireSignedIdentity"
+# Apps whose visitors may have transcripts mailed to any address (see transcript_address);
+# stored and hidden like REQUIRE_SIGNED_IDENTITY.
+TRANSCRIPTS_TO_ANY_EMAIL = "transcriptsToAnyEmail"
+SERVER_SETTINGS = (REQUIRE_SIGNED_IDENTITY, TRANSCRIPTS_TO_ANY_EMAIL)
+
+
+def requires_signed_identity(appearance: dict | None) -> bool:
+    return bool((appearance or {}).get(REQUIRE_SIGNED_IDENTITY))
+
+
+def widget_appearance(appearance: dict | None) -> dict | None:
+    """An app's appearance settings as widgets get them (welcome.appearance)."""
+    if appearance is None:
+        return None
+    return {key: value for key, value in appearance.items() if key not in SERVER_SETTINGS}
+
+
+async def app_requires_signed_identity(session: AsyncSession, app_id: str) -> bool:
+    """Read at each visitor.update: a setting changed after a socket's hello holds at once."""
+    return requires_signed_identity(await session.scalar(select(App.appearance).where(App.id == app_id)))
+
+
+def transcripts_to_any_email(appearance: dict | None) -> bool:
+    return bool((appearance or {}).get(TRANSCRIPTS_TO_ANY_EMAIL))
+
+
+async def transcript_address(session: AsyncSession, app_id: str, visitor: Visitor,
+                             requested: str) -> str | None:
+    """Where a transcript the visitor asks for to `requested` may go, or None.
+
+    A transcript is an email from the site's own sender holding visitor-written text, and
+    visitors cost nothing to create: mailed to any address, it relays phishing. So it goes
+    only to the email the site signed for this visitor (`verified`: a visitorIntegrityHash
+    or a session.user login), whatever the letter case asked for; to any address only for
+    an app that opted in (`parley app set --transcripts-to-any-email`). The setting is read
+    now, so a change holds at once for open sockets too.
+    """
+    appearance = await session.scalar(select(App.appearance).where(App.id == app_id))
+    if transcripts_to_any_email(appearance):
+        return requested
+    own = (visitor.email or "").strip()
+    if visitor.verified and own and own.lower() == requested.strip().lower():
+        return own
+    return None
 
 
 def visitor_dict(visitor: Visitor) -> dict:
@@ -410,8 +545,11 @@ def visitor_dict(visitor: Visitor) -> dict:
 
 
 def utm_of(url: str) -> dict:
-    """The utm_* parameters of a page URL, without the prefix."""
-    query = parse_qs(urlsplit(url).query)
+    """The utm_* parameters of a page URL, without the prefix ({} for a URL urlsplit refuses)."""
+    try:
+        query = parse_qs(urlsplit(url).query)
+    except ValueError:  # e.g. "http://[::1": a visitor's page URL is whatever the page says
+        return {}
     return {key[4:]: values[0] for key, values in query.items()
             if key.startswith("utm_") and len(key) > 4 and values}
 
@@ -741,10 +879,20 @@ async def rate_chat(session: AsyncSession, chat: Chat, rating: str, comment: str
     return event
 
 
-async def request_transcript(session: AsyncSession, chat: Chat, email: str) -> None:
-    chat.transcript_email = email
-    chat.transcript_requested_at = utcnow()
+async def request_transcript(session: AsyncSession, chat: Chat, email: str) -> bool:
+    """Records the chat's one transcript request; False when it already had one. A
+    conditional UPDATE, so two tabs asking at once can't both get a mail sent."""
+    now = utcnow()
+    claimed = await session.execute(
+        update(Chat).where(Chat.id == chat.id, Chat.transcript_requested_at.is_(None))
+        .values(transcript_email=email, transcript_requested_at=now),
+        execution_options={"synchronize_session": False})
     await session.commit()
+    if claimed.rowcount != 1:
+        return False
+    chat.transcript_email = email
+    chat.transcript_requested_at = now
+    return True
 
 
 async def mark_seen(session: AsyncSession, chat_ids: list[str], authors: tuple[str, ...],
@@ -795,9 +943,11 @@ async def chat_ids_of_visitor(session: AsyncSession, visitor_id: str) -> list[st
 
 # -- administration (the CLI): operators, erasure, retention ------------------------
 
-async def reset_operator_password(session: AsyncSession, operator: Operator, password: str) -> int:
-    """Sets a new password and ends all the operator's logins; returns how many ended."""
-    operator.password_hash = identity.hash_password(password)
+async def reset_operator_password(session: AsyncSession, operator: Operator, password: str | None,
+                                  password_hash: str | None = None) -> int:
+    """Sets a new password (or its hash, computed off the event loop) and ends all the
+    operator's logins; returns how many ended."""
+    operator.password_hash = password_hash or identity.hash_password(password or "")
     ended = await session.execute(delete(OperatorSession).where(OperatorSession.operator_id == operator.id))
     await session.commit()
     return ended.rowcount
@@ -828,6 +978,20 @@ async def _remove_files(session: AsyncSession, where, dry_run: bool) -> list[str
     return list((await session.scalars(
         delete(File).where(where).returning(File.id), execution_options={"synchronize_session": False}
     )).all())
+
+
+async def purge_unattached_uploads(session: AsyncSession, created_before: datetime,
+                                   created_after: datetime | None = None) -> list[str]:
+    """Deletes visitors' uploads made before `created_before` (and not before
+    `created_after`) that no message uses, and commits; returns their ids (the bytes are
+    the caller's). Operators' uploads stay: an avatar is attached to no message."""
+    attached = select(Message.id).where(Message.file_id == File.id).exists()
+    where = (File.uploader_kind == "visitor") & (File.created_at < created_before) & ~attached
+    if created_after is not None:
+        where &= File.created_at >= created_after
+    file_ids = await _remove_files(session, where, dry_run=False)
+    await session.commit()
+    return file_ids
 
 
 async def _count(session: AsyncSession, model, where) -> int:

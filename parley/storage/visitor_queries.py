@@ -287,10 +287,11 @@ def profile_dict(operator: Operator) -> dict:
             "appId": operator.app_id, "avatarUrl": operator.avatar_url}
 
 
-async def change_password(session: AsyncSession, operator: Operator, password: str,
+async def change_password(session: AsyncSession, operator: Operator, password_hash: str,
                           keep_token: str | None) -> int:
-    """Sets a new password and ends the operator's other logins; returns how many ended."""
-    operator.password_hash = identity.hash_password(password)
+    """Sets a new password (hashed by the caller, off the event loop: parley.passwords) and
+    ends the operator's other logins; returns how many ended."""
+    operator.password_hash = password_hash
     where = OperatorSession.operator_id == operator.id
     if keep_token:
         where &= OperatorSession.token_hash != queries._token_hash(keep_token)
@@ -311,6 +312,9 @@ async def start_chat(session: AsyncSession, operator: Operator, visitor: Visitor
     """An operator starts a chat with a visitor who has none open: the chat (assigned to the
     operator) and its first message, as the visitor's events `chat.started` and `message`.
     Once per clientId: a resend returns the stored message and no new events."""
+    # The lock every write of this visitor's chats takes: a visitor's message racing this
+    # would otherwise see no open chat too and open a second one.
+    await queries.lock_visitor(session, visitor.id)
     existing = await session.scalar(
         select(Message).join(Chat, Chat.id == Message.chat_id)
         .where(Chat.visitor_id == visitor.id, Message.author_kind == "operator",

@@ -16,7 +16,6 @@ See docs/protocol.md, "Admin HTTP API".
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Awaitable, Callable
 
@@ -94,7 +93,7 @@ async def _read_json(request: Request, mode: str) -> dict:
     if len(raw) > MAX_BODY:
         raise Problem(413, protocol.E_TOO_LARGE, f"bodies are limited to {MAX_BODY} bytes", "body")
     try:
-        body = json.loads(raw)
+        body = protocol.strict_json(raw)
     except ValueError:
         raise bad("body", "is not JSON") from None
     if not isinstance(body, dict):
@@ -415,7 +414,10 @@ async def create_operator(request, session, admin, body) -> Response:
     if await queries.find_operator(session, admin.app_id, email):
         raise bad("email", f"is taken: an operator with email {email.lower()!r} already exists in this app",
                   409)
-    operator = await queries.create_operator(session, admin.app_id, email, password, name, role)
+    # Hashed off the event loop, like logins: argon2 would stall every socket meanwhile.
+    password_hash = await request.app.state.passwords.hash(password)
+    operator = await queries.create_operator(session, admin.app_id, email, None, name, role,
+                                             password_hash=password_hash)
     return _json(operator_json(operator), 201)
 
 
@@ -439,7 +441,8 @@ async def reset_password(request, session, admin, body) -> Response:
     operator = await _from_path(request, session, admin, "operator")
     generated = body.get("password") in (None, "")
     password = secrets.token_urlsafe(18) if generated else _password(body)
-    ended = await queries.reset_operator_password(session, operator, password)
+    password_hash = await request.app.state.passwords.hash(password)
+    ended = await queries.reset_operator_password(session, operator, None, password_hash=password_hash)
     result = {"operatorId": operator.id, "email": operator.email, "sessionsEnded": ended}
     return _json({**result, "password": password} if generated else result)
 

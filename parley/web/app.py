@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -15,21 +16,28 @@ from starlette.routing import Route, WebSocketRoute
 
 from parley import presence
 from parley.fanout import create_fanout
+from parley.passwords import Passwords
 from parley.ratelimit import Limits
 from parley.settings import DIST, TEMPLATES
 from parley.storage.db import Database
 from parley.web import admin_api, background
 from parley.web.assets import DistFiles
+from parley.web.body_limit import BodyLimit
 from parley.web.canned_api import assignees, canned, canned_item
 from parley.web.chat_page import chat_config, chat_page
 from parley.web.files_api import download, operator_upload, visitor_upload
+from parley.web.handover_api import routes as handover_routes
 from parley.web.inbox_api import chats, me
 from parley.web.operator_api import login, logout
 from parley.web.operator_socket import operator_socket
 from parley.web.presence_api import set_presence
+from parley.web.security_headers import SecurityHeaders
+from parley.web.session_watch import SessionWatch
 from parley.web.shutdown import OpenSockets, TrackSockets
 from parley.web.visitor_socket import visitor_socket
 from parley.web.visitors_api import routes as visitor_routes
+
+log = logging.getLogger("parley.web")
 
 pages = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
 
@@ -63,7 +71,9 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
             async with database.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception as error:  # report, don't crash: this is the probe
-            return JSONResponse({"ready": False, "error": str(error)}, status_code=503)
+            # The detail (host, user, driver message) is for the log, not for whoever asks.
+            log.warning("readiness check failed: the database is unavailable: %s", error)
+            return JSONResponse({"ready": False, "reason": "database unavailable"}, status_code=503)
         return JSONResponse({"ready": True})
 
     async def root(_request: Request):
@@ -74,13 +84,17 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
         app.state.db = database
         app.state.fanout = create_fanout(redis_url)
         app.state.limits = Limits()
+        app.state.passwords = Passwords()  # argon2 in threads, bounded (parley.passwords)
         # Open operator sockets, recorded in the database so presence holds across processes.
         app.state.presence = presence.Presence(database, app.state.fanout)
+        # Operator sockets whose login ends (logout, reset, deletion) are closed: session_watch.
+        app.state.sessions = SessionWatch(database)
         app.state.open_sockets = OpenSockets()  # closed with 1001 on shutdown (parley.web.shutdown)
         try:
             await app.state.fanout.start()
-            async with background.running(background.Clock(database, app.state.fanout)) as clock, \
-                    background.running(app.state.presence):
+            clock = background.Clock(database, app.state.fanout, limits=app.state.limits)
+            async with background.running(clock), \
+                    background.running(app.state.presence), background.running(app.state.sessions):
                 app.state.clock = clock
                 yield
         finally:
@@ -108,11 +122,13 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
             Route("/api/operator/canned/{canned_id}", canned_item, methods=["PATCH", "DELETE"]),
             Route("/api/operator/assignees", assignees),
             Route("/api/visitor/files", visitor_upload, methods=["POST", "OPTIONS"]),
+            *handover_routes(),  # openIn '_blank': the chat moves to /chat/<appId> (parley.handover)
             Route("/api/operator/files", operator_upload, methods=["POST"]),
             Route("/files/{file_id}/{name}", download),
             WebSocketRoute("/ws/visitor", visitor_socket),
             WebSocketRoute("/ws/operator", operator_socket),
         ],
-        middleware=[Middleware(TrackSockets)],
+        # Outermost first: every answer gets the headers, the 413 of BodyLimit too.
+        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit), Middleware(TrackSockets)],
         lifespan=lifespan,
     )

@@ -3,7 +3,9 @@
 - working hours: an app opens and closes at set times with nobody connecting,
   so its visitors are told (`online` frames) when the state flips;
 - missed chats: when no operator answered a chat within a few minutes, the
-  team gets an email (only when mail is configured: parley.mail).
+  team gets an email (only when mail is configured: parley.mail);
+- visitors' uploads that no message uses are deleted (rows and bytes) an hour
+  after they were made (Limits.unattached_upload_seconds).
 
 Several server processes may run these at once: notices are claimed with a
 conditional UPDATE, and a repeated `online` frame is harmless (it is state).
@@ -17,11 +19,14 @@ import logging
 import os
 from datetime import datetime, timedelta
 
+import anyio
+
 from parley import fanout as channels
-from parley import mail, protocol, queueing
+from parley import files, mail, protocol, queueing
+from parley.ratelimit import Limits
 from parley.storage import queries
 from parley.storage.db import Database
-from parley.storage.models import Visitor, utcnow
+from parley.storage.models import Chat, Visitor, utcnow
 
 log = logging.getLogger("parley.background")
 
@@ -39,17 +44,37 @@ def missed_after() -> timedelta:
 
 
 class Clock:
-    def __init__(self, database: Database, hub, public_url: str | None = None) -> None:
+    def __init__(self, database: Database, hub, public_url: str | None = None,
+                 limits: Limits | None = None) -> None:
         self.database = database
         self.hub = hub
         self.public_url = public_url or os.environ.get("PARLEY_PUBLIC_URL")
+        self.limits = limits or Limits()
         self.online: dict[str, bool] = {}  # app id -> state last announced by this process
+        # Uploads made before this were looked at already: each tick looks only at those that
+        # came of age since, instead of every old file (the first tick looks at all).
+        self.uploads_checked_until: datetime | None = None
 
     async def tick(self, now: datetime | None = None) -> None:
         now = now or utcnow()
         await self.announce_working_hours(now)
+        await self.purge_unattached_uploads(now)
         if mail.settings() is not None:
             await self.notify_missed_chats(now)
+
+    async def purge_unattached_uploads(self, now: datetime) -> int:
+        """Deletes visitors' uploads older than the limit that no message uses: a file is
+        uploaded first and then sent, and one never sent (issue 13: 300 MiB of them) only
+        takes space. Several processes may do it at once: each row is deleted once."""
+        cutoff = now - timedelta(seconds=self.limits.unattached_upload_seconds)
+        async with self.database.session() as session:
+            file_ids = await queries.purge_unattached_uploads(session, cutoff, self.uploads_checked_until)
+        self.uploads_checked_until = cutoff
+        for file_id in file_ids:
+            await anyio.to_thread.run_sync(files.delete_file_bytes, file_id)
+        if file_ids:
+            log.info("deleted %d uploads that were never sent", len(file_ids))
+        return len(file_ids)
 
     async def announce_working_hours(self, now: datetime) -> None:
         async with self.database.session() as session:
@@ -65,18 +90,30 @@ class Clock:
         async with self.database.session() as session:
             chats = await queries.missed_chats(session, now - missed_after())
         for chat in chats:
-            async with self.database.session() as session:
-                if not await queries.claim_missed_notice(session, chat.id):
-                    continue
-                operators = await queries.list_operators(session, chat.app_id)
-                app = await queries.get_app(session, chat.app_id)
-                visitor = await session.get(Visitor, chat.visitor_id)
-                page, _ = await queries.message_page(session, [chat.id], None, 20)
-                messages = await queries.message_dicts(session, page)
-            assigned = [o for o in operators if o.id in (chat.operator_ids or [])]
-            for operator in assigned or operators:
-                subject, body = missed_chat_mail(app.name, visitor, messages, chat.id, self.public_url)
-                sent += await mail.send(operator.email, subject, body)
+            # One chat whose mail fails (odd visitor data, a bug) must not keep the
+            # others' notices waiting: it is logged, and stays claimed so that it is
+            # not retried, and failed again, on every tick.
+            try:
+                sent += await self._notify_missed_chat(chat)
+            except Exception:
+                log.exception("missed-chat notice for chat %s failed", chat.id)
+        return sent
+
+    async def _notify_missed_chat(self, chat: Chat) -> int:
+        """Mails one missed chat's operators (all of the app's when it has none); the count sent."""
+        async with self.database.session() as session:
+            if not await queries.claim_missed_notice(session, chat.id):
+                return 0
+            operators = await queries.list_operators(session, chat.app_id)
+            app = await queries.get_app(session, chat.app_id)
+            visitor = await session.get(Visitor, chat.visitor_id)
+            page, _ = await queries.message_page(session, [chat.id], None, 20)
+            messages = await queries.message_dicts(session, page)
+        sent = 0
+        assigned = [o for o in operators if o.id in (chat.operator_ids or [])]
+        for operator in assigned or operators:
+            subject, body = missed_chat_mail(app.name, visitor, messages, chat.id, self.public_url)
+            sent += await mail.send(operator.email, subject, body)
         return sent
 
     async def queue_tick(self) -> None:
@@ -101,7 +138,9 @@ class Clock:
 
 def missed_chat_mail(app_name: str, visitor, messages: list[dict], chat_id: str,
                      public_url: str | None) -> tuple[str, str]:
-    who = visitor.name or visitor.email or f"visitor {visitor.id[-6:]}"
+    # The visitor chose the name: one line, as it goes into the subject too.
+    who = (mail.header_safe(visitor.name or "") or mail.header_safe(visitor.email or "")
+           or f"visitor {visitor.id[-6:]}")
     lines = [f"{who} wrote on {app_name} and nobody has answered yet.", ""]
     for field in ("name", "email", "phone"):
         if getattr(visitor, field):

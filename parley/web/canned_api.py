@@ -16,7 +16,6 @@ add, change and delete. After a write every inbox of the app gets a live
 
 from __future__ import annotations
 
-import json
 import re
 
 from sqlalchemy import func, select
@@ -55,7 +54,7 @@ async def _body(request: Request, partial: bool) -> dict | JSONResponse:
     if len(raw) > MAX_BODY:
         return _error(413, protocol.E_TOO_LARGE, f"requests are limited to {MAX_BODY} bytes")
     try:
-        body = json.loads(raw)
+        body = protocol.strict_json(raw)
     except ValueError:
         body = None
     if not isinstance(body, dict):

@@ -1,8 +1,12 @@
 """The standalone chat page (`openIn: '_blank'`): the widget full-page on Parley's origin.
 
-The host page opens `/chat/<appId>#parley=<visitorId>.<token>`; the fragment
-never reaches a server, and the widget on this page adopts those credentials
-so the visitor continues the same chat.
+The widget on the host page opens `/chat/<appId>#parley-handover` and then moves the tab
+to `#parley-handover=<token>`: a one-time, 60-second token the server issued for its
+visitor (parley.handover, parley.web.handover_api). The widget on this page exchanges it
+for the visitor's credentials, so the visitor continues the same chat. A link never
+carries credentials: this page adopting them from a link let anyone who sent one read
+what the victim wrote (session fixation), so a raw `#parley=<id>.<token>` gives a new
+visitor now.
 """
 
 from __future__ import annotations

@@ -20,10 +20,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from parley import files, identity, protocol
+from parley.ratelimit import ByteQuota
 from parley.storage import queries
 from parley.storage.models import App, File, Operator, Visitor
 from parley.web.operator_api import SESSION_COOKIE, own_origin
-from parley.web.visitor_socket import origin_allowed
+from parley.web.visitor_socket import client_ip, origin_allowed
 
 log = logging.getLogger("parley.files")
 
@@ -33,7 +34,8 @@ CORS_ALLOW_HEADERS = ", ".join(("Content-Type", *VISITOR_HEADERS))
 CORS_MAX_AGE = "600"
 # Decoding and encoding images is CPU and memory heavy: at most this many at once per process.
 CONCURRENT_PREPARES = 2
-_DUMMY_TOKEN = identity.new_secret()
+# Checked in place of an unknown visitor, so the answer takes as long either way.
+_NOBODY = Visitor(id="", app_id="", token=identity.new_secret())
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
@@ -78,20 +80,24 @@ async def visitor_upload(request: Request) -> Response:
         visitor = await _visitor(session, app, visitor_id, token)
     if visitor is None:
         return _error(403, protocol.E_AUTH, "unknown visitor or wrong token for this app", cors)
-    limiter = request.app.state.limits.visitor_uploads
+    limits = request.app.state.limits
+    limiter = limits.visitor_uploads
     if not limiter.hit(visitor.id):
         return _rate_limited(limiter.retry_after(visitor.id), cors)
+    # Bytes per address as well: visitors are free, so a count per visitor alone let 30
+    # of them store 300 MiB (issue 13).
     return await _upload(request, cors, app_id=app.id, visitor_id=visitor.id,
-                         uploader_kind="visitor", uploader_id=visitor.id)
+                         uploader_kind="visitor", uploader_id=visitor.id,
+                         quota=(limits.upload_bytes_per_ip, client_ip(request)))
 
 
 async def _visitor(session, app: App, visitor_id: str, token: str) -> Visitor | None:
-    """The app's visitor these headers prove, or None (the token compared in constant time)."""
+    """The app's visitor these headers prove, or None (queries.visitor_token_ok: the
+    token's hash, compared in constant time)."""
     visitor = await session.get(Visitor, visitor_id) if visitor_id and len(visitor_id) <= 64 else None
     known = visitor is not None and visitor.app_id == app.id
-    # Compare even for an unknown visitor, so the answer takes as long either way.
-    token_ok = identity.same(visitor.token if known else _DUMMY_TOKEN, token[:200])
-    return visitor if known and token_ok and token else None
+    token_ok = queries.visitor_token_ok(visitor if known else _NOBODY, token, app.secret)
+    return visitor if known and token_ok else None
 
 
 # -- operators ---------------------------------------------------------------------
@@ -113,9 +119,14 @@ async def operator_upload(request: Request) -> Response:
 
 # -- both ----------------------------------------------------------------------------
 
-def _rate_limited(wait: float, headers: dict) -> JSONResponse:
-    return _error(429, protocol.E_RATE_LIMIT, f"too many uploads; retry in {wait:.0f}s",
+def _rate_limited(wait: float, headers: dict, what: str = "uploads") -> JSONResponse:
+    return _error(429, protocol.E_RATE_LIMIT, f"too many {what}; retry in {wait:.0f}s",
                   {**headers, "Retry-After": str(int(wait) + 1)})
+
+
+def _over_quota(quota: tuple[ByteQuota, str], size: int, headers: dict) -> JSONResponse:
+    limiter, key = quota
+    return _rate_limited(limiter.retry_after(key, size), headers, "upload bytes from your address")
 
 
 def _too_large(limit: int, headers: dict) -> JSONResponse:
@@ -141,7 +152,9 @@ def _prepare_limiter(request: Request) -> anyio.CapacityLimiter:
 
 
 async def _upload(request: Request, headers: dict, *, app_id: str, visitor_id: str | None,
-                  uploader_kind: str, uploader_id: str) -> Response:
+                  uploader_kind: str, uploader_id: str,
+                  quota: tuple[ByteQuota, str] | None = None) -> Response:
+    """`quota`: a byte quota and its key (the visitor's address), charged with the bytes received."""
     limit = files.max_upload_bytes()
     declared = request.headers.get("content-length")
     if declared is not None:
@@ -151,9 +164,16 @@ async def _upload(request: Request, headers: dict, *, app_id: str, visitor_id: s
             return _error(400, protocol.E_BAD_FRAME, "Content-Length is not a number", headers)
         if declared_size > limit:
             return _too_large(limit, headers)
+        # Over the quota already by its declared size: refused before reading the body.
+        if quota is not None and not quota[0].allowed(quota[1], declared_size):
+            return _over_quota(quota, declared_size, headers)
     data = await _read_body(request, limit)
     if data is None:
         return _too_large(limit, headers)
+    # Charged with what was received, refused or not (reading and checking it cost as much),
+    # checked and taken at once, so uploads running in parallel can't pass the same check.
+    if quota is not None and not quota[0].take(quota[1], len(data)):
+        return _over_quota(quota, len(data), headers)
     name = request.query_params.get("name")
     try:
         prepared = await anyio.to_thread.run_sync(files.prepare, data, name,

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import select
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 
 from parley import identity, protocol
+from parley.passwords import Busy, Passwords
+from parley.settings import public_url_is_https
 from parley.storage import queries
 from parley.storage.models import Operator
 
+# The operator's login, Parley's only cookie: HttpOnly (no script reads it), SameSite=Lax
+# (not sent on cross-site POSTs; the Origin checks are the CSRF defence), Path=/, for
+# queries.SESSION_DAYS, and Secure over HTTPS (secure_cookies). Only a hash is stored.
 SESSION_COOKIE = "parley_session"
 # Spent on unknown emails so a login takes as long whether or not the email exists.
 _DUMMY_HASH = identity.hash_password("parley-dummy-password")
@@ -23,8 +26,21 @@ def own_origin(connection: HTTPConnection) -> str:
     return f"{scheme}://{connection.url.netloc}"
 
 
+def secure_cookies(connection: HTTPConnection) -> bool:
+    """Cookies get `Secure` when this request came over HTTPS (directly, or as a trusted proxy's
+    X-Forwarded-Proto says) or when the public URL is https (TLS ends at a proxy)."""
+    return connection.url.scheme in ("https", "wss") or public_url_is_https()
+
+
 def _error(status: int, code: str, message: str, **headers) -> JSONResponse:
     return JSONResponse(protocol.error(code, message), status_code=status, headers=headers or None)
+
+
+def busy_error(busy: Busy) -> JSONResponse:
+    """The answer when too many password checks are under way (parley.passwords)."""
+    body = protocol.error(protocol.E_RATE_LIMIT, "the server is busy checking passwords; retry in a second",
+                          retryAfter=busy.retry_after)
+    return JSONResponse(body, status_code=503, headers={"Retry-After": str(busy.retry_after)})
 
 
 def _foreign_origin(request: Request) -> bool:
@@ -39,7 +55,7 @@ async def login(request: Request) -> JSONResponse:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         return _error(415, protocol.E_BAD_FRAME, "send JSON: {appId?, email, password}")
     try:
-        body = json.loads(await request.body())
+        body = protocol.strict_json(await request.body())
     except ValueError:
         body = None
     if not isinstance(body, dict) or not all(
@@ -58,33 +74,47 @@ async def login(request: Request) -> JSONResponse:
         wait = max(limits.failed_logins.retry_after(key), limits.failed_logins_per_ip.retry_after(ip))
         return _error(429, protocol.E_RATE_LIMIT, "too many failed logins; wait a minute",
                       **{"Retry-After": str(int(wait) + 1)})
+    try:
+        async with request.app.state.passwords.admitted():
+            matching = await _matching_operators(request, app_id, email, body["password"])
+    except Busy as busy:
+        return busy_error(busy)
+    if len(matching) > 1:
+        # Right password, but for several apps: the client must say which (not a failure).
+        body = protocol.error(protocol.E_AUTH, "this email is in several apps: give the app id",
+                              needAppId=True)
+        return JSONResponse(body, status_code=401)
+    if not matching:
+        limits.failed_logins.hit(key)
+        limits.failed_logins_per_ip.hit(ip)
+        return _error(401, protocol.E_AUTH, "wrong app, email or password")
+    operator = matching[0]
+    limits.failed_logins.reset(key)
+    async with request.app.state.db.session() as session:
+        token = await queries.create_operator_session(session, operator)
+    response = JSONResponse({"operatorId": operator.id, "appId": operator.app_id,
+                             "email": operator.email, "name": operator.name, "role": operator.role})
+    response.set_cookie(SESSION_COOKIE, token, max_age=queries.SESSION_DAYS * 86400, path="/",
+                        httponly=True, samesite="lax", secure=secure_cookies(request))
+    return response
+
+
+async def _matching_operators(request: Request, app_id: str | None, email: str,
+                              password: str) -> list[Operator]:
+    """The operators this email and password log in as (several: the same login in several apps)."""
     async with request.app.state.db.session() as session:
         if app_id is not None:
             candidates = [found] if (found := await queries.find_operator(session, app_id, email)) else []
         else:
             candidates = await _operators_with_email(session, email)
-        # Verify every candidate (or one dummy) so timing says little about which emails exist.
-        matching = [operator for operator in candidates
-                    if identity.verify_password(operator.password_hash, body["password"])]
-        if not candidates:
-            identity.verify_password(_DUMMY_HASH, body["password"])
-        if len(matching) > 1:
-            # Right password, but for several apps: the client must say which (not a failure).
-            body = protocol.error(protocol.E_AUTH, "this email is in several apps: give the app id",
-                                  needAppId=True)
-            return JSONResponse(body, status_code=401)
-        if not matching:
-            limits.failed_logins.hit(key)
-            limits.failed_logins_per_ip.hit(ip)
-            return _error(401, protocol.E_AUTH, "wrong app, email or password")
-        operator = matching[0]
-        limits.failed_logins.reset(key)
-        token = await queries.create_operator_session(session, operator)
-    response = JSONResponse({"operatorId": operator.id, "appId": operator.app_id,
-                             "email": operator.email, "name": operator.name, "role": operator.role})
-    response.set_cookie(SESSION_COOKIE, token, max_age=queries.SESSION_DAYS * 86400, path="/",
-                        httponly=True, samesite="lax", secure=request.url.scheme == "https")
-    return response
+    # Checked after the session is closed: no database connection waits on argon2.
+    passwords: Passwords = request.app.state.passwords
+    # Verify every candidate (or one dummy) so timing says little about which emails exist.
+    matching = [operator for operator in candidates
+                if await passwords.verify(operator.password_hash, password)]
+    if not candidates:
+        await passwords.verify(_DUMMY_HASH, password)
+    return matching
 
 
 async def _operators_with_email(session, email: str) -> list[Operator]:
@@ -100,5 +130,5 @@ async def logout(request: Request) -> JSONResponse:
         await queries.delete_operator_session(session, request.cookies.get(SESSION_COOKIE))
     response = JSONResponse({"ok": True})
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=request.url.scheme == "https")
+                           secure=secure_cookies(request))
     return response

@@ -7,10 +7,11 @@ import logging
 from typing import ClassVar
 
 import anyio
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
 from parley import assignment, delivery, protocol
 from parley import fanout as channels
+from parley.ratelimit import Charge
 from parley.storage import queries
 from parley.storage.models import Operator
 from parley.web import visitors_api
@@ -30,26 +31,39 @@ async def operator_socket(websocket: WebSocket) -> None:
     if websocket.headers.get("origin") != own_origin(websocket):
         await websocket.close(CLOSE_POLICY)
         return
+    token = websocket.cookies.get(SESSION_COOKIE)
     async with state.db.session() as session:
-        operator = await queries.operator_for_session(session, websocket.cookies.get(SESSION_COOKIE))
+        operator = await queries.operator_for_session(session, token)
     if operator is None:
         await websocket.close(CLOSE_UNAUTHENTICATED)
         return
     await websocket.accept()
     outbox = Outbox(websocket)
     tab = _OperatorTab(state, operator, outbox)
+    login_ended = asyncio.Event()
+
+    async def end_login() -> None:
+        # Logged out, reset, deleted or expired elsewhere: nothing more in or out.
+        login_ended.set()
+        await tab.stop_feed()
+        await outbox.close(CLOSE_UNAUTHENTICATED, "the login ended")
+
+    watch = state.sessions.watch(token, end_login)
     # Presence counts sockets in the database, so it holds across server processes.
     socket_id = await state.presence.opened(operator)
     try:
         while True:
             raw = await receive_frame(websocket)
+            if login_ended.is_set():
+                return
             try:
                 await tab.handle(protocol.decode_operator_frame(raw))
             except protocol.FrameError as error:
-                await outbox.send(protocol.error(error.code, error.message))
-    except WebSocketDisconnect:
+                await outbox.send(protocol.refusal(error))
+    except (WebSocketDisconnect, WebSocketDisconnected):  # the peer left: a normal end
         return
     finally:
+        state.sessions.unwatch(watch)
         await tab.close()
         with anyio.CancelScope(shield=True):
             await state.presence.closed(operator, socket_id)
@@ -80,24 +94,28 @@ class _OperatorTab:
             self.subscription = self.state.fanout.subscribe(channels.app_channel(self.operator.app_id))
             # `subscribed` promises the live feed: other processes' publishes included.
             await self.subscription.ready()
-            self.tasks.append(asyncio.create_task(forward(self.subscription, self.outbox.send)))
+            self.tasks.append(asyncio.create_task(forward(self.subscription, self.outbox)))
         await self.outbox.send(protocol.frame("subscribed", appId=self.operator.app_id))
 
-    async def _chat_to_write_in(self, session, frame, file_id: str | None):
+    def _message_charge(self) -> Charge:
+        return Charge((self.state.limits.operator_messages, self.operator.id))
+
+    async def _chat_to_write_in(self, session, frame, file_id: str | None, charge: Charge):
         """The frame's chat. A clientId new in it must carry a valid text (or file) and fit
         the operator's message limit; a resend of a stored message passes as it is."""
         chat = await self._chat(session, frame.chatId)
         if await queries.find_chat_message(session, chat.id, frame.clientId) is None:
             protocol.check_message_body(frame.text, file_id)
-            if not self.state.limits.operator_messages.hit(self.operator.id):
-                raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many messages; wait a moment")
+            if not charge.pay():
+                raise protocol.rate_limited("messages", charge.retry_after())
         return chat
 
     async def message_send(self, frame: protocol.OperatorMessageSend) -> None:
         operator = self.operator
+        charge = self._message_charge()
 
         async def work(session):
-            chat = await self._chat_to_write_in(session, frame, frame.fileId)
+            chat = await self._chat_to_write_in(session, frame, frame.fileId, charge)
             joins = operator.id not in (chat.operator_ids or [])
             try:
                 return joins, await queries.add_operator_message(session, operator, chat, frame.clientId,
@@ -108,7 +126,7 @@ class _OperatorTab:
         try:
             joins, stored = await delivery.write(self.state.db, work)
         except protocol.FrameError as error:
-            await self.outbox.send(protocol.error(error.code, error.message, clientId=frame.clientId))
+            await self.outbox.send(protocol.refusal(error, clientId=frame.clientId))
             return
         if stored.created:
             await delivery.publish(self.state.fanout, operator.app_id, stored.chat.visitor_id, stored.events)
@@ -159,7 +177,7 @@ class _OperatorTab:
         try:
             chat, events = await delivery.write(self.state.db, work)
         except protocol.FrameError as error:
-            await self.outbox.send(protocol.error(error.code, error.message, chatId=frame.chatId))
+            await self.outbox.send(protocol.refusal(error, chatId=frame.chatId))
             return
         chat_frame = queries.chat_dict(chat)
         if events:
@@ -171,15 +189,16 @@ class _OperatorTab:
     async def note_add(self, frame: protocol.NoteAdd) -> None:
         """An internal note: stored and shown to operators only (never in the visitor's log)."""
         operator = self.operator
+        charge = self._message_charge()
 
         async def work(session):
-            chat = await self._chat_to_write_in(session, frame, None)
+            chat = await self._chat_to_write_in(session, frame, None, charge)
             return await queries.add_note(session, operator, chat, frame.clientId, frame.text)
 
         try:
             stored = await delivery.write(self.state.db, work)
         except protocol.FrameError as error:
-            await self.outbox.send(protocol.error(error.code, error.message, clientId=frame.clientId))
+            await self.outbox.send(protocol.refusal(error, clientId=frame.clientId))
             return
         message = stored.message_dict()
         if stored.created:
@@ -226,6 +245,11 @@ class _OperatorTab:
 
         chat, events = await delivery.write(self.state.db, work)
         await delivery.publish(self.state.fanout, self.operator.app_id, chat.visitor_id, events)
+
+    async def stop_feed(self) -> None:
+        """Ends the live feed: nothing more is forwarded to this socket."""
+        if self.subscription is not None:
+            await self.subscription.close()
 
     async def close(self) -> None:
         await finish(self.tasks, [self.subscription] if self.subscription else [])

@@ -7,8 +7,6 @@ while connected. The widget's online state follows at once, on every process.
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -29,7 +27,7 @@ async def set_presence(request: Request) -> JSONResponse:
     if operator is None:
         return _error(401, protocol.E_AUTH, "log in first")
     try:
-        body = json.loads(await request.body())
+        body = protocol.strict_json(await request.body())
     except ValueError:
         body = None
     status = body.get("status") if isinstance(body, dict) else None

@@ -4,6 +4,8 @@ takes the visitor tab (parley.web.visitor_socket._VisitorTab) and the frame."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sqlalchemy import select
 
 from parley import assignment, delivery, protocol
@@ -20,9 +22,19 @@ async def visitor_get(tab, _frame: protocol.VisitorGet) -> None:
     await tab.outbox.send(protocol.frame("visitor", visitor=queries.visitor_dict(visitor)))
 
 
+def _matchable_by_visitors(operators: list[Operator]) -> list[SimpleNamespace]:
+    """The operators as a visitor's assignees may name them: by id or name, which are
+    public (welcome.operators), never by email. A prediction that followed an email would
+    tell a visitor whether it is an operator's, so an operator's email answers exactly
+    like an unknown one."""
+    return [SimpleNamespace(id=o.id, name=o.name, email=None, presence=o.presence,
+                            last_assigned_at=o.last_assigned_at) for o in operators]
+
+
 async def agent_predict(tab, frame: protocol.AgentPredict) -> None:
     """Who would get a chat started now: the visitor's open chat's operator if any, else
-    what assignment would choose (no turn is recorded). `queued` when all are busy."""
+    what assignment would choose (no turn is recorded), ignoring assignees that are
+    emails. `queued` when all are busy."""
     app_id = tab.app.id
     async with tab.state.db.session() as session:
         chat = await queries.open_chat_of(session, tab.visitor.id)
@@ -35,7 +47,9 @@ async def agent_predict(tab, frame: protocol.AgentPredict) -> None:
             # Read now: an admin may have changed it since this socket said hello.
             capacity = await session.scalar(select(App.max_chats_per_operator).where(App.id == app_id))
             load = await assignment.open_chat_load(session, app_id) if capacity else None
-            chosen = assignment.choose(frame.assignees, operators, teams, members, load, capacity)
+            picked = assignment.choose(frame.assignees, _matchable_by_visitors(operators), teams, members,
+                                       load, capacity)
+            chosen = next((o for o in operators if picked is not None and o.id == picked.id), None)
         online = await queries.app_online(session, app_id)
     queued = chosen is None and online
     await tab.outbox.send(protocol.frame(

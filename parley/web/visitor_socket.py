@@ -9,10 +9,12 @@ import logging
 from typing import ClassVar
 
 import anyio
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
 from parley import delivery, files, geo, identity, mail, protocol
 from parley import fanout as channels
+from parley.fanout import Overflow
+from parley.ratelimit import Charge
 from parley.storage import queries
 from parley.storage.models import App, Visitor
 from parley.web import visitor_extras, visitor_presence
@@ -24,6 +26,17 @@ CLOSE_BAD_FRAME = 4400  # the first frame was not a valid hello
 CLOSE_BAD_TOKEN = 4401  # hello.user's token is not sha1(secret + id)
 CLOSE_POLICY = 4403  # origin not allowed
 CLOSE_NOT_FOUND = 4404  # unknown app
+CLOSE_NO_HELLO = 4408  # no hello within Limits.hello_timeout
+CLOSE_TOO_MANY = 4429  # too many new visitors (per address, per app) or open sockets (per address)
+# Nothing frees a place among an address's open sockets at a known time: a hint to back off.
+SOCKETS_RETRY_AFTER = 30.0
+
+
+def client_ip(connection) -> str:
+    """The peer's address: uvicorn puts a trusted proxy's X-Forwarded-For there (its
+    --proxy-headers, --forwarded-allow-ips); a header is never read here, or anyone
+    could name any address."""
+    return connection.client.host if connection.client else "?"
 
 
 def origin_allowed(allowed: list[str], origin: str | None) -> bool:
@@ -41,10 +54,23 @@ class Outbox:
         self._lock = asyncio.Lock()
 
     async def send(self, frame: dict) -> None:
+        """Raises WebSocketDisconnect when the peer is gone, like a receive does."""
         async with self._lock:
             # Raw UTF-8, not \uXXXX escapes: MicroPython's json (the widget, the inbox) does
             # not join escaped surrogate pairs, so an emoji would arrive as garbage.
-            await self._websocket.send_text(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
+            text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+            try:
+                await self._websocket.send_text(text)
+            except WebSocketDisconnected:
+                # A peer that closed before its ack (a reload, a lost network) is a normal
+                # event: the message is stored and its resend gets the same ack.
+                raise WebSocketDisconnect(1006) from None
+
+    async def close(self, code: int, reason: str = "") -> None:
+        """Closes the socket after whatever is being sent now; a peer already gone is fine."""
+        async with self._lock:
+            with contextlib.suppress(WebSocketDisconnect, WebSocketDisconnected):
+                await self._websocket.close(code, reason)
 
 
 async def receive_frame(websocket: WebSocket) -> str | bytes:
@@ -56,10 +82,20 @@ async def receive_frame(websocket: WebSocket) -> str | bytes:
     return text if text is not None else (message.get("bytes") or b"")
 
 
-async def forward(subscription, send) -> None:
-    """Sends every payload of a live subscription (app-wide state, operator feeds)."""
-    async for payload in subscription:
-        await send(payload)
+CLOSE_FELL_BEHIND = 4410  # the socket read too slowly for its live feed: reconnect and catch up
+
+
+async def forward(subscription, outbox: Outbox, send=None) -> None:
+    """Sends every payload of a live subscription (app-wide state, operator feeds) through
+    `send` (default: the outbox's). A socket whose reader fell so far behind that the feed
+    overflowed is closed with CLOSE_FELL_BEHIND, never left open and silently fed nothing:
+    the client reconnects and reloads (the inbox on `subscribed`, the widget by lastSeq)."""
+    try:
+        async for payload in subscription:
+            await (send or outbox.send)(payload)
+    except Overflow:
+        log.warning("a socket fell behind its live feed (%s); closing it", subscription.channel)
+        await outbox.close(CLOSE_FELL_BEHIND, "fell behind: reconnect")
 
 
 async def finish(tasks: list[asyncio.Task], closers: list) -> None:
@@ -81,17 +117,33 @@ async def finish(tasks: list[asyncio.Task], closers: list) -> None:
 
 async def visitor_socket(websocket: WebSocket) -> None:
     state = websocket.app.state
+    limits = state.limits
+    ip = client_ip(websocket)
     await websocket.accept()
+    # Counted from the handshake on, hello or not: a socket that says nothing still holds
+    # a connection and a task (issue 13: 1,500 of them stayed open).
+    if not limits.visitor_sockets_per_ip.enter(ip):
+        with contextlib.suppress(WebSocketDisconnect, WebSocketDisconnected):
+            await websocket.send_json(protocol.error(
+                protocol.E_RATE_LIMIT, "too many open chat connections from your address",
+                retryAfter=SOCKETS_RETRY_AFTER))
+            await websocket.close(CLOSE_TOO_MANY)
+        return
     tasks: list[asyncio.Task] = []
     closers = []
     try:
-        raw = await receive_frame(websocket)
+        try:
+            with anyio.fail_after(limits.hello_timeout):
+                raw = await receive_frame(websocket)
+        except TimeoutError:
+            await websocket.close(CLOSE_NO_HELLO, "no hello in time")
+            return
         try:
             hello = protocol.decode_visitor_frame(raw)
             if not isinstance(hello, protocol.Hello):
                 raise protocol.FrameError(protocol.E_BAD_FRAME, "the first frame must be hello")
         except protocol.FrameError as error:
-            await websocket.send_json(protocol.error(error.code, error.message))
+            await websocket.send_json(protocol.refusal(error))
             await websocket.close(CLOSE_BAD_FRAME)
             return
         async with state.db.session() as session:
@@ -117,12 +169,21 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 await websocket.close(CLOSE_BAD_TOKEN)
                 return
             if user is None:
-                visitor = await queries.resume_or_register_visitor(
-                    session, app.id, hello.visitorId, hello.visitorToken)
+                visitor = await queries.resume_visitor(session, app, hello.visitorId, hello.visitorToken)
+                if visitor is None:
+                    # A new visitor costs its browser nothing, so the address and the app
+                    # pay: returning visitors and signed users (above) are not counted.
+                    charge = Charge((limits.new_visitors_per_ip, ip), (limits.new_visitors_per_app, app.id))
+                    if not charge.pay():
+                        await websocket.send_json(protocol.refusal(
+                            protocol.rate_limited("new visitors", charge.retry_after())))
+                        await websocket.close(CLOSE_TOO_MANY)
+                        return
+                    visitor = await queries.register_visitor(session, app.id)
         if user is not None:
             # Two browsers of one user may arrive at once: a race on creating it is retried.
             async def login(session):
-                return await queries.visitor_for_user(session, app.id, user.id)
+                return await queries.visitor_for_user(session, app, user.id)
             visitor = await delivery.write(state.db, login)
         hub = state.fanout
         # Subscribe before reading the database (`online` below, the events in start)
@@ -150,8 +211,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
             await outbox.send(protocol.welcome(
                 visitor.id, visitor.token, online=online, seq=newest_seq, country=country,
                 triggers=triggers, operators=operators, assignment_rules=app.assignment_rules,
-                max_upload_bytes=files.max_upload_bytes(), appearance=app.appearance,
-                languages=app.languages))
+                max_upload_bytes=files.max_upload_bytes(),
+                appearance=queries.widget_appearance(app.appearance), languages=app.languages))
 
         await stream.start(hello.lastSeq, send_welcome)
         tasks.append(asyncio.create_task(stream.run()))
@@ -165,28 +226,25 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 told["online"] = frame["online"]
             await outbox.send(frame)
 
-        tasks.append(asyncio.create_task(forward(app_state, send_state)))
-        tasks.append(asyncio.create_task(forward(live, outbox.send)))
+        tasks.append(asyncio.create_task(forward(app_state, outbox, send_state)))
+        tasks.append(asyncio.create_task(forward(live, outbox)))
         # "On the site now" for the inbox: last_seen_at kept fresh while this socket is open.
         presence = visitor_presence.VisitorPresence(state, app.id, visitor.id, websocket.headers, hello.page)
         closers.append(presence)
         await presence.start()
         tasks.append(asyncio.create_task(presence.run()))
-        tab = _VisitorTab(state, app, visitor, outbox, websocket.client.host if websocket.client else "?")
+        tab = _VisitorTab(state, app, visitor, outbox, ip)
         while True:
             raw = await receive_frame(websocket)
             try:
                 await tab.handle(protocol.decode_visitor_frame(raw))
             except protocol.FrameError as error:
-                await outbox.send(protocol.error(error.code, error.message))
-    except WebSocketDisconnect:
+                await outbox.send(protocol.refusal(error))
+    except (WebSocketDisconnect, WebSocketDisconnected):  # the peer left: a normal end
         return
     finally:
+        limits.visitor_sockets_per_ip.leave(ip)  # first, before anything that awaits
         await finish(tasks, closers)
-
-
-class _RateLimited(Exception):
-    pass
 
 
 class _VisitorTab:
@@ -204,7 +262,19 @@ class _VisitorTab:
         handler = self._handlers.get(type(frame))
         if handler is None:
             raise protocol.FrameError(protocol.E_BAD_FRAME, "hello was already sent on this socket")
-        await handler(self, frame)
+        try:
+            budget = self._budgets.get(type(frame))
+            if budget is not None:
+                limiter_name, what = budget
+                limiter = getattr(self.limits, limiter_name)
+                if not limiter.hit(self.visitor.id):
+                    raise protocol.rate_limited(what, limiter.retry_after(self.visitor.id))
+            await handler(self, frame)
+        except protocol.FrameError as error:
+            # Errors carry no request id: the widget's transcript panel tells its own apart by this.
+            if isinstance(frame, protocol.TranscriptRequest):
+                error.extra.setdefault("request", "transcript.request")
+            raise
 
     async def message_send(self, frame: protocol.MessageSend) -> None:
         visitor = self.visitor
@@ -212,28 +282,22 @@ class _VisitorTab:
         try:
             protocol.check_message_body(frame.text, frame.fileId)
         except protocol.FrameError as error:
-            await self.outbox.send(protocol.error(error.code, error.message, clientId=frame.clientId))
+            await self.outbox.send(protocol.refusal(error, clientId=frame.clientId))
             return
 
-        per_ip = self.limits.messages_per_ip
+        charge = Charge((limiter, visitor.id), (self.limits.messages_per_ip, self.ip))
 
         async def work(session):
             existing = await queries.find_visitor_message(session, visitor.id, frame.clientId)
-            if existing is None and not (limiter.allowed(visitor.id) and per_ip.allowed(self.ip)):
-                raise _RateLimited
-            if existing is None:
-                limiter.hit(visitor.id)
-                per_ip.hit(self.ip)
+            if existing is None and not charge.pay():
+                raise protocol.rate_limited("messages", charge.retry_after())
             return await queries.add_visitor_message(session, visitor, frame.clientId, frame.text,
                                                      frame.assignees, frame.fileId)
 
         try:
             stored = await delivery.write(self.state.db, work)
-        except _RateLimited:
-            wait = max(limiter.retry_after(visitor.id), per_ip.retry_after(self.ip))
-            await self.outbox.send(protocol.error(
-                protocol.E_RATE_LIMIT, f"too many messages; retry in {wait:.0f}s",
-                clientId=frame.clientId, retryAfter=round(wait, 1)))
+        except protocol.FrameError as error:
+            await self.outbox.send(protocol.refusal(error, clientId=frame.clientId))
             return
         except queries.FileNotUsable:
             await self.outbox.send(protocol.error(
@@ -245,6 +309,11 @@ class _VisitorTab:
 
     async def visitor_update(self, frame: protocol.VisitorUpdate) -> None:
         signed = frame.hash is not None
+        if not signed:
+            async with self.state.db.session() as session:
+                if await queries.app_requires_signed_identity(session, self.app.id):
+                    raise protocol.FrameError(protocol.E_HASH_REQUIRED, "this app accepts visitor data only "
+                                              "with a valid visitorIntegrityHash; nothing was changed")
         if signed:
             if frame.dataJson is None:
                 raise protocol.FrameError(
@@ -253,10 +322,7 @@ class _VisitorTab:
                 raise protocol.FrameError(
                     protocol.E_BAD_HASH, "visitor data hash does not match: sha1(secret + dataJson)")
         if frame.dataJson is not None:
-            try:
-                data = json.loads(frame.dataJson)
-            except ValueError:
-                raise protocol.FrameError(protocol.E_BAD_FRAME, "dataJson is not JSON") from None
+            data = protocol.decode_visitor_data(frame.dataJson)
         else:
             data = frame.data or {}
         cleaned = protocol.clean_visitor_data(data)
@@ -265,15 +331,15 @@ class _VisitorTab:
         async def work(session):
             return await queries.update_visitor(session, visitor_id, cleaned, signed)
 
-        updated = await delivery.write(self.state.db, work)
-        profile = queries.visitor_dict(updated)
-        await self.state.fanout.publish(channels.app_channel(self.app.id),
-                                        protocol.frame("visitor.updated", visitor=profile))
-        await self.outbox.send(protocol.frame("visitor", visitor=profile))
+        updated, changed = await delivery.write(self.state.db, work)
+        if changed:
+            # What changed only: every operator tab of the app gets this frame, and a whole
+            # profile per update let one visitor push a gigabyte into them (issue 13).
+            await self.state.fanout.publish(channels.app_channel(self.app.id), protocol.frame(
+                "visitor.updated", visitor={"id": visitor_id, **changed}))
+        await self.outbox.send(protocol.frame("visitor", visitor=queries.visitor_dict(updated)))
 
     async def page_view(self, frame: protocol.PageView) -> None:
-        if not self.limits.page_views.hit(self.visitor.id):
-            raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many page views")
         visitor_id = self.visitor.id
 
         async def work(session):
@@ -335,21 +401,39 @@ class _VisitorTab:
         await delivery.publish(self.state.fanout, self.app.id, self.visitor.id, [event])
 
     async def transcript_request(self, frame: protocol.TranscriptRequest) -> None:
-        if not self.limits.transcripts.hit(self.visitor.id):
-            raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many transcript requests")
+        # A transcript is a mail from the site's sender with visitor-written text (issue 13:
+        # a phishing relay). Besides the visitor's own budget: one per chat, to the visitor's
+        # signed email only (queries.transcript_address), and budgets per address and app,
+        # paid only by requests that would send.
+        limits = self.limits
+        charge = Charge((limits.transcripts_per_ip, self.ip), (limits.transcripts_per_app, self.app.id))
+
+        def already(chat) -> protocol.FrameError:
+            return protocol.FrameError(
+                protocol.E_CONFLICT, "the transcript of this chat was already requested", chatId=chat.id)
 
         async def work(session):
             chat = await self._own_chat(session, frame.chatId)
-            await queries.request_transcript(session, chat, frame.email)
+            if chat.transcript_requested_at is not None:
+                raise already(chat)
+            visitor = await session.get(Visitor, self.visitor.id)
+            address = await queries.transcript_address(session, self.app.id, visitor, frame.email)
+            if address is None:
+                raise protocol.FrameError(protocol.E_FORBIDDEN, "transcripts are sent only to the email "
+                                          "address the site confirmed for you")
+            if not charge.pay():
+                raise protocol.rate_limited("transcripts", charge.retry_after())
+            if not await queries.request_transcript(session, chat, address):
+                raise already(chat)  # another tab asked first
             messages, _ = await queries.message_page(session, [chat.id], None, 10_000)
             names = {o.id: o.name for o in await queries.list_operators(session, self.app.id)}
-            return chat, await queries.message_dicts(session, messages), names
+            return chat, await queries.message_dicts(session, messages), names, address
 
-        chat, messages, names = await delivery.write(self.state.db, work)
-        sent = await mail.send_transcript(self.app, chat, messages, frame.email, names)
+        chat, messages, names, address = await delivery.write(self.state.db, work)
+        sent = await mail.send_transcript(self.app, chat, messages, address, names)
         await self.state.fanout.publish(channels.app_channel(self.app.id), protocol.frame(
-            "transcript.requested", chat=queries.chat_dict(chat), email=frame.email, sent=sent))
-        await self.outbox.send(protocol.frame("transcript", chatId=chat.id, email=frame.email, sent=sent))
+            "transcript.requested", chat=queries.chat_dict(chat), email=address, sent=sent))
+        await self.outbox.send(protocol.frame("transcript", chatId=chat.id, email=address, sent=sent))
 
     async def chat_close(self, _frame: protocol.VisitorChatClose) -> None:
         visitor_id = self.visitor.id
@@ -360,6 +444,24 @@ class _VisitorTab:
 
         events = await delivery.write(self.state.db, work)
         await delivery.publish(self.state.fanout, self.app.id, visitor_id, events)
+
+    # Each frame kind after hello costs a per-visitor budget (parley.ratelimit.Limits): each
+    # reads or writes the database, or goes to every operator tab. Over it: PARLEY_E_RATE_LIMIT
+    # with retryAfter. message.send charges its own limits (resends of stored messages are
+    # free); typing drops its excess silently in its handler (a preview, not worth an error).
+    _budgets: ClassVar[dict] = {
+        protocol.VisitorUpdate: ("visitor_updates", "visitor updates"),
+        protocol.PageView: ("page_views", "page views"),
+        protocol.VisitorHistory: ("visitor_history", "history requests"),
+        protocol.Seen: ("visitor_seen", "seen receipts"),
+        protocol.ChatRate: ("chat_ratings", "chat ratings"),
+        protocol.TranscriptRequest: ("transcripts", "transcript requests"),
+        protocol.VisitorChatClose: ("chat_closes", "chat closes"),
+        protocol.VisitorGet: ("visitor_gets", "visitor profile reads"),
+        protocol.AgentPredict: ("agent_predictions", "agent predictions"),
+        protocol.Greeting: ("greetings", "greetings"),
+        protocol.ChatProperties: ("chat_properties", "chat property changes"),
+    }
 
     _handlers: ClassVar[dict] = {
         protocol.MessageSend: message_send,

@@ -13,15 +13,14 @@ docs/protocol.md.
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from parley import delivery, files, identity, protocol
+from parley import delivery, files, protocol
 from parley import fanout as channels
+from parley.passwords import Busy
 from parley.storage import queries, visitor_queries
 from parley.storage.models import Chat, File, Message, Operator, Visitor, utcnow
 from parley.web.inbox_api import (
@@ -34,7 +33,7 @@ from parley.web.inbox_api import (
     _unread_counts,
     _visitor,
 )
-from parley.web.operator_api import SESSION_COOKIE
+from parley.web.operator_api import SESSION_COOKIE, busy_error
 
 MAX_BODY = 16 * 1024
 MIN_PASSWORD = 8
@@ -49,7 +48,7 @@ async def _json_body(request: Request) -> dict | None:
     if len(raw) > MAX_BODY:
         return None
     try:
-        body = json.loads(raw)
+        body = protocol.strict_json(raw)
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
@@ -215,6 +214,18 @@ async def update_me(request: Request) -> JSONResponse:
                       **{"Retry-After": str(int(wait) + 1)})
     token = request.cookies.get(SESSION_COOKIE)
     operator_id = operator.id
+    checked_hash, new_hash = operator.password_hash, None
+    if "password" in changes:
+        # argon2 runs in a thread, before the write, so neither the event loop nor a
+        # transaction waits on it (parley.passwords).
+        passwords = request.app.state.passwords
+        current, new = changes["password"]
+        try:
+            async with passwords.admitted():
+                if await passwords.verify(checked_hash, current):
+                    new_hash = await passwords.hash(new)
+        except Busy as busy:
+            return busy_error(busy)
 
     async def work(session):
         me = await session.get(Operator, operator_id)
@@ -223,7 +234,8 @@ async def update_me(request: Request) -> JSONResponse:
             if file is None:
                 return me, "avatar", 0
             changes["avatarUrl"] = files.url_for(file.id, file.name)
-        if "password" in changes and not identity.verify_password(me.password_hash, changes["password"][0]):
+        # Wrong, or changed elsewhere since it was checked: refused like a wrong password.
+        if "password" in changes and (new_hash is None or me.password_hash != checked_hash):
             return me, "password", 0
         if "name" in changes:
             me.name = changes["name"]
@@ -231,7 +243,7 @@ async def update_me(request: Request) -> JSONResponse:
             me.avatar_url = changes["avatarUrl"]
         ended = 0
         if "password" in changes:
-            ended = await visitor_queries.change_password(session, me, changes["password"][1], token)
+            ended = await visitor_queries.change_password(session, me, new_hash, token)
         await session.commit()
         return me, None, ended
 
@@ -267,7 +279,7 @@ async def chat_start(tab, frame: protocol.ChatStart) -> None:
             raise protocol.FrameError(protocol.E_NOT_FOUND, "no such visitor")
         protocol.check_message_body(frame.text, None)
         if not limiter.allowed(operator.id):
-            raise protocol.FrameError(protocol.E_RATE_LIMIT, "too many messages; wait a moment")
+            raise protocol.rate_limited("messages", limiter.retry_after(operator.id))
         stored = await visitor_queries.start_chat(session, operator, visitor, frame.clientId, frame.text)
         if stored.created:
             limiter.hit(operator.id)
@@ -276,7 +288,7 @@ async def chat_start(tab, frame: protocol.ChatStart) -> None:
     try:
         stored = await delivery.write(state.db, work)
     except protocol.FrameError as error:
-        await tab.outbox.send(protocol.error(error.code, error.message, clientId=frame.clientId))
+        await tab.outbox.send(protocol.refusal(error, clientId=frame.clientId))
         return
     except visitor_queries.ChatAlreadyOpen as already:
         await tab.outbox.send(protocol.error(

@@ -151,9 +151,14 @@ class Details:
         shown = self.data["visitor"]
         box = el("details-notes")
         dirty = box.value != self.saved_notes
-        for key in ("name", "email", "phone", "notes", "custom", "verified"):
+        for key in ("name", "email", "phone", "notes", "verified"):
             if key in profile:
                 shown[key] = profile[key]
+        if "custom" in profile:
+            # A visitor's update carries the changed custom keys only: merge them in.
+            merged = dict(shown.get("custom") or {})
+            merged.update(profile["custom"] or {})
+            shown["custom"] = merged
         self.saved_notes = shown.get("notes") or ""
         if not dirty:
             box.value = self.saved_notes

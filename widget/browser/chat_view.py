@@ -15,6 +15,7 @@ from widget.core.conversation import (
     after_chat,
     human_size,
     system_text,
+    transcript_problem,
     upload_problem,
 )
 from widget.core.state import EXPANDED
@@ -202,6 +203,11 @@ class ChatView:
         if window is not None:
             # Sent by mail now, or recorded for the team to send: either way it will come.
             window.end.transcript_result(self._t("transcript_sent", email=frame.get("email") or ""))
+
+    def transcript_refused(self, frame):
+        window = self._window()
+        if window is not None:
+            window.end.transcript_result(transcript_problem(frame.get("code"), self._t), problem=True)
 
     # -- attachments ---------------------------------------------------------------------
     def attach_file(self, file):

@@ -12,9 +12,11 @@ from widget.browser import console, ui
 from widget.browser.analytics import Analytics
 from widget.browser.api import HostApi
 from widget.browser.chat_view import ChatView
+from widget.browser.handover import redeem_token, request_token
 from widget.browser.hostjs import host_callable, later, to_host, to_py
 from widget.browser.storage import STORAGE_PREFIX, BrowserStorage
 from widget.browser.transport import VisitorSocket
+from widget.browser.uploads import visitor_headers
 from widget.core.assignments import resolve_assignment
 from widget.core.compare import JS_NULL, compare
 from widget.core.config import (
@@ -27,6 +29,7 @@ from widget.core.config import (
 from widget.core.delivery import Outbox, Timeline, new_client_id
 from widget.core.device import device_from_user_agent
 from widget.core.events import EventEmitter
+from widget.core.handover import PENDING, handover_fragment, read_fragment
 from widget.core.i18n import LANGUAGES, Translator, choose_language
 from widget.core.parameters import parameters_for, unknown_key_error
 from widget.core.state import EXPANDED, WidgetState
@@ -34,6 +37,9 @@ from widget.core.triggers import TriggerState
 from widget.core.validation import looks_like_email
 
 DEFAULT_COLOR = "#3659e3"  # readable with white text (contrast > 4.5)
+# How long the chat page waits for the opening widget's handover token (that widget's
+# request gives up after widget.browser.handover.TIMEOUT_MS and then sends none).
+HANDOVER_WAIT_MS = 15000
 
 
 class Widget:
@@ -44,7 +50,15 @@ class Widget:
         self.state = WidgetState()
         self.visitor_id = None
         self.visitor_token = None
+        self.queued = None  # the host's queued API calls, replayed once start-up goes on
+        self.handover_waiting = False  # the chat page waits for a handover token (openIn '_blank')
+        self.restored_ui = {}
         self.online = False
+        self.online_known = False  # a welcome told this page whether operators are online
+        self.connection_down = False  # the socket closed and is being retried
+        self.reconnecting_timer = None
+        self.reconnecting_shown = False  # the window says "Reconnecting…"
+        self.ready_waiters = []  # startSession callbacks for the session starting now
         self.country = None  # ISO code from the server's GeoIP, when it knows
         self.launcher = None
         self.window = None
@@ -128,7 +142,13 @@ class Widget:
             console.error("chaportConfig.appId is missing: copy it from your installation snippet.")
             return
         self.store = BrowserStorage(self.host, app_id, self.config["session"])
-        self._adopt_handed_over_credentials()
+        self.queued = queued
+        if self._take_handover():
+            return  # start-up goes on once the handed-over visitor is known (_continue_start)
+        self._continue_start()
+
+    def _continue_start(self):
+        queued, self.queued = self.queued, None
         self.host.addEventListener("pointerdown", self._interaction, True)
         self.host.addEventListener("keydown", self._interaction, True)
         # Read receipts wait until the visitor can actually see the tab.
@@ -148,28 +168,103 @@ class Widget:
     def _chat_page_url(self):
         return js.URL.new("../chat/" + self.config["appId"], self.base_url).href
 
-    def _adopt_handed_over_credentials(self):
-        """On Parley's own chat page, take the visitor a host page handed over in the fragment."""
+    def _take_handover(self):
+        """On Parley's own chat page: take over the chat a widget handed to this tab
+        (widget.core.handover). True while the handed-over visitor is still to come."""
         location = self.host.location
         if location.origin != js.URL.new(self.base_url).origin:
+            return False
+        kind, token = read_fragment(location.hash)
+        if kind is None:
+            return False
+        # Out of the address bar (and history) at once: a token is a secret, and a reload
+        # must not present a used one again.
+        self.host.history.replaceState(None, "", location.pathname + location.search)
+        if kind == "pending":
+            # The opening widget is fetching the token: it moves this tab to it.
+            self.handover_waiting = True
+            self.host.addEventListener("hashchange", self._handover_arrived)
+            later(self._handover_timed_out, HANDOVER_WAIT_MS)
+            return True
+        if kind == "token":
+            self._redeem_handover(token)
+            return True
+        self._handover_failed(kind)
+        return False
+
+    def _handover_arrived(self, _event):
+        location = self.host.location
+        kind, token = read_fragment(location.hash)
+        if kind is None:
             return
-        fragment = location.hash or ""
-        if not fragment.startswith("#parley="):
+        # A token that comes too late is not used, but it leaves the address bar all the same.
+        self.host.history.replaceState(None, "", location.pathname + location.search)
+        if not self.handover_waiting or kind == "pending":
             return
-        visitor_id, _, token = fragment[len("#parley="):].partition(".")
-        # Out of the address bar (and history) at once: the token is a secret.
-        self.host.history.replaceState(None, "", location.pathname)
-        if visitor_id and token:
-            self.visitor_id, self.visitor_token = visitor_id, token
-            self.store.save_credentials(self.visitor_id, self.visitor_token)
+        self.handover_waiting = False
+        if kind == "token":
+            self._redeem_handover(token)
+            return
+        self._handover_failed(kind)
+        self._continue_start()
+
+    def _handover_timed_out(self):
+        if not self.handover_waiting:
+            return
+        self.handover_waiting = False
+        self._handover_failed("timeout")
+        self._continue_start()
+
+    def _redeem_handover(self, token):
+        def redeemed(credentials, status):
+            if credentials is None:
+                self._handover_failed("refused" if status == 403 else "http %s" % status)
+            else:
+                self._adopt_visitor(credentials[0], credentials[1])
+            self._continue_start()
+        redeem_token(self.base_url, self.config["appId"], token, redeemed)
+
+    def _adopt_visitor(self, visitor_id, token):
+        """The handed-over visitor becomes this page's (start_session reads it from storage)."""
+        if self.store.load_credentials().get("visitorId") != visitor_id:
+            # What this page kept belongs to another visitor: never send it as this one.
+            self.store.save("outbox", None)
+            self.store.save("ui", None)
+        self.store.save_credentials(visitor_id, token)
+
+    def _handover_failed(self, why):
+        """No visitor from the link: a new conversation, never the one this page had."""
+        reasons = {
+            "refused": "the chat handover is unknown, expired, already used or not accepted",
+            "failed": "the site's widget could not get a chat handover",
+            "timeout": "no chat handover arrived from the site's widget",
+        }
+        reason = reasons.get(why) or "the chat handover failed (%s)" % why
+        console.error(reason + ": a new conversation starts")
+        self.store.forget_credentials()
+        self.store.save("outbox", None)
+        self.store.save("ui", None)
 
     def _open_in_new_window(self):
         url = self._chat_page_url()
-        if self.visitor_id and self.visitor_token:
-            url += "#parley=%s.%s" % (self.visitor_id, self.visitor_token)
-        opened = self.host.open(url, "_blank")
+        handing_over = bool(self.visitor_id and self.visitor_token)
+        # Opened inside the click, which is all pop-up blockers allow; the token (never the
+        # credentials) follows as soon as the server issued it.
+        opened = self.host.open(url + PENDING if handing_over else url, "_blank")
         if opened is None:
             console.error("the chat window was blocked by the browser; allow pop-ups for this site")
+            return
+        if not handing_over:
+            return
+
+        def issued(token, status):
+            if token is None:
+                console.error("could not hand the chat over to the new tab (HTTP %s): it starts a new one"
+                              % status)
+            if not parley_js.navigate(opened, url + handover_fragment(token)):
+                console.error("the chat tab was closed before the chat could be handed over")
+        proof = visitor_headers(self.config["appId"], self.visitor_id, self.visitor_token)
+        request_token(self.base_url, proof, issued)
 
     def _language(self, offered=None):
         """The widget's language; `offered` is the app's list (welcome.languages), if any."""
@@ -218,6 +313,10 @@ class Widget:
         kind = frame.get("type")
         if kind == "welcome":
             self._welcome(frame)
+        elif kind == "error" and frame.get("request") == "transcript.request":
+            # The visitor's own request was refused (address, once per chat, limits): the
+            # panel says so; nothing is wrong with the page.
+            self.view.transcript_refused(frame)
         elif kind == "error":
             code = frame.get("code")
             message = frame.get("message") or code
@@ -470,7 +569,7 @@ class Widget:
         text = self.translator.t(key)
         if self.config["appearance"]["textStatuses"]:
             return text
-        icon = {"message_sent": "\u2713", "message_read": "\u2713\u2713"}.get(key, "\u25f7")
+        icon = {"message_unread": "\u2713", "message_read": "\u2713\u2713"}.get(key, "\u25f7")
         return (icon, text)
 
     def _acknowledged(self, client_id, message):
@@ -497,13 +596,56 @@ class Widget:
             self._offer_offline_form()
         self.emitter.emit("chat.onlineChange", online)
 
+    # -- the connection ---------------------------------------------------------
     def _down(self):
-        pass
+        """The socket closed and will be retried: after `parley.reconnectingAfter` ms still
+        down, the window says so (a quick reconnect shows nothing). The composer stays usable:
+        messages wait in the outbox."""
+        if self.connection_down:
+            return  # another failed retry of the same outage: its clock already runs
+        self.connection_down = True
+        self.reconnecting_timer = self.host.setTimeout(self._show_reconnecting,
+                                                       self.config["parley"]["reconnectingAfter"])
+
+    def _show_reconnecting(self):
+        self.reconnecting_timer = None
+        if not self.connection_down:
+            return
+        self.reconnecting_shown = True
+        if self.window is not None:
+            self.window.set_connection(self.translator.t("reconnecting"))
+
+    def _clear_reconnecting(self):
+        """Connected again, or nothing is being retried any more: the line goes."""
+        self.connection_down = False
+        if self.reconnecting_timer is not None:
+            self.host.clearTimeout(self.reconnecting_timer)
+            self.reconnecting_timer = None
+        if self.reconnecting_shown:
+            self.reconnecting_shown = False
+            if self.window is not None:
+                self.window.set_connection(None)
+
+    def _refused(self, _code):
+        """The server refused this session for good (wrong session.user token, origin, app) and
+        said why in an error frame. Retrying can't help: the session is over until the page
+        calls startSession again, and whoever waits for it to start is never called."""
+        self.socket = None
+        self.session_running = False
+        self.ready_waiters = []
+        self._clear_reconnecting()
 
     def _welcome(self, frame):
+        self._clear_reconnecting()
         self.visitor_id = frame.get("visitorId")
         self.visitor_token = frame.get("visitorToken")
-        self.online = bool(frame.get("online"))
+        online = bool(frame.get("online"))
+        if self.online_known:
+            # Operators may have come or gone while the socket was down: a change all the same.
+            self._set_online(online)
+        else:
+            self.online = online
+            self.online_known = True
         self.country = frame.get("country")
         self.store.save_credentials(self.visitor_id, self.visitor_token)
         for warning in self.triggers.set_triggers(frame.get("triggers") or []) or ():
@@ -530,6 +672,11 @@ class Widget:
         # The site may hide the widget here (devices/countries): then API only, nothing drawn.
         self.widget_allowed = widget_visible_for(self.config, self.device, self.country)
         self.emitter.emit("ready", to_host({"visitorId": self.visitor_id}))
+        # startSession callbacks: the session has started (unless a ready listener stopped it,
+        # which dropped them).
+        waiters, self.ready_waiters = self.ready_waiters, []
+        for action in waiters:
+            action()
         if not self.session_running:
             return  # a ready listener stopped the session (the spec's stopSession example)
         if self.widget_allowed:
@@ -592,6 +739,8 @@ class Widget:
         window.on_typing = self._visitor_typing
         window.on_scroll = self._scrolled
         window.set_draft(self.restored_ui.get("draft") or "")
+        if self.reconnecting_shown:
+            window.set_connection(self.translator.t("reconnecting"))
         self.window = window
         self._offer_offline_form()
         window.set_operators(self._shown_operators())
@@ -750,7 +899,9 @@ class Widget:
 
     def parameters(self, message_text=None):
         location = self.host.location.href
-        return parameters_for(location, self.host.document.referrer, self.translator.lang,
+        # The visitor's language is the browser's, whatever the widget shows: the spec's rule
+        # "Spanish support if visitor language is Spanish" runs on a page forcing English.
+        return parameters_for(location, self.host.document.referrer, self.host.navigator.language,
                               self.country, message_text)
 
     def get_parameter_value(self, key):
@@ -837,26 +988,37 @@ class Widget:
             self.pending_frames.append(frame)
 
     def start_session(self, credentials=None, callback=None):
+        """startSession(visitorCredentials?, callback?): `callback()` (no argument) runs once
+        the session asked for has started (after its `ready`), never when it does not start."""
+        user = None
+        if credentials is not None:
+            user = _user_credentials(credentials)
+            if user is None:
+                console.error("chaport.startSession: visitorCredentials must be {id, token} strings; "
+                              "no session was started")
+                return
         if self.session_running:
-            if callback is not None:
-                self._call_back("startSession", callback)
-            return
+            if user is None or user == self.user:
+                # The running session is the one asked for.
+                if callback is not None:
+                    self._when_ready(lambda: self._call_back("startSession", callback))
+                return
+            # Another logged-in user (Chaport's behaviour): this session ends, theirs starts.
+            self.stop_session()
         self.session_running = True
+        if user is None:
+            user = _user_credentials(self.config["session"]["user"])
+        self.user = user
         stored = self.store.load_credentials()
+        if user is not None and stored.get("visitorId") != user["id"]:
+            # What this device kept is another person's (or an anonymous visitor's): never
+            # show it or send it as this user.
+            self._forget_visitor()
+            stored = {}
         self.visitor_id = stored.get("visitorId")
         self.visitor_token = stored.get("visitorToken")
-        # Logged-in users: credentials from startSession, else from session.user.
-        user = credentials if isinstance(credentials, dict) else self.config["session"]["user"]
-        self.user = None
-        if isinstance(user, dict) and isinstance(user.get("id"), str) and isinstance(user.get("token"), str):
-            self.user = {"id": user["id"], "token": user["token"]}
-            if self.visitor_id != user["id"]:
-                # Another person's (or an anonymous) chat must not carry over.
-                self.visitor_id = self.visitor_token = None
-                self.timeline.clear()
-        elif credentials is not None:
-            console.error("chaport.startSession: visitorCredentials must be {id, token} strings")
-        self.socket = VisitorSocket(self._socket_url(), self._send_hello, self._frame, self._down)
+        self.socket = VisitorSocket(self._socket_url(), self._send_hello, self._frame, self._down,
+                                    self._refused)
         self.socket.connect()
         if callback is not None:
             self._when_ready(lambda: self._call_back("startSession", callback))
@@ -866,10 +1028,8 @@ class Widget:
             self.socket.stop()
             self.socket = None
         self.session_running = False
-        if clear_credentials:
-            self.store.forget_credentials()
-            self.visitor_id = None
-            self.visitor_token = None
+        self.ready_waiters = []  # stopped before `ready`: that session never started
+        self._clear_reconnecting()
         self.close()
         for part in (self.launcher, self.window, self.invitation):
             if part is not None:
@@ -877,14 +1037,39 @@ class Widget:
         self.launcher = self.window = self.invitation = None
         self.started = False
         self.api.ready = False
+        self._read_all()  # no blinking title for a chat that is gone
+        if clear_credentials:
+            # After close(), which saved the window state: that goes too.
+            self._forget_visitor()
+            self.pending_frames = []  # queued for the forgotten visitor
         if callback is not None:
             later(lambda: self._call_back("stopSession", callback), 0)
+
+    def _forget_visitor(self):
+        """Nothing of the last visitor stays on this device or in this page: credentials,
+        conversation, unsent messages, window state and draft, triggers already shown."""
+        self.store.forget_credentials()
+        for name in ("outbox", "ui", "shown"):
+            self.store.save(name, None)
+        self.visitor_id = self.visitor_token = None
+        self.timeline.clear()
+        self.outbox = Outbox()
+        self.chat_open = False
+        self.restored_ui = {}
+        self.scroll_restored = False
+        if self.scroll_timer is not None:
+            self.host.clearTimeout(self.scroll_timer)
+            self.scroll_timer = None
+        self.view.cancel_upload()
+        self.view = ChatView(self)  # receipts, typing, end-of-chat panel of that chat
+        self.triggers.forget_visitor()
 
     def _when_ready(self, action):
         if self.started:
             later(action, 0)
         else:
-            self.emitter.on("ready", lambda _payload: action())
+            # Once, and for the session starting now only.
+            self.ready_waiters.append(action)
 
     def _show_invitation(self, message):
         if not self.widget_allowed:
@@ -926,6 +1111,13 @@ class Widget:
 
     def _listener_failed(self, name, error):
         console.error("a '%s' listener threw: %s" % (name, error))
+
+
+def _user_credentials(value):
+    """{id, token} of a logged-in user (startSession's or session.user), or None."""
+    if isinstance(value, dict) and isinstance(value.get("id"), str) and isinstance(value.get("token"), str):
+        return {"id": value["id"], "token": value["token"]}
+    return None
 
 
 def start(host, runtime_window, base_url, build_id):

@@ -14,16 +14,22 @@ from widget.browser.hostjs import later
 PROTOCOL_VERSION = 1
 # Reconnect backoff: quick first retries, then at most every 30 s.
 BACKOFF_MS = (500, 1000, 2000, 5000, 10000, 30000)
-# Close codes with which the server says "don't retry": the request itself is wrong.
-FINAL_CLOSE_CODES = (4400, 4403, 4404)
+# Close codes with which the server says "don't retry": the request itself is wrong
+# (bad hello, wrong session.user token, origin not allowed, unknown app).
+FINAL_CLOSE_CODES = (4400, 4401, 4403, 4404)
+# Too many new visitors or open sockets from this address (or the app): retry only slowly.
+CLOSE_TOO_MANY = 4429
 
 
 class VisitorSocket:
-    def __init__(self, url, on_open, on_frame, on_down):
+    def __init__(self, url, on_open, on_frame, on_down, on_refused=None):
+        """`on_down()`: the connection closed and a retry is scheduled; `on_refused(code)`:
+        the server closed with a final code, so there is no retry (the socket is stopped)."""
         self.url = url
         self._on_open = on_open
         self._on_frame = on_frame
         self._on_down = on_down
+        self._on_refused = on_refused
         self._socket = None
         self._failures = 0
         self._stopped = False
@@ -61,6 +67,8 @@ class VisitorSocket:
         self._on_open()
 
     def _message(self, event):
+        if self._stopped:
+            return  # a frame still in flight for a session that was stopped
         try:
             frame = json.loads(event.data)
         except Exception:
@@ -74,7 +82,14 @@ class VisitorSocket:
         self.connected = False
         self._socket = None
         code = event.code
-        if self._stopped or code in FINAL_CLOSE_CODES:
+        if self._stopped:
+            return
+        if code in FINAL_CLOSE_CODES:
+            # Retrying would be refused the same way, forever (the server said why in an
+            # error frame first).
+            self._stopped = True
+            if self._on_refused is not None:
+                self._on_refused(code)
             return
         if not was_connected:
             self._failures += 1
@@ -85,4 +100,8 @@ class VisitorSocket:
             )
         self._on_down()
         delay = BACKOFF_MS[min(self._failures, len(BACKOFF_MS) - 1)]
+        if code == CLOSE_TOO_MANY:
+            # The socket opened, so the failures were reset; a quick retry would only be
+            # refused again, and would keep the address over its limit.
+            delay = BACKOFF_MS[-1]
         later(self.connect, delay)

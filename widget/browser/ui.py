@@ -92,6 +92,9 @@ font-family:inherit;font-size:16px;color:#1f2328;background:#fff}
 .msg .who{font-size:12px;color:#57606a;margin:0 4px 2px}
 .queue{font-size:13px;color:#1f2328;background:#fff8c5;padding:6px 16px}
 .queue[hidden]{display:none}
+.connection{font-size:13px;color:#57606a;background:#f6f8fa;border-bottom:1px solid #d0d7de;
+padding:6px 16px;text-align:center}
+.connection[hidden]{display:none}
 .msg .meta span+span:not(:empty){margin-inline-start:6px}
 .msg.cont{margin-top:-3px}
 .file-link{display:inline-flex;gap:6px;align-items:center}
@@ -263,6 +266,12 @@ class ChatWindow:
         header.appendChild(self.close_button)
         self.set_close_button(close_shown)
         root.appendChild(header)
+        # "Reconnecting…" while the socket is down for a while: quiet, under the header.
+        self.connection = doc.createElement("div")
+        self.connection.className = "connection"
+        self.connection.setAttribute("role", "status")
+        self.connection.hidden = True
+        root.appendChild(self.connection)
         body = doc.createElement("main")
         self.body = body
         self.on_scroll = None
@@ -576,6 +585,11 @@ class ChatWindow:
     def set_queue(self, text):
         self.queue.textContent = text or ""
         self.queue.hidden = not text
+
+    def set_connection(self, text):
+        """The connection line: `text` shown, or None/'' to hide it."""
+        self.connection.textContent = text or ""
+        self.connection.hidden = not text
 
     def set_typing(self, text):
         self.typing.textContent = text or ""

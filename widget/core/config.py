@@ -29,6 +29,8 @@ Decisions where the spec is silent:
   non-empty. An unknown country (None) is visible unless `include` is set.
 - `devices.configs` keeps the raw override dicts (for reference); the options
   they carry are already merged into the rest of the result.
+- `parley` holds Parley's own options, which Chaport does not have:
+  `reconnectingAfter` (ms the socket is down before "Reconnecting…" shows).
 """
 
 from widget.core.assignments import normalize_rules
@@ -49,12 +51,18 @@ OPTIONS = (
     "launcher",
     "openIn",
     "operators",
+    "parley",
     "responsive",
     "session",
     "triggers",
     "visitor",
     "visitorIntegrityHash",
 )
+# Parley's own options (not in the Chaport spec), under `parley`; a Chaport page never sets them.
+PARLEY_OPTION_KEYS = ("reconnectingAfter",)
+# How long (ms) the socket is down before the window says "Reconnecting…": a quick
+# reconnect shows nothing.
+RECONNECTING_AFTER_MS = 4000
 # Keys of the `devices` option: the spec's three plus the direct override form.
 _DEVICES_OPTION_KEYS = ("include", "exclude", "configs", "desktop", "ios", "android", "mobile")
 GOOGLE_APIS = ("gtag", "gtm", "ga", "gaq")
@@ -118,6 +126,7 @@ def default_config():
         "launcher": {"show": True},
         "openIn": None,
         "operators": None,
+        "parley": {"reconnectingAfter": RECONNECTING_AFTER_MS},
         "responsive": None,
         "session": {
             "user": {"id": None, "token": None},
@@ -654,6 +663,10 @@ def _check(ck, raw):
     config["launcher"] = {"show": ck.boolean(launcher, "launcher", "show", True)}
     config["openIn"] = _open_in(ck, section.get("openIn"))
     config["operators"] = ck.id_list(section.get("operators"), "operators")
+    parley = ck.obj(section.get("parley"), "parley", PARLEY_OPTION_KEYS)
+    config["parley"] = {
+        "reconnectingAfter": ck.number(parley, "parley", "reconnectingAfter", RECONNECTING_AFTER_MS),
+    }
     config["responsive"] = ck.boolean(section, "", "responsive", None)
     config["session"] = _session(ck, section.get("session"))
     config["triggers"] = _triggers(ck, section.get("triggers"))

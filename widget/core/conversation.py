@@ -7,7 +7,9 @@ draws what it answers. Runs under CPython and MicroPython alike.
 # Hide "Ann is typing…" when no new typing frame came for this long (ms).
 TYPING_TIMEOUT_MS = 6000
 
-SENDING, SENT, SEEN = "message_sending", "message_sent", "message_read"
+# The spec's statuses of the visitor's own messages (appearance.textStatuses): Sending
+# (not stored yet), Unread (stored, no operator has read it), Read.
+SENDING, UNREAD, SEEN = "message_sending", "message_unread", "message_read"
 
 
 class Receipts:
@@ -57,7 +59,7 @@ class Receipts:
             return SENDING
         if message["id"] <= self.operator_seen_up_to:
             return SEEN
-        return SENT
+        return UNREAD
 
     def to_report(self, messages):
         """The id to send in a `seen` frame now (the window shows these), or None."""
@@ -142,6 +144,17 @@ def human_size(size):
         if size < 1000 or unit == "GB":
             return ("%.1f %s" % (size, unit)).replace(".0 ", " ")
     return ""
+
+
+def transcript_problem(code, t):
+    """The end-of-chat panel's note for a refused transcript.request (the error's code)."""
+    if code == "PARLEY_E_CONFLICT":
+        return t("transcript_already")
+    if code == "PARLEY_E_RATE_LIMIT":
+        return t("transcript_later")
+    if code == "PARLEY_E_FORBIDDEN":
+        return t("transcript_refused")
+    return t("error_generic")
 
 
 def upload_problem(status, max_bytes, t):

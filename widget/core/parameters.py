@@ -194,8 +194,10 @@ def _text_or_none(value):
 def parameters_for(page_url, referrer_url, language, country, message_text):
     """All ten parameters as a dict keyed by PARAMETER_KEYS; missing values are None.
 
-    `language` may be a full tag ('pt-BR'); the parameter is its 2-letter primary
-    subtag ('pt'), matching the spec's `['language', '=', 'es']`. `country` is
+    `language` is the visitor's language tag, the browser's (`navigator.language`, e.g.
+    'pt-BR'), never the widget's UI language; the parameter is its 2-letter primary
+    subtag ('pt'), matching the spec's `['language', '=', 'es']` ("if visitor language
+    is Spanish") also on a page whose widget shows English (`language.use`). `country` is
     uppercased ('us' -> 'US'). utm_* come from the page URL's query string.
     """
     page_url = _text_or_none(page_url)

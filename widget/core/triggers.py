@@ -305,6 +305,13 @@ class TriggerState:
             if isinstance(trigger_id, str) and trigger_id and trigger_id not in self._shown:
                 self._shown.append(trigger_id)
 
+    def forget_visitor(self):
+        """Another visitor now (stopSession(true), another logged-in user): nothing was shown
+        to them and no chat of theirs started. The page's own switches stay as they are."""
+        self._shown = []
+        self._started = False
+        self._active = None
+
     def event_for(self, trigger):
         """(event name, payload) for showing `trigger`: chat.botSent for a bot,
         chat.autoInvitation otherwise; payload is {'id', 'message'}."""

@@ -1,12 +1,13 @@
 from widget.core.conversation import (
     SEEN,
     SENDING,
-    SENT,
+    UNREAD,
     OperatorTyping,
     Receipts,
     after_chat,
     human_size,
     system_text,
+    transcript_problem,
     upload_problem,
 )
 from widget.core.i18n import Translator
@@ -15,7 +16,10 @@ t = Translator("en").t
 receipts = Receipts()
 mine = {"id": 5, "authorKind": "visitor"}
 print(receipts.status(mine, True) == SENDING, receipts.status({"authorKind": "visitor"}, False) == SENDING)
-print(receipts.status(mine, False) == SENT)
+print(receipts.status(mine, False) == UNREAD)
+# The spec's three words (Sending, Unread, Read), translated like every other string.
+print(t(SENDING), "|", t(UNREAD), "|", t(SEEN))
+print(Translator("de").t(UNREAD), "|", Translator("ja").t(UNREAD))
 print(receipts.learn_event({"type": "seen", "upTo": 5, "by": "operator"}),
       receipts.status(mine, False) == SEEN)
 print(receipts.learn_event({"upTo": 4, "by": "operator"}), receipts.learn_event({"upTo": "x"}))
@@ -57,3 +61,6 @@ print(after_chat(None), after_chat({"status": "open"}), after_chat({"status": "c
 print(human_size(999), human_size(1000), human_size(1234567), human_size(10 ** 10), repr(human_size(-1)))
 print(upload_problem(413, 10000000, t))
 print(upload_problem(415, 0, t), "|", upload_problem(500, 0, t), "|", upload_problem(0, 0, t))
+print(transcript_problem("PARLEY_E_FORBIDDEN", t), "|", transcript_problem("PARLEY_E_CONFLICT", t))
+print(transcript_problem("PARLEY_E_RATE_LIMIT", t), "|", transcript_problem("PARLEY_E_NOT_FOUND", t))
+print(transcript_problem("PARLEY_E_FORBIDDEN", Translator("ja").t))

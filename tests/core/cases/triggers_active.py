@@ -83,3 +83,11 @@ assert next_page.get_active() is None
 
 state.clear_active()
 print("cleared:", state.get_active())
+
+# Another visitor on the same page (stopSession(true)): their first shows fire again, and a
+# chat of the last visitor does not block them; the page's switches stay.
+next_page.disable(["bot"])
+next_page.forget_visitor()
+print("forgotten:", next_page.shown_ids(), next_page.started, next_page.get_active())
+print("show inv for the new visitor ->", event(next_page.show(next_page.matching({})[0])))
+print("bot still disabled:", [t["id"] for t in next_page.matching({})])

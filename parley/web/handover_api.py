@@ -1,0 +1,130 @@
+"""Handing a chat over to Parley's own page in a new tab (`openIn: '_blank'`): parley.handover.
+
+- `POST /api/visitor/handover`: the widget, proving its visitor as on the uploads API
+  (`X-Parley-App`, `X-Parley-Visitor`, `X-Parley-Visitor-Token`, from a page origin the
+  app allows, or Parley's own chat page), gets `{"handover", "expiresIn"}`. CORS, no
+  credentials. 10 per minute per visitor.
+- `POST /api/visitor/handover/redeem` with `{"appId", "handover"}`: only Parley's own
+  chat page (`Origin` equal to this server's) exchanges the token, once, for
+  `{"visitorId", "visitorToken"}`. Every refused token (unknown, expired, used, another
+  app's, malformed) gets the same 403, so an answer tells nothing about other tokens.
+
+See docs/protocol.md, "Handing a chat over to a new tab".
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from parley import handover, identity, protocol
+from parley.ratelimit import RateLimiter
+from parley.storage import handovers, queries
+from parley.storage.models import App, Visitor
+from parley.web.operator_api import own_origin
+from parley.web.visitor_socket import origin_allowed
+
+NO_STORE = {"Cache-Control": "no-store"}
+VISITOR_HEADERS = ("X-Parley-App", "X-Parley-Visitor", "X-Parley-Visitor-Token")
+ISSUES_PER_MINUTE = 10  # a visitor opens the chat in a new tab a few times at most
+MAX_REDEEM_BODY = 1024  # {"appId", "handover"}: well under this
+_NOBODY = Visitor(id="", app_id="", token=identity.new_secret())  # what an unknown visitor is checked against
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/visitor/handover", issue, methods=["POST", "OPTIONS"]),
+        Route("/api/visitor/handover/redeem", redeem, methods=["POST"]),
+    ]
+
+
+def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(protocol.error(code, message), status_code=status,
+                        headers={**NO_STORE, **(headers or {})})
+
+
+def _cors(origin: str | None) -> dict:
+    """The CORS answer for a page origin that may ask for a token (no credentials involved)."""
+    headers = {"Vary": "Origin"}
+    if origin:
+        headers.update({
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": ", ".join(VISITOR_HEADERS),
+            "Access-Control-Expose-Headers": "Retry-After",
+            "Access-Control-Max-Age": "600",
+        })
+    return headers
+
+
+def _issue_limiter(request: Request) -> RateLimiter:
+    # Kept on the app (per app instance, like parley.ratelimit.Limits), made on first use.
+    state = request.app.state
+    limiter = getattr(state, "handover_issues", None)
+    if limiter is None:
+        limiter = state.handover_issues = RateLimiter(ISSUES_PER_MINUTE, 60)
+    return limiter
+
+
+async def issue(request: Request) -> Response:
+    origin = request.headers.get("origin")
+    if request.method == "OPTIONS":
+        # A preflight names no app (custom header values are not sent): the POST is checked.
+        return Response(status_code=204, headers=_cors(origin))
+    app_id, visitor_id, token = (request.headers.get(name, "") for name in VISITOR_HEADERS)
+    async with request.app.state.db.session() as session:
+        app = await queries.get_app(session, app_id) if app_id and len(app_id) <= 64 else None
+        if app is None:
+            return _error(404, protocol.E_UNKNOWN_APP, "unknown app: send its id in X-Parley-App",
+                          {"Vary": "Origin"})
+        # The site's pages, as on /ws/visitor; and Parley's own chat page (openIn('_blank') there).
+        if not origin_allowed(app.origins, origin) and origin != own_origin(request):
+            return _error(403, protocol.E_ORIGIN, f"this site ({origin}) is not an allowed origin of the app",
+                          {"Vary": "Origin"})
+        cors = _cors(origin)
+        visitor = await _visitor(session, app, visitor_id, token)
+        if visitor is None:
+            return _error(403, protocol.E_AUTH, "unknown visitor or wrong token for this app", cors)
+        limiter = _issue_limiter(request)
+        if not limiter.hit(visitor.id):
+            wait = limiter.retry_after(visitor.id)
+            return _error(429, protocol.E_RATE_LIMIT, f"too many handovers; retry in {wait:.0f}s",
+                          {**cors, "Retry-After": str(int(wait) + 1)})
+        handover_token = await handovers.issue(session, app.id, visitor.id, token)
+        await session.commit()
+    return JSONResponse({"handover": handover_token, "expiresIn": int(handover.LIFETIME.total_seconds())},
+                        status_code=201, headers={**NO_STORE, **cors})
+
+
+async def _visitor(session, app: App, visitor_id: str, token: str) -> Visitor | None:
+    """The app's visitor these headers prove, or None (queries.visitor_token_ok: the token's
+    hash, compared in constant time; checked for an unknown visitor too, to take as long)."""
+    visitor = await session.get(Visitor, visitor_id) if visitor_id and len(visitor_id) <= 64 else None
+    known = visitor is not None and visitor.app_id == app.id
+    token_ok = queries.visitor_token_ok(visitor if known else _NOBODY, token, app.secret)
+    return visitor if known and token_ok else None
+
+
+async def redeem(request: Request) -> Response:
+    # Only the chat page exchanges tokens: a site's page (or any other) never needs to.
+    if request.headers.get("origin") != own_origin(request):
+        return _error(403, protocol.E_ORIGIN, "only Parley's own chat page exchanges a handover")
+    body = await request.body()
+    try:
+        data = protocol.strict_json(body) if len(body) <= MAX_REDEEM_BODY else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("appId"), str) \
+            or not isinstance(data.get("handover"), str):
+        return _error(400, protocol.E_BAD_FRAME, 'send {"appId": "…", "handover": "…"} as JSON')
+    refused = _error(403, protocol.E_AUTH, "unknown, expired or already used handover")
+    if not handover.well_formed(data["handover"]) or len(data["appId"]) > 64:
+        return refused
+    async with request.app.state.db.session() as session:
+        app = await queries.get_app(session, data["appId"])
+        visitor = await handovers.redeem(session, app, data["handover"]) if app is not None else None
+        await session.commit()
+    if visitor is None or visitor.token is None:
+        return refused
+    return JSONResponse({"visitorId": visitor.id, "visitorToken": visitor.token}, headers=NO_STORE)

@@ -1,0 +1,62 @@
+"""Ends the live sockets of operator logins that ended.
+
+A login is checked when an operator socket opens; without this, a socket opened before
+a logout, a password reset or change, the operator's deletion or the login's expiry
+kept reading and writing (issue 13, finding 1). Every such ending deletes (or expires)
+the `operator_sessions` row, whichever process or CLI command did it, so one query per
+tick over this process's open sockets finds them all: no message between processes is
+needed, and an ending can't be missed while Redis is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from parley.storage import queries
+from parley.storage.db import Database
+
+log = logging.getLogger("parley.sessions")
+
+CHECK_SECONDS = 0.5  # "closed within a second" of the ending
+
+
+class SessionWatch:
+    def __init__(self, database: Database, every: float = CHECK_SECONDS) -> None:
+        self._database = database
+        self._every = every
+        self._watched: dict[int, tuple[str, Callable[[], Awaitable[None]]]] = {}
+        self._next_id = 0
+
+    def watch(self, token: str, end: Callable[[], Awaitable[None]]) -> int:
+        """Calls `end()` once the login of `token` has ended; returns a handle for `unwatch`."""
+        self._next_id += 1
+        self._watched[self._next_id] = (queries.session_token_hash(token), end)
+        return self._next_id
+
+    def unwatch(self, handle: int) -> None:
+        self._watched.pop(handle, None)
+
+    async def check(self) -> None:
+        """One tick: ends the sockets whose login is gone."""
+        if not self._watched:
+            return
+        hashes = {token_hash for token_hash, _end in self._watched.values()}
+        async with self._database.session() as session:
+            live = await queries.live_session_hashes(session, hashes)
+        for handle, (token_hash, end) in list(self._watched.items()):
+            if token_hash not in live:
+                self._watched.pop(handle, None)
+                try:
+                    await end()
+                except Exception:  # one socket's trouble never stops the watch
+                    log.exception("ending a socket of an ended login failed")
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._every)
+            try:
+                await self.check()
+            except Exception:  # the database away for a moment: try again next tick
+                log.warning("checking operator logins failed; retrying", exc_info=True)

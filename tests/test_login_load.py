@@ -1,0 +1,137 @@
+"""Password checks against a real server: off the event loop, bounded, and behind a proxy (issue 13)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+
+from tests.services import free_port
+from tests.test_chat_real_server import ROOT, cli
+
+EMAIL = "ann@shop.example"
+PASSWORD = "correct horse battery"
+
+
+class Serving:
+    """`parley serve` with extra flags, on a free port, until stop()."""
+
+    def __init__(self, env: dict, log: Path, *flags: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        with log.open("a") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "parley", "serve", "--port", str(self.port), "--log-level", "warning",
+                 *flags], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise AssertionError("server did not start:\n" + log.read_text())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def site(tmp_path, built_dist):
+    """(env, app id) of a data folder with one app and its operator Ann."""
+    env = {**os.environ, "PARLEY_DATA": str(tmp_path)}
+    for name in ("PARLEY_DB", "PARLEY_PUBLIC_URL", "FORWARDED_ALLOW_IPS"):
+        env.pop(name, None)
+    app = cli(env, "app", "create", "--name", "Shop", "--origin", "https://shop.example")
+    cli(env, "operator", "create", "--app", app["appId"], "--email", EMAIL, "--password", PASSWORD)
+    return env, app["appId"]
+
+
+def slow_down_anns_password(tmp_path: Path) -> None:
+    """Stores Ann's password with a costlier argon2 hash (verify reads the cost from the hash), so
+    that a verification lasts long enough for the facts below to be told apart."""
+    slow = PasswordHasher(time_cost=6).hash(PASSWORD)
+    with sqlite3.connect(tmp_path / "parley.db") as db:
+        db.execute("UPDATE operators SET password_hash = ? WHERE email = ?", (slow, EMAIL))
+
+
+async def test_wrong_logins_neither_stall_the_server_nor_queue_without_bound(site, tmp_path):
+    env, app_id = site
+    slow_down_anns_password(tmp_path)
+    server = Serving(env, tmp_path / "server.log")
+    answers: list[tuple[str, int, str | None]] = []  # (what, status, Retry-After) in the order they came
+    busy = asyncio.Event()
+    try:
+        limits = httpx.Limits(max_connections=40, max_keepalive_connections=40)
+        async with httpx.AsyncClient(base_url=server.base, timeout=120, limits=limits) as http:
+            async def wrong_login(n: int) -> None:
+                response = await http.post("/api/operator/login", json={
+                    "appId": app_id, "email": EMAIL, "password": f"wrong guess {n}"})
+                answers.append(("login", response.status_code, response.headers.get("retry-after")))
+                if response.status_code == 503:
+                    busy.set()
+
+            logins = [asyncio.create_task(wrong_login(n)) for n in range(20)]
+            # A "busy" answer means every verification slot is taken: verifications are running.
+            done = asyncio.create_task(asyncio.wait(logins))
+            await asyncio.wait([asyncio.create_task(busy.wait()), done], return_when=asyncio.FIRST_COMPLETED)
+            health = await http.get("/healthz")
+            answers.append(("healthz", health.status_code, None))
+            await done
+    finally:
+        server.stop()
+    statuses = [status for what, status, _ in answers if what == "login"]
+    assert set(statuses) <= {401, 503, 429}, answers
+    assert statuses.count(503) >= 1 and statuses.count(401) >= 2, answers
+    assert all(int(wait) >= 1 for what, status, wait in answers if status == 503), answers
+    order = [(what, status) for what, status, _ in answers]
+    first_rejected = order.index(("login", 401))
+    # Refusing is quick: a busy answer does not wait for a verification to end ...
+    assert order.index(("login", 503)) < first_rejected, order
+    # ... and the event loop answers others while verifications run.
+    assert order.index(("healthz", 200)) < first_rejected, order
+
+
+def test_serve_passes_proxy_settings_to_uvicorn(site, tmp_path):
+    env, app_id = site
+
+    def wrong_login(base: str, client_ip: str) -> int:
+        return httpx.post(f"{base}/api/operator/login", headers={"X-Forwarded-For": client_ip},
+                          json={"appId": app_id, "email": EMAIL, "password": "wrong"}).status_code
+
+    proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    behind_proxy = Serving(env, tmp_path / "proxied.log", "--forwarded-allow-ips", "127.0.0.1")
+    try:
+        answer = httpx.get(f"{behind_proxy.base}/healthz", headers=proxied)
+        assert "strict-transport-security" in answer.headers
+        # Failed logins are counted per client: the address the proxy names, not the proxy's.
+        assert [wrong_login(behind_proxy.base, "203.0.113.1") for _ in range(6)] == [401] * 5 + [429]
+        assert wrong_login(behind_proxy.base, "203.0.113.2") == 401
+    finally:
+        behind_proxy.stop()
+
+    direct = Serving(env, tmp_path / "direct.log", "--no-proxy-headers")
+    try:
+        assert "strict-transport-security" not in httpx.get(f"{direct.base}/healthz", headers=proxied).headers
+        assert [wrong_login(direct.base, "203.0.113.3") for _ in range(6)] == [401] * 5 + [429]
+        assert wrong_login(direct.base, "203.0.113.4") == 429  # the header is ignored: one client
+    finally:
+        direct.stop()
