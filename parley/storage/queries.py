@@ -232,7 +232,15 @@ def trigger_dict(trigger: Trigger) -> dict:
 
 # -- operator sessions and presence --------------------------------------------
 
-SESSION_DAYS = 14
+SESSION_DAYS = 14  # a login lasts at most this long from its creation ...
+SESSION_IDLE = timedelta(hours=24)  # ... and ends after this long unused (no request, no open inbox)
+# A login in use is renewed at most this often: one small write per operator per interval.
+SESSION_RENEW_AFTER = timedelta(minutes=5)
+
+
+def session_expiry(created_at: datetime, now: datetime) -> datetime:
+    """When a login used `now` expires: after SESSION_IDLE unused, never past SESSION_DAYS."""
+    return min(_aware(created_at) + timedelta(days=SESSION_DAYS), now + SESSION_IDLE)
 
 
 def _token_hash(token: str) -> str:
@@ -257,9 +265,10 @@ async def live_session_hashes(session: AsyncSession, token_hashes: set[str]) -> 
 async def create_operator_session(session: AsyncSession, operator: Operator) -> str:
     """A new login; returns the token for the cookie (only its hash is stored)."""
     token = identity.new_secret()
+    now = utcnow()
     session.add(OperatorSession(
         token_hash=_token_hash(token), operator_id=operator.id, app_id=operator.app_id,
-        expires_at=utcnow() + timedelta(days=SESSION_DAYS)))
+        created_at=now, expires_at=session_expiry(now, now)))
     await session.commit()
     return token
 
@@ -273,7 +282,28 @@ async def operator_for_session(session: AsyncSession, token: str | None) -> Oper
     operator = await session.get(Operator, row.operator_id)
     if operator is None or operator.app_id != row.app_id:
         return None
+    await _renew_login(session, row)
     return operator
+
+
+async def _renew_login(session: AsyncSession, row: OperatorSession) -> None:
+    """A login in use stays alive for SESSION_IDLE more (written at most every SESSION_RENEW_AFTER)."""
+    renewed = session_expiry(row.created_at, utcnow())
+    if renewed - _aware(row.expires_at) >= SESSION_RENEW_AFTER:
+        await session.execute(update(OperatorSession).where(OperatorSession.token_hash == row.token_hash)
+                              .values(expires_at=renewed), execution_options={"synchronize_session": False})
+        await session.commit()
+
+
+async def renew_logins(session: AsyncSession, token_hashes: set[str]) -> None:
+    """Renews the logins of open inbox sockets: an inbox left open is a login in use."""
+    rows = await session.scalars(select(OperatorSession).where(OperatorSession.token_hash.in_(token_hashes)))
+    now = utcnow()
+    for row in rows.all():
+        renewed = session_expiry(row.created_at, now)
+        if renewed - _aware(row.expires_at) >= SESSION_RENEW_AFTER:
+            row.expires_at = renewed
+    await session.commit()
 
 
 async def delete_operator_session(session: AsyncSession, token: str | None) -> None:

@@ -30,7 +30,7 @@ from parley.settings import TEMPLATES
 from parley.snippet import render_snippet
 from parley.storage import queries
 from parley.storage.models import App, Operator, Team, Trigger
-from parley.web.operator_api import SESSION_COOKIE, own_origin
+from parley.web.operator_api import own_origin, session_token
 from widget.core.config import WINDOW_COLOR_NAMES, WINDOW_COLORS, resolve_window_color
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -106,7 +106,7 @@ def admin_endpoint(handler: Handler, body: str = NO_BODY) -> Handler:
     async def endpoint(request: Request) -> Response:
         async with request.app.state.db.session() as session:
             try:
-                admin = await queries.operator_for_session(session, request.cookies.get(SESSION_COOKIE))
+                admin = await queries.operator_for_session(session, session_token(request))
                 if admin is None:
                     raise Problem(401, protocol.E_AUTH, "log in first")
                 if admin.role != "admin":
@@ -542,7 +542,7 @@ def admin_page(build_id: str) -> Handler:
     (401 not logged in, 403 not an admin) without the admin screens in it."""
     async def page(request: Request) -> Response:
         async with request.app.state.db.session() as session:
-            operator = await queries.operator_for_session(session, request.cookies.get(SESSION_COOKIE))
+            operator = await queries.operator_for_session(session, session_token(request))
         state = "login" if operator is None else "admin" if operator.role == "admin" else "forbidden"
         html = _pages.get_template("admin.html").render(build_id=build_id, state=state)
         status = {"login": 401, "forbidden": 403, "admin": 200}[state]

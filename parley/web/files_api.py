@@ -23,7 +23,7 @@ from parley import files, identity, protocol
 from parley.ratelimit import ByteQuota
 from parley.storage import queries
 from parley.storage.models import App, File, Operator, Visitor
-from parley.web.operator_api import SESSION_COOKIE, own_origin
+from parley.web.operator_api import own_origin, session_token
 from parley.web.visitor_socket import client_ip, origin_allowed
 
 log = logging.getLogger("parley.files")
@@ -107,7 +107,7 @@ async def operator_upload(request: Request) -> Response:
         return _error(403, protocol.E_ORIGIN, "upload from this server's own pages (Origin must match)")
     async with request.app.state.db.session() as session:
         operator: Operator | None = await queries.operator_for_session(
-            session, request.cookies.get(SESSION_COOKIE))
+            session, session_token(request))
     if operator is None:
         return _error(401, protocol.E_AUTH, "log in first")
     limiter = request.app.state.limits.operator_uploads

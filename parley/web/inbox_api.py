@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from parley import files, protocol
 from parley.storage import queries
 from parley.storage.models import Chat, File, Message, Operator, Visitor
-from parley.web.operator_api import SESSION_COOKIE, own_origin
+from parley.web.operator_api import own_origin, session_token
 
 STATUSES = ("open", "closed", "all")
 DEFAULT_CHAT_PAGE = 100
@@ -35,7 +35,7 @@ def _json(body: dict, status: int = 200) -> JSONResponse:
 
 async def _operator(request: Request) -> Operator | None:
     async with request.app.state.db.session() as session:
-        return await queries.operator_for_session(session, request.cookies.get(SESSION_COOKIE))
+        return await queries.operator_for_session(session, session_token(request))
 
 
 def _unauthenticated() -> JSONResponse:

@@ -26,6 +26,23 @@ def own_origin(connection: HTTPConnection) -> str:
     return f"{scheme}://{connection.url.netloc}"
 
 
+# Over https the cookie is `__Host-parley_session`: the prefix makes browsers refuse it
+# unless it is Secure, host-only (no Domain) and Path=/, so a sibling subdomain or a
+# plain-http page can't plant or shadow it. Over plain http (development) the prefix
+# can't be used, so the plain name is read too.
+SECURE_SESSION_COOKIE = "__Host-" + SESSION_COOKIE
+
+
+def session_token(connection: HTTPConnection) -> str | None:
+    """The operator login's token from the request's cookie, whichever name it has."""
+    cookies = connection.cookies
+    return cookies.get(SECURE_SESSION_COOKIE) or cookies.get(SESSION_COOKIE)
+
+
+def session_cookie_name(connection: HTTPConnection) -> str:
+    return SECURE_SESSION_COOKIE if secure_cookies(connection) else SESSION_COOKIE
+
+
 def secure_cookies(connection: HTTPConnection) -> bool:
     """Cookies get `Secure` when this request came over HTTPS (directly, or as a trusted proxy's
     X-Forwarded-Proto says) or when the public URL is https (TLS ends at a proxy)."""
@@ -94,8 +111,8 @@ async def login(request: Request) -> JSONResponse:
         token = await queries.create_operator_session(session, operator)
     response = JSONResponse({"operatorId": operator.id, "appId": operator.app_id,
                              "email": operator.email, "name": operator.name, "role": operator.role})
-    response.set_cookie(SESSION_COOKIE, token, max_age=queries.SESSION_DAYS * 86400, path="/",
-                        httponly=True, samesite="lax", secure=secure_cookies(request))
+    response.set_cookie(session_cookie_name(request), token, max_age=queries.SESSION_DAYS * 86400,
+                        path="/", httponly=True, samesite="lax", secure=secure_cookies(request))
     return response
 
 
@@ -127,8 +144,8 @@ async def logout(request: Request) -> JSONResponse:
     if _foreign_origin(request):
         return _error(403, protocol.E_ORIGIN, "log out from this server's own pages")
     async with request.app.state.db.session() as session:
-        await queries.delete_operator_session(session, request.cookies.get(SESSION_COOKIE))
+        await queries.delete_operator_session(session, session_token(request))
     response = JSONResponse({"ok": True})
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+    response.delete_cookie(session_cookie_name(request), path="/", httponly=True, samesite="lax",
                            secure=secure_cookies(request))
     return response

@@ -15,7 +15,7 @@ from parley.ratelimit import Charge
 from parley.storage import queries
 from parley.storage.models import Operator
 from parley.web import visitors_api
-from parley.web.operator_api import SESSION_COOKIE, own_origin
+from parley.web.operator_api import own_origin, session_token
 from parley.web.visitor_socket import Outbox, finish, forward, receive_frame
 
 log = logging.getLogger("parley.operator")
@@ -31,7 +31,7 @@ async def operator_socket(websocket: WebSocket) -> None:
     if websocket.headers.get("origin") != own_origin(websocket):
         await websocket.close(CLOSE_POLICY)
         return
-    token = websocket.cookies.get(SESSION_COOKIE)
+    token = session_token(websocket)
     async with state.db.session() as session:
         operator = await queries.operator_for_session(session, token)
     if operator is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from parley.storage import queries
@@ -20,6 +21,7 @@ from parley.storage.db import Database
 log = logging.getLogger("parley.sessions")
 
 CHECK_SECONDS = 0.5  # "closed within a second" of the ending
+RENEW_SECONDS = 300  # an open inbox keeps its login alive (queries.SESSION_IDLE), renewed this often
 
 
 class SessionWatch:
@@ -28,6 +30,7 @@ class SessionWatch:
         self._every = every
         self._watched: dict[int, tuple[str, Callable[[], Awaitable[None]]]] = {}
         self._next_id = 0
+        self._renewed_at = 0.0
 
     def watch(self, token: str, end: Callable[[], Awaitable[None]]) -> int:
         """Calls `end()` once the login of `token` has ended; returns a handle for `unwatch`."""
@@ -45,6 +48,10 @@ class SessionWatch:
         hashes = {token_hash for token_hash, _end in self._watched.values()}
         async with self._database.session() as session:
             live = await queries.live_session_hashes(session, hashes)
+            now = time.monotonic()
+            if live and now - self._renewed_at >= RENEW_SECONDS:
+                self._renewed_at = now
+                await queries.renew_logins(session, live)
         for handle, (token_hash, end) in list(self._watched.items()):
             if token_hash not in live:
                 self._watched.pop(handle, None)

@@ -33,7 +33,7 @@ from parley.web.inbox_api import (
     _unread_counts,
     _visitor,
 )
-from parley.web.operator_api import SESSION_COOKIE, busy_error
+from parley.web.operator_api import busy_error, session_token
 
 MAX_BODY = 16 * 1024
 MIN_PASSWORD = 8
@@ -212,7 +212,7 @@ async def update_me(request: Request) -> JSONResponse:
         wait = max(limits.failed_logins.retry_after(key), limits.failed_logins_per_ip.retry_after(ip))
         return _error(429, protocol.E_RATE_LIMIT, "too many wrong passwords; wait a minute",
                       **{"Retry-After": str(int(wait) + 1)})
-    token = request.cookies.get(SESSION_COOKIE)
+    token = session_token(request)
     operator_id = operator.id
     checked_hash, new_hash = operator.password_hash, None
     if "password" in changes:
