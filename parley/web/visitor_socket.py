@@ -202,6 +202,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
             triggers = [queries.trigger_dict(t) for t in await queries.list_triggers(session, app.id)]
             operators = [queries.public_operator_dict(o)
                          for o in await queries.list_operators(session, app.id)]
+            open_chat = await queries.open_chat_of(session, visitor.id)
 
         outbox = Outbox(websocket)
         stream = delivery.EventStream(state.db, hub, visitor.id, outbox.send)
@@ -212,7 +213,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 visitor.id, visitor.token, online=online, seq=newest_seq, country=country,
                 triggers=triggers, operators=operators, assignment_rules=app.assignment_rules,
                 max_upload_bytes=files.max_upload_bytes(),
-                appearance=queries.widget_appearance(app.appearance), languages=app.languages))
+                appearance=queries.widget_appearance(app.appearance), languages=app.languages,
+                chat=queries.chat_dict(open_chat) if open_chat is not None else None))
 
         await stream.start(hello.lastSeq, send_welcome)
         tasks.append(asyncio.create_task(stream.run()))

@@ -83,6 +83,7 @@ class Widget:
         self.title_timer = None
         self.page_title = None
         self.chat_open = False
+        self.sending_text = None  # the visitor's message while assignment rules run
         self.server_operators = []
         self.server_rules = None  # the app's default assignment rules
         self.last_page_url = None
@@ -332,6 +333,7 @@ class Widget:
             for message in frame.get("messages") or ():
                 self._show(message)
             self.view.chat_changed(frame.get("chat"))
+            self._restore_chat(frame.get("chat"))
             if not self.scroll_restored and self.window is not None:
                 # The conversation is back: so is where the visitor was reading.
                 self.window.restore_scroll(self.restored_ui.get("scroll"))
@@ -381,6 +383,19 @@ class Widget:
             self.view.chat_changed(event.get("chat"))
         elif kind == "seen":
             self.view.seen_event(event)
+
+    def _restore_chat(self, chat):
+        """The chat as the server has it (welcome: the open chat; history: the newest one).
+        Only a live `chat.started` told this page before: a new page of an ongoing chat then
+        showed invitations again and ran the assignment rules for its first message."""
+        self.chat_open = isinstance(chat, dict) and chat.get("status") == "open"
+        if not self.chat_open:
+            return
+        # No trigger during a chat (getActiveTrigger answers null), on this page too.
+        self.triggers.chat_started()
+        if self.invitation is not None:
+            self.invitation.show(False)
+        self._offer_offline_form()
 
     def _shown_operators(self):
         """The app's operators, limited by the `operators` option (ids or names)."""
@@ -529,8 +544,14 @@ class Widget:
 
     def _assignees(self, message_text):
         """Who a new chat should go to: assignment rules first, then the `operators` option."""
-        chosen, warnings = resolve_assignment(
-            self._host_assignments(), self.parameters(message_text), self.api.object, self.server_rules)
+        # getParameterValue('message_text') inside `resolve` and function rules answers the
+        # message being sent (the spec's resolve reads it), and only while they run.
+        self.sending_text = message_text
+        try:
+            chosen, warnings = resolve_assignment(
+                self._host_assignments(), self.parameters(message_text), self.api.object, self.server_rules)
+        finally:
+            self.sending_text = None
         for warning in warnings:
             console.warn(warning)
         if chosen is None and self.config["operators"]:
@@ -652,6 +673,7 @@ class Widget:
             console.warn("trigger from the server ignored: " + warning)
         self.server_operators = frame.get("operators") or []
         self.server_rules = frame.get("assignmentRules") or None
+        self._restore_chat(frame.get("chat"))
         # The app's appearance defaults fill what the page's chaportConfig left unset.
         merge_account_appearance(self.config["appearance"], frame.get("appearance"))
         if frame.get("languages"):
@@ -909,7 +931,7 @@ class Widget:
         if problem:
             console.error("chaport.getParameterValue: " + problem)
             return None
-        return self.parameters()[key]
+        return self.parameters(self.sending_text)[key]
 
     def hide_launcher(self):
         self.launcher_visible = False

@@ -1,0 +1,36 @@
+"""Issue 14 "Chaport conformance": chat state across pages, who starts a chat, message_text."""
+
+from __future__ import annotations
+
+from e2e.test_chat import bubbles, type_message
+from e2e.test_identity_triggers import RECORD, fresh_app, goto
+
+# assignments.resolve that records each call (the message it saw) and routes nowhere.
+RESOLVE_RECORDER = """assignments: { resolve: function (cp) {
+    window.resolved = window.resolved || [];
+    window.resolved.push(String(cp.getParameterValue('message_text')));
+} },"""
+
+
+def test_an_ongoing_chat_is_restored_on_the_next_page(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Restore chat")
+    parley.cli("trigger", "add", "--app", app["appId"], "--message", "Need help?", "--delay", "0")
+    goto(page, host_site, parley, app, "restore-1", RESOLVE_RECORDER, RECORD)
+    page.evaluate("chaport.open()")
+    type_message(page, "First page question")
+    page.wait_for_function("window.events.some(e => e[0] === 'chat.started')")
+    assert page.evaluate("window.resolved") == ["First page question"]
+    page.evaluate("chaport.close()")  # collapsed: an invitation could show on the next page
+    # The next page of the site, mid-conversation.
+    goto(page, host_site, parley, app, "restore-2", RESOLVE_RECORDER, RECORD)
+    # History is back (the trigger's zero delay has long passed): the chat is known to go on.
+    bubbles(page, "visitor").filter(has_text="First page question").wait_for(state="attached")
+    assert page.evaluate("chaport.getActiveTrigger()") is None
+    assert page.locator("iframe[data-parley=invitation]").count() == 0
+    assert page.evaluate("chaport.setActiveTrigger({message: 'Custom'})") is None
+    assert page.locator("iframe[data-parley=invitation]").count() == 0
+    page.evaluate("chaport.open()")
+    type_message(page, "Second page question")
+    # Drawn right after the assignment would have run: it joins the open chat, none ran.
+    bubbles(page, "visitor").filter(has_text="Second page question").wait_for()
+    assert page.evaluate("window.resolved || []") == []
