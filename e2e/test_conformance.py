@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from e2e.operator import ScriptedOperator
 from e2e.test_chat import bubbles, type_message
 from e2e.test_identity_triggers import RECORD, fresh_app, goto
 
@@ -34,3 +35,33 @@ def test_an_ongoing_chat_is_restored_on_the_next_page(page, host_site, parley):
     # Drawn right after the assignment would have run: it joins the open chat, none ran.
     bubbles(page, "visitor").filter(has_text="Second page question").wait_for()
     assert page.evaluate("window.resolved || []") == []
+
+
+def test_chat_started_fires_only_for_chats_the_visitor_starts(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Proactive")
+    parley.cli("operator", "create", "--app", app["appId"], "--email", "pro@shop.example",
+               "--password", "correct horse", "--name", "Pia Pro")
+    operator = ScriptedOperator(parley.url, app["appId"], "pro@shop.example", "correct horse")
+    try:
+        goto(page, host_site, parley, app, "proactive", "", RECORD)
+        visitor_id = page.evaluate("window.events.find(e => e[0] === 'ready')[1].visitorId")
+        operator.send(type="chat.start", visitorId=visitor_id, clientId="p1", text="Hello from Pia")
+        acked = operator.wait_for(lambda f: f["type"] == "ack" and f.get("clientId") == "p1")
+        # The operator's message reached the page: its chat is known, and no chat.started fired.
+        bubbles(page, "operator").filter(has_text="Hello from Pia").wait_for(state="attached")
+        assert page.evaluate("window.events.filter(e => e[0] === 'chat.started').length") == 0
+        assert page.evaluate("chaport.getActiveTrigger()") is None
+        # The visitor answers in the operator's chat: still not a chat the visitor started.
+        page.evaluate("chaport.open()")
+        type_message(page, "Hi Pia")
+        operator.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == "Hi Pia")
+        assert page.evaluate("window.events.filter(e => e[0] === 'chat.started').length") == 0
+        # Closed by the operator; the visitor's next message starts a chat: now it fires.
+        operator.send(type="chat.close", chatId=acked["chat"]["id"])
+        operator.wait_for(lambda f: f["type"] == "chat.closed")
+        type_message(page, "One more question")
+        page.wait_for_function("window.events.some(e => e[0] === 'chat.started')")
+        assert page.evaluate("window.events.filter(e => e[0] === 'chat.started')[0][1]") == {
+            "visitorId": visitor_id}
+    finally:
+        operator.close()

@@ -733,7 +733,8 @@ async def add_visitor_message(session: AsyncSession, visitor: Visitor, client_id
                     operator_ids=operator_ids)
         session.add(chat)
         await session.flush()
-        events.append(await append_event(session, visitor.id, "chat.started", {"chat": chat_dict(chat)}))
+        events.append(await append_event(session, visitor.id, "chat.started",
+                                         {"chat": chat_dict(chat), "startedBy": "visitor"}))
         assigned = bool(operator_ids)
     message = Message(chat_id=chat.id, author_kind="visitor", author_id=visitor.id, text=text,
                       client_message_id=client_id, file_id=file.id if file else None)

@@ -369,8 +369,11 @@ class Widget:
             self.triggers.chat_started()
             if self.invitation is not None:
                 self.invitation.show(False)
-            self.emitter.emit("chat.started", to_host({"visitorId": self.visitor_id}))
-            self.analytics.track("chat.started")
+            # The spec: "fires when the visitor starts a chat"; an operator's proactive chat
+            # is a chat all the same (no invitations, no assignment) but not the visitor's start.
+            if event.get("startedBy") != "operator":
+                self.emitter.emit("chat.started", to_host({"visitorId": self.visitor_id}))
+                self.analytics.track("chat.started")
 
         elif kind == "chat.closed":
             self.chat_open = False
