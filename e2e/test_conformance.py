@@ -65,3 +65,35 @@ def test_chat_started_fires_only_for_chats_the_visitor_starts(page, host_site, p
             "visitorId": visitor_id}
     finally:
         operator.close()
+
+
+def test_bot_trigger_on_message_text_answers_the_visitors_message(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Message bot")
+    bot = parley.cli("trigger", "add", "--app", app["appId"], "--message", "Our prices are on /pricing",
+                     "--kind", "bot", "--delay", "0", "--when", "message_text contains price")
+    bot_id = bot["id"] if "id" in bot else bot["triggerId"]
+    goto(page, host_site, parley, app, "message-bot", "", RECORD)
+    page.evaluate("chaport.open()")
+    type_message(page, "What is the price?")
+    # The bot answers in the chat, for the visitor (and stored: the operators see it too).
+    bubbles(page, "bot").filter(has_text="Our prices are on /pricing").wait_for()
+    assert page.evaluate("window.events.filter(e => e[0] === 'chat.botSent').map(e => e[1])") == [
+        {"id": bot_id, "message": "Our prices are on /pricing"}]
+    # Already answered on the next page: history has it, no second event.
+    goto(page, host_site, parley, app, "message-bot-2", "", RECORD)
+    bubbles(page, "bot").filter(has_text="Our prices are on /pricing").wait_for(state="attached")
+    assert page.evaluate("window.events.filter(e => e[0] === 'chat.botSent').length") == 0
+
+
+def test_trigger_on_message_text_does_not_match_other_messages(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Message bot quiet")
+    parley.cli("trigger", "add", "--app", app["appId"], "--message", "Our prices are on /pricing",
+               "--kind", "bot", "--delay", "0", "--when", "message_text contains price")
+    goto(page, host_site, parley, app, "message-bot-quiet", "", RECORD)
+    page.evaluate("chaport.open()")
+    type_message(page, "Do you ship to Norway?")
+    page.wait_for_function("window.events.some(e => e[0] === 'chat.started')")
+    type_message(page, "And what is the price?")  # the chat is open: triggers are over
+    bubbles(page, "visitor").filter(has_text="And what is the price?").wait_for()
+    assert bubbles(page, "bot").count() == 0
+    assert page.evaluate("window.events.filter(e => e[0] === 'chat.botSent').length") == 0

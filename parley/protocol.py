@@ -100,6 +100,9 @@ class MessageSend(_Frame, tag="message.send"):
     fileId: FileId | None = None
     # Who a new chat goes to (assignment rules / `operators` option); ignored for an open chat.
     assignees: Annotated[list[Assignee], msgspec.Meta(max_length=MAX_ASSIGNEES)] | None = None
+    # The app's trigger whose `message_text` conditions this message matched (the widget
+    # checks them): a new chat gets that trigger's message as the bot's answer.
+    triggerId: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
 
 
 class VisitorUpdate(_Frame, tag="visitor.update"):

@@ -713,10 +713,12 @@ async def usable_file(session: AsyncSession, file_id: str | None, app_id: str,
 
 async def add_visitor_message(session: AsyncSession, visitor: Visitor, client_id: str,
                               text: str, assignees: list[str] | None = None,
-                              file_id: str | None = None) -> Stored:
+                              file_id: str | None = None, trigger_id: str | None = None) -> Stored:
     """Stores a visitor's message once per clientId, opening a chat if none is open.
 
-    A new chat is assigned (parley.assignment) from `assignees`, then round robin.
+    A new chat is assigned (parley.assignment) from `assignees`, then round robin. It also
+    gets the message of the app's trigger `trigger_id` (one whose `message_text` conditions
+    the message matched, in the widget) as the bot's answer.
     """
     await lock_visitor(session, visitor.id)
     existing = await find_visitor_message(session, visitor.id, client_id)
@@ -742,10 +744,26 @@ async def add_visitor_message(session: AsyncSession, visitor: Visitor, client_id
     await session.flush()
     events.append(await append_event(session, visitor.id, "message",
                                      {"message": message_dict(message, file)}))
+    if events[0].kind == "chat.started" and trigger_id is not None:
+        events.extend(await _bot_answer(session, chat, trigger_id))
     if assigned:
         events.append(await add_system_line(session, chat, "assigned", operatorId=chat.operator_ids[0]))
     await session.commit()
     return Stored(message, chat, True, events, file)
+
+
+async def _bot_answer(session: AsyncSession, chat: Chat, trigger_id: str) -> list[Event]:
+    """The trigger's message in the chat, said by the bot (author: the trigger). Only an
+    enabled trigger of the chat's app that has a `message_text` condition: the visitor
+    names it, so it can make the bot say nothing but what the app already says."""
+    trigger = await get_trigger(session, chat.app_id, trigger_id)
+    if trigger is None or not trigger.enabled or not any(
+            isinstance(c, list) and c and c[0] == "message_text" for c in trigger.conditions or []):
+        return []
+    answer = Message(chat_id=chat.id, author_kind="bot", author_id=trigger.id, text=trigger.message)
+    session.add(answer)
+    await session.flush()
+    return [await append_event(session, chat.visitor_id, "message", {"message": message_dict(answer)})]
 
 
 async def add_system_line(session: AsyncSession, chat: Chat, code: str, **fields) -> Event:

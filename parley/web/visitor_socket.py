@@ -294,7 +294,7 @@ class _VisitorTab:
             if existing is None and not charge.pay():
                 raise protocol.rate_limited("messages", charge.retry_after())
             return await queries.add_visitor_message(session, visitor, frame.clientId, frame.text,
-                                                     frame.assignees, frame.fileId)
+                                                     frame.assignees, frame.fileId, frame.triggerId)
 
         try:
             stored = await delivery.write(self.state.db, work)

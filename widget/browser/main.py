@@ -33,7 +33,7 @@ from widget.core.handover import PENDING, handover_fragment, read_fragment
 from widget.core.i18n import LANGUAGES, Translator, choose_language
 from widget.core.parameters import parameters_for, unknown_key_error
 from widget.core.state import EXPANDED, WidgetState
-from widget.core.triggers import TriggerState
+from widget.core.triggers import TriggerState, message_conditioned
 from widget.core.validation import looks_like_email
 
 DEFAULT_COLOR = "#3659e3"  # readable with white text (contrast > 4.5)
@@ -474,6 +474,8 @@ class Widget:
         if self.chat_open or self.triggers.started:
             return
         for trigger in self.triggers.matching(self.parameters()):
+            if message_conditioned(trigger):
+                continue  # waits for the visitor's message (_message_trigger)
             delay = trigger.get("delay") or 0
             later(self._trigger_due(trigger["id"], self.host.location.href), int(delay * 1000))
 
@@ -540,10 +542,30 @@ class Widget:
             assignees = self._assignees(text)
             if assignees is not None:
                 frame["assignees"] = assignees
+            answer = self._message_trigger(text)
+            if answer is not None:
+                frame["triggerId"] = answer
         self.store.save("outbox", self.outbox.pending())
         self.view.show_pending(frame)
         if self.socket is not None:
             self.socket.send(frame)
+
+    def _message_trigger(self, text):
+        """The id of the first enabled trigger with a `message_text` condition that the chat's
+        opening message matches (the server answers with its message as the bot), or None.
+        Triggers without one were for the page, before any message."""
+        if self.triggers.started or not text:
+            return None
+        for trigger in self.triggers.matching(self.parameters(text)):
+            if not message_conditioned(trigger):
+                continue
+            if self.triggers.mark_shown(trigger["id"]):
+                self.store.save("shown", self.triggers.shown_ids())
+                shown = self.triggers.event_for(trigger)
+                self.emitter.emit(shown[0], to_host(shown[1]))
+                self.analytics.track(shown[0])
+            return trigger["id"]
+        return None
 
     def _assignees(self, message_text):
         """Who a new chat should go to: assignment rules first, then the `operators` option."""
