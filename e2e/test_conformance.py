@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 from e2e.operator import ScriptedOperator
 from e2e.test_chat import bubbles, type_message
-from e2e.test_identity_triggers import RECORD, fresh_app, goto
+from e2e.test_identity_triggers import RECORD, fresh_app, goto, sha1, visitor_frames
 
 # assignments.resolve that records each call (the message it saw) and routes nowhere.
 RESOLVE_RECORDER = """assignments: { resolve: function (cp) {
@@ -97,3 +100,49 @@ def test_trigger_on_message_text_does_not_match_other_messages(page, host_site, 
     bubbles(page, "visitor").filter(has_text="And what is the price?").wait_for()
     assert bubbles(page, "bot").count() == 0
     assert page.evaluate("window.events.filter(e => e[0] === 'chat.botSent').length") == 0
+
+
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
+
+
+def wait_frame(page, frames, predicate, seconds=15):
+    """The first frame the widget received that `predicate` accepts, polled until it comes."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = [f for f in frames if predicate(f)]
+        if found:
+            return found[0]
+        page.wait_for_timeout(100)
+    raise AssertionError("no such frame came")
+
+
+def test_a_devices_init_override_is_what_the_loader_waits_for(browser, host_site, parley, app):
+    # The page waits for an event that never fires (for a minute); phones start on load.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, user_agent=IPHONE)
+    page = context.new_page()
+    try:
+        config = ("init: { event: 'parley-never', maxDelay: 60000 }, "
+                  "devices: { mobile: { init: { event: 'load', maxDelay: 3000, delayAfterEvent: 0 } } },")
+        goto(page, host_site, parley, app, "device-init", config)
+    finally:
+        context.close()
+
+
+def test_init_max_delay_forces_the_start_when_the_event_never_fires(page, host_site, parley, app):
+    started = time.monotonic()
+    goto(page, host_site, parley, app, "max-delay", "init: { event: 'parley-never', maxDelay: 1500 },")
+    assert time.monotonic() - started >= 1.5
+
+
+def test_a_devices_visitor_override_is_what_gets_sent(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Device visitor")
+    frames = visitor_frames(page)
+    desk = {"name": "Desk Doe"}
+    signed = sha1(app["secret"] + json.dumps(desk, separators=(",", ":")))
+    config = (f"visitor: {{ name: 'Page Doe' }}, devices: {{ desktop: {{ visitor: {json.dumps(desk)}, "
+              f"visitorIntegrityHash: '{signed}' }} }},")
+    goto(page, host_site, parley, app, "device-visitor", config)
+    visitor = wait_frame(page, frames, lambda f: f["type"] == "visitor")["visitor"]
+    assert visitor["name"] == "Desk Doe" and visitor["verified"] is True

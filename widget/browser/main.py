@@ -20,6 +20,7 @@ from widget.browser.uploads import visitor_headers
 from widget.core.assignments import resolve_assignment
 from widget.core.compare import JS_NULL, compare
 from widget.core.config import (
+    device_visitor,
     merge_account_appearance,
     normalize_assignments,
     normalize_config,
@@ -161,7 +162,12 @@ class Widget:
         parley_js.watchNavigation(self.host, self._navigated)
         visitor = self.config["visitor"]
         if any(visitor[key] is not None for key in visitor):
-            self._queue_visitor_data(self.host.chaportConfig.visitor, self.config["visitorIntegrityHash"])
+            # A device's `visitor` override is what this device sends, as written (its
+            # JSON is what that device's visitorIntegrityHash signs).
+            sent = self.host.chaportConfig
+            for key in device_visitor(self.raw_config, self.device) or ("visitor",):
+                sent = parley_js.get(sent, key)
+            self._queue_visitor_data(sent, self.config["visitorIntegrityHash"])
         self.api.replay(queued)
         if self.config["session"]["autoStart"]:
             self.start_session()
