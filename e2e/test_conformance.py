@@ -146,3 +146,23 @@ def test_a_devices_visitor_override_is_what_gets_sent(page, host_site, parley):
     goto(page, host_site, parley, app, "device-visitor", config)
     visitor = wait_frame(page, frames, lambda f: f["type"] == "visitor")["visitor"]
     assert visitor["name"] == "Desk Doe" and visitor["verified"] is True
+
+
+def test_responsive_true_trusts_the_site_unset_detects(browser, host_site, parley, app):
+    # No viewport meta: a phone lays the page out ~980 px wide, so detection says "not
+    # responsive" (floating window); `responsive: true` is the site saying it is.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, user_agent=IPHONE)
+    page = context.new_page()
+    try:
+        for name, config, full in (("responsive-unset", "", False),
+                                   ("responsive-true", "responsive: true,", True)):
+            goto(page, host_site, parley, app, name, config)
+            page.evaluate("chaport.open()")
+            window = page.locator("iframe[data-parley=window]")
+            window.wait_for()
+            width = page.evaluate("window.innerWidth")
+            box = window.bounding_box()
+            assert (box["width"] == width and box["y"] == 0) is full, (name, box, width)
+    finally:
+        context.close()

@@ -831,10 +831,13 @@ class Widget:
         self.open()
 
     def _full_screen(self):
-        # `responsive` (default: detect) — small mobile viewports get a full-screen chat.
-        if self.config["responsive"] is False or self.device not in ("ios", "android"):
+        # `responsive` on mobile: false, the site is not responsive (floating window); true,
+        # the site says it is (full-screen chat, no detection); unset, detect: a responsive
+        # site (viewport meta) is laid out at the phone's width, a fixed-width one at ~980 px.
+        responsive = self.config["responsive"]
+        if responsive is False or self.device not in ("ios", "android"):
             return False
-        return self.host.innerWidth <= 600
+        return responsive is True or self.host.innerWidth <= 600
 
     def _launcher_shown(self):
         return self.launcher_visible and self.widget_allowed
