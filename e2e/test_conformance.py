@@ -166,3 +166,20 @@ def test_responsive_true_trusts_the_site_unset_detects(browser, host_site, parle
             assert (box["width"] == width and box["y"] == 0) is full, (name, box, width)
     finally:
         context.close()
+
+
+def test_operators_option_with_a_team_id_shows_its_members(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Operators team")
+    ids = {}
+    for email, name in (("a@shop.example", "Ann Lee"), ("b@shop.example", "Bo Berg"),
+                        ("c@shop.example", "Cy Dahl")):
+        ids[name] = parley.cli("operator", "create", "--app", app["appId"], "--email", email, "--password",
+                               "correct horse", "--name", name)["operatorId"]
+    team = parley.cli("team", "create", "--app", app["appId"], "--name", "Sales")["teamId"]
+    for name in ("Ann Lee", "Cy Dahl"):
+        parley.cli("team", "add-member", "--app", app["appId"], "--team", team, "--operator", ids[name])
+    goto(page, host_site, parley, app, "operators-team", f"operators: ['{team}'],")
+    page.evaluate("chaport.open()")
+    avatars = page.frame_locator("iframe[data-parley=window]").locator(".avatars span")
+    avatars.first.wait_for()
+    assert sorted(avatars.all_inner_texts()) == ["AL", "CD"]

@@ -201,6 +201,17 @@ async def team_member_ids(session: AsyncSession, team_id: str) -> list[str]:
         .order_by(TeamMember.operator_id))).all())
 
 
+async def team_ids_by_operator(session: AsyncSession, app_id: str) -> dict[str, list[str]]:
+    """operator id -> the ids of the app's teams the operator is in."""
+    rows = (await session.execute(
+        select(TeamMember.operator_id, TeamMember.team_id).join(Team, Team.id == TeamMember.team_id)
+        .where(Team.app_id == app_id).order_by(TeamMember.team_id))).all()
+    found: dict[str, list[str]] = {}
+    for operator_id, team_id in rows:
+        found.setdefault(operator_id, []).append(team_id)
+    return found
+
+
 async def create_trigger(session: AsyncSession, app_id: str, message: str, *, name: str = "",
                          kind: str = "invitation", delay_seconds: int = 0,
                          conditions: list | None = None, enabled: bool = True) -> Trigger:

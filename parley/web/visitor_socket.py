@@ -200,7 +200,9 @@ async def visitor_socket(websocket: WebSocket) -> None:
             await queries.set_visitor_country(session, visitor, country)
             online = await queries.app_online(session, app.id)
             triggers = [queries.trigger_dict(t) for t in await queries.list_triggers(session, app.id)]
-            operators = [queries.public_operator_dict(o)
+            # Team ids too: the `operators` option may name a team to show its members.
+            teams = await queries.team_ids_by_operator(session, app.id)
+            operators = [{**queries.public_operator_dict(o), "teamIds": teams.get(o.id, [])}
                          for o in await queries.list_operators(session, app.id)]
             open_chat = await queries.open_chat_of(session, visitor.id)
 

@@ -407,13 +407,15 @@ class Widget:
         self._offer_offline_form()
 
     def _shown_operators(self):
-        """The app's operators, limited by the `operators` option (ids or names)."""
+        """The app's operators, limited by the `operators` option (operator ids or names, or
+        team ids: the spec's "include team IDs to include their members")."""
         operators = [o for o in self.server_operators if isinstance(o, dict)]
         wanted = self.config["operators"]
         if wanted:
             names = [str(w).lower() for w in wanted]
             operators = [o for o in operators
-                         if o.get("id") in wanted or str(o.get("name") or "").lower() in names]
+                         if o.get("id") in wanted or str(o.get("name") or "").lower() in names
+                         or any(team in wanted for team in o.get("teamIds") or ())]
         return operators
 
     def _offer_offline_form(self):
