@@ -183,3 +183,19 @@ def test_operators_option_with_a_team_id_shows_its_members(page, host_site, parl
     avatars = page.frame_locator("iframe[data-parley=window]").locator(".avatars span")
     avatars.first.wait_for()
     assert sorted(avatars.all_inner_texts()) == ["AL", "CD"]
+
+
+def test_open_in_a_named_window_opens_the_chat_there(page, host_site, parley, app):
+    goto(page, host_site, parley, app, "open-in-named", "openIn: 'parley-support',")
+    with page.context.expect_page() as opened:
+        page.frame_locator("iframe[data-parley=launcher]").locator("button").click()
+    chat = opened.value
+    chat.wait_for_load_state()
+    assert chat.url.startswith(f"{parley.url}/chat/{app['appId']}")
+    assert chat.evaluate("window.name") == "parley-support"
+    # The same name again: that window is reused (and navigated), no other one opens.
+    pages = len(page.context.pages)
+    with chat.expect_event("framenavigated"):
+        page.evaluate("window.chaport.q('openIn', ['parley-support'])")
+    assert len(page.context.pages) == pages
+    chat.close()

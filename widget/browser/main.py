@@ -252,12 +252,21 @@ class Widget:
         self.store.save("outbox", None)
         self.store.save("ui", None)
 
+    def _window_name(self):
+        """The window `openIn` names: '_blank' (a new tab each time) or a named window, which
+        the browser opens once and reuses. '_self', '_top' and '_parent' would replace the
+        site's page (and this widget with it), so they open a new tab as '_blank' does."""
+        target = self.config["openIn"]
+        if isinstance(target, str) and target and not target.startswith("_"):
+            return target
+        return "_blank"
+
     def _open_in_new_window(self):
         url = self._chat_page_url()
         handing_over = bool(self.visitor_id and self.visitor_token)
         # Opened inside the click, which is all pop-up blockers allow; the token (never the
         # credentials) follows as soon as the server issued it.
-        opened = self.host.open(url + PENDING if handing_over else url, "_blank")
+        opened = self.host.open(url + PENDING if handing_over else url, self._window_name())
         if opened is None:
             console.error("the chat window was blocked by the browser; allow pop-ups for this site")
             return
