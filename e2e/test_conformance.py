@@ -8,6 +8,7 @@ import time
 from e2e.operator import ScriptedOperator
 from e2e.test_chat import bubbles, type_message
 from e2e.test_identity_triggers import RECORD, fresh_app, goto, sha1, visitor_frames
+from e2e.test_skeleton import snippet_with_config
 
 # assignments.resolve that records each call (the message it saw) and routes nowhere.
 RESOLVE_RECORDER = """assignments: { resolve: function (cp) {
@@ -199,3 +200,83 @@ def test_open_in_a_named_window_opens_the_chat_there(page, host_site, parley, ap
         page.evaluate("window.chaport.q('openIn', ['parley-support'])")
     assert len(page.context.pages) == pages
     chat.close()
+
+
+def routed_to(page, host_site, parley, name, config, text):
+    """The operator ids of the chat a visitor's first message `text` opens on a page of a fresh
+    app with Sam (sales team) and Hana; returns (operatorIds, {name: operator id})."""
+    app = fresh_app(parley, host_site, name)
+    ids = {}
+    for email, person in (("sales@shop.example", "Sam Sales"), ("help@shop.example", "Hana Help")):
+        ids[person] = parley.cli("operator", "create", "--app", app["appId"], "--email", email,
+                                 "--password", "correct horse", "--name", person)["operatorId"]
+    team = parley.cli("team", "create", "--app", app["appId"], "--name", "Sales")["teamId"]
+    parley.cli("team", "add-member", "--app", app["appId"], "--team", team, "--operator", ids["Sam Sales"])
+    watcher = ScriptedOperator(parley.url, app["appId"], "help@shop.example", "correct horse")
+    try:
+        goto(page, host_site, parley, app, name, config.replace("SALES_TEAM", team))
+        page.evaluate("chaport.open()")
+        type_message(page, text)
+        started = watcher.wait_for(lambda f: f["type"] == "chat.started")
+        return started["chat"]["operatorIds"], ids
+    finally:
+        watcher.close()
+
+
+def test_resolve_routes_the_new_chat_in_a_browser(page, host_site, parley):
+    config = """assignments: { resolve: function (cp) {
+        if (cp.compare(cp.getParameterValue('message_text'), 'contains', 'pricing')) return 'SALES_TEAM';
+        return 'Hana Help';
+    } },"""
+    operator_ids, ids = routed_to(page, host_site, parley, "resolve-routes", config, "About pricing")
+    assert operator_ids == [ids["Sam Sales"]]
+
+
+def test_function_rule_routes_the_new_chat_in_a_browser(page, host_site, parley):
+    # The function says no for this message: the next rule decides.
+    config = """assignments: { rules: [
+        { 'Hana Help': function (cp) {
+            return cp.compare(cp.getParameterValue('message_text'), 'contains', 'help') } },
+        { 'Sam Sales': true } ] },"""
+    operator_ids, ids = routed_to(page, host_site, parley, "function-rule", config, "Hello there")
+    assert operator_ids == [ids["Sam Sales"]]
+
+
+def test_operators_option_is_where_a_chat_goes_without_rules(page, host_site, parley):
+    operator_ids, ids = routed_to(page, host_site, parley, "operators-fallback",
+                                  "operators: ['SALES_TEAM'],", "Hello")
+    assert operator_ids == [ids["Sam Sales"]]
+
+
+def test_triggers_enabled_ids_shows_only_those(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Triggers enabled ids")
+    parley.cli("trigger", "add", "--app", app["appId"], "--message", "Not this one", "--delay", "0")
+    chosen = parley.cli("trigger", "add", "--app", app["appId"], "--message", "This one", "--delay", "0")
+    chosen_id = chosen["id"] if "id" in chosen else chosen["triggerId"]
+    goto(page, host_site, parley, app, "triggers-enabled-ids", f"triggers: {{ enabled: ['{chosen_id}'] }},",
+         RECORD)
+    bubble = page.frame_locator("iframe[data-parley=invitation]").locator(".bubble p")
+    bubble.wait_for()
+    assert bubble.text_content() == "This one"
+    assert page.evaluate("window.events.filter(e => e[0] === 'chat.autoInvitation').map(e => e[1].id)") == [
+        chosen_id]
+
+
+def test_devices_include_shows_the_widget_only_there(browser, host_site, parley, app):
+    # devices.include: ['mobile']: the desktop gets the API but nothing drawn; a phone the widget.
+    config = "devices: { include: ['mobile'] },"
+    desktop = browser.new_context()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                user_agent=IPHONE)
+    try:
+        page = desktop.new_page()
+        snippet = snippet_with_config(f"appId: '{app['appId']}', " + config, parley.loader)
+        listen = "chaport.on('ready', function () { window.ready = true; });"
+        page.goto(host_site.page("include-desktop", f"<script>{snippet}</script><script>{listen}</script>"))
+        page.wait_for_function("window.ready === true")
+        assert page.evaluate("chaport.getWidgetState()") == "collapsed"
+        assert page.locator("iframe[data-parley=launcher]").count() == 0
+        goto(phone.new_page(), host_site, parley, app, "include-phone", config)  # the launcher is drawn
+    finally:
+        desktop.close()
+        phone.close()
