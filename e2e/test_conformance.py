@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from e2e.operator import ScriptedOperator
 from e2e.test_chat import bubbles, type_message
 from e2e.test_identity_triggers import RECORD, fresh_app, goto, sha1, visitor_frames
@@ -280,3 +282,54 @@ def test_devices_include_shows_the_widget_only_there(browser, host_site, parley,
     finally:
         desktop.close()
         phone.close()
+
+
+# The spec's "Modify and show an existing trigger", both interfaces, verbatim but for the id.
+SPEC_TRIGGER_EXAMPLES = [
+    """window.chaport.on('ready', function () {
+var trigger = window.chaport.getTriggerById('5820a1375ddf087b2e54921d');
+if (!trigger) {
+throw new Error('trigger not found');
+}
+trigger.message = trigger.message.replace('%placeholder1%', 'some text');
+window.chaport.setActiveTrigger(trigger);
+});""",
+    """window.chaport.on('ready', function () {
+var trigger = window.chaport.q('getTriggerById', ['5820a1375ddf087b2e54921d']);
+if (!trigger) {
+throw new Error('trigger not found');
+}
+trigger.message = trigger.message.replace('%placeholder1%', 'some text');
+window.chaport.q('setActiveTrigger', [trigger]);
+});""",
+]
+
+
+def test_spec_get_trigger_by_id_then_set_active_trigger(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Spec trigger example")
+    # Matching no page of the test: only the example shows it.
+    trigger = parley.cli("trigger", "add", "--app", app["appId"], "--message",
+                         "Need help with %placeholder1%?", "--delay", "0",
+                         "--when", "page_url contains nowhere-at-all")
+    trigger_id = trigger["id"] if "id" in trigger else trigger["triggerId"]
+    for number, example in enumerate(SPEC_TRIGGER_EXAMPLES):
+        goto(page, host_site, parley, app, f"spec-trigger-{number}", "",
+             example.replace("5820a1375ddf087b2e54921d", trigger_id))
+        bubble = page.frame_locator("iframe[data-parley=invitation]").locator(".bubble p")
+        bubble.wait_for()
+        assert bubble.text_content() == "Need help with some text?"
+        assert page.evaluate("chaport.getActiveTrigger()") == {"id": trigger_id,
+                                                                "message": "Need help with some text?"}
+
+
+@pytest.mark.parametrize("example", [
+    "window.chaport.on('ready', function () {\nwindow.chaport.openIn('_blank');\n});",
+    "window.chaport.q('openIn', [ '_blank' ]);",
+])
+def test_spec_open_in_blank_examples_open_the_chat_page(page, host_site, parley, app, example):
+    with page.context.expect_page() as opened:
+        goto(page, host_site, parley, app, "spec-open-in-blank", "", example)
+    chat = opened.value
+    chat.wait_for_load_state()
+    assert chat.url.startswith(f"{parley.url}/chat/{app['appId']}")
+    chat.close()
