@@ -333,3 +333,46 @@ def test_spec_open_in_blank_examples_open_the_chat_page(page, host_site, parley,
     chat.wait_for_load_state()
     assert chat.url.startswith(f"{parley.url}/chat/{app['appId']}")
     chat.close()
+
+
+# The spec's listener examples for every event, in both forms (`listener` is the site's).
+SPEC_LISTENERS = """window.heard = [];
+function listenerFor(form) { return function (name) { return function (payload) {
+  window.heard.push([name, form]); }; }; }
+['ready', 'chat.autoInvitation', 'chat.botSent', 'chat.onlineChange', 'chat.started',
+ 'widget.stateChange'].forEach(function (name) {
+  var listener = listenerFor('on')(name);
+  window.chaport.on(name, listener);
+  listener = listenerFor('q')(name);
+  window.chaport.q('on', [name, listener]);
+});"""
+
+
+def heard(page, name):
+    return sorted(page.evaluate(f"window.heard.filter(h => h[0] === '{name}').map(h => h[1])"))
+
+
+def test_spec_listener_examples_of_every_event_in_both_forms(page, host_site, parley):
+    app = fresh_app(parley, host_site, "Spec listeners")
+    parley.cli("operator", "create", "--app", app["appId"], "--email", "l@shop.example",
+               "--password", "correct horse", "--name", "Lea")
+    parley.cli("trigger", "add", "--app", app["appId"], "--message", "Hello!", "--delay", "0",
+               "--when", "page_url contains listeners-invite")
+    parley.cli("trigger", "add", "--app", app["appId"], "--message", "Bot here", "--kind", "bot",
+               "--delay", "0", "--when", "page_url contains listeners-bot")
+    goto(page, host_site, parley, app, "listeners-invite", "", SPEC_LISTENERS)
+    page.wait_for_function("window.heard.filter(h => h[0] === 'chat.autoInvitation').length === 2")
+    assert heard(page, "ready") == ["on", "q"]
+    operator = ScriptedOperator(parley.url, app["appId"], "l@shop.example", "correct horse")
+    try:
+        page.wait_for_function("window.heard.filter(h => h[0] === 'chat.onlineChange').length === 2")
+    finally:
+        operator.close()
+    goto(page, host_site, parley, app, "listeners-bot", "", SPEC_LISTENERS)
+    page.wait_for_function("window.heard.filter(h => h[0] === 'chat.botSent').length === 2")
+    page.evaluate("chaport.open()")
+    page.wait_for_function("window.heard.filter(h => h[0] === 'widget.stateChange').length === 2")
+    type_message(page, "Hi")
+    page.wait_for_function("window.heard.filter(h => h[0] === 'chat.started').length === 2")
+    for name in ("ready", "chat.botSent", "widget.stateChange", "chat.started"):
+        assert heard(page, name) == ["on", "q"], name
