@@ -376,3 +376,20 @@ def test_spec_listener_examples_of_every_event_in_both_forms(page, host_site, pa
     page.wait_for_function("window.heard.filter(h => h[0] === 'chat.started').length === 2")
     for name in ("ready", "chat.botSent", "widget.stateChange", "chat.started"):
         assert heard(page, name) == ["on", "q"], name
+
+
+def test_open_in_blank_tab_keeps_the_sites_language_and_color(page, host_site, parley, app):
+    goto(page, host_site, parley, app, "blank-look",
+         "openIn: '_blank', language: { use: 'de' }, appearance: { windowColor: '#aa0000' },")
+    with page.context.expect_page() as opened:
+        page.frame_locator("iframe[data-parley=launcher]").locator("button").click()
+    chat = opened.value
+    chat.wait_for_load_state()
+    inside = chat.frame_locator("#parley-chat iframe[data-parley=window]")
+    composer = inside.locator("form.composer textarea")
+    composer.wait_for()
+    # The German placeholder and the site's colour, as on the site.
+    assert composer.get_attribute("placeholder") == "Nachricht eingeben…"
+    accent = inside.locator("body").evaluate("b => getComputedStyle(b).getPropertyValue('--accent')")
+    assert accent.strip().lower() == "#aa0000"
+    chat.close()

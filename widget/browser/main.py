@@ -25,6 +25,7 @@ from widget.core.config import (
     normalize_assignments,
     normalize_config,
     parse_position,
+    resolve_window_color,
     widget_visible_for,
 )
 from widget.core.delivery import Outbox, Timeline, new_client_id
@@ -131,6 +132,7 @@ class Widget:
         self.api.handlers["getTriggerById"] = self.triggers.get_by_id
         self.assignments = self.config["assignments"]
         self.launcher_visible = self.config["launcher"]["show"]
+        self._take_site_look()
         self.translator = Translator(self._language())
         ui.LANGUAGE[0] = self.translator.lang
         ui.LANGUAGE[1] = self.translator.direction
@@ -173,7 +175,30 @@ class Widget:
             self.start_session()
 
     def _chat_page_url(self):
-        return js.URL.new("../chat/" + self.config["appId"], self.base_url).href
+        return js.URL.new("../chat/" + self.config["appId"], self.base_url).href + self._chat_page_query()
+
+    def _chat_page_query(self):
+        """The site's language and window colour for Parley's own chat page (openIn to a
+        window), which otherwise knows only the app's defaults. Not the texts (team name,
+        welcome): a link could then make Parley's own page say anything."""
+        query = "?lang=" + js.encodeURIComponent(self.translator.lang)
+        color = self.config["appearance"]["windowColor"]
+        if color:
+            query += "&color=" + js.encodeURIComponent(color)
+        return query
+
+    def _take_site_look(self):
+        """On Parley's own chat page: the opening site's language and colour (_chat_page_query)."""
+        location = self.host.location
+        if location.origin != js.URL.new(self.base_url).origin or not location.search:
+            return
+        params = js.URLSearchParams.new(location.search)
+        lang = params.get("lang")
+        if lang in LANGUAGES:
+            self.config["language"]["use"] = lang
+        color = resolve_window_color(params.get("color"))
+        if color is not None:
+            self.config["appearance"]["windowColor"] = color
 
     def _take_handover(self):
         """On Parley's own chat page: take over the chat a widget handed to this tab
