@@ -100,6 +100,9 @@ class MessageSend(_Frame, tag="message.send"):
     fileId: FileId | None = None
     # Who a new chat goes to (assignment rules / `operators` option); ignored for an open chat.
     assignees: Annotated[list[Assignee], msgspec.Meta(max_length=MAX_ASSIGNEES)] | None = None
+    # The app's trigger whose `message_text` conditions this message matched (the widget
+    # checks them): a new chat gets that trigger's message as the bot's answer.
+    triggerId: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
 
 
 class VisitorUpdate(_Frame, tag="visitor.update"):
@@ -386,14 +389,15 @@ def welcome(visitor_id: str, visitor_token: str, online: bool, seq: int = 0, *,
             country: str | None = None, triggers: list[dict] | None = None,
             operators: list[dict] | None = None, assignment_rules: list | None = None,
             max_upload_bytes: int | None = None, appearance: dict | None = None,
-            languages: list[str] | None = None) -> dict:
+            languages: list[str] | None = None, chat: dict | None = None) -> dict:
     """`triggers`: [{id, message, kind, delay, conditions, enabled}]; `operators`: [{id, name}];
-    `assignmentRules`: the app's default rules in the spec's form."""
+    `assignmentRules`: the app's default rules in the spec's form; `chat`: the visitor's open
+    chat, if any (a new page of an ongoing chat shows no invitation and assigns nothing)."""
     return {"v": VERSION, "type": "welcome", "visitorId": visitor_id,
             "visitorToken": visitor_token, "online": online, "seq": seq, "country": country,
             "triggers": triggers or [], "operators": operators or [],
             "assignmentRules": assignment_rules or [], "maxUploadBytes": max_upload_bytes,
-            "appearance": appearance or {}, "languages": languages or None}
+            "appearance": appearance or {}, "languages": languages or None, "chat": chat}
 
 
 def event(seq: int, body: dict) -> dict:

@@ -186,9 +186,12 @@ def test_assignees_shape(client, shop, assignees, ok):
 
 
 def test_welcome_lists_this_apps_operators_without_emails(client, shop):
+    # With their team ids: the widget's `operators` option may name a team.
     with visitor(client, shop.app.id) as tab:
         operators = tab.first["operators"]
     assert sorted(operators, key=lambda o: o["name"]) == [
-        {"id": shop.Ann, "name": "Ann"}, {"id": shop.Bob, "name": "Bob"}, {"id": shop.Cat, "name": "Cat"}]
+        {"id": shop.Ann, "name": "Ann", "teamIds": []},
+        {"id": shop.Bob, "name": "Bob", "teamIds": [shop.sales]},
+        {"id": shop.Cat, "name": "Cat", "teamIds": [shop.sales]}]
     with visitor(client, shop.other.id) as tab:
-        assert tab.first["operators"] == [{"id": shop.eve, "name": "Eve"}]
+        assert tab.first["operators"] == [{"id": shop.eve, "name": "Eve", "teamIds": [shop.elsewhere]}]

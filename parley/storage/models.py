@@ -229,7 +229,7 @@ class Message(Base):
     # Integer ids give one total order, which history pages (`before`) rely on.
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     chat_id: Mapped[str] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
-    # visitor | operator | system
+    # visitor | operator | system | bot (a trigger answering on message_text; author_id: the trigger)
     author_kind: Mapped[str] = mapped_column(String(10))
     author_id: Mapped[str | None] = mapped_column(String(64), default=None)
     text: Mapped[str] = mapped_column(Text)

@@ -201,6 +201,17 @@ async def team_member_ids(session: AsyncSession, team_id: str) -> list[str]:
         .order_by(TeamMember.operator_id))).all())
 
 
+async def team_ids_by_operator(session: AsyncSession, app_id: str) -> dict[str, list[str]]:
+    """operator id -> the ids of the app's teams the operator is in."""
+    rows = (await session.execute(
+        select(TeamMember.operator_id, TeamMember.team_id).join(Team, Team.id == TeamMember.team_id)
+        .where(Team.app_id == app_id).order_by(TeamMember.team_id))).all()
+    found: dict[str, list[str]] = {}
+    for operator_id, team_id in rows:
+        found.setdefault(operator_id, []).append(team_id)
+    return found
+
+
 async def create_trigger(session: AsyncSession, app_id: str, message: str, *, name: str = "",
                          kind: str = "invitation", delay_seconds: int = 0,
                          conditions: list | None = None, enabled: bool = True) -> Trigger:
@@ -743,10 +754,12 @@ async def usable_file(session: AsyncSession, file_id: str | None, app_id: str,
 
 async def add_visitor_message(session: AsyncSession, visitor: Visitor, client_id: str,
                               text: str, assignees: list[str] | None = None,
-                              file_id: str | None = None) -> Stored:
+                              file_id: str | None = None, trigger_id: str | None = None) -> Stored:
     """Stores a visitor's message once per clientId, opening a chat if none is open.
 
-    A new chat is assigned (parley.assignment) from `assignees`, then round robin.
+    A new chat is assigned (parley.assignment) from `assignees`, then round robin. It also
+    gets the message of the app's trigger `trigger_id` (one whose `message_text` conditions
+    the message matched, in the widget) as the bot's answer.
     """
     await lock_visitor(session, visitor.id)
     existing = await find_visitor_message(session, visitor.id, client_id)
@@ -763,7 +776,8 @@ async def add_visitor_message(session: AsyncSession, visitor: Visitor, client_id
                     operator_ids=operator_ids)
         session.add(chat)
         await session.flush()
-        events.append(await append_event(session, visitor.id, "chat.started", {"chat": chat_dict(chat)}))
+        events.append(await append_event(session, visitor.id, "chat.started",
+                                         {"chat": chat_dict(chat), "startedBy": "visitor"}))
         assigned = bool(operator_ids)
     message = Message(chat_id=chat.id, author_kind="visitor", author_id=visitor.id, text=text,
                       client_message_id=client_id, file_id=file.id if file else None)
@@ -771,10 +785,26 @@ async def add_visitor_message(session: AsyncSession, visitor: Visitor, client_id
     await session.flush()
     events.append(await append_event(session, visitor.id, "message",
                                      {"message": message_dict(message, file)}))
+    if events[0].kind == "chat.started" and trigger_id is not None:
+        events.extend(await _bot_answer(session, chat, trigger_id))
     if assigned:
         events.append(await add_system_line(session, chat, "assigned", operatorId=chat.operator_ids[0]))
     await session.commit()
     return Stored(message, chat, True, events, file)
+
+
+async def _bot_answer(session: AsyncSession, chat: Chat, trigger_id: str) -> list[Event]:
+    """The trigger's message in the chat, said by the bot (author: the trigger). Only an
+    enabled trigger of the chat's app that has a `message_text` condition: the visitor
+    names it, so it can make the bot say nothing but what the app already says."""
+    trigger = await get_trigger(session, chat.app_id, trigger_id)
+    if trigger is None or not trigger.enabled or not any(
+            isinstance(c, list) and c and c[0] == "message_text" for c in trigger.conditions or []):
+        return []
+    answer = Message(chat_id=chat.id, author_kind="bot", author_id=trigger.id, text=trigger.message)
+    session.add(answer)
+    await session.flush()
+    return [await append_event(session, chat.visitor_id, "message", {"message": message_dict(answer)})]
 
 
 async def add_system_line(session: AsyncSession, chat: Chat, code: str, **fields) -> Event:

@@ -328,8 +328,9 @@ async def start_chat(session: AsyncSession, operator: Operator, visitor: Visitor
                 operator_ids=[operator.id])
     session.add(chat)
     await session.flush()
+    # startedBy: the widget's chat.started event is for chats the visitor starts (the spec).
     events = [await queries.append_event(session, visitor.id, "chat.started",
-                                         {"chat": queries.chat_dict(chat)})]
+                                         {"chat": queries.chat_dict(chat), "startedBy": "operator"})]
     message = Message(chat_id=chat.id, author_kind="operator", author_id=operator.id, text=text,
                       client_message_id=client_id)
     session.add(message)

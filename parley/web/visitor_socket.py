@@ -200,8 +200,11 @@ async def visitor_socket(websocket: WebSocket) -> None:
             await queries.set_visitor_country(session, visitor, country)
             online = await queries.app_online(session, app.id)
             triggers = [queries.trigger_dict(t) for t in await queries.list_triggers(session, app.id)]
-            operators = [queries.public_operator_dict(o)
+            # Team ids too: the `operators` option may name a team to show its members.
+            teams = await queries.team_ids_by_operator(session, app.id)
+            operators = [{**queries.public_operator_dict(o), "teamIds": teams.get(o.id, [])}
                          for o in await queries.list_operators(session, app.id)]
+            open_chat = await queries.open_chat_of(session, visitor.id)
 
         outbox = Outbox(websocket)
         stream = delivery.EventStream(state.db, hub, visitor.id, outbox.send)
@@ -212,7 +215,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 visitor.id, visitor.token, online=online, seq=newest_seq, country=country,
                 triggers=triggers, operators=operators, assignment_rules=app.assignment_rules,
                 max_upload_bytes=files.max_upload_bytes(),
-                appearance=queries.widget_appearance(app.appearance), languages=app.languages))
+                appearance=queries.widget_appearance(app.appearance), languages=app.languages,
+                chat=queries.chat_dict(open_chat) if open_chat is not None else None))
 
         await stream.start(hello.lastSeq, send_welcome)
         tasks.append(asyncio.create_task(stream.run()))
@@ -292,7 +296,7 @@ class _VisitorTab:
             if existing is None and not charge.pay():
                 raise protocol.rate_limited("messages", charge.retry_after())
             return await queries.add_visitor_message(session, visitor, frame.clientId, frame.text,
-                                                     frame.assignees, frame.fileId)
+                                                     frame.assignees, frame.fileId, frame.triggerId)
 
         try:
             stored = await delivery.write(self.state.db, work)

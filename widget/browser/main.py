@@ -20,10 +20,12 @@ from widget.browser.uploads import visitor_headers
 from widget.core.assignments import resolve_assignment
 from widget.core.compare import JS_NULL, compare
 from widget.core.config import (
+    device_visitor,
     merge_account_appearance,
     normalize_assignments,
     normalize_config,
     parse_position,
+    resolve_window_color,
     widget_visible_for,
 )
 from widget.core.delivery import Outbox, Timeline, new_client_id
@@ -33,7 +35,7 @@ from widget.core.handover import PENDING, handover_fragment, read_fragment
 from widget.core.i18n import LANGUAGES, Translator, choose_language
 from widget.core.parameters import parameters_for, unknown_key_error
 from widget.core.state import EXPANDED, WidgetState
-from widget.core.triggers import TriggerState
+from widget.core.triggers import TriggerState, message_conditioned
 from widget.core.validation import looks_like_email
 
 DEFAULT_COLOR = "#3659e3"  # readable with white text (contrast > 4.5)
@@ -83,6 +85,7 @@ class Widget:
         self.title_timer = None
         self.page_title = None
         self.chat_open = False
+        self.sending_text = None  # the visitor's message while assignment rules run
         self.server_operators = []
         self.server_rules = None  # the app's default assignment rules
         self.last_page_url = None
@@ -129,6 +132,7 @@ class Widget:
         self.api.handlers["getTriggerById"] = self.triggers.get_by_id
         self.assignments = self.config["assignments"]
         self.launcher_visible = self.config["launcher"]["show"]
+        self._take_site_look()
         self.translator = Translator(self._language())
         ui.LANGUAGE[0] = self.translator.lang
         ui.LANGUAGE[1] = self.translator.direction
@@ -160,13 +164,41 @@ class Widget:
         parley_js.watchNavigation(self.host, self._navigated)
         visitor = self.config["visitor"]
         if any(visitor[key] is not None for key in visitor):
-            self._queue_visitor_data(self.host.chaportConfig.visitor, self.config["visitorIntegrityHash"])
+            # A device's `visitor` override is what this device sends, as written (its
+            # JSON is what that device's visitorIntegrityHash signs).
+            sent = self.host.chaportConfig
+            for key in device_visitor(self.raw_config, self.device) or ("visitor",):
+                sent = parley_js.get(sent, key)
+            self._queue_visitor_data(sent, self.config["visitorIntegrityHash"])
         self.api.replay(queued)
         if self.config["session"]["autoStart"]:
             self.start_session()
 
     def _chat_page_url(self):
-        return js.URL.new("../chat/" + self.config["appId"], self.base_url).href
+        return js.URL.new("../chat/" + self.config["appId"], self.base_url).href + self._chat_page_query()
+
+    def _chat_page_query(self):
+        """The site's language and window colour for Parley's own chat page (openIn to a
+        window), which otherwise knows only the app's defaults. Not the texts (team name,
+        welcome): a link could then make Parley's own page say anything."""
+        query = "?lang=" + js.encodeURIComponent(self.translator.lang)
+        color = self.config["appearance"]["windowColor"]
+        if color:
+            query += "&color=" + js.encodeURIComponent(color)
+        return query
+
+    def _take_site_look(self):
+        """On Parley's own chat page: the opening site's language and colour (_chat_page_query)."""
+        location = self.host.location
+        if location.origin != js.URL.new(self.base_url).origin or not location.search:
+            return
+        params = js.URLSearchParams.new(location.search)
+        lang = params.get("lang")
+        if lang in LANGUAGES:
+            self.config["language"]["use"] = lang
+        color = resolve_window_color(params.get("color"))
+        if color is not None:
+            self.config["appearance"]["windowColor"] = color
 
     def _take_handover(self):
         """On Parley's own chat page: take over the chat a widget handed to this tab
@@ -245,12 +277,21 @@ class Widget:
         self.store.save("outbox", None)
         self.store.save("ui", None)
 
+    def _window_name(self):
+        """The window `openIn` names: '_blank' (a new tab each time) or a named window, which
+        the browser opens once and reuses. '_self', '_top' and '_parent' would replace the
+        site's page (and this widget with it), so they open a new tab as '_blank' does."""
+        target = self.config["openIn"]
+        if isinstance(target, str) and target and not target.startswith("_"):
+            return target
+        return "_blank"
+
     def _open_in_new_window(self):
         url = self._chat_page_url()
         handing_over = bool(self.visitor_id and self.visitor_token)
         # Opened inside the click, which is all pop-up blockers allow; the token (never the
         # credentials) follows as soon as the server issued it.
-        opened = self.host.open(url + PENDING if handing_over else url, "_blank")
+        opened = self.host.open(url + PENDING if handing_over else url, self._window_name())
         if opened is None:
             console.error("the chat window was blocked by the browser; allow pop-ups for this site")
             return
@@ -332,6 +373,7 @@ class Widget:
             for message in frame.get("messages") or ():
                 self._show(message)
             self.view.chat_changed(frame.get("chat"))
+            self._restore_chat(frame.get("chat"))
             if not self.scroll_restored and self.window is not None:
                 # The conversation is back: so is where the visitor was reading.
                 self.window.restore_scroll(self.restored_ui.get("scroll"))
@@ -367,8 +409,11 @@ class Widget:
             self.triggers.chat_started()
             if self.invitation is not None:
                 self.invitation.show(False)
-            self.emitter.emit("chat.started", to_host({"visitorId": self.visitor_id}))
-            self.analytics.track("chat.started")
+            # The spec: "fires when the visitor starts a chat"; an operator's proactive chat
+            # is a chat all the same (no invitations, no assignment) but not the visitor's start.
+            if event.get("startedBy") != "operator":
+                self.emitter.emit("chat.started", to_host({"visitorId": self.visitor_id}))
+                self.analytics.track("chat.started")
 
         elif kind == "chat.closed":
             self.chat_open = False
@@ -382,14 +427,29 @@ class Widget:
         elif kind == "seen":
             self.view.seen_event(event)
 
+    def _restore_chat(self, chat):
+        """The chat as the server has it (welcome: the open chat; history: the newest one).
+        Only a live `chat.started` told this page before: a new page of an ongoing chat then
+        showed invitations again and ran the assignment rules for its first message."""
+        self.chat_open = isinstance(chat, dict) and chat.get("status") == "open"
+        if not self.chat_open:
+            return
+        # No trigger during a chat (getActiveTrigger answers null), on this page too.
+        self.triggers.chat_started()
+        if self.invitation is not None:
+            self.invitation.show(False)
+        self._offer_offline_form()
+
     def _shown_operators(self):
-        """The app's operators, limited by the `operators` option (ids or names)."""
+        """The app's operators, limited by the `operators` option (operator ids or names, or
+        team ids: the spec's "include team IDs to include their members")."""
         operators = [o for o in self.server_operators if isinstance(o, dict)]
         wanted = self.config["operators"]
         if wanted:
             names = [str(w).lower() for w in wanted]
             operators = [o for o in operators
-                         if o.get("id") in wanted or str(o.get("name") or "").lower() in names]
+                         if o.get("id") in wanted or str(o.get("name") or "").lower() in names
+                         or any(team in wanted for team in o.get("teamIds") or ())]
         return operators
 
     def _offer_offline_form(self):
@@ -456,6 +516,8 @@ class Widget:
         if self.chat_open or self.triggers.started:
             return
         for trigger in self.triggers.matching(self.parameters()):
+            if message_conditioned(trigger):
+                continue  # waits for the visitor's message (_message_trigger)
             delay = trigger.get("delay") or 0
             later(self._trigger_due(trigger["id"], self.host.location.href), int(delay * 1000))
 
@@ -522,15 +584,41 @@ class Widget:
             assignees = self._assignees(text)
             if assignees is not None:
                 frame["assignees"] = assignees
+            answer = self._message_trigger(text)
+            if answer is not None:
+                frame["triggerId"] = answer
         self.store.save("outbox", self.outbox.pending())
         self.view.show_pending(frame)
         if self.socket is not None:
             self.socket.send(frame)
 
+    def _message_trigger(self, text):
+        """The id of the first enabled trigger with a `message_text` condition that the chat's
+        opening message matches (the server answers with its message as the bot), or None.
+        Triggers without one were for the page, before any message."""
+        if self.triggers.started or not text:
+            return None
+        for trigger in self.triggers.matching(self.parameters(text)):
+            if not message_conditioned(trigger):
+                continue
+            if self.triggers.mark_shown(trigger["id"]):
+                self.store.save("shown", self.triggers.shown_ids())
+                shown = self.triggers.event_for(trigger)
+                self.emitter.emit(shown[0], to_host(shown[1]))
+                self.analytics.track(shown[0])
+            return trigger["id"]
+        return None
+
     def _assignees(self, message_text):
         """Who a new chat should go to: assignment rules first, then the `operators` option."""
-        chosen, warnings = resolve_assignment(
-            self._host_assignments(), self.parameters(message_text), self.api.object, self.server_rules)
+        # getParameterValue('message_text') inside `resolve` and function rules answers the
+        # message being sent (the spec's resolve reads it), and only while they run.
+        self.sending_text = message_text
+        try:
+            chosen, warnings = resolve_assignment(
+                self._host_assignments(), self.parameters(message_text), self.api.object, self.server_rules)
+        finally:
+            self.sending_text = None
         for warning in warnings:
             console.warn(warning)
         if chosen is None and self.config["operators"]:
@@ -652,6 +740,7 @@ class Widget:
             console.warn("trigger from the server ignored: " + warning)
         self.server_operators = frame.get("operators") or []
         self.server_rules = frame.get("assignmentRules") or None
+        self._restore_chat(frame.get("chat"))
         # The app's appearance defaults fill what the page's chaportConfig left unset.
         merge_account_appearance(self.config["appearance"], frame.get("appearance"))
         if frame.get("languages"):
@@ -778,10 +867,13 @@ class Widget:
         self.open()
 
     def _full_screen(self):
-        # `responsive` (default: detect) — small mobile viewports get a full-screen chat.
-        if self.config["responsive"] is False or self.device not in ("ios", "android"):
+        # `responsive` on mobile: false, the site is not responsive (floating window); true,
+        # the site says it is (full-screen chat, no detection); unset, detect: a responsive
+        # site (viewport meta) is laid out at the phone's width, a fixed-width one at ~980 px.
+        responsive = self.config["responsive"]
+        if responsive is False or self.device not in ("ios", "android"):
             return False
-        return self.host.innerWidth <= 600
+        return responsive is True or self.host.innerWidth <= 600
 
     def _launcher_shown(self):
         return self.launcher_visible and self.widget_allowed
@@ -909,7 +1001,7 @@ class Widget:
         if problem:
             console.error("chaport.getParameterValue: " + problem)
             return None
-        return self.parameters()[key]
+        return self.parameters(self.sending_text)[key]
 
     def hide_launcher(self):
         self.launcher_visible = False

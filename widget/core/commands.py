@@ -15,7 +15,7 @@ LIST = "array"
 STRING_LIST = "array of strings"
 POSITION = "position array"
 TRIGGER = "trigger object"
-TARGET = "'_blank' or {selector}"
+TARGET = "'_blank', a window name or {selector}"
 
 # name -> tuple of (argument name, kind, required). Order is the spec's.
 COMMANDS = {
@@ -73,7 +73,9 @@ def _kind_error(value, kind):
     elif kind == STRING_LIST:
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
     elif kind == TARGET:
-        ok = value == "_blank" or (isinstance(value, dict) and isinstance(value.get("selector"), str))
+        # '_blank' or a named window (the spec's openIn is a window target or {selector}).
+        ok = (isinstance(value, str) and value.strip() != "") or (
+            isinstance(value, dict) and isinstance(value.get("selector"), str))
     else:
         ok = False
     return None if ok else "must be a " + kind if kind != TARGET else "must be " + kind

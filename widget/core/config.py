@@ -708,11 +708,7 @@ def _normalize_config(raw, device):
     overrides = _labelled_overrides(raw.get("devices"))
     origins = {}
     merged = raw
-    # "mobile" merges before the specific device: DEVICE_KEYS lists it last, so
-    # sort the applying overrides by that rule rather than by list order.
-    applying = [item for item in overrides if item[0] == "mobile" and _applies("mobile", device)]
-    applying += [item for item in overrides if item[0] == device]
-    for _name, label, override in applying:
+    for _name, label, override in _applying(overrides, device):
         override = _without_devices(override, label, warnings)
         merged = _deep_merge(merged, override, label, origins, "")
     ck = _Checker(origins, False)
@@ -728,6 +724,29 @@ def _normalize_config(raw, device):
         _check(side, _deep_merge({}, override, label, alone, ""))
         warnings.extend(side.warnings)
     return config, warnings
+
+
+def _applying(overrides, device):
+    # "mobile" merges before the specific device: DEVICE_KEYS lists it last, so
+    # sort the applying overrides by that rule rather than by list order.
+    applying = [item for item in overrides if item[0] == "mobile" and _applies("mobile", device)]
+    applying += [item for item in overrides if item[0] == device]
+    return applying
+
+
+def device_visitor(raw, device):
+    """Where the `visitor` this device sends is: the path of keys under chaportConfig of the
+    last applying device override that sets one (("devices", "configs", "ios", "visitor")),
+    or None for the page's own. A device's `visitor` replaces the page's instead of merging:
+    it is signed as a whole by visitorIntegrityHash, and a merge would be an object the site
+    never signed (nor could: key order differs between interpreters)."""
+    if not isinstance(raw, dict):
+        return None
+    found = None
+    for _name, label, override in _applying(_labelled_overrides(raw.get("devices")), device):
+        if isinstance(override.get("visitor"), dict):
+            found = tuple(label.split(".")) + ("visitor",)
+    return found
 
 
 def _without_devices(override, label, warnings):

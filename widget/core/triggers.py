@@ -88,6 +88,15 @@ def conditions_match(conditions, parameters):
     return all(condition_matches(condition, parameters) for condition in conditions)
 
 
+def message_conditioned(trigger):
+    """True when one of the trigger's conditions is on `message_text`: it can only match the
+    visitor's message, when it is sent, never a page."""
+    for condition in trigger.get("conditions") or ():
+        if isinstance(condition, (list, tuple)) and condition and condition[0] == "message_text":
+            return True
+    return False
+
+
 def _public(trigger):
     # getTriggerById / getActiveTrigger / event payloads expose only id and
     # message, as new dicts so host edits can't change our state.

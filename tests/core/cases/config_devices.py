@@ -1,5 +1,5 @@
 # Device overrides (both spec forms, merge order) and widget_visible_for.
-from widget.core.config import normalize_config, widget_visible_for
+from widget.core.config import device_visitor, normalize_config, widget_visible_for
 
 
 def text(value):
@@ -117,3 +117,10 @@ for devices, countries, device, country, expected in TABLE:
     got = visible(devices, countries, device, country)
     print(text(devices), text(countries), device, country, got)
     assert got is expected
+
+# Where the visitor a device sends is: None (the page's own) unless its override sets one.
+raw = {"visitor": {"name": "Page"}, "devices": {"mobile": {"visitor": {"name": "Mobile"}},
+                                                "configs": {"ios": {"visitor": {"name": "Phone"}}}}}
+for device in ("desktop", "android", "ios"):
+    print("device visitor", device, device_visitor(raw, device))
+print("device visitor no config", device_visitor(None, "ios"), device_visitor({"visitor": 5}, "ios"))

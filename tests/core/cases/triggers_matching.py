@@ -1,6 +1,6 @@
 # set_triggers validation, matching() with conditions through compare, get_by_id.
 from widget.core.parameters import parameters_for
-from widget.core.triggers import TriggerState, condition_matches
+from widget.core.triggers import TriggerState, condition_matches, message_conditioned
 
 state = TriggerState(None)
 warnings = state.set_triggers(
@@ -91,3 +91,14 @@ for condition in (
     [1, "=", "US"],
 ):
     print("condition", repr(condition), "->", condition_matches(condition, {"country": "US"}))
+
+# Triggers on message_text wait for the visitor's message (never shown for a page).
+for number, trigger in enumerate((
+    {"conditions": [["message_text", "contains", "price"]]},
+    {"conditions": [["page_url", "contains", "x"], ["message_text", "=", "hi"]]},
+    {"conditions": [["page_url", "contains", "x"]]},
+    {"conditions": []},
+    {"conditions": ["message_text"]},
+    {},
+)):
+    print("message conditioned", number, "->", message_conditioned(trigger))
