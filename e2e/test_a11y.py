@@ -1,0 +1,140 @@
+"""Issue 18: axe-core finds nothing serious or critical in any frame of any screen.
+
+Every widget screen (collapsed, open, an invitation, the offline form, the rating panel, an
+attachment shown in the chat) is checked on a desktop, on a phone and in a right-to-left
+language, and so are Parley's own pages (the standalone chat page, the inbox, the admin
+screens). `axe_every_frame` runs axe in each frame by itself, so the widget's iframes are
+read as a screen reader reads them: as documents of their own.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.conftest import API_READY, axe_every_frame, wait_ready
+from e2e.operator import ScriptedOperator
+from e2e.test_conversation import png_bytes
+from e2e.test_skeleton import snippet_with_config
+
+WINDOW = "iframe[data-parley=window]"
+PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2,
+             user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+                        "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
+# Where each screen is checked: (browser context options, extra chaportConfig). The window
+# colours differ, light and dark, named and hex: the header's text and the operators'
+# initials must read on each.
+VARIANTS = {
+    "desktop": ({"viewport": {"width": 1280, "height": 800}}, "appearance: { windowColor: 'blue-gray' },"),
+    "phone": (PHONE, ""),  # Parley's default colour
+    "rtl": ({"viewport": {"width": 1280, "height": 800}},
+            "appearance: { windowColor: '#1d3557' }, language: { use: 'ar' },"),
+}
+_emails = itertools.count()
+
+
+@pytest.fixture
+def visitor_page(browser) -> Iterator:
+    """A function opening a fresh browser context for a variant; every uncaught error fails."""
+    contexts, errors = [], []
+
+    def open_variant(variant: str) -> Page:
+        context = browser.new_context(**VARIANTS[variant][0])
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    yield open_variant
+    for context in contexts:
+        context.close()
+    assert not errors, f"uncaught errors on the page: {errors}"
+
+
+@pytest.fixture
+def ann(parley, app) -> Iterator[ScriptedOperator]:
+    email = f"a11y{next(_emails)}@shop.example"
+    parley.cli("operator", "create", "--app", app["appId"], "--email", email, "--password", "correct horse",
+               "--name", "Ann Lee")
+    scripted = ScriptedOperator(parley.url, app["appId"], email, "correct horse")
+    yield scripted
+    scripted.close()
+
+
+@pytest.fixture(scope="module")
+def offline_app(parley, host_site) -> dict:
+    """An app nobody answers: its window shows the offline form."""
+    return parley.cli("app", "create", "--name", "A11y offline", "--origin", host_site.origin)
+
+
+def open_widget(page: Page, host_site, parley, app_id: str, variant: str, name: str) -> None:
+    config = f"appId: '{app_id}', {VARIANTS[variant][1]}"
+    snippet = snippet_with_config(config, parley.loader)
+    page.goto(host_site.page(f"a11y-{name}-{variant}", f"<main><h1>Shop</h1><p>Welcome.</p></main>"
+                                                       f"<script>{snippet}</script>"))
+    wait_ready(page)
+
+
+def say(page: Page, ann: ScriptedOperator, text: str) -> dict:
+    page.evaluate("chaport.open()")
+    composer = page.frame_locator(WINDOW).locator("form.composer textarea")
+    composer.fill(text)
+    composer.press("Enter")
+    return ann.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == text)["message"]
+
+
+def show(screen: str, variant: str, page: Page, host_site, parley, app, offline_app, ann) -> None:
+    """Brings the widget to `screen` and waits until it is drawn."""
+    window = page.frame_locator(WINDOW)
+    if screen == "offline":
+        open_widget(page, host_site, parley, offline_app["appId"], variant, screen)
+        page.evaluate("chaport.open()")
+        expect(window.locator(".offline")).to_be_visible()
+        return
+    open_widget(page, host_site, parley, app["appId"], variant, screen)
+    if screen == "collapsed":
+        return
+    if screen == "invitation":
+        page.evaluate("chaport.setActiveTrigger({message: 'Need a hand?'})")
+        expect(page.frame_locator("iframe[data-parley=invitation]").locator(".bubble")).to_be_visible()
+        return
+    sent = say(page, ann, f"accessibility check {screen}")
+    ann.reply(sent["chatId"], "Here to help: https://example.com")
+    expect(window.locator(".msg.operator .bubble")).to_have_count(1)
+    expect(window.locator(".avatars span").first).to_be_visible()  # the initials are checked too
+    if screen == "rating":
+        ann.send(type="chat.close", chatId=sent["chatId"])
+        expect(window.locator("section.end")).to_be_visible()
+    elif screen == "attachment":
+        window.locator("input[type=file]").set_input_files(
+            files=[{"name": "photo.png", "mimeType": "image/png", "buffer": png_bytes()}])
+        page.wait_for_function("""() => {
+            const img = document.querySelector('iframe[data-parley=window]').contentDocument
+                .querySelector('.msg.visitor img');
+            return img && img.complete && img.naturalWidth > 0;
+        }""")
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("screen", ["collapsed", "open", "invitation", "offline", "rating", "attachment"])
+def test_widget_screens_have_no_serious_axe_findings(visitor_page, host_site, parley, app, offline_app, ann,
+                                                    screen, variant):
+    page = visitor_page(variant)
+    show(screen, variant, page, host_site, parley, app, offline_app, ann)
+    assert axe_every_frame(page) == []
+
+
+def test_standalone_chat_page_has_no_serious_axe_findings(browser, parley, app):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(f"{parley.url}/chat/{app['appId']}")
+        expect(page.locator(WINDOW)).to_be_attached(timeout=20_000)
+        page.wait_for_function(API_READY + " && chaport.getWidgetState() === 'expanded'")
+        expect(page.frame_locator(WINDOW).locator("form.composer textarea")).to_be_visible()
+        assert axe_every_frame(page) == []
+    finally:
+        context.close()
