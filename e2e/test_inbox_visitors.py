@@ -139,7 +139,7 @@ def test_live_visitors_proactive_chat_search_and_notes(page, host_site, parley, 
 def test_profile_name_avatar_and_password(inbox, operator_email, tmp_path):
     inbox.log_in(operator_email)
     op = inbox.page
-    profile = op.get_by_role("button", name=re.compile(r"^Your profile"))
+    profile = op.get_by_role("button", name=re.compile(r"Your profile"))
     expect(profile.locator(".avatar")).to_have_text("O")  # initials: no picture yet
     profile.click()
     dialog = op.locator("#profile-dialog")

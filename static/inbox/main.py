@@ -431,8 +431,8 @@ class App:
                 tab.removeAttribute("aria-label")
             tab.setAttribute("aria-selected", "true" if state.tab == name else "false")
             tab.tabIndex = 0 if state.tab == name else -1
+        el("chat-panel").setAttribute("aria-labelledby", "tab-" + state.tab)
         listing = el("chat-list")
-        listing.setAttribute("aria-labelledby", "tab-" + state.tab)
         clear(listing)
         chats = state.listed(state.tab)
         for chat in chats:
