@@ -34,6 +34,7 @@ VARIANTS = {
             "appearance: { windowColor: '#1d3557' }, language: { use: 'ar' },"),
 }
 _emails = itertools.count()
+PAGE_LEVEL = ("landmark-one-main", "page-has-heading-one", "region")
 
 
 @pytest.fixture
@@ -105,6 +106,8 @@ def show(screen: str, variant: str, page: Page, host_site, parley, app, offline_
     ann.reply(sent["chatId"], "Here to help: https://example.com")
     expect(window.locator(".msg.operator .bubble")).to_have_count(1)
     expect(window.locator(".avatars span").first).to_be_visible()  # the initials are checked too
+    # The window's header is a landmark with a name of its own, apart from the host's header.
+    expect(window.get_by_role("banner", name=window.locator("h1").text_content())).to_be_visible()
     if screen == "rating":
         ann.send(type="chat.close", chatId=sent["chatId"])
         expect(window.locator("section.end")).to_be_visible()
@@ -125,6 +128,21 @@ def test_widget_screens_have_no_serious_axe_findings(visitor_page, host_site, pa
     page = visitor_page(variant)
     show(screen, variant, page, host_site, parley, app, offline_app, ann)
     assert axe_every_frame(page) == []
+    # Moderate findings too, in the widget's frames (the host page is the test's). Rules about
+    # a whole page (one main, one h1, all content in landmarks) are left out: a widget frame
+    # is a part of the host's page, and axe run from the top skips them in frames too.
+    moderate = [f for f in axe_every_frame(page, ("minor", "moderate"))
+                if f[0] != page.url and f[1] not in PAGE_LEVEL]
+    assert moderate == []
+    # Every widget frame a person can reach speaks the chosen language and has a title.
+    lang = "ar" if variant == "rtl" else "en"
+    for frame in page.frames[1:]:
+        element = frame.frame_element()
+        if element.get_attribute("aria-hidden") == "true":
+            continue
+        assert frame.evaluate("[document.documentElement.lang, document.documentElement.dir]") == [
+            lang, "rtl" if lang == "ar" else "ltr"]
+        assert frame.title() and element.get_attribute("title") == frame.title()
 
 
 def test_standalone_chat_page_has_no_serious_axe_findings(browser, parley, app):
@@ -138,3 +156,60 @@ def test_standalone_chat_page_has_no_serious_axe_findings(browser, parley, app):
         assert axe_every_frame(page) == []
     finally:
         context.close()
+
+
+# -- keyboard only: no mouse, no clicks -------------------------------------------------------
+
+def is_focused(locator) -> bool:
+    return locator.evaluate("e => e.ownerDocument.activeElement === e && e.ownerDocument.hasFocus()")
+
+
+def tab_to(page: Page, locator, backwards: bool = False, most: int = 40) -> None:
+    """Presses Tab (Shift+Tab) until `locator` has the keyboard focus, as a keyboard user
+    would; fails when it is not reachable within `most` presses."""
+    for _ in range(most):
+        if locator.count() and is_focused(locator):
+            return
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+    raise AssertionError(f"{locator} not reachable with the keyboard")
+
+
+def test_widget_with_the_keyboard_only(visitor_page, host_site, parley, app, ann):
+    page = visitor_page("desktop")
+    open_widget(page, host_site, parley, app["appId"], "desktop", "keyboard")
+    launcher = page.frame_locator("iframe[data-parley=launcher]").locator("button")
+    window = page.frame_locator(WINDOW)
+    composer = window.locator("form.composer textarea")
+
+    tab_to(page, launcher)
+    page.keyboard.press("Enter")
+    page.wait_for_function("chaport.getWidgetState() === 'expanded'")
+    expect(composer).to_be_focused()
+    page.keyboard.type("typed without a mouse")
+    page.keyboard.press("Enter")
+    sent = ann.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == "typed without a mouse")
+    chat_id = sent["message"]["chatId"]
+
+    # The paperclip is a button before the composer; its chooser gets the file.
+    tab_to(page, window.locator("button.attach"), backwards=True)
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(files=[{"name": "photo.png", "mimeType": "image/png", "buffer": png_bytes()}])
+    ann.wait_for(lambda f: f["type"] == "message" and (f["message"]["file"] or {}).get("name") == "photo.png")
+
+    ann.send(type="chat.close", chatId=chat_id)
+    good = window.locator("section.end").get_by_role("button", name="Good")
+    expect(good).to_be_visible()
+    tab_to(page, good)
+    page.keyboard.press("Enter")
+    expect(good).to_have_attribute("aria-pressed", "true")
+    tab_to(page, window.get_by_placeholder("Add a comment (optional)"))
+    page.keyboard.type("all by keyboard")
+    tab_to(page, window.locator("section.end .choices + textarea + button"))
+    page.keyboard.press("Enter")
+    rated = ann.wait_for(lambda f: f["type"] == "chat.rated")["chat"]
+    assert (rated["rating"], rated["ratingComment"]) == ("good", "all by keyboard")
+
+    page.keyboard.press("Escape")
+    page.wait_for_function("chaport.getWidgetState() === 'collapsed'")
+    expect(launcher).to_be_focused()

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.conftest import axe_every_frame
-from e2e.inbox_helpers import open_chat_of
+from e2e.inbox_helpers import PASSWORD, create_operator, open_chat_of
 from e2e.test_admin import AdminTab, fresh_app, make_admin
 
 _numbers = itertools.count()
@@ -84,3 +84,54 @@ def test_admin_screens(admin_tab, parley, section):
     admin_tab.wait_loaded()
     admin_tab.section(section)
     assert axe_every_frame(admin_tab.page) == []
+
+
+def press_until_focused(page, locator, key: str = "Tab", most: int = 60) -> None:
+    """Presses `key` until `locator` has the focus, as a keyboard user would."""
+    for _ in range(most):
+        if locator.count() and locator.evaluate("e => document.activeElement === e"):
+            return
+        page.keyboard.press(key)
+    raise AssertionError(f"{locator} not reachable with the keyboard")
+
+
+def test_inbox_with_the_keyboard_only(inbox, parley, app, raw_visitor):
+    n = next(_numbers)
+    email = f"keys{n}@shop.example"
+    create_operator(parley, app["appId"], email, f"Keya {n}")
+    other = f"Quincy {n}"
+    create_operator(parley, app["appId"], f"quincy{n}@shop.example", other)
+    page = inbox.page
+    inbox.open()
+    press_until_focused(page, page.get_by_label("Email"))
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    inbox.wait_live()
+
+    first = f"keyboard visitor {n}"
+    raw_visitor.say(first)
+    row = inbox.chat_row(first)
+    expect(row).to_be_visible(timeout=15_000)
+    press_until_focused(page, row)
+    page.keyboard.press("Enter")
+    reply = page.get_by_label("Reply")
+    expect(reply).to_be_focused()
+    page.keyboard.type("Answered without a mouse")
+    page.keyboard.press("Enter")
+    raw_visitor.event("message", lambda e: e["message"]["text"] == "Answered without a mouse")
+
+    # Assign: the select picks by typing the name (typeahead), the button by Enter.
+    press_until_focused(page, page.get_by_label("Assign to"), "Shift+Tab")
+    page.keyboard.type("Quincy")
+    expect(page.get_by_label("Assign to").locator("option:checked")).to_contain_text(other)
+    page.keyboard.press("Tab")
+    expect(page.locator("#assign-submit")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#conv-assignee")).to_have_text(f"Assigned to {other}")
+
+    press_until_focused(page, page.locator("#conv-close"))
+    page.keyboard.press("Enter")
+    expect(page.locator("#conv-closed")).to_be_visible()
+    raw_visitor.event("chat.closed")

@@ -245,7 +245,11 @@ class ChatWindow:
         heading = doc.createElement("div")
         heading.style.flex = "1"
         self.title = doc.createElement("h1")
+        self.title.id = "parley-title"
         self.title.textContent = texts["title"]
+        # Named by its title: the host page's own header is a banner landmark too, and two
+        # landmarks of one kind need distinct names to be told apart (axe landmark-unique).
+        header.setAttribute("aria-labelledby", "parley-title")
         self.status = doc.createElement("p")
         self.status.textContent = texts["status"]
         heading.appendChild(self.title)
