@@ -213,3 +213,55 @@ def test_widget_with_the_keyboard_only(visitor_page, host_site, parley, app, ann
     page.keyboard.press("Escape")
     page.wait_for_function("chaport.getWidgetState() === 'collapsed'")
     expect(launcher).to_be_focused()
+
+
+# -- reduced motion and forced colours --------------------------------------------------------
+
+# Counts the host page's setInterval calls by delay: the title blink is the widget's only one.
+COUNT_INTERVALS = """(() => {
+  const real = window.setInterval;
+  window.intervalDelays = [];
+  window.setInterval = function (fn, delay) {
+    window.intervalDelays.push(delay);
+    return real.apply(this, arguments);
+  };
+})();"""
+
+
+def border_of(locator) -> list:
+    return locator.evaluate("""e => { const s = getComputedStyle(e);
+        const width = parseFloat(s.borderTopWidth);
+        return [s.borderTopStyle, width >= 2, e.getBoundingClientRect().width > 0]; }""")
+
+
+def test_reduced_motion_keeps_the_title_still(visitor_page, host_site, parley, app, ann):
+    page = visitor_page("desktop")
+    page.emulate_media(reduced_motion="reduce")
+    page.add_init_script(COUNT_INTERVALS)
+    open_widget(page, host_site, parley, app["appId"], "desktop", "still")
+    title = page.title()
+    sent = say(page, ann, "no blinking please")
+    page.evaluate("chaport.close()")
+    ann.reply(sent["chatId"], "one")
+    page.wait_for_function("t => document.title === '(1) ' + t", arg=title)
+    ann.reply(sent["chatId"], "two")
+    page.wait_for_function("t => document.title === '(2) ' + t", arg=title)
+    assert page.evaluate("window.intervalDelays") == []  # no blink timer
+    page.evaluate("chaport.open()")
+    page.wait_for_function("t => document.title === t", arg=title)  # read: the page's own title
+
+
+def test_forced_colors_keep_the_launcher_and_buttons_visible(visitor_page, host_site, parley, app, ann):
+    page = visitor_page("desktop")
+    page.emulate_media(forced_colors="active")
+    open_widget(page, host_site, parley, app["appId"], "desktop", "forced")
+    launcher = page.frame_locator("iframe[data-parley=launcher]").locator("button")
+    assert border_of(launcher) == ["solid", True, True]
+    page.evaluate("chaport.open()")
+    window = page.frame_locator(WINDOW)
+    expect(window.locator("form.composer textarea")).to_be_visible()
+    for button in window.locator("button:visible").all():
+        assert border_of(button) == ["solid", True, True], button.evaluate("e => e.outerHTML")
+    # Without forced colours the design is unchanged (no border on the launcher).
+    page.emulate_media(forced_colors="none")
+    assert border_of(launcher)[0] == "none"

@@ -35,6 +35,16 @@ _FRAME_BASE = {
     "inset": "auto",
 }
 
+# In every widget frame. Reduced motion: nothing moves (the widget has no animation today,
+# this keeps it so). Forced colours (Windows High Contrast) drop our backgrounds and shadows,
+# so a button would be an invisible box: a system-coloured border keeps every control seen.
+A11Y_CSS = """
+@media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;
+transition:none!important;scroll-behavior:auto!important}}
+@media (forced-colors:active){button,[role=button]{border:2px solid ButtonText!important}
+.badge{outline:1px solid CanvasText}}
+"""
+
 LAUNCHER_CSS = """
 html,body{margin:0;padding:0;background:transparent;overflow:hidden}
 button{all:unset;box-sizing:border-box;width:%(size)dpx;height:%(size)dpx;border-radius:50%%;
@@ -144,7 +154,7 @@ class Frame:
         self.document.documentElement.setAttribute("dir", LANGUAGE[1])
         self.document.title = title
         sheet = self.window.CSSStyleSheet.new()
-        sheet.replaceSync(css)
+        sheet.replaceSync(css + A11Y_CSS)
         self.document.adoptedStyleSheets = self.window.Array.of(sheet)
 
     def style(self, properties):
