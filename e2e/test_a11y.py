@@ -135,7 +135,9 @@ def test_widget_screens_have_no_serious_axe_findings(visitor_page, host_site, pa
                 if f[0] != page.url and f[1] not in PAGE_LEVEL]
     assert moderate == []
     # Every widget frame a person can reach speaks the chosen language and has a title.
+    # Their titles differ, so they can be told apart (axe unique-frame-title).
     lang = "ar" if variant == "rtl" else "en"
+    titles = []
     for frame in page.frames[1:]:
         element = frame.frame_element()
         if element.get_attribute("aria-hidden") == "true":
@@ -143,6 +145,11 @@ def test_widget_screens_have_no_serious_axe_findings(visitor_page, host_site, pa
         assert frame.evaluate("[document.documentElement.lang, document.documentElement.dir]") == [
             lang, "rtl" if lang == "ar" else "ltr"]
         assert frame.title() and element.get_attribute("title") == frame.title()
+        titles.append(frame.title())
+    assert len(set(titles)) == len(titles), titles
+    if screen == "invitation":
+        invitation = page.locator("iframe[data-parley=invitation]").get_attribute("title")
+        assert invitation == ("دعوة إلى الدردشة" if lang == "ar" else "Chat invitation")
 
 
 def test_standalone_chat_page_has_no_serious_axe_findings(browser, parley, app):

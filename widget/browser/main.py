@@ -721,6 +721,7 @@ class Widget:
             "close": t("launcher_close"),
             "welcome": welcome,
             "dismiss": t("invitation_close"),
+            "invitation_title": t("invitation_title"),
             "attach": t("attach_file"),
             "cancel": t("cancel"),
             "rate_title": t("rate_title"),

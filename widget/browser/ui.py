@@ -677,7 +677,8 @@ class Invitation:
     HEIGHT = 130
 
     def __init__(self, host, color, position, texts, on_open, on_dismiss):
-        self.frame = Frame(host, "invitation", INVITATION_CSS, texts["title"])
+        # A title of its own: two frames with one title can't be told apart (unique-frame-title).
+        self.frame = Frame(host, "invitation", INVITATION_CSS, texts["invitation_title"])
         self.frame.style({"width": "%dpx" % self.WIDTH, "height": "%dpx" % self.HEIGHT})
         self.frame.set_accent(color)
         doc = self.frame.document
