@@ -32,14 +32,19 @@ def test_inbox_login_page(inbox):
     assert structure_findings(inbox.page) == []
 
 
-INBOX_SCREENS = ["empty", "chat", "details", "visitors", "canned", "profile", "search"]
+INBOX_SCREENS = ["empty", "unread", "chat", "details", "visitors", "canned", "profile", "search"]
 
 
 @pytest.mark.parametrize("screen", INBOX_SCREENS)
 def test_inbox_screens(inbox, operator_email, raw_visitor, screen):
     inbox.log_in(operator_email)
     page = inbox.page
-    if screen != "empty":
+    if screen == "unread":  # a tab with a badge: "All open" and a number
+        first = f"unread in the inbox {next(_numbers)}"
+        raw_visitor.say(first)
+        expect(inbox.chat_row(first)).to_be_visible(timeout=15_000)
+        expect(page.locator("#tab-open .tab-badge")).to_be_visible()
+    elif screen != "empty":
         first = f"accessible inbox {next(_numbers)}"
         raw_visitor.say(first)
         open_chat_of(inbox, first)
