@@ -204,21 +204,6 @@ def wait_ready(page: Page, timeout: float = 20_000) -> None:
         timeout=timeout)
 
 
-def axe_serious(target, include: list[str] | None = None) -> list:
-    """Serious or critical axe-core findings on a page or frame (only under the `include`
-    selectors, when given): [(rule, impact, [up to three nodes' HTML])]."""
-    import axe_playwright_python
-
-    target.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text())
-    if include is None:
-        result = target.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    else:
-        result = target.evaluate(
-            "mine => axe.run({include: mine.map(s => [s])}, {resultTypes: ['violations']})", include)
-    return [(v["id"], v["impact"], [n["html"] for n in v["nodes"]][:3])
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
 def axe_every_frame(page: Page, impacts: tuple = ("serious", "critical")) -> list:
     """axe-core findings of these `impacts` (serious or critical unless told) in every frame
     of `page` (the page, the widget's frames, frames inside frames), each frame run on its
