@@ -204,19 +204,38 @@ def wait_ready(page: Page, timeout: float = 20_000) -> None:
         timeout=timeout)
 
 
-def axe_serious(target, include: list[str] | None = None) -> list:
-    """Serious or critical axe-core findings on a page or frame (only under the `include`
-    selectors, when given): [(rule, impact, [up to three nodes' HTML])]."""
+def axe_every_frame(page: Page, impacts: tuple = ("serious", "critical")) -> list:
+    """axe-core findings of these `impacts` (serious or critical unless told) in every frame
+    of `page` (the page, the widget's frames, frames inside frames), each frame run on its
+    own with no `include` filter:
+    [(frame's data-parley or URL, rule, impact, [up to three nodes' HTML])].
+
+    axe only looks into a frame when axe itself is loaded there, so it is injected into each
+    one and run with `iframes: false` (one report per document, no cross-frame messaging).
+    A frame hidden from assistive technology (aria-hidden on its element: the runtime frame
+    that draws nothing) is not read by anyone, so it is not run, but it must also be out of
+    the tab order, else a keyboard user lands in a document nobody can hear. The experimental
+    label-content-name-mismatch rule is on: a visible label missing from the name fails
+    speech-input users (WCAG 2.5.3)."""
     import axe_playwright_python
 
-    target.evaluate((Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text())
-    if include is None:
-        result = target.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    else:
-        result = target.evaluate(
-            "mine => axe.run({include: mine.map(s => [s])}, {resultTypes: ['violations']})", include)
-    return [(v["id"], v["impact"], [n["html"] for n in v["nodes"]][:3])
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    source = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    found = []
+    for frame in page.frames:
+        name = frame.url
+        if frame.parent_frame is not None:
+            element = frame.frame_element()
+            name = element.get_attribute("data-parley") or frame.url
+            if element.get_attribute("aria-hidden") == "true":
+                if element.get_attribute("tabindex") != "-1":
+                    found.append((name, "hidden-frame-focusable", "serious", []))  # ours
+                continue
+        frame.evaluate(source)
+        result = frame.evaluate("axe.run(document, {iframes: false, resultTypes: ['violations'], "
+                                "rules: {'label-content-name-mismatch': {enabled: true}}})")
+        found.extend((name, v["id"], v["impact"], [n["html"] for n in v["nodes"]][:3])
+                     for v in result["violations"] if v["impact"] in impacts)
+    return found
 
 
 # -- Parley's own pages: an operator's inbox tab, operators, a raw visitor (e2e/inbox_helpers.py)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from e2e.conftest import axe_serious, wait_ready
+from e2e.conftest import axe_every_frame, wait_ready
 from e2e.test_chat import bubbles, open_page, operator, type_message  # noqa: F401 - fixture
 from e2e.test_skeleton import snippet_with_config
 
@@ -156,17 +156,6 @@ def test_window_state_and_draft_survive_navigation(page, host_site, parley, app,
     assert page.evaluate("chaport.getWidgetState()") == "collapsed"
 
 
-def axe_violations(page, frame_name):
-    """Runs axe-core inside one of the widget's iframes; returns serious/critical violations."""
-    frame = None
-    for candidate in page.frames:
-        if candidate.parent_frame is None:
-            continue
-        if candidate.frame_element().get_attribute("data-parley") == frame_name:
-            frame = candidate
-    return axe_serious(frame)
-
-
 def test_accessibility_axe_has_no_serious_violations(page, host_site, parley, app, operator):  # noqa: F811
     for color in ("#ffeb3b", "#1d3557", "orange"):
         open_page(page, host_site, parley, app, "axe", f"appearance: {{ windowColor: '{color}' }},")
@@ -176,8 +165,7 @@ def test_accessibility_axe_has_no_serious_violations(page, host_site, parley, ap
             bubbles(page, "operator").first.wait_for()
         else:
             page.evaluate("chaport.open()")
-        for frame_name in ("launcher", "window"):
-            assert axe_violations(page, frame_name) == [], (color, frame_name)
+        assert axe_every_frame(page) == [], color
 
 
 def test_offline_form_asks_for_email_and_sends_it(page, host_site, parley):

@@ -74,7 +74,7 @@ def resolve_color(value, names):
 
 def readable_text_color(hex_color):
     """Black or white, whichever reads better on `hex_color`, as the widget picks it
-    (widget.browser.ui.readable_text_color, WCAG luminance)."""
+    (widget.core.colors.readable_text_color, WCAG luminance)."""
     try:
         channels = [int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
     except Exception:

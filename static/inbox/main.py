@@ -423,6 +423,9 @@ class App:
             tab.appendChild(make("span", "tab-label", t("tab." + name)))
             unread = state.tab_unread(name)
             if unread:  # the badge shows the number; the tab's name says what it counts
+                # A space between the words and the number: the visible text reads
+                # "Closed 3", which the name "Closed, 3 unread" contains (WCAG 2.5.3).
+                tab.appendChild(document.createTextNode(" "))
                 badge = make("span", "tab-badge", str(unread))
                 badge.setAttribute("aria-hidden", "true")
                 tab.appendChild(badge)
@@ -431,8 +434,8 @@ class App:
                 tab.removeAttribute("aria-label")
             tab.setAttribute("aria-selected", "true" if state.tab == name else "false")
             tab.tabIndex = 0 if state.tab == name else -1
+        el("chat-panel").setAttribute("aria-labelledby", "tab-" + state.tab)
         listing = el("chat-list")
-        listing.setAttribute("aria-labelledby", "tab-" + state.tab)
         clear(listing)
         chats = state.listed(state.tab)
         for chat in chats:

@@ -74,6 +74,11 @@ class Profile:
         draw_avatar(el("profile-avatar"), profile)
         button = el("profile-button")
         label = t("profile.open", name=profile.get("name") or profile.get("email") or "")
+        shown = el("profile-avatar").textContent
+        if shown:
+            # The initials are the button's visible text: its name must contain them, or a
+            # speech-input user saying what they see can't press it (WCAG 2.5.3, label in name).
+            label = t("profile.open.initials", initials=shown, label=label)
         button.setAttribute("aria-label", label)
         button.setAttribute("title", label)
         if el("profile-form") is not None:

@@ -142,6 +142,7 @@ STRINGS = {
     "search.match.email": "Email: ",
     # the operator's profile (static/inbox/operator_profile.py)
     "profile.open": "Your profile ({name})",
+    "profile.open.initials": "{initials}: {label}",
     "profile.heading": "Your profile",
     "profile.name": "Name",
     "profile.name.missing": "Enter your name.",

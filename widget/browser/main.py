@@ -484,9 +484,20 @@ class Widget:
         self._draw_unread()
         if self.interacted and isinstance(message.get("id"), int):
             parley_js.notifyOnce(STORAGE_PREFIX + self.config["appId"] + ":sound", str(message["id"]))
-        if self.title_timer is None:
+        if self.page_title is None:
             self.page_title = self.host.document.title
+        if self._reduced_motion():
+            # A blinking title is motion the visitor asked not to see: the count is shown
+            # steadily instead ("(2) Page"), as the inbox does.
+            self.host.document.title = "(%d) %s" % (self.unread, self.page_title)
+        elif self.title_timer is None:
             self.title_timer = self.host.setInterval(self._blink_title, 1000)
+
+    def _reduced_motion(self):
+        try:
+            return bool(self.host.matchMedia("(prefers-reduced-motion: reduce)").matches)
+        except Exception:
+            return False
 
     def _blink_title(self):
         document = self.host.document
@@ -499,7 +510,9 @@ class Widget:
         if self.title_timer is not None:
             self.host.clearInterval(self.title_timer)
             self.title_timer = None
+        if self.page_title is not None:
             self.host.document.title = self.page_title
+            self.page_title = None
 
     def _draw_unread(self):
         if self.launcher is None:
@@ -797,6 +810,7 @@ class Widget:
             "close": t("launcher_close"),
             "welcome": welcome,
             "dismiss": t("invitation_close"),
+            "invitation_title": t("invitation_title"),
             "attach": t("attach_file"),
             "cancel": t("cancel"),
             "rate_title": t("rate_title"),

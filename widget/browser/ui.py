@@ -8,6 +8,7 @@ Styles inside use constructable stylesheets, which a strict CSP still allows.
 
 from widget.browser import console
 from widget.browser.panels import PANELS_CSS, EndOfChat, UploadBar
+from widget.core.colors import avatar_colors, readable_text_color
 from widget.core.linkify import split_links
 
 # (lang, dir) of every widget document; main sets it from the chosen language.
@@ -34,6 +35,16 @@ _FRAME_BASE = {
     "inset": "auto",
 }
 
+# In every widget frame. Reduced motion: nothing moves (the widget has no animation today,
+# this keeps it so). Forced colours (Windows High Contrast) drop our backgrounds and shadows,
+# so a button would be an invisible box: a system-coloured border keeps every control seen.
+A11Y_CSS = """
+@media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;
+transition:none!important;scroll-behavior:auto!important}}
+@media (forced-colors:active){button,[role=button]{border:2px solid ButtonText!important}
+.badge{outline:1px solid CanvasText}}
+"""
+
 LAUNCHER_CSS = """
 html,body{margin:0;padding:0;background:transparent;overflow:hidden}
 button{all:unset;box-sizing:border-box;width:%(size)dpx;height:%(size)dpx;border-radius:50%%;
@@ -55,11 +66,11 @@ color:#1f2328;border-radius:14px;overflow:hidden;box-shadow:0 8px 30px rgba(0,0,
 header{background:var(--accent);color:var(--on-accent);padding:16px;display:flex;align-items:center;gap:8px}
 header h1{font-size:17px;margin:0;flex:1}
 .avatars{display:flex;margin-inline-end:4px}
-.avatars span{width:30px;height:30px;border-radius:50%;background:rgba(255,255,255,.25);color:inherit;
+.avatars span{width:30px;height:30px;border-radius:50%;background:var(--avatar-bg);color:var(--avatar-fg);
 display:flex;align-items:center;justify-content:center;font-size:12px;font-weight:700;
 border:2px solid var(--accent);margin-inline-start:-8px}
 .avatars span:first-child{margin-inline-start:0}
-header p{margin:2px 0 0;font-size:13px;opacity:.9}
+header p{margin:2px 0 0;font-size:13px}
 header button{all:unset;cursor:pointer;width:32px;height:32px;border-radius:8px;text-align:center;
 font-size:20px}
 header button:focus-visible{outline:2px solid currentColor}
@@ -126,18 +137,6 @@ def initials(name):
     return letters.upper()
 
 
-def readable_text_color(hex_color):
-    """Black or white, whichever reads better on `hex_color` (#rrggbb), by WCAG luminance."""
-    try:
-        channels = [int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    except Exception:
-        return "#ffffff"
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    # Contrast with white vs with black; pick the larger.
-    return "#ffffff" if (1.05 / (luminance + 0.05)) >= ((luminance + 0.05) / 0.05) else "#000000"
-
-
 class Frame:
     """One isolated iframe on the host page, under <html> so body rewrites don't kill it."""
 
@@ -155,7 +154,7 @@ class Frame:
         self.document.documentElement.setAttribute("dir", LANGUAGE[1])
         self.document.title = title
         sheet = self.window.CSSStyleSheet.new()
-        sheet.replaceSync(css)
+        sheet.replaceSync(css + A11Y_CSS)
         self.document.adoptedStyleSheets = self.window.Array.of(sheet)
 
     def style(self, properties):
@@ -170,6 +169,10 @@ class Frame:
         root = self.document.documentElement.style
         root.setProperty("--accent", color)
         root.setProperty("--on-accent", readable_text_color(color))
+        # The avatars' tint is computed, not a translucent overlay, so its contrast is known.
+        background, text = avatar_colors(color)
+        root.setProperty("--avatar-bg", background)
+        root.setProperty("--avatar-fg", text)
 
 
 def _corner(position, extra_bottom):
@@ -252,7 +255,11 @@ class ChatWindow:
         heading = doc.createElement("div")
         heading.style.flex = "1"
         self.title = doc.createElement("h1")
+        self.title.id = "parley-title"
         self.title.textContent = texts["title"]
+        # Named by its title: the host page's own header is a banner landmark too, and two
+        # landmarks of one kind need distinct names to be told apart (axe landmark-unique).
+        header.setAttribute("aria-labelledby", "parley-title")
         self.status = doc.createElement("p")
         self.status.textContent = texts["status"]
         heading.appendChild(self.title)
@@ -655,10 +662,11 @@ font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 .bubble{box-sizing:border-box;position:absolute;inset:8px;background:#fff;color:#1f2328;border-radius:12px;
 padding:12px 36px 12px 14px;box-shadow:0 4px 16px rgba(0,0,0,.2);cursor:pointer;overflow:hidden;
 border-top:4px solid var(--accent)}
-.bubble p{margin:0;white-space:pre-wrap;display:-webkit-box;-webkit-line-clamp:4;-webkit-box-orient:vertical;
-overflow:hidden}
+.bubble p{margin:0}
+.open{all:unset;cursor:pointer;white-space:pre-wrap;display:-webkit-box;-webkit-line-clamp:4;
+-webkit-box-orient:vertical;overflow:hidden}
 .dismiss{all:unset;position:absolute;top:12px;right:14px;cursor:pointer;font-size:16px;color:#57606a}
-.dismiss:focus-visible,.bubble:focus-visible{outline:2px solid #1a73e8}
+.dismiss:focus-visible,.open:focus-visible{outline:2px solid #1a73e8}
 """
 
 
@@ -669,16 +677,22 @@ class Invitation:
     HEIGHT = 130
 
     def __init__(self, host, color, position, texts, on_open, on_dismiss):
-        self.frame = Frame(host, "invitation", INVITATION_CSS, texts["title"])
+        # A title of its own: two frames with one title can't be told apart (unique-frame-title).
+        self.frame = Frame(host, "invitation", INVITATION_CSS, texts["invitation_title"])
         self.frame.style({"width": "%dpx" % self.WIDTH, "height": "%dpx" % self.HEIGHT})
         self.frame.set_accent(color)
         doc = self.frame.document
+        # The message is a real button beside the dismiss button, not a role=button bubble
+        # around it: a control inside a control is announced wrongly (axe nested-interactive).
+        # A click anywhere on the bubble still opens the chat (the click bubbles up to it).
         bubble = doc.createElement("div")
         bubble.className = "bubble"
-        bubble.setAttribute("role", "button")
-        bubble.setAttribute("tabindex", "0")
-        self.text = doc.createElement("p")
-        bubble.appendChild(self.text)
+        line = doc.createElement("p")
+        self.text = doc.createElement("button")
+        self.text.className = "open"
+        self.text.setAttribute("type", "button")
+        line.appendChild(self.text)
+        bubble.appendChild(line)
         bubble.addEventListener("click", lambda _event: on_open())
         dismiss = doc.createElement("button")
         dismiss.className = "dismiss"
