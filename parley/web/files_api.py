@@ -19,43 +19,29 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from parley import files, identity, protocol
+from parley import files, protocol
 from parley.ratelimit import ByteQuota
 from parley.storage import queries
-from parley.storage.models import App, File, Operator, Visitor
+from parley.storage.models import File, Operator
+from parley.web import visitor_http
 from parley.web.operator_api import own_origin, session_token
-from parley.web.visitor_socket import client_ip, origin_allowed
+from parley.web.visitor_socket import client_ip
 
 log = logging.getLogger("parley.files")
 
-NO_STORE = {"Cache-Control": "no-store"}
-VISITOR_HEADERS = ("X-Parley-App", "X-Parley-Visitor", "X-Parley-Visitor-Token")
-CORS_ALLOW_HEADERS = ", ".join(("Content-Type", *VISITOR_HEADERS))
-CORS_MAX_AGE = "600"
+NO_STORE = visitor_http.NO_STORE
+UPLOAD_HEADERS = ("Content-Type", *visitor_http.VISITOR_HEADERS)
 # Decoding and encoding images is CPU and memory heavy: at most this many at once per process.
 CONCURRENT_PREPARES = 2
-# Checked in place of an unknown visitor, so the answer takes as long either way.
-_NOBODY = Visitor(id="", app_id="", token=identity.new_secret())
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse(protocol.error(code, message), status_code=status,
-                        headers={**NO_STORE, **(headers or {})})
+    return visitor_http.error(status, code, message, headers)
 
 
 def _cors(origin: str | None) -> dict:
-    """The CORS answer for a page origin that may use this endpoint (no credentials)."""
-    headers = {"Vary": "Origin"}
-    if origin:
-        headers.update({
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": "POST, OPTIONS",
-            "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
-            "Access-Control-Expose-Headers": "Retry-After",
-            "Access-Control-Max-Age": CORS_MAX_AGE,
-        })
-    return headers
+    return visitor_http.cors(origin, UPLOAD_HEADERS)
 
 
 # -- visitors ----------------------------------------------------------------------
@@ -66,20 +52,11 @@ async def visitor_upload(request: Request) -> Response:
         # A preflight names no app (custom header values are not sent), so it cannot be
         # checked against the app's origins: the POST itself is.
         return Response(status_code=204, headers=_cors(origin))
-    app_id, visitor_id, token = (request.headers.get(name, "") for name in VISITOR_HEADERS)
     async with request.app.state.db.session() as session:
-        app = await queries.get_app(session, app_id) if app_id and len(app_id) <= 64 else None
-        if app is None:
-            return _error(404, protocol.E_UNKNOWN_APP, "unknown app: send its id in X-Parley-App",
-                          {"Vary": "Origin"})
-        # Parley's own chat page (/chat/<appId>) is always allowed, as on /ws/visitor.
-        if not origin_allowed(app.origins, origin) and origin != own_origin(request):
-            return _error(403, protocol.E_ORIGIN, f"this site ({origin}) is not an allowed origin of the app",
-                          {"Vary": "Origin"})
-        cors = _cors(origin)
-        visitor = await _visitor(session, app, visitor_id, token)
-    if visitor is None:
-        return _error(403, protocol.E_AUTH, "unknown visitor or wrong token for this app", cors)
+        proven = await visitor_http.prove_visitor(request, session, UPLOAD_HEADERS)
+    if isinstance(proven, JSONResponse):
+        return proven
+    app, visitor, cors = proven.app, proven.visitor, proven.cors
     limits = request.app.state.limits
     limiter = limits.visitor_uploads
     if not limiter.hit(visitor.id):
@@ -89,15 +66,6 @@ async def visitor_upload(request: Request) -> Response:
     return await _upload(request, cors, app_id=app.id, visitor_id=visitor.id,
                          uploader_kind="visitor", uploader_id=visitor.id,
                          quota=(limits.upload_bytes_per_ip, client_ip(request)))
-
-
-async def _visitor(session, app: App, visitor_id: str, token: str) -> Visitor | None:
-    """The app's visitor these headers prove, or None (queries.visitor_token_ok: the
-    token's hash, compared in constant time)."""
-    visitor = await session.get(Visitor, visitor_id) if visitor_id and len(visitor_id) <= 64 else None
-    known = visitor is not None and visitor.app_id == app.id
-    token_ok = queries.visitor_token_ok(visitor if known else _NOBODY, token, app.secret)
-    return visitor if known and token_ok else None
 
 
 # -- operators ---------------------------------------------------------------------

@@ -18,18 +18,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from parley import handover, identity, protocol
+from parley import handover, protocol
 from parley.ratelimit import RateLimiter
 from parley.storage import handovers, queries
-from parley.storage.models import App, Visitor
+from parley.web import visitor_http
 from parley.web.operator_api import own_origin
-from parley.web.visitor_socket import origin_allowed
 
-NO_STORE = {"Cache-Control": "no-store"}
-VISITOR_HEADERS = ("X-Parley-App", "X-Parley-Visitor", "X-Parley-Visitor-Token")
+NO_STORE = visitor_http.NO_STORE
 ISSUES_PER_MINUTE = 10  # a visitor opens the chat in a new tab a few times at most
 MAX_REDEEM_BODY = 1024  # {"appId", "handover"}: well under this
-_NOBODY = Visitor(id="", app_id="", token=identity.new_secret())  # what an unknown visitor is checked against
 
 
 def routes() -> list[Route]:
@@ -40,22 +37,7 @@ def routes() -> list[Route]:
 
 
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse(protocol.error(code, message), status_code=status,
-                        headers={**NO_STORE, **(headers or {})})
-
-
-def _cors(origin: str | None) -> dict:
-    """The CORS answer for a page origin that may ask for a token (no credentials involved)."""
-    headers = {"Vary": "Origin"}
-    if origin:
-        headers.update({
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Methods": "POST, OPTIONS",
-            "Access-Control-Allow-Headers": ", ".join(VISITOR_HEADERS),
-            "Access-Control-Expose-Headers": "Retry-After",
-            "Access-Control-Max-Age": "600",
-        })
-    return headers
+    return visitor_http.error(status, code, message, headers)
 
 
 def _issue_limiter(request: Request) -> RateLimiter:
@@ -71,21 +53,13 @@ async def issue(request: Request) -> Response:
     origin = request.headers.get("origin")
     if request.method == "OPTIONS":
         # A preflight names no app (custom header values are not sent): the POST is checked.
-        return Response(status_code=204, headers=_cors(origin))
-    app_id, visitor_id, token = (request.headers.get(name, "") for name in VISITOR_HEADERS)
+        return Response(status_code=204, headers=visitor_http.cors(origin))
+    token = request.headers.get("X-Parley-Visitor-Token", "")
     async with request.app.state.db.session() as session:
-        app = await queries.get_app(session, app_id) if app_id and len(app_id) <= 64 else None
-        if app is None:
-            return _error(404, protocol.E_UNKNOWN_APP, "unknown app: send its id in X-Parley-App",
-                          {"Vary": "Origin"})
-        # The site's pages, as on /ws/visitor; and Parley's own chat page (openIn('_blank') there).
-        if not origin_allowed(app.origins, origin) and origin != own_origin(request):
-            return _error(403, protocol.E_ORIGIN, f"this site ({origin}) is not an allowed origin of the app",
-                          {"Vary": "Origin"})
-        cors = _cors(origin)
-        visitor = await _visitor(session, app, visitor_id, token)
-        if visitor is None:
-            return _error(403, protocol.E_AUTH, "unknown visitor or wrong token for this app", cors)
+        proven = await visitor_http.prove_visitor(request, session)
+        if isinstance(proven, JSONResponse):
+            return proven
+        app, visitor, cors = proven.app, proven.visitor, proven.cors
         limiter = _issue_limiter(request)
         if not limiter.hit(visitor.id):
             wait = limiter.retry_after(visitor.id)
@@ -95,15 +69,6 @@ async def issue(request: Request) -> Response:
         await session.commit()
     return JSONResponse({"handover": handover_token, "expiresIn": int(handover.LIFETIME.total_seconds())},
                         status_code=201, headers={**NO_STORE, **cors})
-
-
-async def _visitor(session, app: App, visitor_id: str, token: str) -> Visitor | None:
-    """The app's visitor these headers prove, or None (queries.visitor_token_ok: the token's
-    hash, compared in constant time; checked for an unknown visitor too, to take as long)."""
-    visitor = await session.get(Visitor, visitor_id) if visitor_id and len(visitor_id) <= 64 else None
-    known = visitor is not None and visitor.app_id == app.id
-    token_ok = queries.visitor_token_ok(visitor if known else _NOBODY, token, app.secret)
-    return visitor if known and token_ok else None
 
 
 async def redeem(request: Request) -> Response:
