@@ -198,7 +198,10 @@ def test_widget_with_the_keyboard_only(visitor_page, host_site, parley, app, ann
     chat_id = sent["message"]["chatId"]
 
     # The paperclip is a button before the composer; its chooser gets the file.
-    tab_to(page, window.locator("button.attach"), backwards=True)
+    attach = window.locator("button.attach")
+    tab_to(page, attach, backwards=True)
+    # Enter must reach the paperclip itself: wait until the focus has settled on it.
+    expect(attach).to_be_focused()
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Enter")
     chooser.value.set_files(files=[{"name": "photo.png", "mimeType": "image/png", "buffer": png_bytes()}])

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
 
+from parley import logs
 from parley.storage import queries
 from parley.storage.db import Database
 from parley.web.app import create_app
@@ -161,3 +163,17 @@ def smtp(monkeypatch):
     monkeypatch.setenv("PARLEY_MAIL_FROM", "chat@shop.example")
     yield mailbox
     controller.stop()
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """logs.configure() changes process-wide loggers: put them back after the test."""
+    names = ("", *logs.UVICORN_LOGGERS)
+    saved = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).level,
+                    logging.getLogger(name).propagate) for name in names}
+    yield
+    for name, (handlers, level, propagate) in saved.items():
+        logger = logging.getLogger(name)
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate

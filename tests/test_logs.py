@@ -9,19 +9,7 @@ import pytest
 
 from parley import cli, logs
 
-
-@pytest.fixture(autouse=True)
-def restore_logging():
-    """configure() changes process-wide loggers: put them back after each test."""
-    names = ("", *logs.UVICORN_LOGGERS)
-    saved = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).level,
-                    logging.getLogger(name).propagate) for name in names}
-    yield
-    for name, (handlers, level, propagate) in saved.items():
-        logger = logging.getLogger(name)
-        logger.handlers[:] = handlers
-        logger.setLevel(level)
-        logger.propagate = propagate
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def lines(capsys) -> list[str]:

@@ -203,20 +203,6 @@ def test_readyz_keeps_database_errors_to_the_log(http, database, monkeypatch, ca
     assert "hunter2" in caplog.text and "db.internal" not in response.text
 
 
-@pytest.fixture
-def restore_logging():
-    """logs.configure() changes process-wide loggers: put them back afterwards."""
-    names = ("", *logs.UVICORN_LOGGERS)
-    saved = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).level,
-                    logging.getLogger(name).propagate) for name in names}
-    yield
-    for name, (handlers, level, propagate) in saved.items():
-        logger = logging.getLogger(name)
-        logger.handlers[:] = handlers
-        logger.setLevel(level)
-        logger.propagate = propagate
-
-
 def log_requests() -> None:
     """What uvicorn logs for these requests (its access log and its WebSocket lines)."""
     access = logging.getLogger("uvicorn.access")
