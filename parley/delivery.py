@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import anyio
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,12 +97,24 @@ async def write(database: Database, work: Callable[[AsyncSession], Awaitable[T]]
     retried from the start, where the second try finds the stored row: the
     write is idempotent, so retrying is safe.
     """
+    async def in_session() -> T:
+        async with database.session() as session:
+            return await work(session)
+
+    return await _retrying(in_session, attempts)
+
+
+async def run(database: Database, unit: Callable[[Connection], T], attempts: int = 5) -> T:
+    """As write(), for a synchronous Core unit (Database.run: one transaction, one hop)."""
+    return await _retrying(lambda: database.run(unit), attempts)
+
+
+async def _retrying(attempt_once: Callable[[], Awaitable[T]], attempts: int) -> T:
     for attempt in range(attempts):
         try:
             # A write once begun is finished, even if the socket that asked goes away.
             with anyio.CancelScope(shield=True):
-                async with database.session() as session:
-                    return await work(session)
+                return await attempt_once()
         except DBAPIError as error:
             if attempt == attempts - 1 or not _retryable(error):
                 raise

@@ -55,6 +55,12 @@ class RateLimiter:
         hits.append(now)
         return True
 
+    def unhit(self, key: Hashable) -> None:
+        """Takes back the newest hit of `key` (a request paid up front that cost nothing)."""
+        hits = self._hits.get(key)
+        if hits:
+            hits.pop()
+
     def retry_after(self, key: Hashable) -> float:
         """Seconds until the next hit for `key` would be allowed (0 if now)."""
         now = self._clock()
@@ -257,6 +263,14 @@ class Charge:
             limiter.hit(key)
         self._paid = True
         return True
+
+    def refund(self) -> None:
+        """Takes the hits back: the request turned out to cost nothing (a resend of a stored
+        message) or failed before doing anything."""
+        if self._paid:
+            for limiter, key in self._costs:
+                limiter.unhit(key)
+            self._paid = False
 
     def retry_after(self) -> float:
         return max((limiter.retry_after(key) for limiter, key in self._costs), default=0.0)

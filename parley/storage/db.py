@@ -6,12 +6,19 @@ the `postgres` extra) run the same queries and migrations.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -28,6 +35,39 @@ class Database:
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The hot path's writes (parley.storage.messages): see run().
+        self._writer: Engine | None = None
+        self._writer_thread: concurrent.futures.ThreadPoolExecutor | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def run(self, unit: Callable[[Connection], T]) -> T:
+        """Runs `unit(connection)`, plain synchronous SQLAlchemy Core, as one transaction.
+
+        Why: through aiosqlite every statement is a hop to its thread and back, and the
+        ORM session adds its own work on top; a message write is ~7 statements. Here the
+        whole unit is one hop: on SQLite it runs in one writer thread with its own
+        connection, in a transaction begun with BEGIN IMMEDIATE (the write lock first, so
+        the reads in it see every committed write and two writers never interleave).
+        On PostgreSQL it runs in the async engine's connection through run_sync
+        (asyncpg needs no thread); callers lock rows themselves (lock_visitor_row).
+        Commits at the end, rolls back on an exception (which propagates).
+        """
+        if self.dialect != "sqlite":
+            async with self.engine.begin() as connection:
+                return await connection.run_sync(unit)
+        if self._writer is None:
+            self._writer = _sqlite_writer(self.url)
+            self._writer_thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="parley-writer")
+        writer = self._writer
+
+        def in_thread() -> T:
+            with writer.begin() as connection:
+                return unit(connection)
+
+        return await asyncio.get_running_loop().run_in_executor(self._writer_thread, in_thread)
 
     async def upgrade(self) -> None:
         """Runs Alembic migrations up to head on this database."""
@@ -56,6 +96,26 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._writer_thread is not None:
+            writer, self._writer = self._writer, None
+            pool, self._writer_thread = self._writer_thread, None
+            await asyncio.get_running_loop().run_in_executor(pool, writer.dispose)
+            pool.shutdown(wait=False)
+
+
+def _sqlite_writer(url: str) -> Engine:
+    """A synchronous engine on the same SQLite file for the writer thread: one connection,
+    the driver's own transaction handling off (isolation_level=None) so that SQLAlchemy's
+    begin is ours: BEGIN IMMEDIATE (SQLAlchemy's documented recipe for pysqlite)."""
+    engine = create_engine(url.replace("+aiosqlite", "+pysqlite", 1), poolclass=StaticPool,
+                           connect_args={"isolation_level": None, "check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_pragmas)
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -64,6 +124,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # In WAL mode NORMAL is durable against crashes of the process (a power cut may lose
+    # the last commits, never corrupt); FULL would fsync every commit, one per message.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

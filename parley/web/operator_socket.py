@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import ClassVar
 
@@ -12,7 +13,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDiscon
 from parley import assignment, delivery, protocol
 from parley import fanout as channels
 from parley.ratelimit import Charge
-from parley.storage import queries
+from parley.storage import messages, queries
 from parley.storage.models import Operator
 from parley.web import visitors_api
 from parley.web.operator_api import own_origin, session_token
@@ -112,22 +113,37 @@ class _OperatorTab:
 
     async def message_send(self, frame: protocol.OperatorMessageSend) -> None:
         operator = self.operator
+        # Paid up front (one Core unit, storage.messages, does the rest); refunded when the
+        # frame turns out to be a resend of a stored message, or is refused.
         charge = self._message_charge()
+        paid = charge.pay()
+        retry_after = 0.0 if paid else charge.retry_after()
 
-        async def work(session):
-            chat = await self._chat_to_write_in(session, frame, frame.fileId, charge)
-            joins = operator.id not in (chat.operator_ids or [])
-            try:
-                return joins, await queries.add_operator_message(session, operator, chat, frame.clientId,
-                                                                 frame.text, frame.fileId)
-            except queries.FileNotUsable:
-                raise protocol.FrameError(protocol.E_NOT_FOUND, "no such file: upload it first") from None
+        def check_new() -> None:  # in the unit, for a clientId new in the chat
+            protocol.check_message_body(frame.text, frame.fileId)
+            if not paid:
+                raise protocol.rate_limited("messages", retry_after)
 
         try:
-            joins, stored = await delivery.write(self.state.db, work)
+            stored = await delivery.run(self.state.db, functools.partial(
+                messages.store_operator_message, operator_id=operator.id, app_id=operator.app_id,
+                chat_id=frame.chatId, client_id=frame.clientId, text=frame.text, file_id=frame.fileId,
+                check_new=check_new))
+            if stored is None:
+                # Same answer for "no such chat" and "another app's chat": nothing leaks.
+                raise protocol.FrameError(protocol.E_NOT_FOUND, "no such chat")
         except protocol.FrameError as error:
+            charge.refund()
             await self.outbox.send(protocol.refusal(error, clientId=frame.clientId))
             return
+        except messages.FileRefused:
+            charge.refund()
+            await self.outbox.send(protocol.refusal(protocol.FrameError(
+                protocol.E_NOT_FOUND, "no such file: upload it first"), clientId=frame.clientId))
+            return
+        if not stored.created:
+            charge.refund()
+        joins = stored.joined
         if stored.created:
             await delivery.publish(self.state.fanout, operator.app_id, stored.chat.visitor_id, stored.events)
             if joins:  # answering a chat joins it: other inboxes move it out of "Unassigned"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from typing import ClassVar
@@ -15,7 +16,7 @@ from parley import delivery, files, geo, identity, mail, protocol
 from parley import fanout as channels
 from parley.fanout import Overflow
 from parley.ratelimit import Charge
-from parley.storage import queries
+from parley.storage import messages, queries
 from parley.storage.models import App, Visitor
 from parley.web import visitor_extras, visitor_presence
 from parley.web.operator_api import own_origin
@@ -290,20 +291,32 @@ class _VisitorTab:
             return
 
         charge = Charge((limiter, visitor.id), (self.limits.messages_per_ip, self.ip))
-
-        async def work(session):
-            existing = await queries.find_visitor_message(session, visitor.id, frame.clientId)
-            if existing is None and not charge.pay():
-                raise protocol.rate_limited("messages", charge.retry_after())
-            return await queries.add_visitor_message(session, visitor, frame.clientId, frame.text,
-                                                     frame.assignees, frame.fileId, frame.triggerId)
-
+        stored = None
         try:
-            stored = await delivery.write(self.state.db, work)
+            if charge.pay():
+                # The common case, a message in the open chat: one Core unit (storage.messages).
+                # Paid up front; a resend of a stored message costs nothing and is refunded.
+                stored = await delivery.run(self.state.db, functools.partial(
+                    messages.store_visitor_message, visitor_id=visitor.id, app_id=self.app.id,
+                    client_id=frame.clientId, text=frame.text, file_id=frame.fileId))
+                if stored is not None and not stored.created:
+                    charge.refund()
+            if stored is None:
+                # A new chat (assignment, the bot's answer), or over the limit, where a resend
+                # of a stored message still gets its ack: the general path.
+                async def work(session):
+                    existing = await queries.find_visitor_message(session, visitor.id, frame.clientId)
+                    if existing is None and not charge.pay():
+                        raise protocol.rate_limited("messages", charge.retry_after())
+                    return await queries.add_visitor_message(session, visitor, frame.clientId, frame.text,
+                                                             frame.assignees, frame.fileId, frame.triggerId)
+
+                stored = await delivery.write(self.state.db, work)
         except protocol.FrameError as error:
             await self.outbox.send(protocol.refusal(error, clientId=frame.clientId))
             return
-        except queries.FileNotUsable:
+        except (queries.FileNotUsable, messages.FileRefused):
+            charge.refund()
             await self.outbox.send(protocol.error(
                 protocol.E_NOT_FOUND, "no such file: upload it first", clientId=frame.clientId))
             return
