@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime as dt
+import json
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chats", type=int, default=100)
     parser.add_argument("--native", action="store_true", help="py-spy --native (C frames too)")
     parser.add_argument("--no-profile", action="store_true", help="measure only")
+    parser.add_argument("--setup", action="store_true",
+                        help="profile the setup instead (logins, visitors' hello -> welcome, first messages)")
     args = parser.parse_args(argv)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     server_bench.raise_nofile()
@@ -123,20 +125,31 @@ def main(argv: list[str] | None = None) -> int:
             target = {"name": "parley", "url": server.url, "pid": server.process.pid, "app_id": app["appId"],
                       "origin": site_origin, "operators": accounts, "rate_limited": True, "phases": ["rtt"],
                       "budgets": harness.BENCH_BUDGETS}
-            if not args.no_profile:
-                # Starts recording now; setup (logins, warm chats) is in the profile too,
-                # but the steady phase dominates it at any useful duration.
-                command = [py_spy, "record", "--pid", str(server.process.pid), "--rate", "200",
-                           "--format", "raw", "--output", str(out), "--nonblocking"]
-                if args.native:
-                    command.append("--native")
-                recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            started = time.monotonic()
-            result = server_bench.run_client({**c, "targets": [target]}, tmp_path)["targets"][0]
-            print(f"client ran {time.monotonic() - started:.0f} s")
+            spec_path, out_path = tmp_path / "spec.json", tmp_path / "client-out.json"
+            spec_path.write_text(json.dumps({**c, "targets": [target]}))
+            client = subprocess.Popen([sys.executable, str(BENCH / "loadclient.py"), str(spec_path),
+                                       str(out_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                                      start_new_session=True)
+            try:
+                for line in client.stdout:
+                    print(line, end="", flush=True)
+                    trigger = "logged in and connected" if args.setup else "with a chat"
+                    if trigger in line and not args.no_profile and recorder is None:
+                        # Setup is over (logins, connects, first messages): record the
+                        # steady round trips only.
+                        command = [py_spy, "record", "--pid", str(server.process.pid), "--rate", "200",
+                                   "--format", "raw", "--output", str(out), "--nonblocking",
+                                   "--duration", str(max(1, int(args.seconds) - 1) if not args.setup else 30)]
+                        if args.native:
+                            command.append("--native")
+                        recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                                    stderr=subprocess.DEVNULL)
+                client.wait(timeout=args.seconds + 150)
+            finally:
+                harness.stop_group(client)
+            result = json.loads(out_path.read_text())["targets"][0]
         finally:
             if recorder is not None:
-                recorder.send_signal(2)  # SIGINT: py-spy writes what it has
                 try:
                     recorder.wait(timeout=60)
                 except subprocess.TimeoutExpired:

@@ -142,3 +142,28 @@ def test_a_refunded_charge_gives_its_hits_back():
     assert Charge((per_visitor, "v"), (per_ip, "ip")).pay()
     assert Charge((per_visitor, "v"), (per_ip, "ip")).pay()
     assert not Charge((per_visitor, "v"), (per_ip, "ip")).pay()
+
+
+def test_units_that_arrive_together_commit_together_and_fail_alone(database):
+    """SQLite's group commit: 40 visitors' messages at once run in fewer transactions than
+    units; a unit that fails (here: another visitor's file) rolls back alone."""
+    async def scenario(app, operator, visitor, other):
+        visitors = [visitor, other]
+        async with database.session() as session:
+            for _ in range(38):
+                visitors.append(await queries.register_visitor(session, app.id))
+            for each in visitors:
+                await first_message(session, each)
+            session.add(File(id="f" * 32, app_id=app.id, visitor_id=other.id, uploader_kind="visitor",
+                             uploader_id=other.id, name="x.png", content_type="image/png", size=1,
+                             sha256="0"))
+            await session.commit()
+        units = [database.run(visitor_unit(each, "c1", "together")) for each in visitors]
+        units.append(database.run(visitor_unit(visitor, "c2", "", "f" * 32)))
+        outcomes = await asyncio.gather(*units, return_exceptions=True)
+        assert all(o.created for o in outcomes[:-1]) and isinstance(outcomes[-1], messages.FileRefused)
+        assert await _count(database, Message, Message.text == "together") == 40
+        assert await _count(database, Message, Message.client_message_id == "c2") == 0
+        writer = database._writer
+        assert writer.units == 41 and writer.batches < writer.units
+    run(database, scenario)

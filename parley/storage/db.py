@@ -7,7 +7,6 @@ the `postgres` extra) run the same queries and migrations.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -17,6 +16,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
+
+from parley.storage.group_commit import GroupWriter
 
 T = TypeVar("T")
 
@@ -35,9 +36,8 @@ class Database:
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
-        # The hot path's writes (parley.storage.messages): see run().
-        self._writer: Engine | None = None
-        self._writer_thread: concurrent.futures.ThreadPoolExecutor | None = None
+        # The hot path's writes on SQLite (parley.storage.messages): see run().
+        self._writer: GroupWriter | None = None
 
     @property
     def dialect(self) -> str:
@@ -50,7 +50,8 @@ class Database:
         ORM session adds its own work on top; a message write is ~7 statements. Here the
         whole unit is one hop: on SQLite it runs in one writer thread with its own
         connection, in a transaction begun with BEGIN IMMEDIATE (the write lock first, so
-        the reads in it see every committed write and two writers never interleave).
+        the reads in it see every committed write and two writers never interleave),
+        grouped with the units that arrived meanwhile (parley.storage.group_commit).
         On PostgreSQL it runs in the async engine's connection through run_sync
         (asyncpg needs no thread); callers lock rows themselves (lock_visitor_row).
         Commits at the end, rolls back on an exception (which propagates).
@@ -59,15 +60,8 @@ class Database:
             async with self.engine.begin() as connection:
                 return await connection.run_sync(unit)
         if self._writer is None:
-            self._writer = _sqlite_writer(self.url)
-            self._writer_thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="parley-writer")
-        writer = self._writer
-
-        def in_thread() -> T:
-            with writer.begin() as connection:
-                return unit(connection)
-
-        return await asyncio.get_running_loop().run_in_executor(self._writer_thread, in_thread)
+            self._writer = GroupWriter(_sqlite_writer(self.url))
+        return await self._writer.run(unit)
 
     async def upgrade(self) -> None:
         """Runs Alembic migrations up to head on this database."""
@@ -96,11 +90,9 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
-        if self._writer_thread is not None:
+        if self._writer is not None:
             writer, self._writer = self._writer, None
-            pool, self._writer_thread = self._writer_thread, None
-            await asyncio.get_running_loop().run_in_executor(pool, writer.dispose)
-            pool.shutdown(wait=False)
+            await asyncio.get_running_loop().run_in_executor(None, writer.close)
 
 
 def _sqlite_writer(url: str) -> Engine:

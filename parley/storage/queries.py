@@ -81,17 +81,19 @@ def visitor_token_ok(visitor: Visitor, token: str | None, app_secret: str) -> bo
 
 
 async def resume_visitor(session: AsyncSession, app: App, visitor_id: str | None,
-                         token: str | None) -> Visitor | None:
+                         token: str | None, touch: bool = True) -> Visitor | None:
     """The app's visitor this browser proves it owns (its `token` then echoes what was sent),
     or None. A visitor id without its matching token is not trusted: knowing someone's id
-    must not open their chat."""
+    must not open their chat. `touch=False`: reads only (the visitor socket touches the
+    visitor itself right after, through its presence)."""
     if not (visitor_id and token) or len(visitor_id) > 64:
         return None
     visitor = await session.get(Visitor, visitor_id)
     if visitor is None or visitor.app_id != app.id or not visitor_token_ok(visitor, token, app.secret):
         return None
-    visitor.last_seen_at = utcnow()
-    await session.commit()
+    if touch:
+        visitor.last_seen_at = utcnow()
+        await session.commit()
     visitor.proved_by(token)
     return visitor
 

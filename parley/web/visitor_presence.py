@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from datetime import timedelta
 
 from parley import delivery, protocol
 from parley import fanout as channels
-from parley.storage import queries, visitor_queries
+from parley.storage import queries, visitor_queries, visitor_writes
 from parley.storage.models import utcnow
 
 log = logging.getLogger("parley.visitor")
@@ -53,10 +54,8 @@ async def touch(state, visitor_id: str, **extra) -> None:
     """Marks the visitor as on the site now (`extra`: language, user_agent)."""
     now = utcnow()
 
-    async def work(session):
-        await visitor_queries.touch(session, visitor_id, now, **extra)
-
-    await delivery.write(state.db, work)
+    await delivery.run(state.db, functools.partial(visitor_writes.touch, visitor_id=visitor_id, at=now,
+                                                   **extra))
     seen = _registry(state).get(visitor_id)
     if seen is not None and (seen.touched is None or now > seen.touched):
         seen.touched = now
@@ -90,10 +89,9 @@ class VisitorPresence:
         already on (a reconnect, a reload): operators see the visitor arrive or move on."""
         visitor_id = self.visitor_id
 
-        async def work(session):
-            return await visitor_queries.arrive(session, visitor_id, page.url, page.title, page.referrer)
-
-        view = await delivery.write(self.state.db, work)
+        view = await delivery.run(self.state.db, functools.partial(
+            visitor_writes.arrive, visitor_id=visitor_id, url=page.url, title=page.title,
+            referrer=page.referrer))
         if view is not None:
             await self.state.fanout.publish(channels.app_channel(self.app_id), protocol.frame(
                 "page.view", visitorId=visitor_id, url=view.url, title=view.title, referrer=view.referrer,
@@ -129,12 +127,10 @@ class VisitorPresence:
         if touched is None:
             return  # never stored as here: nothing to take back
 
-        async def work(session):
-            return await visitor_queries.mark_left(session, self.visitor_id, touched, utcnow())
-
         try:
             # Not gone when another process touched the visitor later: its socket is open.
-            if await delivery.write(self.state.db, work):
+            if await delivery.run(self.state.db, functools.partial(
+                    visitor_writes.mark_left, visitor_id=self.visitor_id, touched=touched, now=utcnow())):
                 await self.state.fanout.publish(channels.app_channel(self.app_id), protocol.frame(
                     "visitor.left", visitorId=self.visitor_id))
         except Exception:  # never let the goodbye break the socket's own cleanup

@@ -16,7 +16,7 @@ from parley import delivery, files, geo, identity, mail, protocol
 from parley import fanout as channels
 from parley.fanout import Overflow
 from parley.ratelimit import Charge
-from parley.storage import messages, queries
+from parley.storage import messages, queries, visitor_writes
 from parley.storage.models import App, Visitor
 from parley.web import visitor_extras, visitor_presence
 from parley.web.operator_api import own_origin
@@ -170,7 +170,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 await websocket.close(CLOSE_BAD_TOKEN)
                 return
             if user is None:
-                visitor = await queries.resume_visitor(session, app, hello.visitorId, hello.visitorToken)
+                visitor = await queries.resume_visitor(session, app, hello.visitorId, hello.visitorToken,
+                                                       touch=False)
                 if visitor is None:
                     # A new visitor costs its browser nothing, so the address and the app
                     # pay: returning visitors and signed users (above) are not counted.
@@ -180,7 +181,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
                             protocol.rate_limited("new visitors", charge.retry_after())))
                         await websocket.close(CLOSE_TOO_MANY)
                         return
-                    visitor = await queries.register_visitor(session, app.id)
+                    visitor = await delivery.run(state.db, functools.partial(
+                        visitor_writes.register, app_id=app.id))
         if user is not None:
             # Two browsers of one user may arrive at once: a race on creating it is retried.
             async def login(session):
