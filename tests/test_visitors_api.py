@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
@@ -16,6 +17,7 @@ from sqlalchemy import update
 
 from parley.storage import queries, visitor_queries
 from parley.storage.models import Visitor, utcnow
+from parley.web import visitor_presence
 from tests.conftest import STATIC, check_inbox_strings, load_static
 from tests.test_chat_protocol import ORIGIN, PASSWORD, SERVER, Tab, login, operator, run, visitor
 
@@ -157,6 +159,33 @@ def test_a_visitor_is_online_while_its_socket_is_open(client, make_app, make_ope
         assert feed.of_type("visitor.left")["visitorId"] == visitor_id
         assert not [f for f in feed.kept if f["type"] == "visitor.left"]  # told once
     assert online_list(client, headers) == []
+
+
+def test_one_heartbeat_keeps_every_open_visitor_on_the_site(client, make_app, make_operator, database,
+                                                              monkeypatch):
+    """The process's heartbeat (one task, one UPDATE per beat) touches each visitor whose
+    socket is open once its last touch is FRESH old; it ends with the last socket."""
+    monkeypatch.setattr(visitor_presence, "BEAT_SECONDS", 0.05)
+    monkeypatch.setattr(visitor_presence, "FRESH", timedelta(seconds=0))
+    app = make_app([ORIGIN])
+    make_operator(app.id)
+    headers = session_of(client, app.id)
+    with browser_visitor(client, app.id) as first, browser_visitor(client, app.id) as second:
+        ids = sorted([first.first["visitorId"], second.first["visitorId"]])
+        for visitor_id in ids:
+            set_last_seen(database, visitor_id, 91)  # as if their sockets had said nothing for long
+        wait_until(lambda: sorted(v["id"] for v in online_list(client, headers)) == ids)
+        heartbeat = client.app.state.visitor_heartbeat
+        assert heartbeat is not None and not heartbeat.done()
+    wait_until(lambda: getattr(client.app.state, "visitor_heartbeat", None) is None)
+    assert online_list(client, headers) == []
+
+
+def wait_until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
 def test_another_process_touching_later_keeps_the_visitor_online(database):

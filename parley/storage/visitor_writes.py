@@ -51,6 +51,14 @@ def touch(connection: Connection, visitor_id: str, at: datetime, language: str |
     connection.execute(update(VISITORS).where(VISITORS.c.id == visitor_id).values(**values))
 
 
+def touch_many(connection: Connection, visitor_ids: list[str], at: datetime) -> None:
+    """The heartbeat: every visitor in `visitor_ids` was on the site at `at` (500 at a time:
+    SQLite's bound-parameter limit is far above, a statement's size stays small)."""
+    for start in range(0, len(visitor_ids), 500):
+        connection.execute(update(VISITORS).where(VISITORS.c.id.in_(visitor_ids[start:start + 500]))
+                           .values(last_seen_at=at))
+
+
 def mark_left(connection: Connection, visitor_id: str, touched: datetime, now: datetime) -> bool:
     """As visitor_queries.mark_left: True when the visitor now counts as gone."""
     gone_at = min(touched, now - ONLINE_WINDOW - timedelta(seconds=1))

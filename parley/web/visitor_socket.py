@@ -239,7 +239,6 @@ async def visitor_socket(websocket: WebSocket) -> None:
         presence = visitor_presence.VisitorPresence(state, app.id, visitor.id, websocket.headers, hello.page)
         closers.append(presence)
         await presence.start()
-        tasks.append(asyncio.create_task(presence.run()))
         tab = _VisitorTab(state, app, visitor, outbox, ip)
         while True:
             raw = await receive_frame(websocket)
