@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from parley import files, hours, identity
-from parley.settings import DIST, PROJECT_ROOT, ConfigError, database_url, redis_url
+from parley.settings import DIST, IN_CHECKOUT, PROJECT_ROOT, ConfigError, database_url, redis_url
 from parley.snippet import render_snippet
 from parley.storage import queries
 from parley.storage.db import Database
@@ -36,6 +36,10 @@ class CommandError(Exception):
 
 
 def _load_build_module():
+    if not IN_CHECKOUT:
+        # An installed wheel carries dist/ already built (setup.py); its sources are not installed.
+        raise UsageError(f"`parley build` works in a source checkout (build.py, widget/, static/); "
+                         f"this installation serves the assets built into the package, {DIST}")
     spec = importlib.util.spec_from_file_location("parley_build", PROJECT_ROOT / "build.py")
     if spec is None or spec.loader is None:
         raise UsageError("build.py not found next to the parley package")
@@ -49,7 +53,13 @@ def run_build() -> dict:
 
 
 def ensure_built() -> None:
-    """Builds dist/ when it is missing or was built from other sources (e.g. after a pull)."""
+    """Builds dist/ when it is missing or was built from other sources (e.g. after a pull).
+    An installed wheel serves the dist/ built into it and never builds."""
+    if not IN_CHECKOUT:
+        if not (DIST / "manifest.json").is_file():
+            raise CommandError(f"this installation of parley has no built assets in {DIST}; "
+                               "reinstall it from a wheel built with `pip wheel .` in a checkout")
+        return
     if not _load_build_module().is_current(DIST):
         print("building dist/ ...", flush=True)
         run_build()
