@@ -54,6 +54,13 @@ def database_url(explicit: str | None = None) -> str:
     return f"sqlite+aiosqlite:///{folder / 'parley.db'}"
 
 
+def database_backend(explicit: str | None = None) -> str:
+    """"sqlite" or "postgresql": the backend of database_url(explicit), without creating the data folder."""
+    if not explicit and not os.environ.get("PARLEY_DB"):
+        return "sqlite"
+    return make_url(database_url(explicit)).get_backend_name()
+
+
 def async_database_url(raw: str, source: str = "the database URL") -> str:
     """`raw` with the async driver of its backend: sqlite:// -> sqlite+aiosqlite://,
     postgres(ql)[+driver]:// -> postgresql+asyncpg:// (libpq's `sslmode` becomes asyncpg's `ssl`).
