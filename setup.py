@@ -35,8 +35,14 @@ class BuildPyWithAssets(build_py):
     """build_py, then the built widget/inbox assets and the templates as package data."""
 
     def run(self) -> None:
+        editable = getattr(self, "editable_mode", False)
+        if not editable and not self.dry_run:
+            # build/lib outlives a build (pip builds in the tree), and build_py only adds to it:
+            # without this, a module deleted from the sources would still ship in the next wheel.
+            for package in ("parley", "widget"):
+                shutil.rmtree(Path(self.build_lib) / package, ignore_errors=True)
         super().run()
-        if getattr(self, "editable_mode", False) or self.dry_run:
+        if editable or self.dry_run:
             return
         bundled = Path(self.build_lib) / "parley" / "_bundled"
         shutil.rmtree(bundled, ignore_errors=True)  # nothing stale from an earlier build

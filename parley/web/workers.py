@@ -188,11 +188,12 @@ def worker_main(settings: ServeSettings, listener: socket.socket, ready: Event) 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Before serving there is nothing to drain: a SIGTERM just ends the worker (cleanly).
     signal.signal(signal.SIGTERM, _exit_now)
+    _end_with_parent()
     logs.configure(settings.log_format, settings.log_level)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_tag_worker)  # lines of N processes interleave: say whose each is
     try:
         asyncio.run(_serve(settings, listener, ready))
-    except SystemExit:
-        pass
     except Exception as error:
         # One line like the CLI's own errors (the parent then names the worker that failed).
         log.error("worker process %s failed: %s: %s", os.getpid(), type(error).__name__, error,
@@ -202,6 +203,26 @@ def worker_main(settings: ServeSettings, listener: socket.socket, ready: Event) 
 
 def _exit_now(_signum, _frame) -> None:
     raise SystemExit(0)
+
+
+def _tag_worker(record: logging.LogRecord) -> bool:
+    record.worker = os.getpid()  # an extra field: `worker=<pid>` in text, "worker" in JSON
+    return True
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent() -> None:
+    """Linux: a SIGTERM (a graceful stop) when the parent dies without stopping the workers
+    (SIGKILL, OOM), so no orphan keeps serving on the port. Elsewhere nothing."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    parent = multiprocessing.parent_process()
+    if parent is not None and not parent.is_alive():
+        raise SystemExit(0)  # it died before the line above took effect
 
 
 async def _serve(settings: ServeSettings, listener: socket.socket, ready: Event) -> None:
