@@ -533,6 +533,9 @@ def cmd_serve(args) -> int:
         raise UsageError("--redis (or $PARLEY_REDIS_URL) must be a redis://, rediss:// or unix:// URL, "
                          f"got {redis!r}")
     _check_workers(args, redis, MAX_WORKERS)
+    if redis and importlib.util.find_spec("redis") is None:
+        # Found here, not when each process's fan-out starts (and fails) in its lifespan.
+        raise CommandError("--redis needs the redis package: pip install 'parley[redis]'")
     logs.configure(log_format, args.log_level)
     ensure_built()
     database = _database(args.db)

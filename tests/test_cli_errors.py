@@ -159,3 +159,12 @@ def test_serve_workers_refusal_counts_the_environment(env):
                    "PostgreSQL", code=2)
     assert "needs PostgreSQL (" in line and " and Redis" not in line
     assert not Path(env["PARLEY_DATA"]).exists()  # refused before the data folder is made
+
+
+def test_serve_redis_without_the_redis_package_is_one_line(env):
+    # As if the `redis` extra were not installed (None in sys.modules: "no such module").
+    script = ("import sys; sys.modules['redis'] = None; from parley.cli import main; "
+              "raise SystemExit(main(sys.argv[1:]))")
+    done = subprocess.run([sys.executable, "-c", script, "serve", "--redis", "redis://127.0.0.1:1/0"],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    refused(done, "pip install 'parley[redis]'", code=1)
