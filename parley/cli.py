@@ -12,6 +12,7 @@ import secrets
 import signal
 import sys
 import traceback
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
@@ -30,6 +31,9 @@ from parley.settings import (
 from parley.snippet import render_snippet
 from parley.storage import queries
 from parley.storage.db import Database
+
+if TYPE_CHECKING:  # imported when serving only: uvicorn and the app are heavy for `parley app ...`
+    from parley.web.workers import ServeSettings
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -623,7 +627,7 @@ def _check_workers(args, redis: str | None, most: int) -> None:
         raise UsageError(f"--workers {args.workers} needs {' and '.join(needs)}: {'; '.join(why)}")
 
 
-def _serve_workers(database: Database, settings, count: int, server_url: str) -> int:
+def _serve_workers(database: Database, settings: ServeSettings, count: int, server_url: str) -> int:
     """`serve --workers N`: migrate once here, then N worker processes (parley.web.workers)."""
     from parley.web.workers import Supervisor, WorkersError
 
