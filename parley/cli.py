@@ -12,16 +12,28 @@ import secrets
 import signal
 import sys
 import traceback
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from parley import files, hours, identity
-from parley.settings import DIST, PROJECT_ROOT, ConfigError, database_url, redis_url
+from parley.settings import (
+    DIST,
+    IN_CHECKOUT,
+    PROJECT_ROOT,
+    ConfigError,
+    database_backend,
+    database_url,
+    redis_url,
+)
 from parley.snippet import render_snippet
 from parley.storage import queries
 from parley.storage.db import Database
+
+if TYPE_CHECKING:  # imported when serving only: uvicorn and the app are heavy for `parley app ...`
+    from parley.web.workers import ServeSettings
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -36,6 +48,10 @@ class CommandError(Exception):
 
 
 def _load_build_module():
+    if not IN_CHECKOUT:
+        # An installed wheel carries dist/ already built (setup.py); its sources are not installed.
+        raise UsageError(f"`parley build` works in a source checkout (build.py, widget/, static/); "
+                         f"this installation serves the assets built into the package, {DIST}")
     spec = importlib.util.spec_from_file_location("parley_build", PROJECT_ROOT / "build.py")
     if spec is None or spec.loader is None:
         raise UsageError("build.py not found next to the parley package")
@@ -49,7 +65,13 @@ def run_build() -> dict:
 
 
 def ensure_built() -> None:
-    """Builds dist/ when it is missing or was built from other sources (e.g. after a pull)."""
+    """Builds dist/ when it is missing or was built from other sources (e.g. after a pull).
+    An installed wheel serves the dist/ built into it and never builds."""
+    if not IN_CHECKOUT:
+        if not (DIST / "manifest.json").is_file():
+            raise CommandError(f"this installation of parley has no built assets in {DIST}; "
+                               "reinstall it from a wheel built with `pip wheel .` in a checkout")
+        return
     if not _load_build_module().is_current(DIST):
         print("building dist/ ...", flush=True)
         run_build()
@@ -502,6 +524,7 @@ def cmd_serve(args) -> int:
     from parley.web.app import create_app
     from parley.web.demo_site import create_demo_site
     from parley.web.shutdown import GracefulServer
+    from parley.web.workers import MAX_WORKERS, ServeSettings
 
     log_format = args.log_format or os.environ.get("PARLEY_LOG_FORMAT") or "text"
     if log_format not in logs.FORMATS:
@@ -509,35 +532,34 @@ def cmd_serve(args) -> int:
     for flag, port in (("--port", args.port), ("--demo-port", args.demo_port)):
         if port is not None and not 1 <= port <= 65535:
             raise UsageError(f"{flag} must be 1 to 65535, got {port}")
-    logs.configure(log_format, args.log_level)
-    ensure_built()
-    database = _database(args.db)
     redis = redis_url(args.redis)
     if redis and not redis.startswith(("redis://", "rediss://", "unix://")):
         raise UsageError("--redis (or $PARLEY_REDIS_URL) must be a redis://, rediss:// or unix:// URL, "
                          f"got {redis!r}")
+    _check_workers(args, redis, MAX_WORKERS)
+    if redis and importlib.util.find_spec("redis") is None:
+        # Found here, not when each process's fan-out starts (and fails) in its lifespan.
+        raise CommandError("--redis needs the redis package: pip install 'parley[redis]'")
+    logs.configure(log_format, args.log_level)
+    ensure_built()
+    database = _database(args.db)
     from parley.ratelimit import Limits
 
     Limits()  # a wrong $PARLEY_LIMITS stops here with its message, not as a traceback at startup
     server_url = f"http://{args.host}:{args.port}"
+    settings = ServeSettings(
+        database_url=database.url, redis_url=redis, host=args.host, port=args.port,
+        log_format=log_format, log_level=args.log_level, proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips, drain_seconds=SHUTDOWN_DRAIN_SECONDS,
+        grace_seconds=SHUTDOWN_GRACE_SECONDS)
+    if args.workers > 1:
+        return _serve_workers(database, settings, args.workers, server_url)
 
     async def serve() -> None:
         await _open(database)
         servers = []
         web_app = create_app(database, redis_url=redis)
-        # log_config=None: uvicorn keeps the logging parley.logs configured.
-        # No permessage-deflate: chat frames are small (a visitor's message frame is ~300
-        # bytes), and each socket's two zlib contexts cost ~45 KB of the ~110 KB an idle
-        # visitor socket took (measured at 1,000 sockets: 109 KB with, 64 KB without), plus
-        # CPU on every frame (PerMessageDeflate.encode was ~4 % of a busy server's time).
-        # Behind a proxy, X-Forwarded-For/-Proto from a trusted address give the client's
-        # address (per-IP limits) and scheme (HSTS, Secure cookies); see --forwarded-allow-ips.
-        config = uvicorn.Config(web_app, host=args.host, port=args.port, log_config=None,
-                                log_level=args.log_level, ws_max_size=64 * 1024,
-                                ws_per_message_deflate=False,
-                                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-                                proxy_headers=args.proxy_headers,
-                                forwarded_allow_ips=args.forwarded_allow_ips)
+        config = settings.uvicorn_config(web_app)
         servers.append(GracefulServer(config, web_app, SHUTDOWN_DRAIN_SECONDS))
         if args.demo:
             demo_port = args.demo_port or args.port + 1
@@ -583,6 +605,50 @@ def cmd_serve(args) -> int:
             await database.close()
 
     asyncio.run(serve())
+    return 0
+
+
+def _check_workers(args, redis: str | None, most: int) -> None:
+    """--workers N > 1 needs PostgreSQL and Redis: refused here, before anything is built or opened."""
+    if not 1 <= args.workers <= most:
+        raise UsageError(f"--workers must be 1 to {most}, got {args.workers}")
+    if args.workers == 1:
+        return
+    if args.demo:
+        raise UsageError("--demo runs in one process; leave out --workers")
+    needs, why = [], []
+    if database_backend(args.db) != "postgresql":
+        needs.append("PostgreSQL (--db postgresql://… or $PARLEY_DB)")
+        why.append("the worker processes share one database, and SQLite is a file for one process")
+    if not redis:
+        needs.append("Redis (--redis redis://… or $PARLEY_REDIS_URL)")
+        why.append("live events pass between the worker processes through Redis")
+    if needs:
+        raise UsageError(f"--workers {args.workers} needs {' and '.join(needs)}: {'; '.join(why)}")
+
+
+def _serve_workers(database: Database, settings: ServeSettings, count: int, server_url: str) -> int:
+    """`serve --workers N`: migrate once here, then N worker processes (parley.web.workers)."""
+    from parley.web.workers import Supervisor, WorkersError
+
+    async def migrate() -> None:
+        try:
+            await _open(database)
+        finally:
+            await database.close()  # each worker opens its own engine: connections can't cross
+    asyncio.run(migrate())
+    supervisor = Supervisor(settings, count)
+    try:
+        pids = supervisor.start()
+        if pids is not None:
+            # Printed once every worker serves, like the single server's banner.
+            print(f"Parley is serving on {server_url} (inbox: {server_url}/inbox) with {count} worker "
+                  f"processes: {', '.join(map(str, pids))}", flush=True)
+            supervisor.run()
+    except WorkersError as error:
+        raise CommandError(str(error)) from None
+    finally:
+        supervisor.stop()
     return 0
 
 
@@ -637,6 +703,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--redis", metavar="URL",
                        help="share live events with other server processes through Redis, e.g. "
                             "redis://127.0.0.1:6379/0 (default: $PARLEY_REDIS_URL, else in-process only)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="N server processes on this machine, sharing the port (default 1); more than "
+                            "one needs PostgreSQL (--db) and Redis (--redis)")
     serve.add_argument("--demo", action="store_true", help="also create a demo app and website")
     serve.add_argument("--demo-port", type=int, help="port of the demo website (default: port+1)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])

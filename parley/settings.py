@@ -9,9 +9,22 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DIST = PROJECT_ROOT / "dist"
-TEMPLATES = PROJECT_ROOT / "templates"
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+# What a wheel carries inside the package (setup.py puts it there): the Jinja templates and
+# the built dist/. An installed wheel has no build.py, widget sources or node_modules to build from.
+BUNDLED = PACKAGE_DIR / "_bundled"
+
+
+def _in_checkout() -> bool:
+    """True when this package sits in a source checkout (an editable install or PYTHONPATH):
+    then templates/ and dist/ are the checkout's, and dist/ is rebuilt when its sources change."""
+    return (PROJECT_ROOT / "build.py").is_file() and (PROJECT_ROOT / "templates").is_dir()
+
+
+IN_CHECKOUT = _in_checkout()
+DIST = PROJECT_ROOT / "dist" if IN_CHECKOUT else BUNDLED / "dist"
+TEMPLATES = PROJECT_ROOT / "templates" if IN_CHECKOUT else BUNDLED / "templates"
 
 
 def data_dir() -> Path:
@@ -39,6 +52,13 @@ def database_url(explicit: str | None = None) -> str:
     folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite+aiosqlite:///{folder / 'parley.db'}"
+
+
+def database_backend(explicit: str | None = None) -> str:
+    """"sqlite" or "postgresql": the backend of database_url(explicit), without creating the data folder."""
+    if not explicit and not os.environ.get("PARLEY_DB"):
+        return "sqlite"
+    return make_url(database_url(explicit)).get_backend_name()
 
 
 def async_database_url(raw: str, source: str = "the database URL") -> str:

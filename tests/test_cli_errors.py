@@ -132,3 +132,39 @@ def test_serve_that_cannot_listen_ends_with_one_line_and_no_traceback(env, built
         done = parley(env, "serve", "--port", str(port), "--log-level", "warning")
     assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.splitlines()[-1].startswith("parley: error: "), done.stderr
+
+
+# -- serve --workers: several processes need PostgreSQL and Redis -----------------------------------
+
+@pytest.mark.parametrize("args, words", [
+    (["--workers", "2"], ["--workers 2", "PostgreSQL", "Redis", "SQLite"]),
+    (["--workers", "2", "--redis", "redis://127.0.0.1:1/0"], ["--workers 2", "PostgreSQL", "SQLite"]),
+    (["--workers", "2", "--db", "sqlite:///x.db", "--redis", "redis://127.0.0.1:1/0"], ["PostgreSQL"]),
+    # Checked before anything is opened: nothing listens on port 1, and that is never reached.
+    (["--workers", "3", "--db", "postgresql://u@127.0.0.1:1/db"], ["--workers 3", "Redis"]),
+    (["--workers", "0"], ["--workers must be 1 to"]),
+    (["--workers", "-2"], ["--workers must be 1 to"]),
+    (["--workers", "2", "--demo", "--db", "postgresql://u@127.0.0.1:1/db", "--redis", "redis://127.0.0.1:1/0"],
+     ["--demo", "--workers"]),
+])
+def test_serve_workers_without_postgresql_and_redis_is_refused(env, args, words):
+    line = refused(parley(env, "serve", *args), *words, code=2)
+    if "Redis" not in words:
+        assert "Redis (" not in line, line  # only what is missing is named
+
+
+def test_serve_workers_refusal_counts_the_environment(env):
+    # $PARLEY_REDIS_URL counts as --redis: only PostgreSQL is missing then.
+    line = refused(parley({**env, "PARLEY_REDIS_URL": "redis://127.0.0.1:1/0"}, "serve", "--workers", "2"),
+                   "PostgreSQL", code=2)
+    assert "needs PostgreSQL (" in line and " and Redis" not in line
+    assert not Path(env["PARLEY_DATA"]).exists()  # refused before the data folder is made
+
+
+def test_serve_redis_without_the_redis_package_is_one_line(env):
+    # As if the `redis` extra were not installed (None in sys.modules: "no such module").
+    script = ("import sys; sys.modules['redis'] = None; from parley.cli import main; "
+              "raise SystemExit(main(sys.argv[1:]))")
+    done = subprocess.run([sys.executable, "-c", script, "serve", "--redis", "redis://127.0.0.1:1/0"],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    refused(done, "pip install 'parley[redis]'", code=1)
