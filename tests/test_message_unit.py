@@ -158,12 +158,18 @@ def test_units_that_arrive_together_commit_together_and_fail_alone(database):
                              uploader_id=other.id, name="x.png", content_type="image/png", size=1,
                              sha256="0"))
             await session.commit()
+        def writes_then_fails(connection):
+            visitor_unit(other, "c3", "half done")(connection)
+            raise RuntimeError("after a write")
+
         units = [database.run(visitor_unit(each, "c1", "together")) for each in visitors]
+        units.insert(20, database.run(writes_then_fails))
         units.append(database.run(visitor_unit(visitor, "c2", "", "f" * 32)))
         outcomes = await asyncio.gather(*units, return_exceptions=True)
+        assert isinstance(outcomes.pop(20), RuntimeError)
         assert all(o.created for o in outcomes[:-1]) and isinstance(outcomes[-1], messages.FileRefused)
         assert await _count(database, Message, Message.text == "together") == 40
-        assert await _count(database, Message, Message.client_message_id == "c2") == 0
+        assert await _count(database, Message, Message.client_message_id.in_(["c2", "c3"])) == 0
         writer = database._writer
-        assert writer.units == 41 and writer.batches < writer.units
+        assert writer.units == 42 and writer.batches < writer.units
     run(database, scenario)

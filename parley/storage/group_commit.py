@@ -101,13 +101,23 @@ class _RolledBack(Exception):
 
 
 def _call(unit: Callable[[Connection], Any], connection: Connection, savepoint: bool) -> _Outcome:
+    if not savepoint:
+        try:
+            return True, unit(connection)
+        except Exception as error:
+            return False, error
+    # A plain SAVEPOINT with one fixed name, not connection.begin_nested(): SQLAlchemy
+    # numbers its savepoints, so each was a new statement to compile (~5 % of the writer
+    # thread's time in a profile). The units run one after the other, so one name is enough.
+    connection.exec_driver_sql("SAVEPOINT parley_unit")
     try:
-        if not savepoint:
-            return True, unit(connection)
-        with connection.begin_nested():
-            return True, unit(connection)
+        result = unit(connection)
     except Exception as error:
+        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT parley_unit")
+        connection.exec_driver_sql("RELEASE SAVEPOINT parley_unit")
         return False, error
+    connection.exec_driver_sql("RELEASE SAVEPOINT parley_unit")
+    return True, result
 
 
 def _settle(settled: list[tuple[asyncio.Future, _Outcome]]) -> None:
