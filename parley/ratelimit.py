@@ -209,6 +209,9 @@ class Limits:
         self.visitor_sockets_per_ip = OpenCount(50)
         # Seconds a new visitor socket may take to send its hello (the widget sends it at once).
         self.hello_timeout = 10.0
+        # Hellos answered at once by one process (database reads, welcome, replay); more wait
+        # their turn, so that a reconnect storm never starves keepalives and operators.
+        self.hellos_at_once = 32
         # Upload bytes per address per hour, on top of the per-visitor count: uploads are
         # stored on disk, and visitors are cheap.
         self.upload_bytes_per_ip = ByteQuota(50 * MIB, 3600, clock)

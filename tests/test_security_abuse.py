@@ -94,6 +94,35 @@ def test_new_visitors_are_limited_per_address_but_returning_ones_are_not(client,
         assert user.first["visitorId"] == "u1"
 
 
+def test_hellos_answered_at_once_are_bounded_and_every_refusal_frees_its_place(client, make_app):
+    """Limits.hellos_at_once (issue 12: a storm must not starve keepalives): with one place,
+    hellos refused on the way (unknown app, wrong origin, too many new visitors) give it
+    back, and tabs are welcomed one after the other."""
+    app = make_app([ORIGIN])
+    client.app.state.limits.hellos_at_once = 1
+    client.app.state.limits.new_visitors_per_ip.limit = 3
+
+    def place_is_free() -> bool:
+        # Checked before every next hello: a leaked place would make that hello wait for ever.
+        _loop, gate = client.app.state.hello_gate
+        return not gate.locked()
+
+    assert refused_hello(client, "no-such-app", {})["code"] == "PARLEY_E_UNKNOWN_APP"
+    assert place_is_free()
+    assert refused_hello(client, app.id, {"Origin": "https://evil.example"})["code"] == "PARLEY_E_ORIGIN"
+    assert place_is_free()
+    with visitor(client, app.id) as first:
+        assert place_is_free()  # welcomed: the place is given back while the tab stays open
+        with visitor(client, app.id) as second:
+            assert first.first["visitorId"] != second.first["visitorId"]
+    with visitor(client, app.id) as third:
+        assert refused_hello(client, app.id, {})["code"] == "PARLEY_E_RATE_LIMIT"
+        assert place_is_free()
+        with visitor(client, app.id, **same_visitor(third)) as again:
+            assert again.first["visitorId"] == third.first["visitorId"]
+    assert place_is_free()
+
+
 def refused_hello(client, app_id: str, headers: dict, **hello) -> dict:
     with client.websocket_connect("/ws/visitor", headers={"Origin": ORIGIN, **headers}) as ws:
         ws.send_text(json.dumps({"v": 1, "type": "hello", "appId": app_id, **hello}))

@@ -116,6 +116,17 @@ async def finish(tasks: list[asyncio.Task], closers: list) -> None:
                     await task
 
 
+def hello_gate(state) -> asyncio.Semaphore:
+    """The process's limit on hellos being answered at once (Limits.hellos_at_once)."""
+    loop = asyncio.get_running_loop()
+    held = getattr(state, "hello_gate", None)
+    # Per event loop: an asyncio.Semaphore belongs to the loop it first waited in, and
+    # tests run one app in several loops one after the other.
+    if held is None or held[0] is not loop:
+        held = state.hello_gate = (loop, asyncio.Semaphore(max(1, state.limits.hellos_at_once)))
+    return held[1]
+
+
 async def visitor_socket(websocket: WebSocket) -> None:
     state = websocket.app.state
     limits = state.limits
@@ -132,6 +143,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
         return
     tasks: list[asyncio.Task] = []
     closers = []
+    gate = hello_gate(state)
+    gate_held = False
     try:
         try:
             with anyio.fail_after(limits.hello_timeout):
@@ -147,6 +160,12 @@ async def visitor_socket(websocket: WebSocket) -> None:
             await websocket.send_json(protocol.refusal(error))
             await websocket.close(CLOSE_BAD_FRAME)
             return
+        # Hello -> welcome -> replay, a bounded number at once: in a reconnect storm the
+        # rest wait their turn here, so keepalives and operators' frames are not stuck
+        # behind thousands of half-done hellos in the event loop's queue (issue 12: the
+        # old server closed 24 of 26 operator sockets with "keepalive ping timeout").
+        await gate.acquire()
+        gate_held = True
         async with state.db.session() as session:
             app = await queries.get_app(session, hello.appId)
             if app is None:
@@ -222,6 +241,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 chat=queries.chat_dict(open_chat) if open_chat is not None else None))
 
         await stream.start(hello.lastSeq, send_welcome)
+        gate.release()
+        gate_held = False
         tasks.append(asyncio.create_task(stream.run()))
         told = {"online": online}  # what this socket last said: `online` frames are changes only
 
@@ -250,6 +271,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
         return
     finally:
         limits.visitor_sockets_per_ip.leave(ip)  # first, before anything that awaits
+        if gate_held:
+            gate.release()
         await finish(tasks, closers)
 
 
