@@ -1,0 +1,99 @@
+"""Messages waiting for their ack: the protocol's "nothing lost, nothing twice" rule.
+
+Each message gets a clientId when it is written and stays here until the server
+acknowledges it. After every reconnect everything still here is sent again, in order;
+the server stores one message per clientId, so a resend of a stored message returns
+the same ack and publishes nothing twice (docs/protocol.md, *Sending without losing
+or duplicating*). A PARLEY_E_RATE_LIMIT error with a clientId means "not stored": the
+message stays and is resent after `retryAfter`. Any other error removes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from parley import protocol
+from parley.client.errors import ClientError
+
+
+def new_client_id() -> str:
+    return f"py-{uuid.uuid4().hex}"
+
+
+@dataclass
+class _Entry:
+    frame: dict
+    future: asyncio.Future
+    context: str
+
+
+class Outbox:
+    def __init__(self, send: Callable[[dict], Awaitable[None]]) -> None:
+        self._send = send
+        self._pending: dict[str, _Entry] = {}
+        self._lock = asyncio.Lock()  # one writer: resends and new messages keep their order
+        self._timers: set[asyncio.TimerHandle] = set()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def frames(self) -> list[dict]:
+        """What is still unacknowledged, oldest first (saved with the credentials)."""
+        return [dict(entry.frame) for entry in self._pending.values()]
+
+    async def put(self, frame: dict, context: str = "message") -> asyncio.Future:
+        """Queues a frame with a clientId and sends it if connected; the future gets the ack."""
+        future = asyncio.get_running_loop().create_future()
+        self._pending[frame["clientId"]] = _Entry(frame, future, context)
+        await self._try_send(frame)
+        return future
+
+    async def _try_send(self, frame: dict) -> None:
+        async with self._lock:
+            if frame["clientId"] in self._pending:
+                # Not connected: it goes with the next flush.
+                with contextlib.suppress(ClientError):
+                    await self._send(frame)
+
+    async def flush(self) -> None:
+        """Sends everything unacknowledged again, in order (after a reconnect)."""
+        async with self._lock:
+            for entry in list(self._pending.values()):
+                try:
+                    await self._send(entry.frame)
+                except ClientError:
+                    return  # lost again: the next connection flushes
+
+    def take(self, frame: dict) -> bool:
+        """Applies an `ack` or an error carrying a clientId; True when it was one of ours."""
+        client_id = frame.get("clientId")
+        entry = self._pending.get(client_id) if isinstance(client_id, str) else None
+        if entry is None:
+            return False
+        if frame.get("type") == "ack":
+            del self._pending[client_id]
+            if not entry.future.done():
+                entry.future.set_result(frame)
+            return True
+        if frame.get("type") != "error":
+            return False
+        if frame.get("code") == protocol.E_RATE_LIMIT:
+            delay = float(frame.get("retryAfter") or 1.0)
+            loop = asyncio.get_running_loop()
+            timer = loop.call_later(delay, lambda: loop.create_task(self._try_send(entry.frame)))
+            self._timers.add(timer)
+            return True
+        del self._pending[client_id]
+        if not entry.future.done():
+            entry.future.set_exception(ClientError.from_frame(frame, entry.context))
+            entry.future.exception()  # a caller that stopped waiting must not get a warning
+        return True
+
+    def close(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
