@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import Callable
 
 import pytest
@@ -43,9 +44,9 @@ def served(tmp_path_factory, built_dist):
     server.stop()
 
 
-def visitor_for(served, **options) -> VisitorClient:
+def visitor_for(served, timing: Timing = TIMING, **options) -> VisitorClient:
     _server, base, app_id = served
-    return VisitorClient(base, app_id, origin=SITE, timing=TIMING, **options)
+    return VisitorClient(base, app_id, origin=SITE, timing=timing, **options)
 
 
 async def operator_for(served) -> OperatorClient:
@@ -377,3 +378,34 @@ async def test_errors_from_the_server_carry_client_codes(served):
     finally:
         await visitor.disconnect()
         await operator.aclose()
+
+
+async def test_a_stalled_server_is_unstable_then_recovered_or_dropped(served):
+    """SIGSTOP freezes the server (a stalled network, as far as the clients can tell)."""
+    server = served[0]
+    fast_pings = {"ping_interval": 0.1, "unstable_after": 0.3}
+    patient = visitor_for(served, Timing(request_timeout=10, dead_after=60, **fast_pings))
+    impatient = visitor_for(served, Timing(request_timeout=10, backoff_first=0.05, backoff_max=0.5,
+                                           dead_after=1.0, **fast_pings))
+    events: list[str] = []
+    for name in ("connection_unstable", "connection_recovered"):
+        patient.on(name, lambda _payload, name=name: events.append(name))
+    try:
+        await patient.connect(timeout=10)
+        await impatient.connect(timeout=10)
+        unstable = patient.expect("connection_unstable")
+        dropped = impatient.expect("disconnected")
+        os.kill(server.process.pid, signal.SIGSTOP)
+        try:
+            await asyncio.wait_for(unstable, 10)
+            assert (await asyncio.wait_for(dropped, 10))["will_reconnect"]
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+        back = impatient.expect("connected")
+        await eventually(lambda: "connection_recovered" in events)
+        assert events[:2] == ["connection_unstable", "connection_recovered"] and patient.connected
+        await asyncio.wait_for(back, 30)
+        assert impatient.connected
+    finally:
+        await patient.disconnect()
+        await impatient.disconnect()

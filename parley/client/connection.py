@@ -107,17 +107,25 @@ class Connection:
         try:
             await asyncio.wait_for(asyncio.shield(self._first), timeout)
         except TimeoutError:
-            raise ClientError(REQUEST_TIMEOUT, f"not connected within {timeout}s; still trying") from None
+            # Never connected: no reconnect loop is left running behind the caller's back.
+            await self.stop()
+            raise ClientError(REQUEST_TIMEOUT, f"not connected within {timeout}s") from None
 
     async def stop(self) -> None:
         self._stopping = True
+        task, self._task = self._task, None
+        if task is None:
+            return
         if self._ws is not None:
-            await self._ws.close(1000, "client disconnect")
-        if self._task is not None:
-            self._task.cancel()
+            # Closed by us: the loop sees its socket end, reports `manual` and returns.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._ws.close(1000, "client disconnect"), 3)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(task), 3)
+        if not task.done():
+            task.cancel()  # between sockets (a backoff wait): nothing to report
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
+                await task
 
     async def drop(self) -> None:
         """Closes the current socket as a lost network would; the client reconnects (tests)."""
@@ -285,10 +293,11 @@ class Connection:
         while self._inflight:
             _fail(self._inflight.popleft().future, ClientError(CONNECTION_LOST, "the connection was lost"))
 
-    async def send(self, frame: dict) -> None:
-        """Sends one frame on the open socket; CONNECTION_LOST when there is none."""
+    async def send(self, frame: dict, *, opening: bool = False) -> None:
+        """Sends one frame on the open socket; CONNECTION_LOST when there is none. Until
+        the opening (hello) is done only its frames go: anything before hello ends the socket."""
         ws = self._ws
-        if ws is None:
+        if ws is None or not (opening or self._ready.is_set()):
             raise ClientError(CONNECTION_LOST, "not connected")
         try:
             await ws.send(json.dumps({"v": 1, **frame}, ensure_ascii=False))
@@ -312,8 +321,8 @@ class Connection:
         request = _Request(f"{SYNC_PREFIX}{next(self._nonces)}", want, context, loop.create_future())
         self._inflight.append(request)
         try:
-            await self.send(frame)
-            await self.send({"type": request.nonce})
+            await self.send(frame, opening=opening)
+            await self.send({"type": request.nonce}, opening=opening)
         except ClientError as error:
             _fail(request.future, error)
         try:

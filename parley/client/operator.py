@@ -126,10 +126,12 @@ class OperatorClient(Emitter):
 
     def up(self) -> None:
         self._was_up = True
+        self._outbox.lost()  # unacknowledged messages go again, in order, before anything new
         self._flush = asyncio.ensure_future(self._outbox.flush())
         self.emit("connected", {"profile": self.profile})
 
     def down(self, reason: str, code: int | None, error: ClientError | None, retrying: bool) -> None:
+        self._outbox.lost()
         if not self._was_up and retrying:
             return
         self._was_up = False

@@ -11,7 +11,6 @@ message stays and is resent after `retryAfter`. Any other error removes it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +36,9 @@ class Outbox:
         self._pending: dict[str, _Entry] = {}
         self._lock = asyncio.Lock()  # one writer: resends and new messages keep their order
         self._timers: set[asyncio.TimerHandle] = set()
+        # Something may not have reached the current socket: everything goes again, in
+        # order, before any single new frame (a new message must not overtake an old one).
+        self._dirty = True
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -54,19 +56,31 @@ class Outbox:
 
     async def _try_send(self, frame: dict) -> None:
         async with self._lock:
-            if frame["clientId"] in self._pending:
-                # Not connected: it goes with the next flush.
-                with contextlib.suppress(ClientError):
+            if self._dirty:
+                await self._flush_locked()
+            elif frame["clientId"] in self._pending:
+                try:
                     await self._send(frame)
+                except ClientError:
+                    self._dirty = True  # not connected: it goes with the next flush
+
+    def lost(self) -> None:
+        """The socket changed: whatever was sent on the old one goes again."""
+        self._dirty = True
 
     async def flush(self) -> None:
         """Sends everything unacknowledged again, in order (after a reconnect)."""
+        self._dirty = True
         async with self._lock:
-            for entry in list(self._pending.values()):
-                try:
-                    await self._send(entry.frame)
-                except ClientError:
-                    return  # lost again: the next connection flushes
+            await self._flush_locked()
+
+    async def _flush_locked(self) -> None:
+        for entry in list(self._pending.values()):
+            try:
+                await self._send(entry.frame)
+            except ClientError:
+                return  # lost again: the next connection flushes
+        self._dirty = False
 
     def take(self, frame: dict) -> bool:
         """Applies an `ack` or an error carrying a clientId; True when it was one of ours."""

@@ -144,7 +144,10 @@ class VisitorClient(Emitter):
             hello["page"] = self.page
         if self.user:
             hello["user"] = self.user
-        welcome = await connection.request(hello, _answer("welcome"), context="hello", opening=True)
+        await connection.request(hello, _answer("welcome"), context="hello", opening=True)
+
+    def _welcome(self, welcome: dict) -> None:
+        # Applied as the frame arrives, before the reader takes the replayed events after it.
         new_visitor = welcome["visitorId"] != self._visitor_id
         if new_visitor:
             self._message_ids.clear()
@@ -164,11 +167,13 @@ class VisitorClient(Emitter):
     def up(self) -> None:
         self._was_up = True
         # Unacknowledged messages go again, in order, before anything new.
+        self._outbox.lost()
         self._flush = asyncio.ensure_future(self._outbox.flush())
         self.emit("connected", {"customer_id": self._visitor_id, "availability": self.availability,
                                 "chat": self.active_chat, "welcome": self.welcome})
 
     def down(self, reason: str, code: int | None, error: ClientError | None, retrying: bool) -> None:
+        self._outbox.lost()
         # Once per outage: the attempts of one reconnect loop are not new disconnections.
         if not self._was_up and retrying:
             return
@@ -188,6 +193,8 @@ class VisitorClient(Emitter):
         kind = frame.get("type")
         if kind == "event":
             self._event(frame)
+        elif kind == "welcome":
+            self._welcome(frame)
         elif kind == "ack":
             if self._outbox.take(frame):
                 self._message(frame["message"])
