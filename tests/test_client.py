@@ -26,6 +26,7 @@ from tests.test_chat_real_server import PASSWORD, SITE, Server, cli
 TIMING = Timing(request_timeout=10, backoff_first=0.05, backoff_max=0.5)
 EMAIL = "ann@shop.example"
 BOB = "bob@shop.example"  # an operator who is never online: chats go to Ann until transferred
+BOT = "bot@shop.example"  # examples/bot.py's login (tests/test_client_bot.py)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def served(tmp_path_factory, built_dist):
     env = {**os.environ, "PARLEY_DATA": str(folder), "PARLEY_LIMITS": "new_visitors_per_ip=1000"}
     env.pop("PARLEY_DB", None)
     app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
-    for email in (EMAIL, BOB):
+    for email in (EMAIL, BOB, BOT):
         cli(env, "operator", "create", "--app", app["appId"], "--email", email, "--password", PASSWORD)
     server = Server(env, free_port(), folder / "server.log")
     server.start()
