@@ -410,3 +410,29 @@ async def test_a_stalled_server_is_unstable_then_recovered_or_dropped(served):
     finally:
         await patient.disconnect()
         await impatient.disconnect()
+
+
+async def test_a_burst_cut_by_a_drop_arrives_once_and_in_order(served):
+    visitor = visitor_for(served)
+    operator = await operator_for(served)
+    try:
+        await visitor.connect(timeout=10)
+        chat_id = (await visitor.start_chat("start"))["chat"]["id"]
+        sends = [asyncio.create_task(visitor.send_event({"type": "message", "text": f"b{n}"}))
+                 for n in range(6)]
+        await asyncio.sleep(0)  # the first sends are under way when the network goes
+        await visitor.drop_connection()
+        sends += [asyncio.create_task(visitor.send_event({"type": "message", "text": f"b{n}"}))
+                  for n in range(6, 9)]
+        acked = await asyncio.wait_for(asyncio.gather(*sends), 20)
+        assert [m["text"] for m in acked] == [f"b{n}" for n in range(9)]
+        assert len({m["id"] for m in acked}) == 9 and visitor.credentials.outbox == []
+        stored = [m["text"] for page in reversed([p async for p in operator.get_chat_history(chat_id)])
+                  for m in page if not m["system"]]
+        assert stored == ["start", *[f"b{n}" for n in range(9)]]
+        with pytest.raises(ClientError) as bad_file:
+            await visitor.send_event({"type": "file", "file_id": "../etc/passwd"})
+        assert bad_file.value.code == "VALIDATION"
+    finally:
+        await visitor.disconnect()
+        await operator.aclose()

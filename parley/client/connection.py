@@ -113,6 +113,9 @@ class Connection:
 
     async def stop(self) -> None:
         self._stopping = True
+        if self._first is not None and not self._first.done():
+            self._first.set_exception(ClientError(CONNECTION_LOST, "disconnect() was called"))
+            self._first.exception()
         task, self._task = self._task, None
         if task is None:
             return

@@ -15,12 +15,11 @@ from typing import Any
 
 import httpx
 
-from parley import protocol
 from parley.client import http
 from parley.client.connection import Connection, Timing
 from parley.client.emitter import Emitter
 from parley.client.errors import REQUEST_TIMEOUT, ClientError
-from parley.client.outbox import Outbox, new_client_id
+from parley.client.outbox import Outbox, check_file_id, check_page_size, check_text, new_client_id
 
 SESSION_COOKIES = ("__Host-parley_session", "parley_session")
 
@@ -161,6 +160,7 @@ class OperatorClient(Emitter):
                                timeout: float | None = None) -> AsyncIterator[list[dict]]:
         """Pages of the chat's messages (internal notes included), newest page first,
         each oldest first."""
+        check_page_size(page_size)
         before: int | None = None
         while True:
             frame: dict[str, Any] = {"type": "history", "chatId": chat_id, "limit": page_size}
@@ -186,8 +186,8 @@ class OperatorClient(Emitter):
                            timeout: float | None = None) -> dict:
         """Replies in a chat (joining it); returns the stored MESSAGE. Kept and resent
         until acknowledged, like the visitor's (see VisitorClient.send_event)."""
-        if len(text) > protocol.MAX_TEXT or (not text.strip() and file_id is None):
-            raise ClientError("VALIDATION", f"a message needs 1..{protocol.MAX_TEXT} characters or a file")
+        check_text(text, required=file_id is None)
+        check_file_id(file_id)
         frame: dict[str, Any] = {"type": "message.send", "chatId": chat_id, "clientId": new_client_id(),
                                  "text": text}
         if file_id is not None:
@@ -196,12 +196,14 @@ class OperatorClient(Emitter):
 
     async def add_note(self, chat_id: str, text: str, timeout: float | None = None) -> dict:
         """An internal note: operators see it, the visitor never does."""
+        check_text(text, required=True)
         frame = {"type": "note.add", "chatId": chat_id, "clientId": new_client_id(), "text": text}
         return (await self._put(frame, "message", timeout))["message"]
 
     async def start_chat(self, visitor_id: str, text: str, timeout: float | None = None) -> dict:
         """Proactive chat: writes first to a visitor with no open chat: `{chat, message}`.
         CHAT_ALREADY_ACTIVE (with `details["openChatId"]`) when the visitor has one."""
+        check_text(text, required=True)
         frame = {"type": "chat.start", "visitorId": visitor_id, "clientId": new_client_id(), "text": text}
         ack = await self._put(frame, "start", timeout)
         return {"chat": ack.get("chat"), "message": ack["message"]}

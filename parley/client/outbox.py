@@ -11,6 +11,7 @@ message stays and is resent after `retryAfter`. Any other error removes it.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,6 +22,24 @@ from parley.client.errors import ClientError
 
 def new_client_id() -> str:
     return f"py-{uuid.uuid4().hex}"
+
+
+# A frame the server can't decode is refused without its clientId, so the outbox would
+# never hear about it: what the server would refuse is refused here first.
+def check_file_id(file_id: str | None) -> None:
+    if file_id is not None and not re.fullmatch(r"[0-9a-f]{32}", file_id):
+        raise ClientError("VALIDATION", "a file id is 32 hex digits (the id upload_file returned)")
+
+
+def check_text(text: object, required: bool) -> None:
+    if not isinstance(text, str) or len(text) > protocol.MAX_TEXT or (required and not text.strip()):
+        raise ClientError("VALIDATION", f"text: a string of {'1' if required else '0'}.."
+                                        f"{protocol.MAX_TEXT} characters")
+
+
+def check_page_size(page_size: int) -> None:
+    if not isinstance(page_size, int) or not 0 < page_size <= protocol.MAX_HISTORY_PAGE:
+        raise ClientError("VALIDATION", f"page_size is 1..{protocol.MAX_HISTORY_PAGE}")
 
 
 @dataclass

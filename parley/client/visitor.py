@@ -24,7 +24,7 @@ from parley.client import http
 from parley.client.connection import Connection, Timing
 from parley.client.emitter import Emitter
 from parley.client.errors import NOT_SUPPORTED, REQUEST_TIMEOUT, ClientError
-from parley.client.outbox import Outbox, new_client_id
+from parley.client.outbox import Outbox, check_file_id, check_page_size, new_client_id
 
 log = logging.getLogger("parley.client")
 
@@ -322,6 +322,7 @@ class VisitorClient(Emitter):
                                timeout: float | None = None) -> AsyncIterator[list[dict]]:
         """Pages of messages, newest page first, each oldest first (the SDK's history
         iterator). Parley pages over all the visitor's chats; `chat_id` keeps one chat's."""
+        check_page_size(page_size)
         before: int | None = None
         while True:
             frame: dict[str, Any] = {"type": "history", "limit": page_size}
@@ -367,6 +368,11 @@ class VisitorClient(Emitter):
             raise ClientError("VALIDATION", f"text is a string of at most {protocol.MAX_TEXT} characters")
         if not text.strip() and file_id is None:
             raise ClientError("VALIDATION", "a message needs text or a file")
+        check_file_id(file_id)
+        if assignees is not None and (len(assignees) > protocol.MAX_ASSIGNEES or not all(
+                isinstance(a, str) and 0 < len(a) <= 320 for a in assignees)):
+            raise ClientError("VALIDATION", f"assignees: at most {protocol.MAX_ASSIGNEES} strings "
+                                            "of 1..320 characters")
         frame: dict[str, Any] = {"type": "message.send", "clientId": new_client_id(), "text": text}
         if file_id is not None:
             frame["fileId"] = file_id
