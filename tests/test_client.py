@@ -80,12 +80,17 @@ async def test_a_conversation_both_ways(served):
     customer_ids = record(visitor, "customer_id")
     incoming = record(visitor, "incoming_event")
     feed = record(operator, "message")
+    order: list[str] = []
+    for name in ("incoming_chat", "incoming_event"):
+        visitor.on(name, lambda _payload, name=name: order.append(name))
     try:
         welcome = await visitor.connect(timeout=10)
         assert customer_ids == [welcome["visitorId"]] and visitor.availability == "online"
         started = await visitor.start_chat("Do you ship to Norway?")
         chat_id = started["chat"]["id"]
         assert started["message"]["text"] == "Do you ship to Norway?" and visitor.active_chat["id"] == chat_id
+        await eventually(lambda: len(order) >= 2)
+        assert order[:2] == ["incoming_chat", "incoming_event"]  # the log's order: the chat, then its message
         with pytest.raises(ClientError) as again:
             await visitor.start_chat("twice")
         assert again.value.code == "CHAT_ALREADY_ACTIVE"

@@ -196,8 +196,9 @@ class VisitorClient(Emitter):
         elif kind == "welcome":
             self._welcome(frame)
         elif kind == "ack":
-            if self._outbox.take(frame):
-                self._message(frame["message"])
+            # The ack only settles send_event: the message itself comes as an event too
+            # (on every tab), in the log's order, after the chat.started of a new chat.
+            self._outbox.take(frame)
         elif kind == "error":
             if not self._outbox.take(frame):
                 self.emit("error", ClientError.from_frame(frame))
@@ -248,7 +249,7 @@ class VisitorClient(Emitter):
             self.emit("chat_rated", {"chat_id": chat["id"], "chat": chat})
 
     def _message(self, message: dict) -> None:
-        # A visitor's own message comes as ack and as event, in either order: once.
+        # Once per message, even if a log were replayed over what this client has shown.
         if message["id"] in self._message_ids:
             return
         self._message_ids.add(message["id"])
