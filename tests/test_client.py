@@ -441,3 +441,31 @@ async def test_a_burst_cut_by_a_drop_arrives_once_and_in_order(served):
     finally:
         await visitor.disconnect()
         await operator.aclose()
+
+
+async def test_listeners_on_once_off_and_one_that_fails(caplog):
+    from parley.client.emitter import Emitter
+
+    emitter = Emitter()
+    calls: list[str] = []
+
+    def failing(_payload):
+        raise RuntimeError("a listener's bug")
+
+    async def later(payload):
+        calls.append(f"async {payload}")
+
+    emitter.on("x", failing)
+    emitter.on("x", lambda p: calls.append(f"on {p}"))
+    emitter.once("x", lambda p: calls.append(f"once {p}"))
+    emitter.on("x", later)
+    next_x = emitter.expect("x", lambda p: p == 2)
+    emitter.emit("x", 1)
+    emitter.off("x", failing)
+    emitter.emit("x", 2)
+    assert await asyncio.wait_for(next_x, 1) == 2
+    await eventually(lambda: "async 2" in calls, 1)
+    await eventually(lambda: "async 1" in calls, 1)
+    # Plain listeners run at once, in order; coroutines as tasks afterwards.
+    assert [c for c in calls if not c.startswith("async")] == ["on 1", "once 1", "on 2"]
+    assert "a listener's bug" in caplog.text and caplog.text.count("failed") == 1
