@@ -469,3 +469,18 @@ async def test_listeners_on_once_off_and_one_that_fails(caplog):
     # Plain listeners run at once, in order; coroutines as tasks afterwards.
     assert [c for c in calls if not c.startswith("async")] == ["on 1", "once 1", "on 2"]
     assert "a listener's bug" in caplog.text and caplog.text.count("failed") == 1
+
+
+async def test_availability_follows_the_operators(served):
+    visitor = visitor_for(served)
+    try:
+        await visitor.connect(timeout=10)
+        await eventually(lambda: visitor.availability == "offline")  # earlier tests' operators are gone
+        online = visitor.expect("availability_updated", lambda p: p["availability"] == "online")
+        operator = await operator_for(served)
+        await asyncio.wait_for(online, 10)
+        offline = visitor.expect("availability_updated", lambda p: p["availability"] == "offline")
+        await operator.aclose()
+        await asyncio.wait_for(offline, 10)
+    finally:
+        await visitor.disconnect()
