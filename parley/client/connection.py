@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from parley.client.errors import CONNECTION_LOST, INTERNAL, REQUEST_TIMEOUT, ClientError, close_reason
 
@@ -154,7 +154,7 @@ class Connection:
                 attempt += 1
                 await asyncio.sleep(delay)
                 continue
-            except (OSError, TimeoutError, ConnectionClosed) as error:
+            except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake) as error:
                 self._lost(None, "connection_lost", ClientError(CONNECTION_LOST, str(error) or "no answer"),
                            True)
                 attempt += 1
@@ -168,7 +168,9 @@ class Connection:
                 self._was_up = False
             else:
                 attempt += 1
-            await asyncio.sleep(max(retry_after, self._backoff(attempt) if attempt else 0))
+            # Even right after a drop, a little jitter: a server restart drops every client at once.
+            first_wait = random.uniform(0, self.timing.backoff_first)
+            await asyncio.sleep(max(retry_after, self._backoff(attempt) if attempt else first_wait))
 
     async def _serve(self, ws: ClientConnection) -> float | None:
         """Runs one socket to its end; the seconds to wait before reconnecting, or None to stop."""
@@ -258,8 +260,14 @@ class Connection:
                 except ValueError:
                     log.warning("the server sent a frame that is no JSON; ignored")
                     continue
-                if isinstance(frame, dict):
+                if not isinstance(frame, dict):
+                    continue
+                try:
                     self._dispatch(frame)
+                except Exception:
+                    # A frame the client can't handle must not end the reader (and with it
+                    # the socket and the reconnect loop): it is logged and skipped.
+                    log.exception("could not handle a %r frame", frame.get("type"))
 
     def _dispatch(self, frame: dict) -> None:
         if frame.get("type") == "error" and "clientId" not in frame:
