@@ -4,6 +4,8 @@ tests/test_chat_real_server.py starts it): a visitor and an operator client talk
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import os
 import signal
 from collections.abc import Callable
@@ -31,7 +33,7 @@ BOT = "bot@shop.example"  # examples/bot.py's login (tests/test_client_bot.py)
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, built_dist):
-    """One server for the module (each test makes its own visitors): (server, base URL, appId)."""
+    """One server for the module (each test makes its own visitors): (server, base URL, appId, secret)."""
     folder = tmp_path_factory.mktemp("client")
     # Every visitor of the module comes from 127.0.0.1: over the default 20 new ones a minute.
     env = {**os.environ, "PARLEY_DATA": str(folder), "PARLEY_LIMITS": "new_visitors_per_ip=1000"}
@@ -41,12 +43,12 @@ def served(tmp_path_factory, built_dist):
         cli(env, "operator", "create", "--app", app["appId"], "--email", email, "--password", PASSWORD)
     server = Server(env, free_port(), folder / "server.log")
     server.start()
-    yield server, f"http://127.0.0.1:{server.port}", app["appId"]
+    yield server, f"http://127.0.0.1:{server.port}", app["appId"], app["secret"]
     server.stop()
 
 
 def visitor_for(served, timing: Timing = TIMING, **options) -> VisitorClient:
-    _server, base, app_id = served
+    _server, base, app_id, _secret = served
     return VisitorClient(base, app_id, origin=SITE, timing=timing, **options)
 
 
@@ -337,7 +339,7 @@ def test_every_parley_error_code_has_a_client_code():
 
 
 async def test_errors_from_the_server_carry_client_codes(served):
-    _server, base, app_id = served
+    _server, base, app_id, _secret = served
     with pytest.raises(ClientError) as unknown_app:
         await VisitorClient(base, "no-such-app", origin=SITE, timing=TIMING).connect(timeout=10)
     assert (unknown_app.value.code, unknown_app.value.parley_code) == ("LICENSE_NOT_FOUND",
@@ -484,3 +486,62 @@ async def test_availability_follows_the_operators(served):
         await asyncio.wait_for(offline, 10)
     finally:
         await visitor.disconnect()
+
+
+async def test_logged_in_users_and_signed_data(served):
+    secret = served[3]
+    token = hashlib.sha1(f"{secret}user-42".encode()).hexdigest()
+    user = visitor_for(served, user={"id": "user-42", "token": token})
+    try:
+        assert (await user.connect(timeout=10))["visitorId"] == "user-42"
+        data_json = json.dumps({"name": "Jo Signed", "email": "jo@example.org"})
+        signed = hashlib.sha1(f"{secret}{data_json}".encode()).hexdigest()
+        profile = await user.update_customer_signed(data_json, signed)
+        assert (profile["name"], profile["verified"]) == ("Jo Signed", True)
+        with pytest.raises(ClientError) as forged:
+            await user.update_customer_signed(json.dumps({"name": "Mallory"}), signed)
+        assert forged.value.code == "BAD_HASH"
+        await user.start_chat("Where is my order?")
+        with pytest.raises(ClientError) as elsewhere:
+            await user.request_transcript("someone@else.example")  # not the email the site signed
+        assert elsewhere.value.code == "FORBIDDEN"
+        assert elsewhere.value.details["request"] == "transcript.request"
+    finally:
+        await user.disconnect()
+    impostor = visitor_for(served, user={"id": "user-42", "token": "0" * 40})
+    gone = impostor.expect("disconnected")
+    with pytest.raises(ClientError) as refused:
+        await impostor.connect(timeout=10)
+    assert refused.value.code == "BAD_TOKEN"
+    assert (await asyncio.wait_for(gone, 1)) | {"error": None} == {
+        "reason": "identity_mismatch", "code": 4401, "error": None, "will_reconnect": False}
+
+
+async def test_proactive_chat_properties_and_prediction(served):
+    visitor = visitor_for(served)
+    operator = await operator_for(served)
+    try:
+        await visitor.connect(timeout=10)
+        predicted = await visitor.get_predicted_agent()
+        assert predicted == {"agent": {"id": operator.profile["operatorId"], "name": "ann"}, "queue": False}
+        invited = visitor.expect("incoming_chat")
+        started = await operator.start_chat(visitor.visitor_id, "Hi! Can I help you find a mug?")
+        chat_id = started["chat"]["id"]
+        assert (await asyncio.wait_for(invited, 10))["started_by"] == "operator"
+        with pytest.raises(ClientError) as twice:
+            await operator.start_chat(visitor.visitor_id, "Hello again")
+        assert (twice.value.code, twice.value.details["openChatId"]) == ("CHAT_ALREADY_ACTIVE", chat_id)
+        assert await visitor.update_chat_properties({"basket": 3, "coupon": "MUGS"}) == {
+            "basket": 3, "coupon": "MUGS"}
+        assert await visitor.delete_chat_properties(["coupon"]) == {"basket": 3}
+        await visitor.deactivate_chat(chat_id)
+        with pytest.raises(ClientError) as no_chat:
+            await visitor.update_chat_properties({"basket": 4})
+        assert no_chat.value.code == "MISSING_CHAT"
+        reopened = visitor.expect("incoming_chat", lambda p: p["reopened"])
+        assert (await operator.reopen_chat(chat_id))["status"] == "open"
+        assert (await asyncio.wait_for(reopened, 10))["chat"]["id"] == chat_id
+        assert visitor.active_chat["id"] == chat_id
+    finally:
+        await visitor.disconnect()
+        await operator.aclose()
