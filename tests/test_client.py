@@ -545,3 +545,24 @@ async def test_proactive_chat_properties_and_prediction(served):
     finally:
         await visitor.disconnect()
         await operator.aclose()
+
+
+async def test_operator_replies_survive_a_drop(served):
+    visitor = visitor_for(served)
+    operator = await operator_for(served)
+    reconnected = record(operator, "connected")
+    try:
+        await visitor.connect(timeout=10)
+        chat_id = (await visitor.start_chat("hello"))["chat"]["id"]
+        sends = [asyncio.create_task(operator.send_message(chat_id, f"r{n}")) for n in range(4)]
+        await asyncio.sleep(0)
+        await operator.drop_connection()
+        sends += [asyncio.create_task(operator.send_message(chat_id, f"r{n}")) for n in range(4, 6)]
+        acked = await asyncio.wait_for(asyncio.gather(*sends), 20)
+        assert [m["text"] for m in acked] == [f"r{n}" for n in range(6)] and reconnected
+        stored = [m["text"] for page in reversed([p async for p in operator.get_chat_history(chat_id)])
+                  for m in page if m["authorKind"] in ("visitor", "operator")]
+        assert stored == ["hello", *[f"r{n}" for n in range(6)]]
+    finally:
+        await visitor.disconnect()
+        await operator.aclose()
