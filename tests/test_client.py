@@ -118,6 +118,7 @@ async def test_a_conversation_both_ways(served):
         chat = await operator.assign(chat_id, operator_id=bob)
         assert chat["operatorIds"] == [bob]
         assert (await asyncio.wait_for(assigned, 10))["transferred_to"]["agent_ids"] == chat["operatorIds"]
+        assert visitor.get_chat(chat_id)["operatorIds"] == [bob]  # kept up to date from the system line
 
         ended = visitor.expect("chat_deactivated")
         assert (await operator.close_chat(chat_id))["status"] == "closed"

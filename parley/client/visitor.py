@@ -230,7 +230,11 @@ class VisitorClient(Emitter):
         body = frame.get("event") or {}
         kind = body.get("type")
         chat = body.get("chat")
-        if chat:
+        welcome = self.welcome or {}
+        replayed = seq <= int(welcome.get("seq") or 0)
+        if chat and not (replayed and chat["id"] == (welcome.get("chat") or {}).get("id")):
+            # An event's CHAT is a snapshot from when it happened: a replayed one must not
+            # replace the open chat as `welcome` has it now.
             self._chats[chat["id"]] = chat
         if kind == "message":
             self._message(body["message"])
@@ -255,6 +259,11 @@ class VisitorClient(Emitter):
         self._message_ids.add(message["id"])
         self.emit("incoming_event", {"chat_id": message.get("chatId"), "event": message})
         system = message.get("system") or {}
+        chat = self._chats.get(message.get("chatId") or "")
+        if system.get("code") == "assigned" and chat is not None:
+            # The visitor's log has no chat.assigned: the system line is how CHAT changes.
+            chat["operatorIds"] = [system.get("operatorId")]
+            chat["teamId"] = system.get("teamId")
         if system.get("code") == "assigned" and system.get("by"):
             self.emit("chat_transferred", {"chat_id": message.get("chatId"), "requester_id": system["by"],
                                            "transferred_to": {"agent_ids": [system.get("operatorId")],
