@@ -230,12 +230,9 @@ async def test_a_visitor_restored_from_saved_credentials(served):
 
 
 async def test_unacknowledged_messages_survive_in_the_credentials(served):
-    visitor = visitor_for(served)
-    try:
-        await visitor.connect(timeout=10)
+    async with visitor_for(served) as visitor:
         saved = visitor.credentials.to_dict()
-    finally:
-        await visitor.disconnect()
+    assert not visitor.connected
     # A message the last process wrote but never got acknowledged goes with the credentials.
     saved["outbox"] = [{"type": "message.send", "clientId": "py-left-over", "text": "from last time"}]
     restored = visitor_for(served, credentials=saved)

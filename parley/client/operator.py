@@ -77,6 +77,12 @@ class OperatorClient(Emitter):
         await self.disconnect()
         await self._http.aclose()
 
+    async def __aenter__(self) -> OperatorClient:
+        return self  # log in and connect inside: they need the email and password
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
     async def _get(self, path: str, **params: Any) -> dict:
         response = await self._http.get(path, params={k: v for k, v in params.items() if v is not None})
         if response.status_code != 200:

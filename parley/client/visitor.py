@@ -130,6 +130,13 @@ class VisitorClient(Emitter):
         await self._connection.stop()
         self._outbox.close()
 
+    async def __aenter__(self) -> VisitorClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.disconnect()
+
     async def drop_connection(self) -> None:
         """Drops the socket as a lost network would (the client reconnects); for tests."""
         await self._connection.drop()
