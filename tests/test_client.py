@@ -231,10 +231,14 @@ async def test_a_visitor_restored_from_saved_credentials(served):
 
 async def test_unacknowledged_messages_survive_in_the_credentials(served):
     async with visitor_for(served) as visitor:
-        saved = visitor.credentials.to_dict()
+        pass
     assert not visitor.connected
-    # A message the last process wrote but never got acknowledged goes with the credentials.
-    saved["outbox"] = [{"type": "message.send", "clientId": "py-left-over", "text": "from last time"}]
+    # Written after the client stopped: it fails now, but goes with the credentials.
+    with pytest.raises(ClientError) as stopped:
+        await visitor.send_event({"type": "message", "text": "from last time"})
+    assert stopped.value.code == "CONNECTION_LOST"
+    saved = visitor.credentials.to_dict()
+    assert [frame["text"] for frame in saved["outbox"]] == ["from last time"]
     restored = visitor_for(served, credentials=saved)
     incoming = record(restored, "incoming_event")
     try:

@@ -94,6 +94,11 @@ class Connection:
     def connected(self) -> bool:
         return self._ready.is_set()
 
+    @property
+    def running(self) -> bool:
+        """Connected or trying to be (between connect() and disconnect() or a refusal)."""
+        return self._task is not None and not self._task.done() and not self._stopping
+
     async def start(self, timeout: float | None = None) -> None:
         """Connects (retrying with backoff) until the handler's opening succeeds; raises the
         ClientError of a refusal that retrying can't change, or REQUEST_TIMEOUT."""

@@ -18,7 +18,7 @@ import httpx
 from parley.client import http
 from parley.client.connection import Connection, Timing
 from parley.client.emitter import Emitter
-from parley.client.errors import REQUEST_TIMEOUT, ClientError
+from parley.client.errors import CONNECTION_LOST, REQUEST_TIMEOUT, ClientError
 from parley.client.outbox import Outbox, check_file_id, check_page_size, check_text, new_client_id
 
 SESSION_COOKIES = ("__Host-parley_session", "parley_session")
@@ -137,6 +137,9 @@ class OperatorClient(Emitter):
 
     def down(self, reason: str, code: int | None, error: ClientError | None, retrying: bool) -> None:
         self._outbox.lost()
+        if not retrying:
+            self._outbox.abandon(ClientError(CONNECTION_LOST, f"the client stopped ({reason}); the "
+                                             "message stays queued for the next connect"))
         if not self._was_up and retrying:
             return
         self._was_up = False
@@ -182,6 +185,8 @@ class OperatorClient(Emitter):
 
     async def _put(self, frame: dict, context: str, timeout: float | None) -> dict:
         acked = await self._outbox.put(frame, context)
+        if not self._connection.running:
+            raise ClientError(CONNECTION_LOST, "not connected: it is queued and goes on the next connect()")
         try:
             return await asyncio.wait_for(asyncio.shield(acked), timeout)
         except TimeoutError:

@@ -126,6 +126,15 @@ class Outbox:
             entry.future.exception()  # a caller that stopped waiting must not get a warning
         return True
 
+    def abandon(self, error: ClientError) -> None:
+        """The client stopped (disconnect(), or a refusal it won't retry): callers waiting
+        for an ack get `error`, but the messages stay (in the credentials, and sent again
+        if the client connects again)."""
+        for entry in self._pending.values():
+            if not entry.future.done():
+                entry.future.set_exception(error)
+                entry.future.exception()
+
     def close(self) -> None:
         for timer in self._timers:
             timer.cancel()

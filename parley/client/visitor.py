@@ -23,7 +23,7 @@ from parley import protocol
 from parley.client import http
 from parley.client.connection import Connection, Timing
 from parley.client.emitter import Emitter
-from parley.client.errors import NOT_SUPPORTED, REQUEST_TIMEOUT, ClientError
+from parley.client.errors import CONNECTION_LOST, NOT_SUPPORTED, REQUEST_TIMEOUT, ClientError
 from parley.client.outbox import Outbox, check_file_id, check_page_size, new_client_id
 
 log = logging.getLogger("parley.client")
@@ -181,6 +181,9 @@ class VisitorClient(Emitter):
 
     def down(self, reason: str, code: int | None, error: ClientError | None, retrying: bool) -> None:
         self._outbox.lost()
+        if not retrying:
+            self._outbox.abandon(ClientError(CONNECTION_LOST, f"the client stopped ({reason}); the "
+                                             "message stays queued for the next connect"))
         # Once per outage: the attempts of one reconnect loop are not new disconnections.
         if not self._was_up and retrying:
             return
@@ -396,6 +399,9 @@ class VisitorClient(Emitter):
         if assignees:
             frame["assignees"] = assignees
         acked = await self._outbox.put(frame, "file" if file_id else "message")
+        if not self._connection.running:
+            raise ClientError(CONNECTION_LOST, "not connected: the message is queued (and in the "
+                                               "credentials) and goes on the next connect()")
         limit = timeout if (timeout is not None or wait_forever) else self._timeout(None)
         try:
             ack = await asyncio.wait_for(asyncio.shield(acked), limit)
