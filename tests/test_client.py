@@ -568,3 +568,34 @@ async def test_operator_replies_survive_a_drop(served):
     finally:
         await visitor.disconnect()
         await operator.aclose()
+
+
+async def test_the_outbox_keeps_rate_limited_messages_and_the_order():
+    from parley.client.outbox import Outbox
+
+    sent: list[str] = []
+    connected = {"up": False}
+
+    async def send(frame: dict) -> None:
+        if not connected["up"]:
+            raise ClientError("CONNECTION_LOST", "not connected")
+        sent.append(frame["clientId"])
+
+    outbox = Outbox(send)
+    first = await outbox.put({"type": "message.send", "clientId": "a", "text": "1"})
+    assert sent == [] and len(outbox) == 1  # offline: queued
+    connected["up"] = True
+    second = await outbox.put({"type": "message.send", "clientId": "b", "text": "2"})
+    assert sent == ["a", "b"]  # the older one first, then the new one
+    # Not stored (over a limit): it stays and goes again after retryAfter.
+    assert outbox.take({"type": "error", "code": protocol.E_RATE_LIMIT, "clientId": "a", "retryAfter": 0.05})
+    await eventually(lambda: sent == ["a", "b", "a"], 2)
+    assert outbox.take({"type": "ack", "clientId": "a", "message": {"id": 1}})
+    assert (await first)["message"] == {"id": 1}
+    # Any other error removes it and fails the send.
+    assert outbox.take({"type": "error", "code": protocol.E_BAD_FRAME, "clientId": "b", "message": "no"})
+    with pytest.raises(ClientError) as refused:
+        await second
+    assert refused.value.code == "VALIDATION" and len(outbox) == 0
+    assert not outbox.take({"type": "ack", "clientId": "someone-else's"})
+    outbox.close()

@@ -55,6 +55,7 @@ class Outbox:
         self._pending: dict[str, _Entry] = {}
         self._lock = asyncio.Lock()  # one writer: resends and new messages keep their order
         self._timers: set[asyncio.TimerHandle] = set()
+        self._tasks: set[asyncio.Task] = set()
         # Something may not have reached the current socket: everything goes again, in
         # order, before any single new frame (a new message must not overtake an old one).
         self._dirty = True
@@ -116,8 +117,7 @@ class Outbox:
             return False
         if frame.get("code") == protocol.E_RATE_LIMIT:
             delay = float(frame.get("retryAfter") or 1.0)
-            loop = asyncio.get_running_loop()
-            timer = loop.call_later(delay, lambda: loop.create_task(self._try_send(entry.frame)))
+            timer = asyncio.get_running_loop().call_later(delay, self._resend, entry.frame)
             self._timers.add(timer)
             return True
         del self._pending[client_id]
@@ -125,6 +125,11 @@ class Outbox:
             entry.future.set_exception(ClientError.from_frame(frame, entry.context))
             entry.future.exception()  # a caller that stopped waiting must not get a warning
         return True
+
+    def _resend(self, frame: dict) -> None:
+        task = asyncio.ensure_future(self._try_send(frame))
+        self._tasks.add(task)  # held: the loop keeps only weak references to tasks
+        task.add_done_callback(self._tasks.discard)
 
     def abandon(self, error: ClientError) -> None:
         """The client stopped (disconnect(), or a refusal it won't retry): callers waiting
