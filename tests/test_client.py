@@ -599,3 +599,23 @@ async def test_the_outbox_keeps_rate_limited_messages_and_the_order():
     assert refused.value.code == "VALIDATION" and len(outbox) == 0
     assert not outbox.take({"type": "ack", "clientId": "someone-else's"})
     outbox.close()
+
+
+async def test_a_seq_the_server_never_had_resets_the_history(served):
+    async with visitor_for(served) as visitor:
+        await visitor.start_chat("one")
+        await eventually(lambda: visitor.credentials.last_seq >= 2)
+        saved = visitor.credentials.to_dict()
+    # Another server's seq (or a database restored from an older backup): the server can't
+    # replay from there, says `reset`, and the client continues from the seq it names.
+    saved["lastSeq"] = 10**6
+    again = visitor_for(served, credentials=saved)
+    reset = again.expect("history_reset")
+    try:
+        await again.connect(timeout=10)
+        assert (await asyncio.wait_for(reset, 10))["seq"] == again.welcome["seq"]
+        assert again.credentials.last_seq == again.welcome["seq"]
+        pages = [page async for page in again.get_chat_history()]
+        assert [m["text"] for page in pages for m in page if not m["system"]] == ["one"]
+    finally:
+        await again.disconnect()
