@@ -6,7 +6,9 @@ and hands the chat over to a human when the visitor asks for one ("human", "agen
 
 Create its login first: `parley operator create --app <appId> --email bot@shop.example
 --password … --name "Shop bot"`. While it runs the bot is an online operator, so new
-chats may be assigned to it; it answers only chats no human operator is in.
+chats may be assigned to it; it answers only chats no human operator is in. The
+operator feed has no replay, so after a reconnect it reads the open chats and answers
+the questions that came meanwhile.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class FaqBot:
     # What the bot did with each visitor message: (chat id, text, "answered" | "handover" | "ignored").
     log: list[tuple[str, str, str]] = field(default_factory=list)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _handled: set[int] = field(default_factory=set)  # visitor message ids already dealt with
+    _connects: int = 0
 
     @property
     def bot_id(self) -> str:
@@ -69,6 +73,21 @@ class FaqBot:
         self.operator.on("message", self._message)
         self.operator.on("chat.assigned", self._assigned)
         self.operator.on("chat.started", self._assigned)
+        self.operator.on("connected", self._connected)
+
+    async def _connected(self, _payload: dict) -> None:
+        self._connects += 1
+        if self._connects > 1:
+            await self.catch_up()
+
+    async def catch_up(self) -> None:
+        """The operator feed is live only: after a reconnect, answer the chats whose last
+        message is a visitor's the bot has not seen (their newest question only)."""
+        for chat in await self.operator.list_chats(status="open"):
+            self._assigned({"chat": chat})
+            last = chat.get("lastMessage")
+            if last and last["authorKind"] == "visitor" and last["id"] not in self._handled:
+                await self._message({"chatId": chat["id"], "message": last})
 
     def _assigned(self, frame: dict) -> None:
         chat = frame["chat"]
@@ -82,6 +101,9 @@ class FaqBot:
         chat_id = frame["chatId"]
         # One message at a time: answers keep the order of the questions.
         async with self._lock:
+            if message["id"] in self._handled:
+                return
+            self._handled.add(message["id"])
             if chat_id in self.human_chats:
                 self.log.append((chat_id, message["text"], "ignored"))
                 return

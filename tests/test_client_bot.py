@@ -43,7 +43,10 @@ async def test_the_bot_answers_then_hands_over_to_a_human(served):
 
         chat_id = (await visitor.start_chat("Hi! Do you ship to Norway?"))["chat"]["id"]
         await eventually(lambda: "We ship" in " ".join(texts(incoming)))
+        # The bot's connection goes away and comes back: it answers what came meanwhile.
+        await bot_login.disconnect()
         await visitor.send_event({"type": "message", "text": "And what about returns?"})
+        await bot_login.connect(timeout=10)
         await eventually(lambda: any(t.startswith("You can return") for t in texts(incoming)))
         transferred = visitor.expect("chat_transferred")
         await visitor.send_event({"type": "message", "text": "I'd like a human, please"})
