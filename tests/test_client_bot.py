@@ -1,0 +1,72 @@
+"""examples/bot.py, the keyword FAQ bot on parley.client, holds a conversation with a
+visitor client and hands it over to a human."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from parley.client import OperatorClient
+from tests.test_chat_real_server import PASSWORD
+from tests.test_client import BOT, TIMING, eventually, operator_for, record, served, texts, visitor_for
+
+__all__ = ["served"]  # the module's server fixture, shared with tests/test_client.py
+
+_spec = importlib.util.spec_from_file_location("faq_bot", Path(__file__).parents[1] / "examples" / "bot.py")
+bot_example = importlib.util.module_from_spec(_spec)
+sys.modules["faq_bot"] = bot_example  # dataclasses look their module up there
+_spec.loader.exec_module(bot_example)
+
+
+def test_answers_by_keyword():
+    assert bot_example.answer("Do you ship to Norway?") == bot_example.FAQ[
+        ("ship", "shipping", "delivery", "deliver")]
+    assert bot_example.answer("What does it COST?").startswith("Prices")
+    assert bot_example.answer("Can I talk to an agent please") is None
+    assert bot_example.answer("hmm") == bot_example.FALLBACK
+
+
+async def test_the_bot_answers_then_hands_over_to_a_human(served):
+    bot_login = OperatorClient(served[1], timing=TIMING)
+    await bot_login.login(BOT, PASSWORD)
+    ann = None
+    visitor = visitor_for(served)
+    incoming = record(visitor, "incoming_event")
+    try:
+        assignees = (await bot_login.assignees())["operators"]
+        ann_id = next(o["id"] for o in assignees if o["name"] == "ann")
+        bot = bot_example.FaqBot(bot_login, handover_to=ann_id)
+        bot.start()
+        await bot_login.connect(timeout=10)
+        await visitor.connect(timeout=10)
+
+        chat_id = (await visitor.start_chat("Hi! Do you ship to Norway?"))["chat"]["id"]
+        await eventually(lambda: "We ship" in " ".join(texts(incoming)))
+        # The bot's connection goes away and comes back: it answers what came meanwhile.
+        await bot_login.disconnect()
+        await visitor.send_event({"type": "message", "text": "And what about returns?"})
+        await bot_login.connect(timeout=10)
+        await eventually(lambda: any(t.startswith("You can return") for t in texts(incoming)))
+        transferred = visitor.expect("chat_transferred")
+        await visitor.send_event({"type": "message", "text": "I'd like a human, please"})
+        assert (await transferred)["transferred_to"]["agent_ids"] == [ann_id]
+        assert bot_example.HANDOVER_REPLY in texts(incoming)
+
+        # The bot stays out of the chat now; the human answers.
+        await visitor.send_event({"type": "message", "text": "Hello?"})
+        await eventually(lambda: (chat_id, "Hello?", "ignored") in bot.log)
+        ann = await operator_for(served)
+        await ann.send_message(chat_id, "Hi, Ann here. How can I help?")
+        await eventually(lambda: "Hi, Ann here. How can I help?" in texts(incoming))
+        assert [action for _chat, _text, action in bot.log] == ["answered", "answered", "handover", "ignored"]
+        assert texts(incoming) == [
+            "Hi! Do you ship to Norway?", bot_example.FAQ[("ship", "shipping", "delivery", "deliver")],
+            "And what about returns?", bot_example.FAQ[("return", "returns", "refund")],
+            "I'd like a human, please", bot_example.HANDOVER_REPLY,
+            "Hello?", "Hi, Ann here. How can I help?"]
+    finally:
+        await visitor.disconnect()
+        await bot_login.aclose()
+        if ann is not None:
+            await ann.aclose()
