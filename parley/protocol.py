@@ -177,9 +177,16 @@ class ChatProperties(_Frame, tag="chat.properties"):
                           msgspec.Meta(max_length=50)]
 
 
+class Sync(_Frame, tag="sync"):
+    """Asks for `synced` with the same id. A socket's frames are handled one after the
+    other, so `synced` comes after every answer to the frames sent before it: clients
+    (parley.client) match answers to requests by it. Visitor and operator sockets."""
+    id: ClientId
+
+
 VisitorFrame = (Hello | MessageSend | VisitorUpdate | PageView | Typing | VisitorHistory | Seen
                 | ChatRate | TranscriptRequest | VisitorChatClose | VisitorGet | AgentPredict | Greeting
-                | ChatProperties)
+                | ChatProperties | Sync)
 ClientFrame = VisitorFrame  # the name the skeleton used
 
 
@@ -249,7 +256,7 @@ class ChatStart(_Frame, tag="chat.start"):
 
 
 OperatorFrame = (Subscribe | OperatorMessageSend | OperatorHistory | ChatClose | OperatorTyping | OperatorSeen
-                 | ChatAssign | NoteAdd | ChatReopen | ChatStart)
+                 | ChatAssign | NoteAdd | ChatReopen | ChatStart | Sync)
 
 _visitor_decoder = msgspec.json.Decoder(VisitorFrame)
 _operator_decoder = msgspec.json.Decoder(OperatorFrame)
@@ -423,6 +430,10 @@ def frame(kind: str, **fields) -> dict:
 
 def error(code: str, message: str, **extra) -> dict:
     return {"v": VERSION, "type": "error", "code": code, "message": message, **extra}
+
+
+def synced(sync_id: str) -> dict:
+    return {"v": VERSION, "type": "synced", "id": sync_id}
 
 
 def refusal(problem: FrameError, **extra) -> dict:

@@ -113,6 +113,28 @@ def message_count(database) -> int:
 
 # -- nothing twice ---------------------------------------------------------------------
 
+def test_synced_comes_after_every_answer_to_the_frames_before_it(client, make_app, make_operator):
+    """`sync` (either socket) is answered with `synced` and its id, after the answers to
+    the frames sent before it: how parley.client tells where a request's answers end."""
+    app = make_app([ORIGIN])
+    make_operator(app.id)
+    with visitor(client, app.id) as tab:
+        tab.send(type="message.send", clientId="c1", text="hi")
+        tab.send(type="message.send", clientId="c2", text="")  # refused: no text
+        tab.send(type="sync", id="s1")
+        frames = []
+        while not frames or frames[-1]["type"] != "synced":
+            frames.append(tab.receive())
+        assert frames[-1] == {"v": 1, "type": "synced", "id": "s1"}
+        kinds = [(f["type"], f.get("clientId")) for f in frames]
+        assert ("ack", "c1") in kinds and ("error", "c2") in kinds
+        tab.send(type="sync", id="")  # an id is 1..64 characters
+        assert tab.of_type("error")["code"] == "PARLEY_E_BAD_FRAME"
+    with operator(client, app.id) as feed:
+        feed.send(type="sync", id="o1")
+        assert feed.of_type("synced")["id"] == "o1"
+
+
 def test_resending_a_client_id_returns_the_same_message(client, make_app, database):
     app = make_app([ORIGIN])
     with visitor(client, app.id) as tab:

@@ -2,13 +2,11 @@
 
 Parley's frames carry no request id: the server handles a socket's frames one after
 the other and answers each in order (docs/protocol.md). So a request is followed by a
-*sync* frame, `{"type": "parley-client.sync.<n>"}`: an unknown type, which the server
-refuses with a PARLEY_E_BAD_FRAME error naming it and otherwise ignores (no limit
-counts it). Everything the server answers between a request and its sync frame's
-error belongs to that request; a request that expects no answer (`seen`, `page.view`,
-`chat.close`) has succeeded when its sync error arrives without an error before it.
-Requests may overlap; a late answer to a timed-out request is absorbed, never given
-to the next one.
+`sync` frame with a fresh id, which the server answers with `synced` and that id.
+Everything the server answers between a request and its `synced` belongs to that
+request; a request that expects no answer (`seen`, `page.view`, `chat.close`) has
+succeeded when its `synced` arrives without an error before it. Requests may overlap;
+a late answer to a timed-out request is absorbed, never given to the next one.
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ from parley.client.errors import CONNECTION_LOST, INTERNAL, REQUEST_TIMEOUT, Cli
 
 log = logging.getLogger("parley.client")
 
-SYNC_PREFIX = "parley-client.sync."
+SYNC_PREFIX = "c"  # sync ids: c1, c2, ...
 # HTTP answers to the handshake that retrying can't change (the operator socket refuses
 # a bad Origin or a missing login before accepting, which reaches us as a status).
 FATAL_STATUSES = {400: "validation", 401: "identity_mismatch", 403: "identity_mismatch", 404: "not_found"}
@@ -275,13 +273,14 @@ class Connection:
                     log.exception("could not handle a %r frame", frame.get("type"))
 
     def _dispatch(self, frame: dict) -> None:
-        if frame.get("type") == "error" and "clientId" not in frame:
-            message = str(frame.get("message", ""))
+        if frame.get("type") == "synced":
             for position, request in enumerate(self._inflight):
-                if f"'{request.nonce}'" in message:
+                if request.nonce == frame.get("id"):
                     for _ in range(position + 1):
                         self._finish(self._inflight.popleft())
                     return
+            return  # the sync of a request given up on a connection ago
+        if frame.get("type") == "error" and "clientId" not in frame:
             if self._inflight:
                 head = self._inflight[0]
                 _fail(head.future, ClientError.from_frame(frame, head.context))
@@ -338,7 +337,7 @@ class Connection:
         self._inflight.append(request)
         try:
             await self.send(frame, opening=opening)
-            await self.send({"type": request.nonce}, opening=opening)
+            await self.send({"type": "sync", "id": request.nonce}, opening=opening)
         except ClientError as error:
             _fail(request.future, error)
         try:

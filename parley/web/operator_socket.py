@@ -270,7 +270,11 @@ class _OperatorTab:
     async def close(self) -> None:
         await finish(self.tasks, [self.subscription] if self.subscription else [])
 
+    async def sync(self, frame: protocol.Sync) -> None:
+        await self.outbox.send(protocol.synced(frame.id))
+
     _handlers: ClassVar[dict] = {
+        protocol.Sync: sync,
         protocol.Subscribe: subscribe,
         protocol.OperatorMessageSend: message_send,
         protocol.OperatorHistory: history,

@@ -504,7 +504,11 @@ class _VisitorTab:
         protocol.ChatProperties: ("chat_properties", "chat property changes"),
     }
 
+    async def sync(self, frame: protocol.Sync) -> None:
+        await self.outbox.send(protocol.synced(frame.id))
+
     _handlers: ClassVar[dict] = {
+        protocol.Sync: sync,
         protocol.MessageSend: message_send,
         protocol.VisitorUpdate: visitor_update,
         protocol.PageView: page_view,
