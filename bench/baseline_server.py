@@ -103,7 +103,9 @@ async def main(port: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
     # Like uvicorn's defaults for Parley: 64 KB frames, a ping every 20 s.
-    async with serve(handler, "127.0.0.1", port, max_size=64 * 1024, backlog=2048):
+    # No permessage-deflate, as `parley serve` (issue 12 turned it off: small frames, and
+    # ~45 KB of zlib state per socket).
+    async with serve(handler, "127.0.0.1", port, max_size=64 * 1024, backlog=2048, compression=None):
         print(f"baseline serving on 127.0.0.1:{port}", flush=True)
         await stop
 

@@ -205,6 +205,9 @@ class EventStream:
         while True:
             try:
                 async for payload in self._subscription:
+                    if channels.is_resync(payload):  # after a Redis outage: read what was missed
+                        await self._catch_up()
+                        continue
                     step = next_step(self.last_sent, payload["seq"])
                     if step == SEND:
                         await self._send(payload)

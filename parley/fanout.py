@@ -71,6 +71,17 @@ class Fanout(Protocol):
     async def close(self) -> None: ...
 
 
+# Offered to every local subscriber when a Redis outage ends. Publishes of other processes
+# were lost meanwhile (nothing replays pub/sub), so each subscriber catches up from the
+# database: an event stream reads what it missed, an operator feed tells the inbox to
+# reload (`subscribed` again), a visitor's app state is read again. Never sent to a client.
+RESYNC = {"type": "resync"}
+
+
+def is_resync(payload: dict) -> bool:
+    return payload.get("type") == "resync"
+
+
 class Overflow(Exception):
     """A subscriber fell too far behind; it must catch up from the database."""
 
@@ -225,6 +236,7 @@ class RedisFanout(InProcessFanout):
         self._sent: dict[str, deque[asyncio.Future]] = {}  # channel -> SUBSCRIBEs sent, not confirmed
         self._connected = asyncio.Event()
         self._supervisor: asyncio.Task | None = None
+        self._resyncing: asyncio.Task | None = None
         self._down_since: float | None = time.monotonic()
         self._last_complaint = time.monotonic()  # start() reports the first failure
         self._closing = False
@@ -283,6 +295,9 @@ class RedisFanout(InProcessFanout):
         if self._supervisor is not None:
             await _cancel([self._supervisor])
             self._supervisor = None
+        if self._resyncing is not None:
+            await _cancel([self._resyncing])
+            self._resyncing = None
         await super().close()
 
     # -- the connection, kept alive
@@ -293,6 +308,7 @@ class RedisFanout(InProcessFanout):
         from redis.backoff import NoBackoff
 
         delay = BACKOFF_FIRST
+        reconnect = False  # the first connection follows no outage: nothing to catch up
         while not self._closing:
             # No retries inside redis-py: any failure ends the session and this loop reconnects.
             client = aioredis.Redis.from_url(self.url, retry=Retry(NoBackoff(), 0),
@@ -304,6 +320,9 @@ class RedisFanout(InProcessFanout):
                 await pubsub.connect()
                 await self._subscribe_all(pubsub)
                 self._went_up()
+                if reconnect:
+                    self._resyncing = asyncio.create_task(self._resync_when_subscribed())
+                reconnect = True
                 delay = BACKOFF_FIRST
                 await self._session(client, pubsub)
             except asyncio.CancelledError:
@@ -416,6 +435,16 @@ class RedisFanout(InProcessFanout):
             except BaseException:
                 self._drop(len(batch))
                 raise
+
+    async def _resync_when_subscribed(self) -> None:
+        """After an outage: once Redis confirms the new subscriptions (publishes of other
+        processes reach us again), every local subscriber gets RESYNC and catches up."""
+        waiting = [future for future in self._latest.values() if not future.done()]
+        if waiting:
+            await asyncio.wait(waiting, timeout=10)
+        for subscribers in list(self._subscribers.values()):
+            for subscription in list(subscribers):
+                subscription._offer(RESYNC)
 
     # -- state changes, logged once per outage
 

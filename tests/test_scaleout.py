@@ -375,3 +375,60 @@ async def test_two_servers_share_postgresql_and_redis(two_servers, pg_url):
     assert from_visitor.count("hello from A") == 1 and from_visitor.count("back on B") == 1
     every_seq = [f["seq"] for f in [*seen, *replayed, *live] if f["type"] == "event"]
     assert len(every_seq) == len(set(every_seq))
+
+
+@pytest.fixture
+def two_servers_own_redis(tmp_path, built_dist, pg_url):
+    """As two_servers, with a Redis of this test's own: it is stopped and started again."""
+    redis = started(services.start_redis, "Redis")
+    env = {**os.environ, "PARLEY_DATA": str(tmp_path), "PARLEY_DB": pg_url, "PARLEY_REDIS_URL": redis.url}
+    app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
+    cli(env, "operator", "create", "--app", app["appId"], "--email", "ann@shop.example",
+        "--password", PASSWORD)
+    a = Server(env, free_port(), tmp_path / "a.log")
+    b = Server(env, free_port(), tmp_path / "b.log")
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            for each in [pool.submit(a.start), pool.submit(b.start)]:
+                each.result()
+        yield a, b, app, redis
+    finally:
+        for server in (a, b):
+            if server.process and server.process.poll() is None:
+                server.stop()
+        redis.close()
+
+
+async def test_after_a_redis_outage_operators_and_visitors_catch_up(two_servers_own_redis):
+    """Issue 12: the operators' feed must not depend on Redis for correctness. While Redis
+    is away, what one process stores never reaches the other's sockets (pub/sub keeps
+    nothing). Once it is back, the operator's socket is told `subscribed` again (the
+    inbox reloads what it shows, as after its own reconnect) and the visitor's socket
+    reads the events it missed, with no new event to reveal the gap."""
+    a, b, app, redis = two_servers_own_redis
+    on_a, on_b = Endpoints(a, app), Endpoints(b, app)
+    cookie = on_b.login()
+    async with on_a.visitor() as guest, on_b.operator(cookie) as op:
+        await on_a.hello(guest)
+        await _send(op, "subscribe")
+        await _frames_until(op, lambda f: f["type"] == "subscribed")
+        await _send(guest, "message.send", clientId="v-1", text="before")
+        chat_id = (await _frames_until(op, _fed("v-1")))[-1]["chatId"]
+
+        redis.stop()
+        # Each side stores while the other can't hear it (acks come from their own process).
+        await _send(guest, "message.send", clientId="v-2", text="while Redis is away")
+        await _frames_until(guest, _ack("v-2"))
+        await _send(op, "message.send", chatId=chat_id, clientId="o-1", text="answer while away")
+        await _frames_until(op, _ack("o-1"))
+
+        redis.start()  # same port
+        # The operator's feed says `subscribed` again: reload. The visitor's stream reads
+        # the operator's answer from the database.
+        await _frames_until(op, lambda f: f["type"] == "subscribed", timeout=30)
+        seen = await _frames_until(guest, _event_of("o-1"), timeout=30)
+        assert seen[-1]["event"]["message"]["text"] == "answer while away"
+        # And the inbox's reload finds the visitor's message it never heard of.
+        await _send(op, "history", chatId=chat_id)
+        history = (await _frames_until(op, lambda f: f["type"] == "history"))[-1]
+        assert "while Redis is away" in [m["text"] for m in history["messages"]]

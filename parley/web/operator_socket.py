@@ -95,8 +95,15 @@ class _OperatorTab:
             self.subscription = self.state.fanout.subscribe(channels.app_channel(self.operator.app_id))
             # `subscribed` promises the live feed: other processes' publishes included.
             await self.subscription.ready()
-            self.tasks.append(asyncio.create_task(forward(self.subscription, self.outbox)))
+            self.tasks.append(asyncio.create_task(forward(self.subscription, self.outbox, self._feed)))
         await self.outbox.send(protocol.frame("subscribed", appId=self.operator.app_id))
+
+    async def _feed(self, frame: dict) -> None:
+        # After a Redis outage the feed may have lost frames of other processes: `subscribed`
+        # again makes the inbox reload what it shows, as after its own reconnect.
+        if channels.is_resync(frame):
+            frame = protocol.frame("subscribed", appId=self.operator.app_id)
+        await self.outbox.send(frame)
 
     def _message_charge(self) -> Charge:
         return Charge((self.state.limits.operator_messages, self.operator.id))

@@ -93,6 +93,8 @@ async def forward(subscription, outbox: Outbox, send=None) -> None:
     the client reconnects and reloads (the inbox on `subscribed`, the widget by lastSeq)."""
     try:
         async for payload in subscription:
+            if channels.is_resync(payload) and send is None:
+                continue  # nothing to catch up on a live-only feed (typing); never sent as it is
             await (send or outbox.send)(payload)
     except Overflow:
         log.warning("a socket fell behind its live feed (%s); closing it", subscription.channel)
@@ -247,6 +249,9 @@ async def visitor_socket(websocket: WebSocket) -> None:
         told = {"online": online}  # what this socket last said: `online` frames are changes only
 
         async def send_state(frame: dict) -> None:
+            if channels.is_resync(frame):  # after a Redis outage: flips may have been lost
+                async with state.db.session() as session:
+                    frame = protocol.frame("online", online=await queries.app_online(session, app.id))
             # Subscribed before `online` was read: a flip in between is already in the welcome.
             if frame.get("type") == "online":
                 if frame["online"] == told["online"]:
