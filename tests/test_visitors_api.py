@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import update
 
-from parley.storage import queries, visitor_queries
+from parley.storage import queries, visitor_queries, visitor_writes
 from parley.storage.models import Visitor, utcnow
 from parley.web import visitor_presence
 from tests.conftest import STATIC, check_inbox_strings, load_static
@@ -193,11 +193,15 @@ def test_another_process_touching_later_keeps_the_visitor_online(database):
         app = await queries.create_app(session, "Shop", [])
         found = await queries.resume_or_register_visitor(session, app.id, None, None)
         mine = utcnow() - timedelta(seconds=30)
-        await visitor_queries.touch(session, found.id, mine)
-        await visitor_queries.touch(session, found.id, utcnow())  # the other process, later
-        kept = not await visitor_queries.mark_left(session, found.id, mine, utcnow())
+
+        def write(unit, **values):
+            return database.run(partial(unit, visitor_id=found.id, **values))
+
+        await write(visitor_writes.touch, at=mine)
+        await write(visitor_writes.touch, at=utcnow())  # the other process, later
+        kept = not await write(visitor_writes.mark_left, touched=mine, now=utcnow())
         listed = [v["id"] for v in await visitor_queries.online_visitors(session, app.id)]
-        gone = await visitor_queries.mark_left(session, found.id, utcnow(), utcnow())
+        gone = await write(visitor_writes.mark_left, touched=utcnow(), now=utcnow())
         return kept, listed == [found.id], gone, await visitor_queries.online_visitors(session, app.id)
     assert run(database, scenario) == (True, True, True, [])
 

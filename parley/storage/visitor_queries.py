@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import identity
@@ -55,42 +55,6 @@ def language_of(accept_language: str | None) -> str | None:
 
 
 # -- presence ---------------------------------------------------------------------
-
-async def touch(session: AsyncSession, visitor_id: str, at: datetime, *, language: str | None = None,
-                user_agent: str | None = None) -> None:
-    """The visitor was on the site at `at` (plus, at connect, its browser's language and agent)."""
-    values: dict = {"last_seen_at": at}
-    if language:
-        values["language"] = language[:35]
-    if user_agent:
-        values["user_agent"] = user_agent[:500]
-    await session.execute(update(Visitor).where(Visitor.id == visitor_id).values(**values),
-                          execution_options={"synchronize_session": False})
-    await session.commit()
-
-
-async def mark_left(session: AsyncSession, visitor_id: str, touched: datetime, now: datetime) -> bool:
-    """This process closed the visitor's last socket: move `last_seen_at` out of the online
-    window, unless something (another process's socket) touched it after `touched`, our
-    own newest touch. True when the visitor now counts as gone."""
-    gone_at = min(touched, now - ONLINE_WINDOW - timedelta(seconds=1))
-    result = await session.execute(
-        update(Visitor).where(Visitor.id == visitor_id, Visitor.last_seen_at <= touched)
-        .values(last_seen_at=gone_at), execution_options={"synchronize_session": False})
-    await session.commit()
-    return result.rowcount == 1
-
-
-async def arrive(session: AsyncSession, visitor_id: str, url: str, title: str,
-                 referrer: str) -> PageView | None:
-    """Records the page a visitor socket opened on (hello.page), unless the visitor's newest
-    page view already is that URL (a reconnect or a reload is no new page view)."""
-    newest = await session.scalar(select(PageView.url).where(PageView.visitor_id == visitor_id)
-                                  .order_by(PageView.id.desc()).limit(1))
-    if newest == url:
-        return None
-    return await queries.add_page_view(session, visitor_id, url, title, referrer)
-
 
 # -- live visitors ------------------------------------------------------------------
 
