@@ -13,8 +13,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
-    ColumnElement,
     Integer,
+    Select,
     column,
     delete,
     func,
@@ -255,23 +255,24 @@ async def _has_fts(session: AsyncSession) -> bool:
         sql_text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages_fts'")))
 
 
-async def _text_contains(session: AsyncSession, query: str) -> ColumnElement[bool]:
-    """Message.text contains `query` (case-insensitive, wildcards literal), through an index.
+async def _matching_messages(session: AsyncSession, query: str) -> Select:
+    """SELECT messages whose text contains `query` (case-insensitive, wildcards literal),
+    through an index (the caller adds its columns, joins and conditions).
 
     PostgreSQL: ILIKE, which the GIN trigram index on messages.text (pg_trgm, migration 0014)
     serves for patterns with 3+ characters. SQLite: a MATCH on messages_fts, an FTS5 trigram
-    index of messages.text (its rowid is messages.id). A trigram index can't answer queries
-    under 3 characters (FTS5 finds no row for them), so those 1-2 character queries, and a
-    SQLite without FTS5 trigram, scan with LIKE as before. Difference: LIKE on SQLite folds
-    the case of ASCII letters only, the FTS index that of every letter (Ä = ä, Ж = ж), like
-    ILIKE does on PostgreSQL.
+    index of messages.text (its rowid is messages.id), joined to messages: the matches drive
+    the query (as `messages.id IN (matches)` SQLite would walk every chat of the app and
+    probe each match in it). A trigram index can't answer queries under 3 characters (FTS5
+    finds no row for them), so those 1-2 character queries, and a SQLite without FTS5
+    trigram, scan with LIKE as before. One difference: LIKE on SQLite folds the case of
+    ASCII letters only, the FTS index that of every letter (Ä = ä, Ж = ж), as ILIKE does on
+    PostgreSQL under a non-C locale.
     """
-    like = Message.text.ilike(like_pattern(query), escape="\\")
     if session.bind.dialect.name != "sqlite" or len(query) < TRIGRAM or not await _has_fts(session):
-        return like
-    matching = (select(MESSAGES_FTS.c.rowid)
-                .where(literal_column("messages_fts").op("MATCH")(fts_phrase(query))))
-    return Message.id.in_(matching.scalar_subquery())
+        return select().select_from(Message).where(Message.text.ilike(like_pattern(query), escape="\\"))
+    return (select().select_from(MESSAGES_FTS).join(Message, Message.id == MESSAGES_FTS.c.rowid)
+            .where(literal_column("messages_fts").op("MATCH")(fts_phrase(query))))
 
 
 async def search(session: AsyncSession, app_id: str, query: str, limit: int | None = None) -> list[dict]:
@@ -298,10 +299,10 @@ async def search(session: AsyncSession, app_id: str, query: str, limit: int | No
                           "messageId": None, "at": queries.timestamp(started_at)})
             seen.add(chat_id)
     newest = func.max(Message.id)
+    matching = await _matching_messages(session, query)
     rows = await session.execute(
-        select(Message.chat_id, newest).join(Chat, Chat.id == Message.chat_id)
-        .where(Chat.app_id == app_id, Message.author_kind != "system",
-               await _text_contains(session, query))
+        matching.add_columns(Message.chat_id, newest).join(Chat, Chat.id == Message.chat_id)
+        .where(Chat.app_id == app_id, Message.author_kind != "system")
         .group_by(Message.chat_id).order_by(newest.desc()).limit(limit))
     message_ids = [message_id for chat_id, message_id in rows.all() if chat_id not in seen]
     if message_ids:
