@@ -12,7 +12,8 @@ characters (whole words common and rare, pieces of words, two-word phrases):
 
 Each query runs once to warm up, then --repeat times (the fastest counts); the table gives
 the median over the queries, the slowest query, and LIKE/index. Both ways must find the
-same results, or the bench fails.
+same results, or the bench fails. On SQLite it also times what the index costs a write:
+one message INSERT per transaction with the triggers and without.
 
     .venv/bin/python bench/search.py                 # ~1-2 min on 2 busy cores
     .venv/bin/python bench/search.py --messages 20000 --no-postgres
@@ -161,10 +162,50 @@ async def measure(name: str, url: str, texts: list[str], queries: list[str], arg
         if args.verbose:
             for query, fast, slow, count in zip(queries, indexed, scanned, hits, strict=True):
                 print(f"  {query!r:24} index {fast:8.2f} ms   LIKE {slow:8.2f} ms   {count} hits")
+        if database.dialect == "sqlite" and not args.no_writes:
+            await database.close()
+            write = sqlite_write_cost(url.split("///", 1)[1], texts)
+            print(f"{name}: one message INSERT per transaction: {write['index']:.0f} us with the index's "
+                  f"triggers, {write['no index']:.0f} us without (median of 6 interleaved rounds of 100)",
+                  flush=True)
         return [{"db": name, "rows": len(texts), "way": way, "median": statistics.median(times),
                  "max": max(times)} for way, times in (("index", indexed), ("LIKE", scanned))]
     finally:
         await database.close()
+
+
+def sqlite_write_cost(path: str, texts: list[str], rounds: int = 6, per_round: int = 100) -> dict:
+    """Microseconds per message INSERT, one per transaction (the worst case: a quiet server
+    commits every message alone), with the index's triggers and without them, interleaved."""
+    import sqlite3
+
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    triggers = connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                  "AND name LIKE 'messages_fts_%'").fetchall()
+    costs: dict[str, list[float]] = {"index": [], "no index": []}
+    lines = iter(texts * 2)
+    try:
+        for round_ in range(rounds + 1):  # the first round warms up and is not counted
+            for way in ("index", "no index"):
+                if way == "no index":
+                    for name, _sql in triggers:
+                        connection.execute(f"DROP TRIGGER {name}")
+                began = time.perf_counter()
+                for n in range(per_round):
+                    connection.execute("BEGIN IMMEDIATE")
+                    connection.execute("INSERT INTO messages (chat_id, author_kind, text, created_at) "
+                                       "VALUES (?, 'visitor', ?, '2026-06-01')", (f"c{n}", next(lines)))
+                    connection.execute("COMMIT")
+                if round_:
+                    costs[way].append((time.perf_counter() - began) / per_round * 1e6)
+                if way == "no index":
+                    for _name, sql in triggers:
+                        connection.execute(sql)
+    finally:
+        connection.close()
+    return {way: statistics.median(values) for way, values in costs.items()}
 
 
 def table(rows: list[dict]) -> str:
@@ -186,6 +227,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-writes", action="store_true", help="skip the SQLite write cost")
     parser.add_argument("--verbose", "-v", action="store_true")
     args = parser.parse_args()
     rng = random.Random(args.seed)
