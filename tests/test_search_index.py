@@ -131,6 +131,13 @@ def test_substrings_any_case_any_script_nothing_is_syntax(db):
         search(db, seeded["app"], query)
 
 
+def test_a_nul_in_the_query_is_no_fts_syntax_error(database):
+    """(SQLite only: PostgreSQL text can't hold a NUL; the API refuses such queries.)"""
+    seeded = seed(database, ["abc\x00def", "abcdef"])
+    for query in ("c\x00d", "\x00", "abc\x00"):  # SQLite's LIKE reads up to a NUL too
+        assert "abc\x00def" in found(database, seeded, query)
+
+
 def test_letters_of_any_script_in_any_case(database):
     """The SQLite index folds the case of every letter (LIKE, under 3 characters, only
     ASCII's); PostgreSQL's ILIKE folds by the database's locale (the tests' cluster is C)."""

@@ -269,7 +269,9 @@ async def _matching_messages(session: AsyncSession, query: str) -> Select:
     ASCII letters only, the FTS index that of every letter (Ä = ä, Ж = ж), as ILIKE does on
     PostgreSQL under a non-C locale.
     """
-    if session.bind.dialect.name != "sqlite" or len(query) < TRIGRAM or not await _has_fts(session):
+    # FTS5 reads its query up to a NUL only ("unterminated string"): such a query scans too.
+    if (session.bind.dialect.name != "sqlite" or len(query) < TRIGRAM or "\x00" in query
+            or not await _has_fts(session)):
         return select().select_from(Message).where(Message.text.ilike(like_pattern(query), escape="\\"))
     return (select().select_from(MESSAGES_FTS).join(Message, Message.id == MESSAGES_FTS.c.rowid)
             .where(literal_column("messages_fts").op("MATCH")(fts_phrase(query))))
