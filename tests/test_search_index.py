@@ -338,3 +338,50 @@ def test_query_plan_uses_the_index(db):
     else:
         assert "ix_messages_text_trgm" in plan, plan
     assert [hit["text"] for hit in search(db, seeded["app"], "zeugma")] == ["a rare word: zeugma"]
+
+
+def test_postgresql_without_pg_trgm_rights_migrates_without_the_index(postgres_server):
+    """Where CREATE EXTENSION is refused (here: the migrating role owns the tables but not
+    the database), 0014 warns, creates nothing, and search still works (by a scan)."""
+    from alembic import command
+    from sqlalchemy.pool import NullPool
+
+    from parley.storage.db import alembic_config
+
+    name = postgres_server.create_database(migrated=False)
+    database = Database(postgres_server.url(name), poolclass=NullPool)
+
+    def migrate(sync, target, role=None):
+        if role:
+            sync.exec_driver_sql(f"SET ROLE {role}")
+        config = alembic_config()
+        config.attributes["connection"] = sync
+        command.upgrade(config, target)
+
+    async def scenario():
+        try:
+            async with database.engine.begin() as connection:
+                await connection.run_sync(lambda sync: migrate(sync, "0013"))
+                await connection.execute(text("DROP ROLE IF EXISTS parley_no_ext"))
+                await connection.execute(text("CREATE ROLE parley_no_ext"))
+                for table in ("messages", "alembic_version"):
+                    await connection.execute(text(f"ALTER TABLE {table} OWNER TO parley_no_ext"))
+            async with database.engine.begin() as connection:
+                with pytest.warns(UserWarning, match="could not CREATE EXTENSION pg_trgm"):
+                    await connection.run_sync(lambda sync: migrate(sync, "head", "parley_no_ext"))
+            async with database.engine.connect() as connection:
+                objects = (await connection.execute(text(
+                    "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_messages_text_trgm' "
+                    "UNION ALL SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'"))).all()
+                version = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            return objects, version
+        finally:
+            await database.close()
+    try:
+        objects, version = asyncio.run(scenario())
+        assert objects == [] and version == "0014"
+        seeded = seed(database, ["still searchable by a scan"])
+        assert found(database, seeded, "searchable") == ["still searchable by a scan"]
+    finally:
+        postgres_server.drop_database(name)
+        postgres_server.execute("DROP ROLE IF EXISTS parley_no_ext")
