@@ -343,7 +343,7 @@ def test_search_takes_wildcards_literally(client, make_app, make_operator):
     assert hit["match"] == "message" and hit["snippet"] == "Is there 50% off?"
     assert hit["snippet"][hit["highlight"][0]:hit["highlight"][1]] == "50%"
     assert hit["chat"]["lastMessage"]["text"] == "Is there 50% off?" and hit["messageId"]
-    for q in ("", "a", " a ", "x" * 201):
+    for q in ("", "a", " a ", "x" * 201, "ab\x00c"):
         response = client.get("/api/operator/search", params={"q": q}, headers=headers)
         assert response.status_code == 400 and response.json()["code"] == "PARLEY_E_BAD_FRAME"
 

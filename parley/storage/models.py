@@ -214,6 +214,19 @@ class Chat(Base):
     missed_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
+# The search index over messages.text lives outside these models (migration 0014: an FTS5
+# table with its shadow tables and triggers on SQLite, a pg_trgm GIN index on PostgreSQL,
+# each only where the database can have it); Alembic's comparisons leave these names out.
+SEARCH_INDEX_NAMES = frozenset({
+    "messages_fts", "messages_fts_data", "messages_fts_idx", "messages_fts_docsize",
+    "messages_fts_config", "messages_fts_content", "ix_messages_text_trgm"})
+
+
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's include_name: everything but the search index's objects."""
+    return name not in SEARCH_INDEX_NAMES
+
+
 class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (

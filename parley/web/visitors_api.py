@@ -143,7 +143,8 @@ async def search(request: Request) -> JSONResponse:
     if operator is None:
         return _unauthenticated()
     query = " ".join(request.query_params.get("q", "").split())
-    if not visitor_queries.SEARCH_MIN <= len(query) <= visitor_queries.SEARCH_MAX:
+    # A NUL can't be in any stored text (PostgreSQL refuses it; so does an FTS5 query).
+    if not visitor_queries.SEARCH_MIN <= len(query) <= visitor_queries.SEARCH_MAX or "\x00" in query:
         return _error(400, protocol.E_BAD_FRAME, f"q must be {visitor_queries.SEARCH_MIN}.."
                                                  f"{visitor_queries.SEARCH_MAX} characters")
     async with request.app.state.db.session() as session:
