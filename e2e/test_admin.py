@@ -32,13 +32,14 @@ MAKE_ADMIN = """
 import asyncio, sys
 from parley.settings import database_url
 from parley.storage import queries
+from parley.storage import operator_queries
 from parley.storage.db import Database
 
 async def main(app_id, email, password, name):
     database = Database(database_url(None))
     try:
         async with database.session() as session:
-            await queries.create_operator(session, app_id, email, password, name, "admin")
+            await operator_queries.create_operator(session, app_id, email, password, name, "admin")
     finally:
         await database.close()
 

@@ -29,7 +29,7 @@ from parley.settings import (
     redis_url,
 )
 from parley.snippet import render_snippet
-from parley.storage import queries
+from parley.storage import app_queries, operator_queries, queries, retention, trigger_queries
 from parley.storage.db import Database
 
 if TYPE_CHECKING:  # imported when serving only: uvicorn and the app are heavy for `parley app ...`
@@ -155,7 +155,7 @@ def cmd_app_create(args) -> int:
     origins = [_origin(o) for o in args.origin or []]
 
     async def work(session):
-        app = await queries.create_app(session, name, origins)
+        app = await app_queries.create_app(session, name, origins)
         return {"appId": app.id, "secret": app.secret, "name": app.name, "origins": app.origins}
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
     return 0
@@ -214,7 +214,7 @@ def cmd_app_set(args) -> int:
                          "--working-hours, --max-chats, --languages or an appearance option")
 
     async def work(session):
-        app = await queries.get_app(session, args.app)
+        app = await app_queries.get_app(session, args.app)
         if app is None:
             raise UsageError(f"no app with id {args.app!r} (see `parley app list`)")
         for field, value in changes.items():
@@ -276,7 +276,7 @@ def _appearance_changes(args) -> dict | None:
 
 def cmd_app_list(args) -> int:
     async def work(session):
-        apps = await queries.list_apps(session)
+        apps = await app_queries.list_apps(session)
         return [{"appId": a.id, "name": a.name, "origins": a.origins,
                  "workingHours": hours.describe(a.working_hours) or None} for a in apps]
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
@@ -290,11 +290,11 @@ def cmd_operator_create(args) -> int:
         raise UsageError("--password must be at least 8 characters")
 
     async def work(session):
-        if await queries.get_app(session, args.app) is None:
+        if await app_queries.get_app(session, args.app) is None:
             raise UsageError(f"no app with id {args.app!r} (see `parley app list`)")
-        if await queries.find_operator(session, args.app, args.email):
+        if await operator_queries.find_operator(session, args.app, args.email):
             raise UsageError(f"an operator with email {args.email!r} already exists in this app")
-        operator = await queries.create_operator(
+        operator = await operator_queries.create_operator(
             session, args.app, args.email, args.password, args.name or args.email.split("@")[0], args.role)
         return {"operatorId": operator.id, "appId": operator.app_id, "email": operator.email,
                 "name": operator.name, "role": operator.role}
@@ -306,7 +306,7 @@ def cmd_operator_list(args) -> int:
     async def work(session):
         await _need_app(session, args.app_id)
         return [{"operatorId": o.id, "email": o.email, "name": o.name, "role": o.role,
-                 "presence": o.presence} for o in await queries.list_operators(session, args.app_id)]
+                 "presence": o.presence} for o in await operator_queries.list_operators(session, args.app_id)]
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
     return 0
 
@@ -322,11 +322,11 @@ def cmd_operator_reset_password(args) -> int:
 
     async def work(session):
         await _need_app(session, args.app_id)
-        operator = await queries.find_operator(session, args.app_id, args.email)
+        operator = await operator_queries.find_operator(session, args.app_id, args.email)
         if operator is None:
             raise UsageError(f"the app has no operator with email {args.email!r} "
                              "(see `parley operator list`)")
-        ended = await queries.reset_operator_password(session, operator, password)
+        ended = await operator_queries.reset_operator_password(session, operator, password)
         result = {"operatorId": operator.id, "appId": operator.app_id, "email": operator.email,
                   "sessionsEnded": ended}
         return {**result, "password": password} if generated else result
@@ -366,7 +366,7 @@ def cmd_visitor_delete(args) -> int:
         visitor = await queries.get_visitor(session, args.app_id, args.visitor_id)
         if visitor is None:  # also another app's visitor: the same answer
             raise UsageError(f"the app has no visitor with id {args.visitor_id!r}")
-        return await queries.erase_visitor(session, visitor)
+        return await retention.erase_visitor(session, visitor)
     counts, file_ids = asyncio.run(_with_db(args.db, work))
     return _report_erasure({"visitorId": args.visitor_id, "appId": args.app_id, "deleted": counts},
                            file_ids)
@@ -382,7 +382,7 @@ def cmd_retention_purge(args) -> int:
     async def work(session):
         if args.app_id is not None:
             await _need_app(session, args.app_id)
-        return await queries.purge_old(session, args.days, args.app_id, args.dry_run)
+        return await retention.purge_old(session, args.days, args.app_id, args.dry_run)
     counts, file_ids = asyncio.run(_with_db(args.db, work))
     result = {"days": args.days, "appId": args.app_id, "dryRun": args.dry_run,
               "wouldDelete" if args.dry_run else "deleted": counts}
@@ -418,7 +418,7 @@ def _trigger_json(trigger) -> dict:
 
 
 async def _need_app(session, app_id: str):
-    app = await queries.get_app(session, app_id)
+    app = await app_queries.get_app(session, app_id)
     if app is None:
         raise UsageError(f"no app with id {app_id!r} (see `parley app list`)")
     return app
@@ -437,7 +437,7 @@ def cmd_trigger_add(args) -> int:
 
     async def work(session):
         await _need_app(session, args.app)
-        trigger = await queries.create_trigger(
+        trigger = await trigger_queries.create_trigger(
             session, args.app, message, name=name, kind=args.kind, delay_seconds=args.delay,
             conditions=conditions, enabled=not args.disabled)
         return _trigger_json(trigger)
@@ -448,7 +448,7 @@ def cmd_trigger_add(args) -> int:
 def cmd_trigger_list(args) -> int:
     async def work(session):
         await _need_app(session, args.app)
-        return [_trigger_json(t) for t in await queries.list_triggers(session, args.app)]
+        return [_trigger_json(t) for t in await trigger_queries.list_triggers(session, args.app)]
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
     return 0
 
@@ -456,7 +456,7 @@ def cmd_trigger_list(args) -> int:
 def cmd_trigger_remove(args) -> int:
     async def work(session):
         await _need_app(session, args.app)
-        if not await queries.delete_trigger(session, args.app, args.id):
+        if not await trigger_queries.delete_trigger(session, args.app, args.id):
             raise UsageError(f"the app has no trigger with id {args.id!r} (see `parley trigger list`)")
         return {"triggerId": args.id, "removed": True}
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
@@ -470,7 +470,7 @@ def cmd_team_create(args) -> int:
 
     async def work(session):
         await _need_app(session, args.app)
-        team = await queries.create_team(session, args.app, name)
+        team = await operator_queries.create_team(session, args.app, name)
         return {"teamId": team.id, "appId": team.app_id, "name": team.name}
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
     return 0
@@ -479,15 +479,15 @@ def cmd_team_create(args) -> int:
 def cmd_team_add_member(args) -> int:
     async def work(session):
         await _need_app(session, args.app)
-        team = await queries.get_team(session, args.app, args.team)
+        team = await operator_queries.get_team(session, args.app, args.team)
         if team is None:
             raise UsageError(f"the app has no team with id {args.team!r}")
-        operator = await queries.get_operator(session, args.app, args.operator)
+        operator = await operator_queries.get_operator(session, args.app, args.operator)
         if operator is None:
             raise UsageError(f"the app has no operator with id {args.operator!r}")
-        await queries.add_team_member(session, team, operator)
+        await operator_queries.add_team_member(session, team, operator)
         return {"teamId": team.id, "name": team.name,
-                "operatorIds": await queries.team_member_ids(session, team.id)}
+                "operatorIds": await operator_queries.team_member_ids(session, team.id)}
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
     return 0
 
@@ -669,16 +669,17 @@ DEMO_EMAIL = "demo@parley.local"
 async def _demo_setup(database: Database, demo_url: str) -> tuple[str, dict]:
     """The demo app and operator, created once and reused on later runs."""
     async with database.session() as session:
-        app = next((a for a in await queries.list_apps(session) if a.name == DEMO_APP_NAME), None)
+        app = next((a for a in await app_queries.list_apps(session) if a.name == DEMO_APP_NAME), None)
         if app is None:
-            app = await queries.create_app(session, DEMO_APP_NAME, [demo_url])
+            app = await app_queries.create_app(session, DEMO_APP_NAME, [demo_url])
         elif demo_url not in app.origins:
             app.origins = [*app.origins, demo_url]
             await session.commit()
         password = secrets.token_urlsafe(9)
-        operator = await queries.find_operator(session, app.id, DEMO_EMAIL)
+        operator = await operator_queries.find_operator(session, app.id, DEMO_EMAIL)
         if operator is None:
-            await queries.create_operator(session, app.id, DEMO_EMAIL, password, "Demo Operator", "admin")
+            await operator_queries.create_operator(session, app.id, DEMO_EMAIL, password, "Demo Operator",
+                                                   "admin")
         else:
             # A fresh password each run: it is printed, never stored in clear.
             from parley.identity import hash_password

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from parley import delivery, identity, protocol
 from parley import fanout as channels
 from parley.fanout import Fanout
-from parley.storage import queries
+from parley.storage import presence_queries
 from parley.storage.db import Database
 from parley.storage.models import Operator, utcnow
 
@@ -52,7 +52,7 @@ class Presence:
         expires_at = utcnow() + self.lease
 
         async def work(session):
-            return await queries.open_operator_socket(session, operator, socket_id, self.server_id,
+            return await presence_queries.open_operator_socket(session, operator, socket_id, self.server_id,
                                                       expires_at)
 
         await self._announce(operator.app_id, *await delivery.write(self.database, work))
@@ -61,7 +61,7 @@ class Presence:
         self.sockets.pop(socket_id, None)
 
         async def work(session):
-            return await queries.close_operator_socket(session, operator, socket_id)
+            return await presence_queries.close_operator_socket(session, operator, socket_id)
 
         await self._announce(operator.app_id, *await delivery.write(self.database, work))
 
@@ -70,7 +70,8 @@ class Presence:
         now = now or utcnow()
         if self.sockets:
             async with self.database.session() as session:
-                kept = await queries.renew_operator_sockets(session, self.server_id, now + self.lease)
+                kept = await presence_queries.renew_operator_sockets(session, self.server_id,
+                                                                     now + self.lease)
             for socket_id, operator in list(self.sockets.items()):
                 if socket_id not in kept and socket_id in self.sockets:
                     # Swept while this process stalled past its lease: the socket is still open.
@@ -78,7 +79,7 @@ class Presence:
                                 operator.id)
                     await self._record(operator, socket_id)
         async with self.database.session() as session:
-            changes = await queries.sweep_operator_sockets(session, now)
+            changes = await presence_queries.sweep_operator_sockets(session, now)
         for app_id, before, after in changes:
             await self._announce(app_id, before, after)
 

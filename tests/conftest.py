@@ -14,7 +14,7 @@ from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
 
 from parley import logs
-from parley.storage import queries
+from parley.storage import app_queries, operator_queries, queries
 from parley.storage.db import Database
 from parley.web.app import create_app
 from tests import services
@@ -88,7 +88,7 @@ def allow_transcripts_to_any_email(database: Database, app_id: str) -> None:
     """What `parley app set --transcripts-to-any-email` does: by default a transcript goes
     only to the email the site signed for the visitor."""
     async def work(session):
-        app = await queries.get_app(session, app_id)
+        app = await app_queries.get_app(session, app_id)
         app.appearance = {**(app.appearance or {}), queries.TRANSCRIPTS_TO_ANY_EMAIL: True}
         await session.commit()
     run(database, work)
@@ -127,14 +127,15 @@ OPERATOR_PASSWORD = "correct horse battery"
 def make_operator(database):
     """Creates an operator (default Ann, ann@shop.example) in an app."""
     def make(app_id: str, email: str = "ann@shop.example"):
-        return run(database, lambda s: queries.create_operator(s, app_id, email, OPERATOR_PASSWORD, "Ann"))
+        return run(database, lambda s: operator_queries.create_operator(s, app_id, email, OPERATOR_PASSWORD,
+                                                                        "Ann"))
     return make
 
 
 @pytest.fixture
 def make_app(database):
     def make(origins: list[str] | None = None):
-        return run(database, lambda s: queries.create_app(s, "Test", origins or []))
+        return run(database, lambda s: app_queries.create_app(s, "Test", origins or []))
     return make
 
 

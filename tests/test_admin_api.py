@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from parley import cli, hours
-from parley.storage import queries
+from parley.storage import app_queries, operator_queries, trigger_queries
 from tests.conftest import STATIC, load_static
 from tests.test_chat_protocol import PASSWORD, SERVER, login, run, visitor
 
@@ -30,11 +30,13 @@ APP = "/api/admin/app"
 def shop(database):
     """An app with an admin (Ada) and an operator (Ann), plus another app with its own admin."""
     async def work(session):
-        app = await queries.create_app(session, "Shop", ["https://shop.example"])
-        ada = await queries.create_operator(session, app.id, "ada@shop.example", PASSWORD, "Ada", "admin")
-        ann = await queries.create_operator(session, app.id, "ann@shop.example", PASSWORD, "Ann")
-        other = await queries.create_app(session, "Other", ["https://other.example"])
-        eve = await queries.create_operator(session, other.id, "eve@other.example", PASSWORD, "Eve", "admin")
+        app = await app_queries.create_app(session, "Shop", ["https://shop.example"])
+        ada = await operator_queries.create_operator(session, app.id, "ada@shop.example", PASSWORD, "Ada",
+                                                     "admin")
+        ann = await operator_queries.create_operator(session, app.id, "ann@shop.example", PASSWORD, "Ann")
+        other = await app_queries.create_app(session, "Other", ["https://other.example"])
+        eve = await operator_queries.create_operator(session, other.id, "eve@other.example", PASSWORD, "Eve",
+                                                     "admin")
         return {"app": app, "ada": ada, "ann": ann, "other": other, "eve": eve}
     return run(database, work)
 
@@ -68,7 +70,7 @@ def ok(response, status: int = 200) -> dict:
 
 
 def app_row(database, app_id):
-    return run(database, lambda s: queries.get_app(s, app_id))
+    return run(database, lambda s: app_queries.get_app(s, app_id))
 
 
 ENDPOINTS = [
@@ -108,7 +110,8 @@ def test_operators_who_are_not_admins_are_refused(client, shop, database):
         error(response, 403, "PARLEY_E_FORBIDDEN")
     app = app_row(database, shop["app"].id)
     assert app.name == "Shop" and app.secret == shop["app"].secret  # nothing changed
-    assert run(database, lambda s: queries.get_operator(s, shop["app"].id, shop["ann"].id)).role == "operator"
+    assert run(database, lambda s: operator_queries.get_operator(s, shop["app"].id,
+                                                                 shop["ann"].id)).role == "operator"
 
 
 def test_changes_need_the_servers_own_origin(client, shop, admin, database):
@@ -334,7 +337,8 @@ def test_the_same_email_may_exist_in_another_app(client, admin):
 def test_change_role(client, shop, admin, database):
     body = ok(client.patch(f"/api/admin/operators/{shop['ann'].id}", json={"role": "admin"}, headers=admin))
     assert body["role"] == "admin"
-    assert run(database, lambda s: queries.get_operator(s, shop["app"].id, shop["ann"].id)).role == "admin"
+    assert run(database, lambda s: operator_queries.get_operator(s, shop["app"].id,
+                                                                 shop["ann"].id)).role == "admin"
     ok(client.patch(f"/api/admin/operators/{shop['ann'].id}", json={"role": "operator"}, headers=admin))
     error(client.patch(f"/api/admin/operators/{shop['ann'].id}", json={"role": "root"}, headers=admin), 400,
           BAD, "role")
@@ -342,7 +346,7 @@ def test_change_role(client, shop, admin, database):
     error(client.patch(f"/api/admin/operators/{shop['ada'].id}", json={"role": "operator"}, headers=admin),
           409,
           BAD, "role")
-    assert run(database, lambda s: queries.count_admins(s, shop["app"].id)) == 1
+    assert run(database, lambda s: operator_queries.count_admins(s, shop["app"].id)) == 1
 
 
 def test_reset_password_logs_them_out_like_the_cli(client, shop, admin):
@@ -367,14 +371,14 @@ def test_delete_operator_but_not_yourself_nor_the_last_admin(client, shop, admin
     body = ok(client.delete(f"/api/admin/operators/{shop['ann'].id}", headers=admin))
     assert body == {"operatorId": shop["ann"].id, "deleted": True}
     assert client.get("/api/operator/me", headers=ann).status_code == 401
-    assert run(database, lambda s: queries.get_operator(s, shop["app"].id, shop["ann"].id)) is None
+    assert run(database, lambda s: operator_queries.get_operator(s, shop["app"].id, shop["ann"].id)) is None
     error(client.delete(f"/api/admin/operators/{shop['ada'].id}", headers=admin), 409, BAD)
     # Another admin can be deleted while one stays; the last one cannot, even by another admin.
     bob = ok(client.post("/api/admin/operators", json={"email": "bob@shop.example", "password": "long enough",
                                                        "role": "admin"}, headers=admin), 201)
     bob_headers = {**session_of(client, shop["app"].id, "bob@shop.example", "long enough"), **OWN}
     ok(client.delete(f"/api/admin/operators/{shop['ada'].id}", headers=bob_headers))
-    assert run(database, lambda s: queries.count_admins(s, shop["app"].id)) == 1
+    assert run(database, lambda s: operator_queries.count_admins(s, shop["app"].id)) == 1
     error(client.delete(f"/api/admin/operators/{bob['id']}", headers=bob_headers), 409, BAD)
 
 
@@ -390,7 +394,8 @@ def test_teams_create_rename_members_delete(client, shop, admin, database):
     ok(client.post(path + "/members", json={"operatorId": shop["ann"].id}, headers=admin))  # twice: no change
     body = ok(client.post(path + "/members", json={"operatorId": shop["ada"].id}, headers=admin))
     assert sorted(body["memberIds"]) == sorted([shop["ann"].id, shop["ada"].id])
-    assert run(database, lambda s: queries.team_member_ids(s, team["id"])) == sorted(body["memberIds"])
+    assert run(database, lambda s: operator_queries.team_member_ids(s,
+                                                                    team["id"])) == sorted(body["memberIds"])
     listed = ok(client.get("/api/admin/teams", headers=admin))["teams"]
     assert listed == [{"id": team["id"], "name": "Sales EU", "memberIds": sorted(body["memberIds"])}]
     body = ok(client.delete(f"{path}/members/{shop['ann'].id}", headers=admin))
@@ -403,7 +408,8 @@ def test_teams_create_rename_members_delete(client, shop, admin, database):
     ok(client.delete(path, headers=admin))
     assert ok(client.get("/api/admin/teams", headers=admin))["teams"] == []
     # The operators stay.
-    assert run(database, lambda s: queries.get_operator(s, shop["app"].id, shop["ada"].id)) is not None
+    assert run(database, lambda s: operator_queries.get_operator(s, shop["app"].id,
+                                                                 shop["ada"].id)) is not None
 
 
 def test_deleting_an_operator_leaves_their_teams(client, shop, admin):
@@ -427,8 +433,9 @@ def test_triggers_create_update_toggle_delete(client, shop, admin, database):
                        "kind": "invitation", "delay": 3, "enabled": True,
                        "conditions": [["page_url", "contains", "pricing"], ["country", "!=", "DE"]]}
     # Stored as `parley trigger add` stores it, and the widget gets it in `welcome`.
-    stored = run(database, lambda s: queries.list_triggers(s, shop["app"].id))
-    assert [queries.trigger_dict(t) for t in stored] == [{k: v for k, v in created.items() if k != "name"}]
+    stored = run(database, lambda s: trigger_queries.list_triggers(s, shop["app"].id))
+    assert [trigger_queries.trigger_dict(t) for t in stored] == [{k: v for k,
+                                                                  v in created.items() if k != "name"}]
     path = f"/api/admin/triggers/{created['id']}"
     body = ok(client.patch(path, json={"kind": "bot", "delay": 0, "conditions": []}, headers=admin))
     assert (body["kind"], body["delay"], body["conditions"], body["message"]) == (

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from parley import assignment
-from parley.storage import queries
+from parley.storage import operator_queries, presence_queries
 from parley.storage.models import Chat
 from tests.test_chat_protocol import ORIGIN, PASSWORD, run, visitor
 
@@ -76,18 +76,19 @@ def shop(database, make_app):
     async def setup(session):
         people = {}
         for name, presence in (("Ann", "online"), ("Bob", "online"), ("Cat", "offline")):
-            operator = await queries.create_operator(
+            operator = await operator_queries.create_operator(
                 session, app.id, f"{name.lower()}@shop.example", PASSWORD, name)
-            await queries.set_presence(session, operator.id, presence)
+            await presence_queries.set_presence(session, operator.id, presence)
             people[name] = operator.id
-        sales = await queries.create_team(session, app.id, "Sales")
+        sales = await operator_queries.create_team(session, app.id, "Sales")
         for name in ("Cat", "Bob"):
-            await queries.add_team_member(session, sales, await queries.get_operator(session, app.id,
+            await operator_queries.add_team_member(session, sales,
+                                                   await operator_queries.get_operator(session, app.id,
                                                                                     people[name]))
-        eve = await queries.create_operator(session, other.id, "eve@other.example", PASSWORD, "Eve")
-        await queries.set_presence(session, eve.id, "online")
-        elsewhere = await queries.create_team(session, other.id, "Elsewhere")
-        await queries.add_team_member(session, elsewhere, eve)
+        eve = await operator_queries.create_operator(session, other.id, "eve@other.example", PASSWORD, "Eve")
+        await presence_queries.set_presence(session, eve.id, "online")
+        elsewhere = await operator_queries.create_team(session, other.id, "Elsewhere")
+        await operator_queries.add_team_member(session, elsewhere, eve)
         return SimpleNamespace(app=app, other=other, sales=sales.id, elsewhere=elsewhere.id, eve=eve.id,
                                **people)
     return run(database, setup)
@@ -126,7 +127,7 @@ def test_round_robin_over_online_operators(client, shop):
 
 
 def test_round_robin_within_the_assignees(client, shop, database):
-    run(database, lambda s: queries.set_presence(s, shop.Cat, "online"))
+    run(database, lambda s: presence_queries.set_presence(s, shop.Cat, "online"))
     owners = [new_chat(client, shop.app.id, [shop.sales])["operatorIds"][0] for _ in range(4)]
     assert sorted(owners[:2]) == sorted([shop.Bob, shop.Cat]) and owners[2:] == owners[:2]
 
@@ -138,7 +139,7 @@ def test_unmatched_assignees_fall_back_to_online_operators(client, shop):
 
 def test_nobody_online_and_nothing_asked_leaves_the_chat_unassigned(client, shop, database):
     for name in ("Ann", "Bob"):
-        run(database, lambda s, name=name: queries.set_presence(s, getattr(shop, name), "offline"))
+        run(database, lambda s, name=name: presence_queries.set_presence(s, getattr(shop, name), "offline"))
     assert new_chat(client, shop.app.id)["operatorIds"] == []
     assert new_chat(client, shop.app.id, [])["operatorIds"] == []
     # An offline operator asked for by name still gets it.

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from parley import fanout as channels
 from parley import hours
 from parley.fanout import InProcessFanout
-from parley.storage import queries
+from parley.storage import operator_queries, presence_queries, queries
 from parley.storage.models import App, Chat
 from parley.web.background import Clock
 from tests.conftest import run
@@ -43,7 +43,7 @@ def test_outside_working_hours_the_app_is_offline_even_with_operators(client, ma
 def test_the_clock_announces_opening_and_closing(database, make_app, make_operator):
     app = make_app([ORIGIN])
     ann = make_operator(app.id)
-    run(database, lambda s: queries.set_presence(s, ann.id, "online"))
+    run(database, lambda s: presence_queries.set_presence(s, ann.id, "online"))
     set_hours(database, app.id, "mon-fri 09:00-17:00")
 
     async def scenario():
@@ -93,7 +93,7 @@ def test_missed_chats_are_mailed_once_to_the_team(database, make_app, make_opera
 
     async def answered_chat():
         async with database.session() as session:
-            operator = (await queries.list_operators(session, app.id))[0]
+            operator = (await operator_queries.list_operators(session, app.id))[0]
             visitor = await queries.resume_or_register_visitor(session, app.id, None, None)
             stored = await queries.add_visitor_message(session, visitor, "c-2", "Answered one")
             stored.chat.started_at = datetime.now(UTC) - timedelta(minutes=30)

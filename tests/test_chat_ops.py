@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from parley.fanout import InProcessFanout
-from parley.storage import queries
+from parley.storage import operator_queries, presence_queries
 from parley.storage.models import Chat, Event, Message
 from parley.web.background import Clock
 from tests.conftest import STATIC, allow_transcripts_to_any_email, check_inbox_strings, load_static
@@ -48,10 +48,10 @@ def make_people(database, app_id: str, *names: str, online=()) -> dict[str, str]
     async def work(session):
         ids = {}
         for name in names:
-            created = await queries.create_operator(session, app_id, f"{name.lower()}@shop.example",
+            created = await operator_queries.create_operator(session, app_id, f"{name.lower()}@shop.example",
                                                     PASSWORD, name)
             if name in online:
-                await queries.set_presence(session, created.id, "online")
+                await presence_queries.set_presence(session, created.id, "online")
             ids[name] = created.id
         return ids
     return run(database, work)
@@ -59,10 +59,10 @@ def make_people(database, app_id: str, *names: str, online=()) -> dict[str, str]
 
 def make_team(database, app_id: str, name: str, member_ids: list[str]) -> str:
     async def work(session):
-        team = await queries.create_team(session, app_id, name)
+        team = await operator_queries.create_team(session, app_id, name)
         for member_id in member_ids:
-            member = await queries.get_operator(session, app_id, member_id)
-            await queries.add_team_member(session, team, member)
+            member = await operator_queries.get_operator(session, app_id, member_id)
+            await operator_queries.add_team_member(session, team, member)
         return team.id
     return run(database, work)
 
@@ -433,7 +433,8 @@ def test_canned_limits_and_odd_requests(client, make_app, database):
 def test_canned_responses_stay_in_their_app(client, make_app, database):
     shop, other = make_app([ORIGIN]), make_app([ORIGIN])
     make_people(database, shop.id, "Ann")
-    run(database, lambda s: queries.create_operator(s, other.id, "eve@other.example", PASSWORD, "Eve"))
+    run(database, lambda s: operator_queries.create_operator(s, other.id, "eve@other.example", PASSWORD,
+                                                             "Eve"))
     ann = session_headers(client, shop.id)
     eve = session_headers(client, other.id, "eve@other.example")
     mine = client.post("/api/operator/canned", headers=ann, json={"shortcut": "thanks", "text": "Thanks!"})

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from parley.cli import _with_db, main
 from parley.identity import verify_password
 from parley.settings import files_dir
-from parley.storage import queries
+from parley.storage import operator_queries
 from parley.storage.models import Chat, Event, File, Message, PageView, Visitor
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "003_ea97bea839cf218e.txt"
@@ -218,16 +218,16 @@ def test_operator_reset_password_sets_a_new_one_and_ends_the_operators_logins(ca
         run(capsys, "operator", "create", "--app", app_id, "--email", email, "--password", "correct horse")
 
     async def operators(session):
-        return [await queries.find_operator(session, app_id, email) for app_id, email in people]
+        return [await operator_queries.find_operator(session, app_id, email) for app_id, email in people]
 
     async def log_in(session):
-        return [await queries.create_operator_session(session, o) for o in await operators(session)]
+        return [await operator_queries.create_operator_session(session, o) for o in await operators(session)]
     tokens = db(log_in)
 
     def state(password: str):
         async def work(session):
             ann, _bob, other_ann = await operators(session)
-            logged_in = [await queries.operator_for_session(session, t) is not None for t in tokens]
+            logged_in = [await operator_queries.operator_for_session(session, t) is not None for t in tokens]
             return (verify_password(ann.password_hash, password),
                     verify_password(ann.password_hash, "correct horse"),
                     verify_password(other_ann.password_hash, "correct horse"), logged_in)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from parley import files
-from parley.storage import queries
+from parley.storage import app_queries, operator_queries, queries
 from parley.storage.models import File
 from parley.web.app import create_app
 from tests.conftest import run
@@ -301,7 +301,7 @@ def http(database, dist) -> Iterator[TestClient]:
 
 @pytest.fixture
 def shop(database):
-    return run(database, lambda s: queries.create_app(s, "Shop", [ORIGIN]))
+    return run(database, lambda s: app_queries.create_app(s, "Shop", [ORIGIN]))
 
 
 def new_visitor(database, app_id: str):
@@ -319,8 +319,9 @@ def visitor_headers(app_id: str, visitor, origin: str | None = ORIGIN, token: st
 
 def operator_cookie(database, app_id: str, email: str = "ann@shop.example") -> dict:
     async def work(session):
-        operator = await queries.create_operator(session, app_id, email, "correct horse battery", "Ann")
-        return operator, await queries.create_operator_session(session, operator)
+        operator = await operator_queries.create_operator(session, app_id, email, "correct horse battery",
+                                                          "Ann")
+        return operator, await operator_queries.create_operator_session(session, operator)
     _operator, token = run(database, work)
     return {"Cookie": f"parley_session={token}", "Origin": SERVER}
 
@@ -403,7 +404,7 @@ def test_a_file_without_a_name_is_called_file(http, database, shop):
 
 def test_visitor_auth_failures(http, database, shop):
     visitor = new_visitor(database, shop.id)
-    other_app = run(database, lambda s: queries.create_app(s, "Other", ["https://other.example"]))
+    other_app = run(database, lambda s: app_queries.create_app(s, "Other", ["https://other.example"]))
     stranger = new_visitor(database, other_app.id)
     good = visitor_headers(shop.id, visitor)
     body = assert_error(upload(http, {**good, "X-Parley-Visitor-Token": "wrong"}), 403, "PARLEY_E_AUTH")
@@ -429,7 +430,7 @@ def test_visitor_auth_failures(http, database, shop):
 
 
 def test_origins_as_on_the_visitor_socket(http, database, shop):
-    anywhere = run(database, lambda s: queries.create_app(s, "Anywhere", []))
+    anywhere = run(database, lambda s: app_queries.create_app(s, "Anywhere", []))
     visitor = new_visitor(database, anywhere.id)
     response = upload(http, visitor_headers(anywhere.id, visitor, origin="https://any.example"))
     assert response.status_code == 201 and response.headers["access-control-allow-origin"] == "https://any.example"

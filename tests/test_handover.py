@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from parley.storage import handovers, queries
+from parley.storage import app_queries, handovers, queries
 from parley.storage.models import HandoverToken, utcnow
 from parley.web.app import create_app
 from tests.conftest import run
@@ -47,7 +47,7 @@ def http(database, dist) -> Iterator[TestClient]:
 
 @pytest.fixture
 def shop(database):
-    return run(database, lambda s: queries.create_app(s, "Shop", [ORIGIN]))
+    return run(database, lambda s: app_queries.create_app(s, "Shop", [ORIGIN]))
 
 
 def new_visitor(database, app_id: str):
@@ -119,7 +119,7 @@ def test_a_handover_token_expires_after_60_seconds(http, database, shop, monkeyp
 
 
 def test_a_handover_token_is_bound_to_its_app(http, database, shop):
-    other_app = run(database, lambda s: queries.create_app(s, "Other", ["https://other.example"]))
+    other_app = run(database, lambda s: app_queries.create_app(s, "Other", ["https://other.example"]))
     visitor = new_visitor(database, shop.id)
     handover = issued(http, shop.id, visitor)
     # Another app's chat page gets nothing (and the token stays its app's).

@@ -8,7 +8,7 @@ from functools import partial
 import pytest
 from PIL import Image
 
-from parley.storage import queries
+from parley.storage import operator_queries
 from tests.conftest import STATIC, allow_transcripts_to_any_email, check_inbox_strings, load_static
 from tests.test_chat_protocol import ORIGIN, PASSWORD, SERVER, login, operator, run, visitor
 
@@ -16,7 +16,7 @@ from tests.test_chat_protocol import ORIGIN, PASSWORD, SERVER, login, operator, 
 @pytest.fixture
 def make_operator(database):
     def make(app_id: str, email: str = "ann@shop.example", password: str = PASSWORD):
-        return run(database, lambda s: queries.create_operator(s, app_id, email, password, "Ann"))
+        return run(database, lambda s: operator_queries.create_operator(s, app_id, email, password, "Ann"))
     return make
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from parley import identity, protocol
 from parley.ratelimit import Charge, RateLimiter
-from parley.storage import messages, queries
+from parley.storage import app_queries, messages, operator_queries, queries
 from parley.storage.models import Event, File, Message, Visitor
 
 
@@ -25,8 +25,9 @@ def db(request):
 
 async def _setup(db):
     async with db.session() as session:
-        app = await queries.create_app(session, "Unit", [])
-        operator = await queries.create_operator(session, app.id, "op@example.com", "pw-long-enough-1", "Op")
+        app = await app_queries.create_app(session, "Unit", [])
+        operator = await operator_queries.create_operator(session, app.id, "op@example.com",
+                                                          "pw-long-enough-1", "Op")
         visitor = await queries.register_visitor(session, app.id)
         other = await queries.register_visitor(session, app.id)
     return app, operator, visitor, other

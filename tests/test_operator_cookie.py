@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from parley.storage import queries
+from parley.storage import operator_queries, queries
 from parley.storage.models import OperatorSession, utcnow
 from tests.conftest import OPERATOR_PASSWORD, run
 from tests.test_chat_protocol import ORIGIN
@@ -73,7 +73,7 @@ def test_a_login_in_use_is_renewed_but_never_past_its_days(client, make_app, mak
     renewed = queries._aware(_expiry(database))
     assert renewed > utcnow() + timedelta(hours=23)
     # Near the end of its 14 days, use no longer extends it past them.
-    created = utcnow() - timedelta(days=queries.SESSION_DAYS) + timedelta(hours=2)
+    created = utcnow() - timedelta(days=operator_queries.SESSION_DAYS) + timedelta(hours=2)
     _set_login(database, created_at=created, expires_at=utcnow() + timedelta(minutes=30))
     assert client.get("/api/operator/me", headers=headers).status_code == 200
-    assert queries._aware(_expiry(database)) <= created + timedelta(days=queries.SESSION_DAYS)
+    assert queries._aware(_expiry(database)) <= created + timedelta(days=operator_queries.SESSION_DAYS)

@@ -19,7 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from parley.storage import queries
+from parley.storage import operator_queries
 from parley.storage.models import Operator
 from tests.conftest import run
 from tests.services import free_port
@@ -62,7 +62,7 @@ def test_every_ending_of_a_login_closes_its_sockets(client, make_app, make_opera
     ann = make_operator(app.id)
     with operator(client, app.id) as tab:
         if ending == "reset":
-            run(database, lambda s: queries.reset_operator_password(s, ann, "another good password"))
+            run(database, lambda s: operator_queries.reset_operator_password(s, ann, "another good password"))
         elif ending == "change":
             # The inbox's own password change keeps the login it came from, ends the others.
             other = login(client, app.id).cookies["parley_session"]
@@ -72,7 +72,7 @@ def test_every_ending_of_a_login_closes_its_sockets(client, make_app, make_opera
             assert changed.status_code == 200, changed.text
         elif ending == "delete":
             async def delete(session):
-                await queries.delete_operator(session, await session.get(Operator, ann.id))
+                await operator_queries.delete_operator(session, await session.get(Operator, ann.id))
             run(database, delete)
         else:
             async def expire(session):
@@ -95,7 +95,7 @@ def test_an_ended_login_can_not_come_back(client, make_app, make_operator, datab
     cookie = response.cookies["parley_session"]
     headers = {"Origin": SERVER, "Cookie": f"parley_session={cookie}"}
     with client.websocket_connect("/ws/operator", headers=headers) as ws:
-        run(database, lambda s: queries.reset_operator_password(s, ann, "another good password"))
+        run(database, lambda s: operator_queries.reset_operator_password(s, ann, "another good password"))
         assert closed_code(Tab(ws)) == 4401
     # The inbox's reconnect with the old cookie is refused the same way.
     with pytest.raises(WebSocketDisconnect) as refused, \

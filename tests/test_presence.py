@@ -6,15 +6,16 @@ from datetime import timedelta
 
 from parley.fanout import InProcessFanout, app_visitors_channel
 from parley.presence import Presence
-from parley.storage import queries
+from parley.storage import app_queries, operator_queries, presence_queries
 from parley.storage.models import Operator, utcnow
 from tests.conftest import OPERATOR_PASSWORD
 
 
 async def _setup(database):
     async with database.session() as session:
-        app = await queries.create_app(session, "Shop", [])
-        ann = await queries.create_operator(session, app.id, "ann@shop.example", OPERATOR_PASSWORD, "Ann")
+        app = await app_queries.create_app(session, "Shop", [])
+        ann = await operator_queries.create_operator(session, app.id, "ann@shop.example", OPERATOR_PASSWORD,
+                                                     "Ann")
     return app, ann
 
 
@@ -44,7 +45,7 @@ async def test_an_operator_open_on_two_processes_stays_online_until_both_close(d
     assert await _presence(database, ann.id) == "online"
     assert _frames(visitors) == []
     async with database.session() as session:
-        assert await queries.app_online(session, app.id)
+        assert await presence_queries.app_online(session, app.id)
 
     await b.closed(ann, on_b)
     assert await _presence(database, ann.id) == "offline"

@@ -22,7 +22,7 @@ from websockets.exceptions import ConnectionClosed
 
 from parley import delivery
 from parley.fanout import RESYNC, Overflow, RedisFanout
-from parley.storage import queries
+from parley.storage import app_queries, queries
 from parley.storage.models import Chat, Message, Operator, OperatorSocket
 from tests import services
 from tests.conftest import started
@@ -76,7 +76,7 @@ async def test_concurrent_writes_of_one_visitor_serialise_on_postgresql(pg_url):
     database = Database(pg_url, pool_size=10)
     try:
         async with database.session() as session:
-            app = await queries.create_app(session, "Shop", [SITE])
+            app = await app_queries.create_app(session, "Shop", [SITE])
             visitor = await queries.resume_or_register_visitor(session, app.id, None, None)
 
         async def send(client_id: str):

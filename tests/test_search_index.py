@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, text, update
 
 from parley import identity
-from parley.storage import queries, visitor_queries
+from parley.storage import app_queries, retention, visitor_queries
 from parley.storage.db import Database
 from parley.storage.models import Chat, Message, Visitor, utcnow
 from tests.conftest import run
@@ -31,7 +31,7 @@ def seed(db: Database, texts: list[str], *, name: str | None = None, system: lis
     """An app and one visitor with a closed chat per text (and a chat per system line):
     {"app": app id, "visitor": visitor id, "chats": {chat id: text}, "messages": {text: id}}."""
     async def work(session):
-        app = await queries.create_app(session, "Search", [])
+        app = await app_queries.create_app(session, "Search", [])
         visitor = Visitor(id=identity.new_id(), app_id=app.id, token_hash="0" * 64, name=name)
         session.add(visitor)
         await session.flush()
@@ -187,14 +187,14 @@ def test_edited_and_deleted_messages_leave_the_index(db):
         long_ago = utcnow() - timedelta(days=40)
         await session.execute(update(Chat).where(Chat.id == second).values(ended_at=long_ago))
         await session.commit()
-        return await queries.purge_old(session, 30)
+        return await retention.purge_old(session, 30)
     counts, _ = run(db, purge)
     assert counts["messages"] == 1
     assert found(db, seeded, "walrus") == ["third walrus here"]
 
     # erasure: the visitor with every chat and message
     async def erase(session):
-        return await queries.erase_visitor(session, await session.get(Visitor, seeded["visitor"]))
+        return await retention.erase_visitor(session, await session.get(Visitor, seeded["visitor"]))
     counts, _ = run(db, erase)
     assert counts["messages"] == 2
     assert search(db, seeded["app"], "walrus") == search(db, seeded["app"], "narwhal") == []
@@ -241,7 +241,7 @@ def test_upgrade_indexes_the_messages_already_there_and_downgrade_drops_it(empty
         async with database.engine.begin() as connection:
             await connection.run_sync(lambda sync: _upgrade(sync, "0013"))
         async with database.session() as session:
-            app = await queries.create_app(session, "Old", [])
+            app = await app_queries.create_app(session, "Old", [])
             session.add(Visitor(id="v1", app_id=app.id, token_hash="0" * 64))
             await session.flush()
             for index, line in enumerate(lines):

@@ -29,7 +29,7 @@ from parley.cli import main as cli_main
 from parley.fanout import InProcessFanout
 from parley.ratelimit import ByteQuota, Limits
 from parley.settings import ConfigError
-from parley.storage import queries
+from parley.storage import app_queries, queries
 from parley.storage.db import Database
 from parley.storage.models import Chat, File, Visitor
 from parley.web.background import Clock
@@ -421,7 +421,7 @@ async def test_migration_0012_hashes_existing_tokens_in_place(backend, tmp_path,
             rows = dict((await connection.execute(text("SELECT id, token_hash FROM visitors"))).all())
         assert rows == {"v1": sha256("token-one"), "v2": sha256("token-two")}
         async with database.session() as session:
-            app = await queries.get_app(session, "a1")
+            app = await app_queries.get_app(session, "a1")
             assert (await queries.resume_visitor(session, app, "v1", "token-one")).id == "v1"
             assert await queries.resume_visitor(session, app, "v1", sha256("token-one")) is None
             assert await queries.resume_visitor(session, app, "v2", "token-one") is None

@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from parley import logs
-from parley.storage import queries
+from parley.storage import app_queries, queries
 from parley.web.app import create_app
 from tests.conftest import run
 from tests.test_chat_protocol import login
@@ -107,7 +107,7 @@ def test_json_bodies_up_to_the_cap_still_work(http, make_app, make_operator):
 
 
 def test_uploads_keep_their_own_larger_limit(http, database):
-    shop = run(database, lambda s: queries.create_app(s, "Shop", [ORIGIN]))
+    shop = run(database, lambda s: app_queries.create_app(s, "Shop", [ORIGIN]))
     visitor = run(database, lambda s: queries.resume_or_register_visitor(s, shop.id, None, None))
     headers = {"X-Parley-App": shop.id, "X-Parley-Visitor": visitor.id,
                "X-Parley-Visitor-Token": visitor.token, "Content-Type": "application/octet-stream",
@@ -156,7 +156,7 @@ def test_the_widget_stays_embeddable(http):
 
 
 def test_the_chat_page_keeps_its_own_policy(http, database):
-    shop = run(database, lambda s: queries.create_app(s, "Shop", [ORIGIN]))
+    shop = run(database, lambda s: app_queries.create_app(s, "Shop", [ORIGIN]))
     response = http.get(f"/chat/{shop.id}")
     assert "connect-src 'self' ws: wss:" in response.headers["content-security-policy"]
 

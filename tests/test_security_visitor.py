@@ -22,7 +22,7 @@ from parley import identity
 from parley.cli import main as cli_main
 from parley.fanout import InProcessFanout
 from parley.ratelimit import RateLimiter
-from parley.storage import queries
+from parley.storage import operator_queries
 from parley.storage.models import Operator, Visitor
 from parley.web import background
 from parley.web.background import Clock
@@ -217,7 +217,8 @@ def test_agent_predict_does_not_tell_whether_an_email_is_an_operators(client, ma
     make_operator(app.id)  # Ann: never assigned, so round robin picks her
 
     async def add_bob(session):
-        bob = await queries.create_operator(session, app.id, "bob@shop.example", OPERATOR_PASSWORD, "Bob")
+        bob = await operator_queries.create_operator(session, app.id, "bob@shop.example", OPERATOR_PASSWORD,
+                                                     "Bob")
         bob.last_assigned_at = datetime.now(UTC)
         await session.commit()
         return bob

@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from parley import fanout as channels
 from parley import protocol
-from parley.storage import queries
+from parley.storage import app_queries, operator_queries
 from parley.web.app import create_app
 from tests.conftest import OPERATOR_PASSWORD
 from tests.services import free_port
@@ -31,8 +31,9 @@ CLOSE_FELL_BEHIND = 4410  # docs/protocol.md
 @pytest.fixture
 async def live_server(database, built_dist):
     async with database.session() as session:
-        app_row = await queries.create_app(session, "Shop", ["https://shop.example"])
-        await queries.create_operator(session, app_row.id, "ann@shop.example", OPERATOR_PASSWORD, "Ann")
+        app_row = await app_queries.create_app(session, "Shop", ["https://shop.example"])
+        await operator_queries.create_operator(session, app_row.id, "ann@shop.example", OPERATOR_PASSWORD,
+                                               "Ann")
     app = create_app(database)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",

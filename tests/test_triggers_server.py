@@ -9,7 +9,7 @@ import pytest
 
 from parley import cli
 from parley.cli import main
-from parley.storage import queries
+from parley.storage import operator_queries, trigger_queries
 from tests.test_chat_protocol import ORIGIN, run, visitor
 from widget.core.compare import MATCHERS
 from widget.core.parameters import PARAMETER_KEYS
@@ -87,7 +87,7 @@ def test_trigger_add_rejects_bad_input(capsys, database, make_app, args, says):
     code, out, err = parley(capsys, database, "trigger", "add", "--app", app.id, "--message", "Hello", *args)
     assert code == 2 and out == ""
     assert err.startswith("parley: error: ") and says in err, err
-    assert run(database, lambda s: queries.list_triggers(s, app.id)) == []
+    assert run(database, lambda s: trigger_queries.list_triggers(s, app.id)) == []
 
 
 @pytest.mark.parametrize("args", [["--kind", "popup"], ["--delay", "soon"]])
@@ -104,7 +104,7 @@ def test_trigger_list_and_remove_stay_in_their_app(capsys, database, make_app):
     assert code == 0 and listed == []
     code, _, err = parley(capsys, database, "trigger", "remove", "--app", two.id, "--id", added["triggerId"])
     assert code == 2 and "no trigger" in err
-    assert len(run(database, lambda s: queries.list_triggers(s, one.id))) == 1
+    assert len(run(database, lambda s: trigger_queries.list_triggers(s, one.id))) == 1
     assert parley(capsys, database, "trigger", "list", "--app", "nope")[0] == 2
 
 
@@ -137,8 +137,10 @@ def test_welcome_carries_this_apps_triggers_only(client, capsys, database, make_
 
 def test_team_create_and_add_member(capsys, database, make_app):
     app, other = make_app([ORIGIN]), make_app([ORIGIN])
-    ann = run(database, lambda s: queries.create_operator(s, app.id, "ann@shop.example", "password1", "Ann"))
-    eve = run(database, lambda s: queries.create_operator(s, other.id, "eve@x.example", "password1", "Eve"))
+    ann = run(database, lambda s: operator_queries.create_operator(s, app.id, "ann@shop.example", "password1",
+                                                                   "Ann"))
+    eve = run(database, lambda s: operator_queries.create_operator(s, other.id, "eve@x.example", "password1",
+                                                                   "Eve"))
     code, team, _ = parley(capsys, database, "team", "create", "--app", app.id, "--name", "Sales")
     assert code == 0 and re.fullmatch(r"[0-9a-f]{24}", team["teamId"]) and team["name"] == "Sales"
     code, added, _ = parley(capsys, database, "team", "add-member", "--app", app.id,

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import update
 
-from parley.storage import queries, visitor_queries, visitor_writes
+from parley.storage import app_queries, operator_queries, queries, visitor_queries, visitor_writes
 from parley.storage.models import Visitor, utcnow
 from parley.web import visitor_presence
 from tests.conftest import STATIC, check_inbox_strings, load_static
@@ -30,7 +30,7 @@ ENDPOINTS = ("/api/operator/visitors/online", "/api/operator/visitors/abc", "/ap
 @pytest.fixture
 def make_operator(database):
     def make(app_id: str, email: str = "ann@shop.example", password: str = PASSWORD, name: str = "Ann"):
-        return run(database, lambda s: queries.create_operator(s, app_id, email, password, name))
+        return run(database, lambda s: operator_queries.create_operator(s, app_id, email, password, name))
     return make
 
 
@@ -190,7 +190,7 @@ def wait_until(condition, timeout: float = 10.0) -> None:
 
 def test_another_process_touching_later_keeps_the_visitor_online(database):
     async def scenario(session):
-        app = await queries.create_app(session, "Shop", [])
+        app = await app_queries.create_app(session, "Shop", [])
         found = await queries.resume_or_register_visitor(session, app.id, None, None)
         mine = utcnow() - timedelta(seconds=30)
 

@@ -27,7 +27,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import identity
-from parley.storage import queries
+from parley.storage import operator_queries, queries
 from parley.storage.models import Chat, File, Message, Operator, OperatorSession, PageView, Visitor, utcnow
 from widget.core.device import device_from_user_agent
 
@@ -307,7 +307,7 @@ async def change_password(session: AsyncSession, operator: Operator, password_ha
     operator.password_hash = password_hash
     where = OperatorSession.operator_id == operator.id
     if keep_token:
-        where &= OperatorSession.token_hash != queries._token_hash(keep_token)
+        where &= OperatorSession.token_hash != operator_queries._token_hash(keep_token)
     ended = await session.execute(delete(OperatorSession).where(where))
     return ended.rowcount
 

@@ -28,7 +28,7 @@ from parley import assignment, cli, hours, protocol
 from parley import fanout as channels
 from parley.settings import TEMPLATES
 from parley.snippet import render_snippet
-from parley.storage import queries
+from parley.storage import app_queries, operator_queries, presence_queries, trigger_queries
 from parley.storage.models import App, Operator, Team, Trigger
 from parley.web.operator_api import own_origin, session_token
 from widget.core.config import WINDOW_COLOR_NAMES, WINDOW_COLORS, resolve_window_color
@@ -106,7 +106,7 @@ def admin_endpoint(handler: Handler, body: str = NO_BODY) -> Handler:
     async def endpoint(request: Request) -> Response:
         async with request.app.state.db.session() as session:
             try:
-                admin = await queries.operator_for_session(session, session_token(request))
+                admin = await operator_queries.operator_for_session(session, session_token(request))
                 if admin is None:
                     raise Problem(401, protocol.E_AUTH, "log in first")
                 if admin.role != "admin":
@@ -330,13 +330,13 @@ def team_json(team: Team, member_ids: list[str]) -> dict:
 
 
 def trigger_json(trigger: Trigger) -> dict:
-    return {"id": trigger.id, "name": trigger.name, **queries.trigger_dict(trigger)}
+    return {"id": trigger.id, "name": trigger.name, **trigger_queries.trigger_dict(trigger)}
 
 
 # -- the app ---------------------------------------------------------------------------------
 
 async def _own_app(session, admin: Operator) -> App:
-    app = await queries.get_app(session, admin.app_id)
+    app = await app_queries.get_app(session, admin.app_id)
     if app is None:  # deleted under the session
         raise Problem(401, protocol.E_AUTH, "log in first")
     return app
@@ -363,12 +363,12 @@ async def patch_app(request, session, admin, body) -> Response:
         changes["working_hours"] = _working_hours(body["workingHours"])
     if not changes:
         raise bad("body", "changes nothing: give name, origins, appearance or workingHours")
-    before = await queries.app_online(session, app.id) if "working_hours" in changes else None
-    await queries.update_app(session, app, changes)
+    before = await presence_queries.app_online(session, app.id) if "working_hours" in changes else None
+    await app_queries.update_app(session, app, changes)
     if before is not None:
         # The widget shows offline outside working hours: tell the app's visitors now,
         # not at the next tick of the clock (parley.web.background).
-        after = await queries.app_online(session, app.id)
+        after = await presence_queries.app_online(session, app.id)
         if after != before:
             await request.app.state.fanout.publish(channels.app_visitors_channel(app.id),
                                                    protocol.frame("online", online=after))
@@ -377,7 +377,7 @@ async def patch_app(request, session, admin, body) -> Response:
 
 async def rotate_secret(request, session, admin, _body) -> Response:
     app = await _own_app(session, admin)
-    secret = await queries.rotate_app_secret(session, app)
+    secret = await app_queries.rotate_app_secret(session, app)
     return _json({"appId": app.id, "secret": secret})
 
 
@@ -389,7 +389,8 @@ async def snippet(request, session, admin, _body) -> Response:
 
 # -- operators -----------------------------------------------------------------------------
 
-_GET = {"operator": queries.get_operator, "team": queries.get_team, "trigger": queries.get_trigger}
+_GET = {"operator": operator_queries.get_operator, "team": operator_queries.get_team,
+        "trigger": trigger_queries.get_trigger}
 
 
 async def _from_path(request, session, admin: Operator, what: str):
@@ -401,7 +402,7 @@ async def _from_path(request, session, admin: Operator, what: str):
 
 
 async def list_operators(request, session, admin, _body) -> Response:
-    operators = await queries.list_operators(session, admin.app_id)
+    operators = await operator_queries.list_operators(session, admin.app_id)
     return _json({"me": admin.id, "operators": [operator_json(o) for o in operators]})
 
 
@@ -411,12 +412,12 @@ async def create_operator(request, session, admin, body) -> Response:
     password = _password(body)
     name = _name(body) if body.get("name") not in (None, "") else email.split("@")[0][:200]
     role = _role(body) if "role" in body else "operator"
-    if await queries.find_operator(session, admin.app_id, email):
+    if await operator_queries.find_operator(session, admin.app_id, email):
         raise bad("email", f"is taken: an operator with email {email.lower()!r} already exists in this app",
                   409)
     # Hashed off the event loop, like logins: argon2 would stall every socket meanwhile.
     password_hash = await request.app.state.passwords.hash(password)
-    operator = await queries.create_operator(session, admin.app_id, email, None, name, role,
+    operator = await operator_queries.create_operator(session, admin.app_id, email, None, name, role,
                                              password_hash=password_hash)
     return _json(operator_json(operator), 201)
 
@@ -428,9 +429,9 @@ async def patch_operator(request, session, admin, body) -> Response:
     if operator.id == admin.id and role != admin.role:
         raise bad("role", "of your own account cannot be changed here: ask another admin", 409)
     demoting = operator.role == "admin" and role != "admin"
-    if demoting and await queries.count_admins(session, admin.app_id) <= 1:
+    if demoting and await operator_queries.count_admins(session, admin.app_id) <= 1:
         raise bad("role", "cannot be taken from the app's last admin", 409)
-    await queries.set_operator_role(session, operator, role)
+    await operator_queries.set_operator_role(session, operator, role)
     return _json(operator_json(operator))
 
 
@@ -442,7 +443,8 @@ async def reset_password(request, session, admin, body) -> Response:
     generated = body.get("password") in (None, "")
     password = secrets.token_urlsafe(18) if generated else _password(body)
     password_hash = await request.app.state.passwords.hash(password)
-    ended = await queries.reset_operator_password(session, operator, None, password_hash=password_hash)
+    ended = await operator_queries.reset_operator_password(session, operator, None,
+                                                           password_hash=password_hash)
     result = {"operatorId": operator.id, "email": operator.email, "sessionsEnded": ended}
     return _json({**result, "password": password} if generated else result)
 
@@ -451,40 +453,40 @@ async def delete_operator(request, session, admin, _body) -> Response:
     operator = await _from_path(request, session, admin, "operator")
     if operator.id == admin.id:
         raise Problem(409, protocol.E_BAD_FRAME, "you cannot delete your own account")
-    if operator.role == "admin" and await queries.count_admins(session, admin.app_id) <= 1:
+    if operator.role == "admin" and await operator_queries.count_admins(session, admin.app_id) <= 1:
         raise Problem(409, protocol.E_BAD_FRAME, "the app's last admin cannot be deleted")
-    await queries.delete_operator(session, operator)
+    await operator_queries.delete_operator(session, operator)
     return _json({"operatorId": operator.id, "deleted": True})
 
 
 # -- teams ---------------------------------------------------------------------------------
 
 async def _team_response(session, team: Team, status: int = 200) -> Response:
-    return _json(team_json(team, await queries.team_member_ids(session, team.id)), status)
+    return _json(team_json(team, await operator_queries.team_member_ids(session, team.id)), status)
 
 
 async def list_teams(request, session, admin, _body) -> Response:
-    teams = await queries.list_teams(session, admin.app_id)
+    teams = await operator_queries.list_teams(session, admin.app_id)
     members = await assignment.team_members_of_app(session, admin.app_id)
     return _json({"teams": [team_json(team, members.get(team.id, [])) for team in teams]})
 
 
 async def create_team(request, session, admin, body) -> Response:
     _only(body, ("name",))
-    team = await queries.create_team(session, admin.app_id, _name(body))
+    team = await operator_queries.create_team(session, admin.app_id, _name(body))
     return _json(team_json(team, []), 201)
 
 
 async def patch_team(request, session, admin, body) -> Response:
     _only(body, ("name",))
     team = await _from_path(request, session, admin, "team")
-    await queries.rename_team(session, team, _name(body))
+    await operator_queries.rename_team(session, team, _name(body))
     return await _team_response(session, team)
 
 
 async def delete_team(request, session, admin, _body) -> Response:
     team = await _from_path(request, session, admin, "team")
-    await queries.delete_team(session, team)
+    await operator_queries.delete_team(session, team)
     return _json({"teamId": team.id, "deleted": True})
 
 
@@ -494,16 +496,16 @@ async def add_member(request, session, admin, body) -> Response:
     operator_id = body.get("operatorId")
     if not isinstance(operator_id, str):
         raise bad("operatorId", "must be an operator id")
-    operator = await queries.get_operator(session, admin.app_id, operator_id)
+    operator = await operator_queries.get_operator(session, admin.app_id, operator_id)
     if operator is None:
         raise Problem(404, protocol.E_NOT_FOUND, "this app has no such operator", "operatorId")
-    await queries.add_team_member(session, team, operator)
+    await operator_queries.add_team_member(session, team, operator)
     return await _team_response(session, team)
 
 
 async def remove_member(request, session, admin, _body) -> Response:
     team = await _from_path(request, session, admin, "team")
-    if not await queries.remove_team_member(session, team, request.path_params["operator_id"]):
+    if not await operator_queries.remove_team_member(session, team, request.path_params["operator_id"]):
         raise Problem(404, protocol.E_NOT_FOUND, "that operator is not a member of this team")
     return await _team_response(session, team)
 
@@ -511,7 +513,7 @@ async def remove_member(request, session, admin, _body) -> Response:
 # -- triggers -------------------------------------------------------------------------------
 
 async def list_triggers(request, session, admin, _body) -> Response:
-    triggers = await queries.list_triggers(session, admin.app_id)
+    triggers = await trigger_queries.list_triggers(session, admin.app_id)
     # The editor's choices: the spec's parameter keys and compare()'s matchers.
     return _json({"triggers": [trigger_json(t) for t in triggers], "parameterKeys": list(cli.PARAMETER_KEYS),
                   "matchers": list(cli.MATCHERS), "kinds": list(cli.TRIGGER_KINDS)})
@@ -519,19 +521,19 @@ async def list_triggers(request, session, admin, _body) -> Response:
 
 async def create_trigger(request, session, admin, body) -> Response:
     changes = trigger_changes(body, creating=True)
-    trigger = await queries.create_trigger(session, admin.app_id, changes.pop("message"), **changes)
+    trigger = await trigger_queries.create_trigger(session, admin.app_id, changes.pop("message"), **changes)
     return _json(trigger_json(trigger), 201)
 
 
 async def patch_trigger(request, session, admin, body) -> Response:
     trigger = await _from_path(request, session, admin, "trigger")
-    await queries.update_trigger(session, trigger, trigger_changes(body, creating=False))
+    await trigger_queries.update_trigger(session, trigger, trigger_changes(body, creating=False))
     return _json(trigger_json(trigger))
 
 
 async def delete_trigger(request, session, admin, _body) -> Response:
     trigger = await _from_path(request, session, admin, "trigger")
-    await queries.delete_trigger(session, admin.app_id, trigger.id)
+    await trigger_queries.delete_trigger(session, admin.app_id, trigger.id)
     return _json({"triggerId": trigger.id, "deleted": True})
 
 
@@ -542,7 +544,7 @@ def admin_page(build_id: str) -> Handler:
     (401 not logged in, 403 not an admin) without the admin screens in it."""
     async def page(request: Request) -> Response:
         async with request.app.state.db.session() as session:
-            operator = await queries.operator_for_session(session, session_token(request))
+            operator = await operator_queries.operator_for_session(session, session_token(request))
         state = "login" if operator is None else "admin" if operator.role == "admin" else "forbidden"
         html = _pages.get_template("admin.html").render(build_id=build_id, state=state)
         status = {"login": 401, "forbidden": 403, "admin": 200}[state]

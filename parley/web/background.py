@@ -24,7 +24,7 @@ import anyio
 from parley import fanout as channels
 from parley import files, mail, protocol, queueing
 from parley.ratelimit import Limits
-from parley.storage import queries
+from parley.storage import app_queries, missed_chats, operator_queries, presence_queries, queries, retention
 from parley.storage.db import Database
 from parley.storage.models import Chat, Visitor, utcnow
 
@@ -68,7 +68,7 @@ class Clock:
         takes space. Several processes may do it at once: each row is deleted once."""
         cutoff = now - timedelta(seconds=self.limits.unattached_upload_seconds)
         async with self.database.session() as session:
-            file_ids = await queries.purge_unattached_uploads(session, cutoff, self.uploads_checked_until)
+            file_ids = await retention.purge_unattached_uploads(session, cutoff, self.uploads_checked_until)
         self.uploads_checked_until = cutoff
         for file_id in file_ids:
             await anyio.to_thread.run_sync(files.delete_file_bytes, file_id)
@@ -78,8 +78,8 @@ class Clock:
 
     async def announce_working_hours(self, now: datetime) -> None:
         async with self.database.session() as session:
-            for app_id in await queries.apps_with_working_hours(session):
-                online = await queries.app_online(session, app_id, now)
+            for app_id in await app_queries.apps_with_working_hours(session):
+                online = await presence_queries.app_online(session, app_id, now)
                 if self.online.get(app_id, online) != online:
                     await self.hub.publish(channels.app_visitors_channel(app_id),
                                            protocol.frame("online", online=online))
@@ -88,7 +88,7 @@ class Clock:
     async def notify_missed_chats(self, now: datetime) -> int:
         sent = 0
         async with self.database.session() as session:
-            chats = await queries.missed_chats(session, now - missed_after())
+            chats = await missed_chats.missed_chats(session, now - missed_after())
         for chat in chats:
             # One chat whose mail fails (odd visitor data, a bug) must not keep the
             # others' notices waiting: it is logged, and stays claimed so that it is
@@ -102,10 +102,10 @@ class Clock:
     async def _notify_missed_chat(self, chat: Chat) -> int:
         """Mails one missed chat's operators (all of the app's when it has none); the count sent."""
         async with self.database.session() as session:
-            if not await queries.claim_missed_notice(session, chat.id):
+            if not await missed_chats.claim_missed_notice(session, chat.id):
                 return 0
-            operators = await queries.list_operators(session, chat.app_id)
-            app = await queries.get_app(session, chat.app_id)
+            operators = await operator_queries.list_operators(session, chat.app_id)
+            app = await app_queries.get_app(session, chat.app_id)
             visitor = await session.get(Visitor, chat.visitor_id)
             page, _ = await queries.message_page(session, [chat.id], None, 20)
             messages = await queries.message_dicts(session, page)

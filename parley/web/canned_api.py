@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 
 from parley import assignment, identity, protocol
 from parley import fanout as channels
-from parley.storage import queries
+from parley.storage import operator_queries, queries
 from parley.storage.models import CannedResponse, Team
 from parley.web.inbox_api import _error, _json, _operator_or_error
 
@@ -149,7 +149,7 @@ async def assignees(request: Request) -> Response:
     if problem is not None:
         return problem
     async with request.app.state.db.session() as session:
-        operators = await queries.list_operators(session, operator.app_id)
+        operators = await operator_queries.list_operators(session, operator.app_id)
         teams = (await session.scalars(select(Team).where(Team.app_id == operator.app_id)
                                        .order_by(Team.name, Team.id))).all()
         members = await assignment.team_members_of_app(session, operator.app_id) if teams else {}

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from parley.settings import TEMPLATES
-from parley.storage import queries
+from parley.storage import app_queries
 
 _pages = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
 _APP_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -34,7 +34,7 @@ async def _known(request: Request) -> str | None:
     if not _APP_ID.match(app_id):
         return None
     async with request.app.state.db.session() as session:
-        return app_id if await queries.get_app(session, app_id) is not None else None
+        return app_id if await app_queries.get_app(session, app_id) is not None else None
 
 
 async def chat_page(request: Request) -> Response:

@@ -21,7 +21,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from parley import files, protocol
 from parley.ratelimit import ByteQuota
-from parley.storage import queries
+from parley.storage import operator_queries
 from parley.storage.models import File, Operator
 from parley.web import visitor_http
 from parley.web.operator_api import own_origin, session_token
@@ -74,7 +74,7 @@ async def operator_upload(request: Request) -> Response:
     if request.headers.get("origin") != own_origin(request):
         return _error(403, protocol.E_ORIGIN, "upload from this server's own pages (Origin must match)")
     async with request.app.state.db.session() as session:
-        operator: Operator | None = await queries.operator_for_session(
+        operator: Operator | None = await operator_queries.operator_for_session(
             session, session_token(request))
     if operator is None:
         return _error(401, protocol.E_AUTH, "log in first")

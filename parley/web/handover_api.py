@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from parley import handover, protocol
 from parley.ratelimit import RateLimiter
-from parley.storage import handovers, queries
+from parley.storage import app_queries, handovers
 from parley.web import visitor_http
 from parley.web.operator_api import own_origin
 
@@ -87,7 +87,7 @@ async def redeem(request: Request) -> Response:
     if not handover.well_formed(data["handover"]) or len(data["appId"]) > 64:
         return refused
     async with request.app.state.db.session() as session:
-        app = await queries.get_app(session, data["appId"])
+        app = await app_queries.get_app(session, data["appId"])
         visitor = await handovers.redeem(session, app, data["handover"]) if app is not None else None
         await session.commit()
     if visitor is None or visitor.token is None:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from parley import files, protocol
-from parley.storage import queries
+from parley.storage import operator_queries, queries
 from parley.storage.models import Chat, File, Message, Operator, Visitor
 from parley.web.operator_api import own_origin, session_token
 
@@ -35,7 +35,7 @@ def _json(body: dict, status: int = 200) -> JSONResponse:
 
 async def _operator(request: Request) -> Operator | None:
     async with request.app.state.db.session() as session:
-        return await queries.operator_for_session(session, session_token(request))
+        return await operator_queries.operator_for_session(session, session_token(request))
 
 
 def _unauthenticated() -> JSONResponse:
@@ -60,7 +60,7 @@ async def me(request: Request) -> JSONResponse:
     if operator is None:
         return _unauthenticated()
     async with request.app.state.db.session() as session:
-        colleagues = await queries.list_operators(session, operator.app_id)
+        colleagues = await operator_queries.list_operators(session, operator.app_id)
     # The app's operators (id and name only) let the inbox name who joined a chat in
     # system lines ({"code": "assigned", "operatorId"}) without another request.
     return _json({"id": operator.id, "name": operator.name, "email": operator.email,

@@ -9,12 +9,12 @@ from starlette.responses import JSONResponse
 from parley import identity, protocol
 from parley.passwords import Busy, Passwords
 from parley.settings import public_url_is_https
-from parley.storage import queries
+from parley.storage import operator_queries
 from parley.storage.models import Operator
 
 # The operator's login, Parley's only cookie: HttpOnly (no script reads it), SameSite=Lax
 # (not sent on cross-site POSTs; the Origin checks are the CSRF defence), Path=/, for
-# queries.SESSION_DAYS, and Secure over HTTPS (secure_cookies). Only a hash is stored.
+# operator_queries.SESSION_DAYS, and Secure over HTTPS (secure_cookies). Only a hash is stored.
 SESSION_COOKIE = "parley_session"
 # Spent on unknown emails so a login takes as long whether or not the email exists.
 _DUMMY_HASH = identity.hash_password("parley-dummy-password")
@@ -108,10 +108,10 @@ async def login(request: Request) -> JSONResponse:
     operator = matching[0]
     limits.failed_logins.reset(key)
     async with request.app.state.db.session() as session:
-        token = await queries.create_operator_session(session, operator)
+        token = await operator_queries.create_operator_session(session, operator)
     response = JSONResponse({"operatorId": operator.id, "appId": operator.app_id,
                              "email": operator.email, "name": operator.name, "role": operator.role})
-    response.set_cookie(session_cookie_name(request), token, max_age=queries.SESSION_DAYS * 86400,
+    response.set_cookie(session_cookie_name(request), token, max_age=operator_queries.SESSION_DAYS * 86400,
                         path="/", httponly=True, samesite="lax", secure=secure_cookies(request))
     return response
 
@@ -121,7 +121,8 @@ async def _matching_operators(request: Request, app_id: str | None, email: str,
     """The operators this email and password log in as (several: the same login in several apps)."""
     async with request.app.state.db.session() as session:
         if app_id is not None:
-            candidates = [found] if (found := await queries.find_operator(session, app_id, email)) else []
+            candidates = [found] if (found := await operator_queries.find_operator(session, app_id,
+                                                                                   email)) else []
         else:
             candidates = await _operators_with_email(session, email)
     # Checked after the session is closed: no database connection waits on argon2.
@@ -144,7 +145,7 @@ async def logout(request: Request) -> JSONResponse:
     if _foreign_origin(request):
         return _error(403, protocol.E_ORIGIN, "log out from this server's own pages")
     async with request.app.state.db.session() as session:
-        await queries.delete_operator_session(session, session_token(request))
+        await operator_queries.delete_operator_session(session, session_token(request))
     response = JSONResponse({"ok": True})
     response.delete_cookie(session_cookie_name(request), path="/", httponly=True, samesite="lax",
                            secure=secure_cookies(request))

@@ -13,7 +13,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDiscon
 from parley import assignment, delivery, protocol
 from parley import fanout as channels
 from parley.ratelimit import Charge
-from parley.storage import messages, queries
+from parley.storage import messages, operator_queries, queries
 from parley.storage.models import Operator
 from parley.web import visitors_api
 from parley.web.operator_api import own_origin, session_token
@@ -34,7 +34,7 @@ async def operator_socket(websocket: WebSocket) -> None:
         return
     token = session_token(websocket)
     async with state.db.session() as session:
-        operator = await queries.operator_for_session(session, token)
+        operator = await operator_queries.operator_for_session(session, token)
     if operator is None:
         await websocket.close(CLOSE_UNAUTHENTICATED)
         return
@@ -184,12 +184,12 @@ class _OperatorTab:
         async def work(session):
             chat = await self._chat(session, frame.chatId)
             if frame.operatorId is not None:
-                target = await queries.get_operator(session, app_id, frame.operatorId)
+                target = await operator_queries.get_operator(session, app_id, frame.operatorId)
                 if target is None:
                     raise protocol.FrameError(protocol.E_NOT_FOUND, "no such operator")
             else:
                 # Another app's team is "no such team", like an unknown id: nothing leaks.
-                if await queries.get_team(session, app_id, frame.teamId) is None:
+                if await operator_queries.get_team(session, app_id, frame.teamId) is None:
                     raise protocol.FrameError(protocol.E_NOT_FOUND, "no such team")
                 target = await assignment.team_member(session, app_id, frame.teamId)
                 if target is None:

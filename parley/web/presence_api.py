@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 
 from parley import delivery, protocol
 from parley import fanout as channels
-from parley.storage import queries
+from parley.storage import presence_queries
 from parley.storage.models import Operator
 from parley.web.inbox_api import _error, _json, _operator
 from parley.web.operator_api import own_origin
@@ -37,7 +37,7 @@ async def set_presence(request: Request) -> JSONResponse:
 
     async def work(session):
         me = await session.get(Operator, operator_id)
-        return await queries.choose_status(session, me, status)
+        return await presence_queries.choose_status(session, me, status)
 
     before, after, presence = await delivery.write(request.app.state.db, work)
     hub = request.app.state.fanout

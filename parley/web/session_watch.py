@@ -15,13 +15,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from parley.storage import queries
+from parley.storage import operator_queries
 from parley.storage.db import Database
 
 log = logging.getLogger("parley.sessions")
 
 CHECK_SECONDS = 0.5  # "closed within a second" of the ending
-RENEW_SECONDS = 300  # an open inbox keeps its login alive (queries.SESSION_IDLE), renewed this often
+RENEW_SECONDS = 300  # an open inbox keeps its login alive (operator_queries.SESSION_IDLE), renewed this often
 
 
 class SessionWatch:
@@ -35,7 +35,7 @@ class SessionWatch:
     def watch(self, token: str, end: Callable[[], Awaitable[None]]) -> int:
         """Calls `end()` once the login of `token` has ended; returns a handle for `unwatch`."""
         self._next_id += 1
-        self._watched[self._next_id] = (queries.session_token_hash(token), end)
+        self._watched[self._next_id] = (operator_queries.session_token_hash(token), end)
         return self._next_id
 
     def unwatch(self, handle: int) -> None:
@@ -47,11 +47,11 @@ class SessionWatch:
             return
         hashes = {token_hash for token_hash, _end in self._watched.values()}
         async with self._database.session() as session:
-            live = await queries.live_session_hashes(session, hashes)
+            live = await operator_queries.live_session_hashes(session, hashes)
             now = time.monotonic()
             if live and now - self._renewed_at >= RENEW_SECONDS:
                 self._renewed_at = now
-                await queries.renew_logins(session, live)
+                await operator_queries.renew_logins(session, live)
         for handle, (token_hash, end) in list(self._watched.items()):
             if token_hash not in live:
                 self._watched.pop(handle, None)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from parley import assignment, delivery, protocol
 from parley import fanout as channels
-from parley.storage import queries
+from parley.storage import presence_queries, queries
 from parley.storage.models import App, Operator, Team, Visitor
 
 MAX_PROPERTIES = 50
@@ -50,7 +50,7 @@ async def agent_predict(tab, frame: protocol.AgentPredict) -> None:
             picked = assignment.choose(frame.assignees, _matchable_by_visitors(operators), teams, members,
                                        load, capacity)
             chosen = next((o for o in operators if picked is not None and o.id == picked.id), None)
-        online = await queries.app_online(session, app_id)
+        online = await presence_queries.app_online(session, app_id)
     queued = chosen is None and online
     await tab.outbox.send(protocol.frame(
         "agent.predicted", operator=queries.public_operator_dict(chosen) if chosen else None,

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from parley import identity, protocol
-from parley.storage import queries
+from parley.storage import app_queries, queries
 from parley.storage.models import App, Visitor
 from parley.web.operator_api import own_origin
 from parley.web.visitor_socket import origin_allowed
@@ -57,7 +57,7 @@ async def prove_visitor(request: Request, session,
     or the error to answer (unknown app 404, foreign origin 403, wrong visitor or token 403)."""
     origin = request.headers.get("origin")
     app_id, visitor_id, token = (request.headers.get(name, "") for name in VISITOR_HEADERS)
-    app = await queries.get_app(session, app_id) if app_id and len(app_id) <= 64 else None
+    app = await app_queries.get_app(session, app_id) if app_id and len(app_id) <= 64 else None
     if app is None:
         return error(404, protocol.E_UNKNOWN_APP, "unknown app: send its id in X-Parley-App",
                      {"Vary": "Origin"})

@@ -16,7 +16,15 @@ from parley import delivery, files, geo, identity, mail, protocol
 from parley import fanout as channels
 from parley.fanout import Overflow
 from parley.ratelimit import Charge
-from parley.storage import messages, queries, visitor_writes
+from parley.storage import (
+    app_queries,
+    messages,
+    operator_queries,
+    presence_queries,
+    queries,
+    trigger_queries,
+    visitor_writes,
+)
 from parley.storage.models import App, Visitor
 from parley.web import visitor_extras, visitor_presence
 from parley.web.operator_api import own_origin
@@ -169,7 +177,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
         await gate.acquire()
         gate_held = True
         async with state.db.session() as session:
-            app = await queries.get_app(session, hello.appId)
+            app = await app_queries.get_app(session, hello.appId)
             if app is None:
                 await websocket.send_json(protocol.error(
                     protocol.E_UNKNOWN_APP, f"unknown appId '{hello.appId[:64]}': check chaportConfig.appId"))
@@ -226,12 +234,13 @@ async def visitor_socket(websocket: WebSocket) -> None:
             geo.country_for_ip, websocket.client.host if websocket.client else None)
         async with state.db.session() as session:
             await queries.set_visitor_country(session, visitor, country)
-            online = await queries.app_online(session, app.id)
-            triggers = [queries.trigger_dict(t) for t in await queries.list_triggers(session, app.id)]
+            online = await presence_queries.app_online(session, app.id)
+            triggers = [trigger_queries.trigger_dict(t) for t in await trigger_queries.list_triggers(session,
+                                                                                                     app.id)]
             # Team ids too: the `operators` option may name a team to show its members.
-            teams = await queries.team_ids_by_operator(session, app.id)
+            teams = await operator_queries.team_ids_by_operator(session, app.id)
             operators = [{**queries.public_operator_dict(o), "teamIds": teams.get(o.id, [])}
-                         for o in await queries.list_operators(session, app.id)]
+                         for o in await operator_queries.list_operators(session, app.id)]
             open_chat = await queries.open_chat_of(session, visitor.id)
 
         outbox = Outbox(websocket)
@@ -255,7 +264,8 @@ async def visitor_socket(websocket: WebSocket) -> None:
         async def send_state(frame: dict) -> None:
             if channels.is_resync(frame):  # after a Redis outage: flips may have been lost
                 async with state.db.session() as session:
-                    frame = protocol.frame("online", online=await queries.app_online(session, app.id))
+                    frame = protocol.frame("online", online=await presence_queries.app_online(session,
+                                                                                              app.id))
             # Subscribed before `online` was read: a flip in between is already in the welcome.
             if frame.get("type") == "online":
                 if frame["online"] == told["online"]:
@@ -476,7 +486,7 @@ class _VisitorTab:
             if not await queries.request_transcript(session, chat, address):
                 raise already(chat)  # another tab asked first
             messages, _ = await queries.message_page(session, [chat.id], None, 10_000)
-            names = {o.id: o.name for o in await queries.list_operators(session, self.app.id)}
+            names = {o.id: o.name for o in await operator_queries.list_operators(session, self.app.id)}
             return chat, await queries.message_dicts(session, messages), names, address
 
         chat, messages, names, address = await delivery.write(self.state.db, work)
