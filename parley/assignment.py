@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley.storage.models import App, Chat, Operator, Team, TeamMember, utcnow
+from parley.storage import assignment_queries, operator_queries
+from parley.storage.models import Operator, Team, utcnow
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -99,44 +99,22 @@ def choose(assignees: list[str] | None, operators: list[Any], teams: list[Any],
                         if operator.presence == "online" and has_room(operator, load, capacity)])
 
 
-async def team_members_of_app(session: AsyncSession, app_id: str) -> dict[str, list[str]]:
-    """{team id: [operator id, ...]} for every team of the app that has members."""
-    rows = await session.execute(
-        select(TeamMember.team_id, TeamMember.operator_id).join(Team, Team.id == TeamMember.team_id)
-        .where(Team.app_id == app_id).order_by(TeamMember.team_id, TeamMember.operator_id))
-    members: dict[str, list[str]] = {}
-    for team_id, operator_id in rows:
-        members.setdefault(team_id, []).append(operator_id)
-    return members
-
-
-async def open_chat_load(session: AsyncSession, app_id: str) -> dict[str, int]:
-    """How many open chats each operator of the app has now."""
-    load: dict[str, int] = {}
-    rows = await session.scalars(select(Chat.operator_ids).where(Chat.app_id == app_id,
-                                                                 Chat.status == "open"))
-    for operator_ids in rows:
-        for operator_id in operator_ids or []:
-            load[operator_id] = load.get(operator_id, 0) + 1
-    return load
-
-
 async def assign(session: AsyncSession, app_id: str, assignees: list[str] | None) -> list[str]:
     """Chooses the operator of a new chat of `app_id` and records the turn (the caller commits).
 
     Returns the chat's operator_ids: one id, or [] when it stays unassigned.
     """
-    operators = list((await session.scalars(select(Operator).where(Operator.app_id == app_id))).all())
+    operators = await operator_queries.list_operators(session, app_id)
     if not operators:
         return []
     teams: list[Team] = []
     members: dict[str, list[str]] = {}
     if assignees:
-        teams = list((await session.scalars(select(Team).where(Team.app_id == app_id))).all())
+        teams = await operator_queries.list_teams(session, app_id)
         if teams:
-            members = await team_members_of_app(session, app_id)
-    capacity = await session.scalar(select(App.max_chats_per_operator).where(App.id == app_id))
-    load = await open_chat_load(session, app_id) if capacity else None
+            members = await operator_queries.team_members_of_app(session, app_id)
+    capacity = await assignment_queries.max_chats_per_operator(session, app_id)
+    load = await assignment_queries.open_chat_load(session, app_id) if capacity else None
     operator = choose(assignees, operators, teams, members, load, capacity)
     if operator is None:
         return []
@@ -150,13 +128,11 @@ async def team_member(session: AsyncSession, app_id: str, team_id: str) -> Opera
     assigned least recently among them (round robin). A transfer is an operator's
     decision, so it never waits in the queue: with nobody online or everyone full it
     still goes to a member. None when the team has no members. The caller records the turn."""
-    members = list((await session.scalars(
-        select(Operator).join(TeamMember, TeamMember.operator_id == Operator.id)
-        .where(TeamMember.team_id == team_id, Operator.app_id == app_id))).all())
+    members = await assignment_queries.team_member_operators(session, app_id, team_id)
     online = [operator for operator in members if operator.presence == "online"]
-    capacity = await session.scalar(select(App.max_chats_per_operator).where(App.id == app_id))
+    capacity = await assignment_queries.max_chats_per_operator(session, app_id)
     if capacity and online:
-        load = await open_chat_load(session, app_id)
+        load = await assignment_queries.open_chat_load(session, app_id)
         with_room = [operator for operator in online if has_room(operator, load, capacity)]
         online = with_room or online
     return round_robin(online or members)

@@ -217,12 +217,10 @@ def cmd_app_set(args) -> int:
         app = await app_queries.get_app(session, args.app)
         if app is None:
             raise UsageError(f"no app with id {args.app!r} (see `parley app list`)")
-        for field, value in changes.items():
-            setattr(app, field, value)
         if appearance is not None:
             merged = {**(app.appearance or {}), **appearance}
-            app.appearance = {key: value for key, value in merged.items() if value} or None
-        await session.commit()
+            changes["appearance"] = {key: value for key, value in merged.items() if value} or None
+        await app_queries.update_app(session, app, changes)
         return {"appId": app.id, "name": app.name, "origins": app.origins,
                 "appearance": queries.widget_appearance(app.appearance) or {},
                 "requireSignedIdentity": queries.requires_signed_identity(app.appearance),
@@ -673,8 +671,7 @@ async def _demo_setup(database: Database, demo_url: str) -> tuple[str, dict]:
         if app is None:
             app = await app_queries.create_app(session, DEMO_APP_NAME, [demo_url])
         elif demo_url not in app.origins:
-            app.origins = [*app.origins, demo_url]
-            await session.commit()
+            await app_queries.update_app(session, app, {"origins": [*app.origins, demo_url]})
         password = secrets.token_urlsafe(9)
         operator = await operator_queries.find_operator(session, app.id, DEMO_EMAIL)
         if operator is None:
@@ -682,9 +679,8 @@ async def _demo_setup(database: Database, demo_url: str) -> tuple[str, dict]:
                                                    "admin")
         else:
             # A fresh password each run: it is printed, never stored in clear.
-            from parley.identity import hash_password
-            operator.password_hash = hash_password(password)
-            await session.commit()
+            await operator_queries.update_operator(
+                session, operator, {"password_hash": identity.hash_password(password)})
         return app.id, {"email": DEMO_EMAIL, "password": password}
 
 

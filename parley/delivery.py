@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import fanout as channels
-from parley import protocol
+from parley import protocol, wire
 from parley.fanout import Fanout, Overflow
 from parley.storage import queries
 from parley.storage.db import Database
@@ -75,7 +75,7 @@ def next_step(last_sent: int, seq: int) -> str:
 
 
 def event_frame(event: Event) -> dict:
-    return protocol.event(event.seq, queries.event_body(event))
+    return protocol.event(event.seq, wire.event_body(event))
 
 
 # PostgreSQL's "try again" errors: serialization failure, deadlock detected.

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley import assignment, protocol
+from parley import assignment, protocol, wire
 from parley import fanout as channels
 from parley.delivery import publish
-from parley.storage import queries
-from parley.storage.models import App, Chat, Event, Operator, utcnow
+from parley.storage import assignment_queries, queries
+from parley.storage.models import Chat, Event, Operator, utcnow
 
 
 @dataclass
@@ -30,19 +29,8 @@ class Outcome:
     positions: dict[str, tuple[str, int]] = field(default_factory=dict)  # visitor id -> (chat id, place)
 
 
-async def waiting_chats(session: AsyncSession, app_id: str) -> list[Chat]:
-    """Open, unassigned chats of the app, oldest first."""
-    return list((await session.scalars(
-        select(Chat).where(Chat.app_id == app_id, Chat.status == "open",
-                           cast(Chat.operator_ids, String).in_(["[]", "null"]))
-        .order_by(Chat.started_at, Chat.id))).all())
-
-
 async def _hand_out(session: AsyncSession, chat: Chat, operator: Operator) -> list[Event] | None:
-    claimed = await session.execute(
-        update(Chat).where(Chat.id == chat.id, cast(Chat.operator_ids, String).in_(["[]", "null"]))
-        .values(operator_ids=[operator.id]), execution_options={"synchronize_session": False})
-    if claimed.rowcount != 1:
+    if not await assignment_queries.claim_waiting_chat(session, chat, operator):
         await session.rollback()
         return None  # another process took it
     chat.operator_ids = [operator.id]
@@ -55,15 +43,14 @@ async def _hand_out(session: AsyncSession, chat: Chat, operator: Operator) -> li
 async def run(session: AsyncSession, app_id: str) -> Outcome:
     """Hands waiting chats to operators with room, then numbers the ones still waiting."""
     outcome = Outcome()
-    waiting = await waiting_chats(session, app_id)
+    waiting = await assignment_queries.waiting_chats(session, app_id)
     if not waiting:
         return outcome
-    operators = list((await session.scalars(select(Operator).where(
-        Operator.app_id == app_id, Operator.presence == "online"))).all())
+    operators = await assignment_queries.online_operators(session, app_id)
     if not operators:
         return outcome  # nobody online: the widget shows offline, not a queue
-    capacity = await session.scalar(select(App.max_chats_per_operator).where(App.id == app_id))
-    load = await assignment.open_chat_load(session, app_id)
+    capacity = await assignment_queries.max_chats_per_operator(session, app_id)
+    load = await assignment_queries.open_chat_load(session, app_id)
     still_waiting = []
     for chat in waiting:
         operator = assignment.round_robin([o for o in operators if assignment.has_room(o, load, capacity)])
@@ -84,7 +71,7 @@ async def run_and_announce(database, hub, app_id: str) -> Outcome:
     for chat, events in outcome.handed_out:
         await publish(hub, app_id, chat.visitor_id, events)
         await hub.publish(channels.app_channel(app_id),
-                          protocol.frame("chat.assigned", chat=queries.chat_dict(chat)))
+                          protocol.frame("chat.assigned", chat=wire.chat_dict(chat)))
         # No longer waiting: the widget drops its "number N in line".
         await hub.publish(channels.visitor_live_channel(chat.visitor_id),
                           protocol.frame("queue", chatId=chat.id, position=None))
@@ -93,8 +80,3 @@ async def run_and_announce(database, hub, app_id: str) -> Outcome:
                           protocol.frame("queue", chatId=chat_id, position=place))
     return outcome
 
-
-async def apps_with_waiting_chats(session: AsyncSession) -> list[str]:
-    return list((await session.scalars(
-        select(Chat.app_id).where(Chat.status == "open", cast(Chat.operator_ids, String).in_(["[]", "null"]))
-        .distinct())).all())

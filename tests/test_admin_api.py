@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from parley import cli, hours
+from parley import cli, hours, wire
 from parley.storage import app_queries, operator_queries, trigger_queries
 from tests.conftest import STATIC, load_static
 from tests.test_chat_protocol import PASSWORD, SERVER, login, run, visitor
@@ -434,7 +434,7 @@ def test_triggers_create_update_toggle_delete(client, shop, admin, database):
                        "conditions": [["page_url", "contains", "pricing"], ["country", "!=", "DE"]]}
     # Stored as `parley trigger add` stores it, and the widget gets it in `welcome`.
     stored = run(database, lambda s: trigger_queries.list_triggers(s, shop["app"].id))
-    assert [trigger_queries.trigger_dict(t) for t in stored] == [{k: v for k,
+    assert [wire.trigger_dict(t) for t in stored] == [{k: v for k,
                                                                   v in created.items() if k != "name"}]
     path = f"/api/admin/triggers/{created['id']}"
     body = ok(client.patch(path, json={"kind": "bot", "delay": 0, "conditions": []}, headers=admin))

@@ -253,6 +253,29 @@ def test_notes_reach_operators_and_never_the_visitor(client, make_app, database,
     assert "Yes, here it is." in body and "reseller" not in body
 
 
+def test_a_note_is_never_a_chats_preview_in_any_list(client, make_app, database):
+    """The chat list, the visitor's details pane and search results list chats the same way
+    (one query): the preview is the conversation's last message, never an internal note."""
+    app = make_app([ORIGIN])
+    make_people(database, app.id, "Ann")
+    with visitor(client, app.id) as guest:
+        question = guest.say("v-1", "Do you ship porcelain mugs abroad?")["message"]
+        chat_id = question["chatId"]
+        with operator(client, app.id) as ann:
+            ann.send(type="note.add", chatId=chat_id, clientId="n-1", text=NOTE)
+            assert ann.ack("n-1")["message"]["authorKind"] == "note"
+        headers = session_headers(client, app.id, origin=None)
+        [listed] = client.get("/api/operator/chats", headers=headers).json()["chats"]
+        details = client.get(f"/api/operator/visitors/{guest.first['visitorId']}", headers=headers)
+        [in_details] = details.json()["chats"]
+        search = client.get("/api/operator/search", params={"q": "porcelain"}, headers=headers)
+        [found] = search.json()["results"]
+    for chat in (listed, in_details, found["chat"]):
+        assert chat["id"] == chat_id
+        assert chat["lastMessage"]["id"] == question["id"], chat["lastMessage"]
+        assert chat["unread"] == 1
+
+
 def test_notes_are_not_in_missed_chat_mails_and_do_not_count_as_an_answer(
         client, make_app, database, smtp):
     app = make_app([ORIGIN])

@@ -10,7 +10,7 @@ import functools
 import pytest
 from sqlalchemy import func, select
 
-from parley import identity, protocol
+from parley import identity, protocol, wire
 from parley.ratelimit import Charge, RateLimiter
 from parley.storage import app_queries, messages, operator_queries, queries
 from parley.storage.models import Event, File, Message, Visitor
@@ -81,7 +81,7 @@ def test_a_message_in_the_open_chat_is_stored_once_with_its_event(db):
         # The stored event is what the general path would store: what a resume replays.
         async with db.session() as session:
             replay = await queries.events_after(session, visitor.id, first.events[-1].seq)
-        assert [(e.seq, queries.event_body(e)) for e in replay] == [
+        assert [(e.seq, wire.event_body(e)) for e in replay] == [
             (written.events[0].seq, {"type": "message", "message": shown})]
         assert await _count(db, Message, Message.client_message_id == "c1") == 1
     run(db, scenario)
@@ -116,7 +116,7 @@ def test_an_operator_answer_joins_the_chat_and_checks_only_new_messages(db):
         assert await db.run(unit("o1", "x", app_id="another-app")) is None
         written = await db.run(unit("o1", "hello"))
         assert written.created and written.joined and operator.id in written.chat.operator_ids
-        assert queries.chat_dict(written.chat)["operatorIds"][-1] == operator.id
+        assert wire.chat_dict(written.chat)["operatorIds"][-1] == operator.id
         resent = await db.run(unit("o1", "hello"))
         assert not resent.created and not resent.joined
         assert checked == ["o1"]

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from parley.storage import operator_queries, queries
-from parley.storage.models import OperatorSession, utcnow
+from parley.storage import operator_queries
+from parley.storage.models import OperatorSession, aware, utcnow
 from tests.conftest import OPERATOR_PASSWORD, run
 from tests.test_chat_protocol import ORIGIN
 
@@ -55,7 +55,7 @@ def test_a_login_unused_for_a_day_ends(client, make_app, make_operator, database
     headers = {"Cookie": f"parley_session={token}"}
     assert client.get("/api/operator/me", headers=headers).status_code == 200
     # A new login lives a day unless used (not its whole 14 days) ...
-    assert queries._aware(_expiry(database)) <= utcnow() + timedelta(hours=24, minutes=1)
+    assert aware(_expiry(database)) <= utcnow() + timedelta(hours=24, minutes=1)
     # ... so a day and a minute without a request or an open inbox ends it.
     _set_login(database, expires_at=utcnow() - timedelta(minutes=1))
     assert client.get("/api/operator/me", headers=headers).status_code == 401
@@ -70,10 +70,10 @@ def test_a_login_in_use_is_renewed_but_never_past_its_days(client, make_app, mak
     # Used again after 23 hours: it lives another day from now.
     _set_login(database, created_at=utcnow() - timedelta(hours=23), expires_at=utcnow() + timedelta(hours=1))
     assert client.get("/api/operator/me", headers=headers).status_code == 200
-    renewed = queries._aware(_expiry(database))
+    renewed = aware(_expiry(database))
     assert renewed > utcnow() + timedelta(hours=23)
     # Near the end of its 14 days, use no longer extends it past them.
     created = utcnow() - timedelta(days=operator_queries.SESSION_DAYS) + timedelta(hours=2)
     _set_login(database, created_at=created, expires_at=utcnow() + timedelta(minutes=30))
     assert client.get("/api/operator/me", headers=headers).status_code == 200
-    assert queries._aware(_expiry(database)) <= created + timedelta(days=operator_queries.SESSION_DAYS)
+    assert aware(_expiry(database)) <= created + timedelta(days=operator_queries.SESSION_DAYS)

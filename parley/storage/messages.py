@@ -8,7 +8,7 @@ system line) goes through `queries.add_visitor_message`, which stays the general
 `store_visitor_message` says so by returning None before it writes anything.
 
 The rows they return are the table's own columns (`Row`s, or a namespace for a chat
-that changed), so `queries.message_dict` / `chat_dict` shape them as for ORM objects.
+that changed), so `wire.message_dict` / `chat_dict` shape them as for ORM objects.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from parley.storage import queries
+from parley import wire
 from parley.storage.models import Chat, Event, File, Message, Visitor, utcnow
 
 CHATS = Chat.__table__
@@ -51,7 +51,7 @@ class Written:
     joined: bool = False  # the operator was added to the chat's operators by this message
 
     def message_dict(self) -> dict:
-        return queries.message_dict(self.message, self.file)
+        return wire.message_dict(self.message, self.file)
 
 
 class FileRefused(Exception):
@@ -160,7 +160,7 @@ def store_visitor_message(connection: Connection, visitor_id: str, app_id: str, 
     file = usable_file(connection, file_id, app_id, visitor_id)
     message = _insert_message(connection, chat_id, "visitor", visitor_id, text, client_id,
                               file.id if file is not None else None)
-    event = append_event(connection, visitor_id, "message", {"message": queries.message_dict(message, file)})
+    event = append_event(connection, visitor_id, "message", {"message": wire.message_dict(message, file)})
     return Written(message, None, True, [event], file)
 
 
@@ -189,6 +189,6 @@ def store_operator_message(connection: Connection, operator_id: str, app_id: str
         chat = SimpleNamespace(**{**chat._mapping, "operator_ids": operator_ids})
     message = _insert_message(connection, chat.id, "operator", operator_id, text, client_id,
                               file.id if file is not None else None)
-    body = {"message": queries.message_dict(message, file)}
+    body = {"message": wire.message_dict(message, file)}
     event = append_event(connection, chat.visitor_id, "message", body)
     return Written(message, chat, True, [event], file, joined)

@@ -54,6 +54,15 @@ async def list_operators(session: AsyncSession, app_id: str) -> list[Operator]:
         select(Operator).where(Operator.app_id == app_id).order_by(Operator.created_at, Operator.id))).all())
 
 
+async def update_operator(session: AsyncSession, operator: Operator, changes: dict) -> Operator:
+    """Sets checked fields (name, avatar_url, password_hash, ...) and commits; the
+    operator's logins stay (reset_operator_password ends them)."""
+    for field, value in changes.items():
+        setattr(operator, field, value)
+    await session.commit()
+    return operator
+
+
 async def reset_operator_password(session: AsyncSession, operator: Operator, password: str | None,
                                   password_hash: str | None = None) -> int:
     """Sets a new password (or its hash, computed off the event loop) and ends all the
@@ -207,9 +216,10 @@ async def team_ids_by_operator(session: AsyncSession, app_id: str) -> dict[str, 
     return found
 
 
-async def list_teams(session: AsyncSession, app_id: str) -> list[Team]:
-    return list((await session.scalars(
-        select(Team).where(Team.app_id == app_id).order_by(Team.created_at, Team.id))).all())
+async def list_teams(session: AsyncSession, app_id: str, by_name: bool = False) -> list[Team]:
+    """The app's teams, oldest first (or by name)."""
+    order = (Team.name, Team.id) if by_name else (Team.created_at, Team.id)
+    return list((await session.scalars(select(Team).where(Team.app_id == app_id).order_by(*order))).all())
 
 
 async def rename_team(session: AsyncSession, team: Team, name: str) -> None:
@@ -229,3 +239,20 @@ async def remove_team_member(session: AsyncSession, team: Team, operator_id: str
         TeamMember.team_id == team.id, TeamMember.operator_id == operator_id))
     await session.commit()
     return result.rowcount > 0
+
+
+async def operators_with_email(session: AsyncSession, email: str, limit: int = 20) -> list[Operator]:
+    """Every app's operator with this email, oldest first (a login without an app id)."""
+    return list((await session.scalars(select(Operator).where(Operator.email == email)
+                                       .order_by(Operator.created_at).limit(limit))).all())
+
+
+async def team_members_of_app(session: AsyncSession, app_id: str) -> dict[str, list[str]]:
+    """{team id: [operator id, ...]} for every team of the app that has members."""
+    rows = await session.execute(
+        select(TeamMember.team_id, TeamMember.operator_id).join(Team, Team.id == TeamMember.team_id)
+        .where(Team.app_id == app_id).order_by(TeamMember.team_id, TeamMember.operator_id))
+    members: dict[str, list[str]] = {}
+    for team_id, operator_id in rows:
+        members.setdefault(team_id, []).append(operator_id)
+    return members

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley import assignment, files, identity, protocol
+from parley import assignment, identity, protocol, wire
 from parley.storage import trigger_queries
 from parley.storage.models import (
     App,
@@ -113,10 +112,6 @@ async def set_visitor_country(session: AsyncSession, visitor: Visitor, country: 
 
 
 # -- operators as visitors see them ------------------------------------------------
-
-def public_operator_dict(operator: Operator) -> dict:
-    """What a visitor may see of an operator (the widget's header): no email."""
-    return {"id": operator.id, "name": operator.name}
 
 
 # -- the visitor lock -------------------------------------------------------------
@@ -244,11 +239,6 @@ async def transcript_address(session: AsyncSession, app_id: str, visitor: Visito
     return None
 
 
-def visitor_dict(visitor: Visitor) -> dict:
-    return {"id": visitor.id, "name": visitor.name, "email": visitor.email, "phone": visitor.phone,
-            "notes": visitor.notes, "custom": visitor.custom or {}, "verified": bool(visitor.verified)}
-
-
 def utm_of(url: str) -> dict:
     """The utm_* parameters of a page URL, without the prefix ({} for a URL urlsplit refuses)."""
     try:
@@ -302,46 +292,12 @@ async def events_after(session: AsyncSession, visitor_id: str, after_seq: int,
     return list((await session.scalars(query)).all())
 
 
-def event_body(event: Event) -> dict:
-    return {"type": event.kind, **event.payload}
-
-
 # -- chats and messages -------------------------------------------------------------
 
 # The largest id an INTEGER column holds everywhere (PostgreSQL's is 32-bit); ids a
 # client sends (history `before`, seen `upTo`) are clamped to it, not passed on raw.
 MAX_ID = 2**31 - 1
 
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def timestamp(moment: datetime) -> str:
-    return _aware(moment).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def system_info(message: Message) -> dict | None:
-    """A system line's machine-readable meaning ({"code": "closed", "by": ...}); clients
-    translate it. Stored as JSON in `text` so no column is needed for it."""
-    if message.author_kind != "system":
-        return None
-    try:
-        info = json.loads(message.text)
-    except ValueError:
-        return {"code": "note"}
-    return info if isinstance(info, dict) else {"code": "note"}
-
-
-def message_dict(message: Message, file: File | None = None) -> dict:
-    system = system_info(message)
-    return {"id": message.id, "chatId": message.chat_id, "authorKind": message.author_kind,
-            "authorId": message.author_id, "text": "" if system else message.text,
-            "clientId": message.client_message_id, "createdAt": timestamp(message.created_at),
-            "file": files.file_dict(file) if file is not None else None,
-            "seenAt": timestamp(message.seen_at) if message.seen_at else None,
-            "system": system}
 
 
 async def message_dicts(session: AsyncSession, messages: list[Message]) -> list[dict]:
@@ -350,16 +306,7 @@ async def message_dicts(session: AsyncSession, messages: list[Message]) -> list[
     files = {}
     if file_ids:
         files = {f.id: f for f in (await session.scalars(select(File).where(File.id.in_(file_ids)))).all()}
-    return [message_dict(m, files.get(m.file_id) if m.file_id else None) for m in messages]
-
-
-def chat_dict(chat: Chat) -> dict:
-    return {"id": chat.id, "visitorId": chat.visitor_id, "status": chat.status,
-            "operatorIds": list(chat.operator_ids or []), "startedAt": timestamp(chat.started_at),
-            "endedAt": timestamp(chat.ended_at) if chat.ended_at else None,
-            "closedBy": chat.closed_by, "rating": chat.rating, "ratingComment": chat.rating_comment,
-            "transcriptEmail": chat.transcript_email, "teamId": chat.team_id,
-            "properties": dict(chat.properties or {})}
+    return [wire.message_dict(m, files.get(m.file_id) if m.file_id else None) for m in messages]
 
 
 async def get_chat(session: AsyncSession, app_id: str, chat_id: str) -> Chat | None:
@@ -398,7 +345,7 @@ class Stored:
         self.file = file
 
     def message_dict(self) -> dict:
-        return message_dict(self.message, self.file)
+        return wire.message_dict(self.message, self.file)
 
 
 class FileNotUsable(Exception):
@@ -441,14 +388,14 @@ async def add_visitor_message(session: AsyncSession, visitor: Visitor, client_id
         session.add(chat)
         await session.flush()
         events.append(await append_event(session, visitor.id, "chat.started",
-                                         {"chat": chat_dict(chat), "startedBy": "visitor"}))
+                                         {"chat": wire.chat_dict(chat), "startedBy": "visitor"}))
         assigned = bool(operator_ids)
     message = Message(chat_id=chat.id, author_kind="visitor", author_id=visitor.id, text=text,
                       client_message_id=client_id, file_id=file.id if file else None)
     session.add(message)
     await session.flush()
     events.append(await append_event(session, visitor.id, "message",
-                                     {"message": message_dict(message, file)}))
+                                     {"message": wire.message_dict(message, file)}))
     if events[0].kind == "chat.started" and trigger_id is not None:
         events.extend(await _bot_answer(session, chat, trigger_id))
     if assigned:
@@ -468,7 +415,7 @@ async def _bot_answer(session: AsyncSession, chat: Chat, trigger_id: str) -> lis
     answer = Message(chat_id=chat.id, author_kind="bot", author_id=trigger.id, text=trigger.message)
     session.add(answer)
     await session.flush()
-    return [await append_event(session, chat.visitor_id, "message", {"message": message_dict(answer)})]
+    return [await append_event(session, chat.visitor_id, "message", {"message": wire.message_dict(answer)})]
 
 
 async def add_system_line(session: AsyncSession, chat: Chat, code: str, **fields) -> Event:
@@ -477,7 +424,7 @@ async def add_system_line(session: AsyncSession, chat: Chat, code: str, **fields
                    text=json.dumps({"code": code, **fields}, separators=(",", ":")))
     session.add(line)
     await session.flush()
-    return await append_event(session, chat.visitor_id, "message", {"message": message_dict(line)})
+    return await append_event(session, chat.visitor_id, "message", {"message": wire.message_dict(line)})
 
 
 async def add_operator_message(session: AsyncSession, operator: Operator, chat: Chat, client_id: str,
@@ -495,7 +442,8 @@ async def add_operator_message(session: AsyncSession, operator: Operator, chat: 
                       client_message_id=client_id, file_id=file.id if file else None)
     session.add(message)
     await session.flush()
-    event = await append_event(session, chat.visitor_id, "message", {"message": message_dict(message, file)})
+    event = await append_event(session, chat.visitor_id, "message",
+                               {"message": wire.message_dict(message, file)})
     await session.commit()
     return Stored(message, chat, True, [event], file)
 
@@ -510,7 +458,7 @@ async def close_chat(session: AsyncSession, chat: Chat, by: str = "operator") ->
     chat.ended_at = utcnow()
     chat.closed_by = by
     line = await add_system_line(session, chat, "closed", by=by)
-    event = await append_event(session, chat.visitor_id, "chat.closed", {"chat": chat_dict(chat)})
+    event = await append_event(session, chat.visitor_id, "chat.closed", {"chat": wire.chat_dict(chat)})
     await session.commit()
     return [line, event]
 
@@ -539,7 +487,7 @@ async def reopen_chat(session: AsyncSession, chat: Chat, by: str) -> list[Event]
     chat.status = "open"
     chat.ended_at = None
     chat.closed_by = None
-    event = await append_event(session, chat.visitor_id, "chat.reopened", {"chat": chat_dict(chat)})
+    event = await append_event(session, chat.visitor_id, "chat.reopened", {"chat": wire.chat_dict(chat)})
     line = await add_system_line(session, chat, "reopened", by=by)
     await session.commit()
     return [event, line]
@@ -598,7 +546,7 @@ async def rate_chat(session: AsyncSession, chat: Chat, rating: str, comment: str
     chat.rating = rating
     chat.rating_comment = comment.strip() or None
     chat.rated_at = utcnow()
-    event = await append_event(session, chat.visitor_id, "chat.rated", {"chat": chat_dict(chat)})
+    event = await append_event(session, chat.visitor_id, "chat.rated", {"chat": wire.chat_dict(chat)})
     await session.commit()
     return event
 

@@ -33,13 +33,6 @@ async def delete_trigger(session: AsyncSession, app_id: str, trigger_id: str) ->
     return result.rowcount > 0
 
 
-def trigger_dict(trigger: Trigger) -> dict:
-    """A trigger as `welcome.triggers` carries it (widget.core.triggers.normalise_trigger)."""
-    return {"id": trigger.id, "message": trigger.message, "kind": trigger.kind,
-            "delay": trigger.delay_seconds, "conditions": [list(c) for c in trigger.conditions or []],
-            "enabled": bool(trigger.enabled)}
-
-
 async def get_trigger(session: AsyncSession, app_id: str, trigger_id: str) -> Trigger | None:
     """The trigger, only if it belongs to `app_id`."""
     trigger = await session.get(Trigger, trigger_id)

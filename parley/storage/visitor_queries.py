@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley import identity
+from parley import identity, wire
 from parley.storage import operator_queries, queries
 from parley.storage.models import Chat, File, Message, Operator, OperatorSession, PageView, Visitor, utcnow
 from widget.core.device import device_from_user_agent
@@ -82,7 +82,7 @@ def visit_of(views_newest_first: list[PageView], gap: timedelta = VISIT_GAP) -> 
 
 def page_dict(view: PageView) -> dict:
     return {"url": view.url, "title": view.title, "referrer": view.referrer, "utm": view.utm or {},
-            "createdAt": queries.timestamp(view.created_at)}
+            "createdAt": wire.timestamp(view.created_at)}
 
 
 def _visit_source(visit: list[PageView]) -> tuple[str, dict]:
@@ -125,8 +125,8 @@ def _visitor_basics(visitor: Visitor, now: datetime) -> dict:
     return {"id": visitor.id, "name": visitor.name, "email": visitor.email,
             "verified": bool(visitor.verified), "country": visitor.country,
             "language": visitor.language, "device": device_from_user_agent(visitor.user_agent or ""),
-            "firstSeenAt": queries.timestamp(visitor.first_seen_at),
-            "lastSeenAt": queries.timestamp(visitor.last_seen_at), "online": is_online(visitor, now)}
+            "firstSeenAt": wire.timestamp(visitor.first_seen_at),
+            "lastSeenAt": wire.timestamp(visitor.last_seen_at), "online": is_online(visitor, now)}
 
 
 def online_dict(visitor: Visitor, views_newest_first: list[PageView], chat_id: str | None,
@@ -136,7 +136,7 @@ def online_dict(visitor: Visitor, views_newest_first: list[PageView], chat_id: s
     return {**_visitor_basics(visitor, now),
             "page": page_dict(visit[-1]) if visit else None,
             "pageViews": len(visit),
-            "visitStartedAt": queries.timestamp(visit[0].created_at) if visit else None,
+            "visitStartedAt": wire.timestamp(visit[0].created_at) if visit else None,
             "referrer": referrer, "utm": utm, "chatId": chat_id}
 
 
@@ -162,7 +162,7 @@ async def visitor_page_views(session: AsyncSession, visitor_id: str, limit: int 
 
 def detail_dict(visitor: Visitor, now: datetime | None = None) -> dict:
     """Everything the inbox's details pane shows of a visitor (not its secret token)."""
-    return {**queries.visitor_dict(visitor), **_visitor_basics(visitor, now or utcnow()),
+    return {**wire.visitor_dict(visitor), **_visitor_basics(visitor, now or utcnow()),
             "phone": visitor.phone, "notes": visitor.notes, "custom": visitor.custom or {},
             "userId": visitor.user_id}
 
@@ -261,7 +261,7 @@ async def search(session: AsyncSession, app_id: str, query: str, limit: int | No
             visitor = by_id[visitor_id]
             field = "name" if visitor.name and re.search(re.escape(query), visitor.name, re.I) else "email"
             found.append({"chatId": chat_id, "match": field, "text": getattr(visitor, field) or "",
-                          "messageId": None, "at": queries.timestamp(started_at)})
+                          "messageId": None, "at": wire.timestamp(started_at)})
             seen.add(chat_id)
     newest = func.max(Message.id)
     matching = await _matching_messages(session, query)
@@ -275,7 +275,7 @@ async def search(session: AsyncSession, app_id: str, query: str, limit: int | No
                                           .order_by(Message.id.desc()))).all()
         for message in messages:
             found.append({"chatId": message.chat_id, "match": "message", "text": message.text,
-                          "messageId": message.id, "at": queries.timestamp(message.created_at)})
+                          "messageId": message.id, "at": wire.timestamp(message.created_at)})
     return found[:limit]
 
 
@@ -343,12 +343,12 @@ async def start_chat(session: AsyncSession, operator: Operator, visitor: Visitor
     await session.flush()
     # startedBy: the widget's chat.started event is for chats the visitor starts (the spec).
     events = [await queries.append_event(session, visitor.id, "chat.started",
-                                         {"chat": queries.chat_dict(chat), "startedBy": "operator"})]
+                                         {"chat": wire.chat_dict(chat), "startedBy": "operator"})]
     message = Message(chat_id=chat.id, author_kind="operator", author_id=operator.id, text=text,
                       client_message_id=client_id)
     session.add(message)
     await session.flush()
     events.append(await queries.append_event(session, visitor.id, "message",
-                                             {"message": queries.message_dict(message)}))
+                                             {"message": wire.message_dict(message)}))
     await session.commit()
     return queries.Stored(message, chat, True, events)

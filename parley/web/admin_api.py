@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from parley import assignment, cli, hours, protocol
+from parley import cli, hours, protocol, wire
 from parley import fanout as channels
 from parley.settings import TEMPLATES
 from parley.snippet import render_snippet
@@ -330,7 +330,7 @@ def team_json(team: Team, member_ids: list[str]) -> dict:
 
 
 def trigger_json(trigger: Trigger) -> dict:
-    return {"id": trigger.id, "name": trigger.name, **trigger_queries.trigger_dict(trigger)}
+    return {"id": trigger.id, "name": trigger.name, **wire.trigger_dict(trigger)}
 
 
 # -- the app ---------------------------------------------------------------------------------
@@ -467,7 +467,7 @@ async def _team_response(session, team: Team, status: int = 200) -> Response:
 
 async def list_teams(request, session, admin, _body) -> Response:
     teams = await operator_queries.list_teams(session, admin.app_id)
-    members = await assignment.team_members_of_app(session, admin.app_id)
+    members = await operator_queries.team_members_of_app(session, admin.app_id)
     return _json({"teams": [team_json(team, members.get(team.id, [])) for team in teams]})
 
 

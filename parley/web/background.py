@@ -24,9 +24,17 @@ import anyio
 from parley import fanout as channels
 from parley import files, mail, protocol, queueing
 from parley.ratelimit import Limits
-from parley.storage import app_queries, missed_chats, operator_queries, presence_queries, queries, retention
+from parley.storage import (
+    app_queries,
+    assignment_queries,
+    missed_chats,
+    operator_queries,
+    presence_queries,
+    queries,
+    retention,
+)
 from parley.storage.db import Database
-from parley.storage.models import Chat, Visitor, utcnow
+from parley.storage.models import Chat, utcnow
 
 log = logging.getLogger("parley.background")
 
@@ -106,7 +114,7 @@ class Clock:
                 return 0
             operators = await operator_queries.list_operators(session, chat.app_id)
             app = await app_queries.get_app(session, chat.app_id)
-            visitor = await session.get(Visitor, chat.visitor_id)
+            visitor = await queries.get_visitor(session, chat.app_id, chat.visitor_id)
             page, _ = await queries.message_page(session, [chat.id], None, 20)
             messages = await queries.message_dicts(session, page)
         sent = 0
@@ -119,7 +127,7 @@ class Clock:
     async def queue_tick(self) -> None:
         """Hands waiting chats to operators with room and tells waiting visitors their place."""
         async with self.database.session() as session:
-            app_ids = await queueing.apps_with_waiting_chats(session)
+            app_ids = await assignment_queries.apps_with_waiting_chats(session)
         for app_id in app_ids:
             await queueing.run_and_announce(self.database, self.hub, app_id)
 

@@ -18,26 +18,19 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from parley import assignment, identity, protocol
 from parley import fanout as channels
-from parley.storage import operator_queries, queries
-from parley.storage.models import CannedResponse, Team
+from parley import protocol, wire
+from parley.storage import canned_queries, operator_queries
+from parley.storage.errors import LimitReached
 from parley.web.inbox_api import _error, _json, _operator_or_error
 
 SHORTCUT = re.compile(r"[a-z0-9_-]{1,64}\Z")
 MAX_TEXT = protocol.MAX_TEXT
 MAX_PER_APP = 1000
 MAX_BODY = 64 * 1024
-
-
-def canned_dict(canned: CannedResponse) -> dict:
-    return {"id": canned.id, "shortcut": canned.shortcut, "text": canned.text,
-            "createdAt": queries.timestamp(canned.created_at)}
 
 
 async def _operator(request: Request, write: bool):
@@ -92,25 +85,21 @@ async def canned(request: Request) -> Response:
         return problem
     if request.method == "GET":
         async with request.app.state.db.session() as session:
-            rows = (await session.scalars(select(CannedResponse).where(
-                CannedResponse.app_id == operator.app_id).order_by(CannedResponse.shortcut))).all()
-        return _json({"responses": [canned_dict(row) for row in rows]})
+            rows = await canned_queries.list_canned(session, operator.app_id)
+        return _json({"responses": [wire.canned_dict(row) for row in rows]})
     fields = await _body(request, partial=False)
     if isinstance(fields, JSONResponse):
         return fields
     async with request.app.state.db.session() as session:
-        count = await session.scalar(select(func.count()).select_from(CannedResponse)
-                                     .where(CannedResponse.app_id == operator.app_id))
-        if count >= MAX_PER_APP:
-            return _error(400, protocol.E_BAD_FRAME, f"an app has at most {MAX_PER_APP} canned responses")
-        row = CannedResponse(id=identity.new_id(), app_id=operator.app_id, **fields)
-        session.add(row)
         try:
-            await session.commit()
-        except IntegrityError:
-            return _taken(fields["shortcut"])
+            row = await canned_queries.create_canned(session, operator.app_id, fields["shortcut"],
+                                                     fields["text"], most=MAX_PER_APP)
+        except LimitReached:
+            return _error(400, protocol.E_BAD_FRAME, f"an app has at most {MAX_PER_APP} canned responses")
+        except canned_queries.ShortcutTaken as taken:
+            return _taken(taken.shortcut)
     await _changed(request, operator.app_id)
-    return _json({"response": canned_dict(row)}, 201)
+    return _json({"response": wire.canned_dict(row)}, 201)
 
 
 async def canned_item(request: Request) -> Response:
@@ -124,21 +113,18 @@ async def canned_item(request: Request) -> Response:
         if isinstance(fields, JSONResponse):
             return fields
     async with request.app.state.db.session() as session:
-        row = await session.get(CannedResponse, request.path_params["canned_id"][:64])
-        if row is None or row.app_id != operator.app_id:
+        row = await canned_queries.get_canned(session, operator.app_id, request.path_params["canned_id"][:64])
+        if row is None:
             return _error(404, protocol.E_NOT_FOUND, "no such canned response")
         if fields is None:
-            await session.delete(row)
-            await session.commit()
+            await canned_queries.delete_canned(session, row)
             answer = _json({"deleted": row.id})
         else:
-            for name, value in fields.items():
-                setattr(row, name, value)
             try:
-                await session.commit()
-            except IntegrityError:
-                return _taken(fields.get("shortcut", ""))
-            answer = _json({"response": canned_dict(row)})
+                await canned_queries.update_canned(session, row, fields)
+            except canned_queries.ShortcutTaken as taken:
+                return _taken(taken.shortcut)
+            answer = _json({"response": wire.canned_dict(row)})
     await _changed(request, operator.app_id)
     return answer
 
@@ -150,11 +136,10 @@ async def assignees(request: Request) -> Response:
         return problem
     async with request.app.state.db.session() as session:
         operators = await operator_queries.list_operators(session, operator.app_id)
-        teams = (await session.scalars(select(Team).where(Team.app_id == operator.app_id)
-                                       .order_by(Team.name, Team.id))).all()
-        members = await assignment.team_members_of_app(session, operator.app_id) if teams else {}
+        teams = await operator_queries.list_teams(session, operator.app_id, by_name=True)
+        members = await operator_queries.team_members_of_app(session, operator.app_id) if teams else {}
     return _json({
-        "operators": [{**queries.public_operator_dict(o), "online": o.presence == "online"}
+        "operators": [{**wire.public_operator_dict(o), "online": o.presence == "online"}
                       for o in operators],
         "teams": [{"id": team.id, "name": team.name, "operatorIds": sorted(members.get(team.id, []))}
                   for team in teams],

@@ -21,7 +21,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from parley import files, protocol
 from parley.ratelimit import ByteQuota
-from parley.storage import operator_queries
+from parley.storage import file_queries, operator_queries
 from parley.storage.models import File, Operator
 from parley.web import visitor_http
 from parley.web.operator_api import own_origin, session_token
@@ -155,8 +155,7 @@ async def _upload(request: Request, headers: dict, *, app_id: str, visitor_id: s
                size=prepared.size, sha256=prepared.sha256, width=prepared.width, height=prepared.height)
     try:
         async with request.app.state.db.session() as session:
-            session.add(row)
-            await session.commit()
+            await file_queries.add_file(session, row)
     except BaseException:
         files.delete_file_bytes(file_id)  # no row, no bytes: nothing is left half-stored
         raise
@@ -172,7 +171,7 @@ async def download(request: Request) -> Response:
     if not files.FILE_ID.fullmatch(file_id):
         return _not_found()
     async with request.app.state.db.session() as session:
-        row = await session.get(File, file_id)
+        row = await file_queries.get_file(session, file_id)
     path = files.file_path(file_id)
     if row is None or not await anyio.Path(path).is_file():
         return _not_found()

@@ -7,19 +7,16 @@ app's data. Errors are JSON `{code, message}` with the protocol's stable codes.
 
 from __future__ import annotations
 
-from sqlalchemy import String, cast, func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from parley import files, protocol
-from parley.storage import operator_queries, queries
-from parley.storage.models import Chat, File, Message, Operator, Visitor
+from parley import protocol, wire
+from parley.storage import chat_list, operator_queries
+from parley.storage.models import Operator
 from parley.web.operator_api import own_origin, session_token
 
-STATUSES = ("open", "closed", "all")
 DEFAULT_CHAT_PAGE = 100
 MAX_CHAT_PAGE = 200
-PREVIEW_CHARS = 140
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -65,66 +62,7 @@ async def me(request: Request) -> JSONResponse:
     # system lines ({"code": "assigned", "operatorId"}) without another request.
     return _json({"id": operator.id, "name": operator.name, "email": operator.email,
                   "appId": operator.app_id, "role": operator.role, "status": operator.chosen_status,
-                  "operators": [queries.public_operator_dict(o) for o in colleagues]})
-
-
-def _preview(message: Message | None, file: File | None) -> dict | None:
-    if message is None:
-        return None
-    text = message.text if len(message.text) <= PREVIEW_CHARS else message.text[:PREVIEW_CHARS - 1] + "…"
-    return {"id": message.id, "authorKind": message.author_kind, "text": text,
-            "createdAt": queries.timestamp(message.created_at),
-            "file": files.file_dict(file) if file is not None else None}
-
-
-def _visitor(visitor: Visitor) -> dict:
-    return {"id": visitor.id, "name": visitor.name, "email": visitor.email, "country": visitor.country}
-
-
-async def chat_page(session, app_id: str, status: str, operator_id: str | None,
-                    limit: int, assigned: bool | None = None) -> list[dict]:
-    """The app's chats, most recent activity first, each with its visitor, last message
-    (with its attachment) and unread count (visitor messages no operator has seen yet)."""
-    # Message ids are one global increasing sequence: the largest id is the newest message.
-    # System lines are left out: their text is machine JSON, and "Ann joined the chat"
-    # is no preview of what the visitor asked, nor activity to sort by. Internal notes
-    # neither: they are the team talking to itself, not the conversation.
-    last = (select(Message.chat_id, func.max(Message.id).label("last_id"))
-            .where(Message.author_kind.not_in(("system", "note")))
-            .group_by(Message.chat_id).subquery())
-    query = (select(Chat, Visitor, Message, File)
-             .join(Visitor, Visitor.id == Chat.visitor_id)
-             .outerjoin(last, last.c.chat_id == Chat.id)
-             .outerjoin(Message, Message.id == last.c.last_id)
-             .outerjoin(File, File.id == Message.file_id)
-             .where(Chat.app_id == app_id, Visitor.app_id == app_id))
-    if status != "all":
-        query = query.where(Chat.status == status)
-    if assigned is not None:
-        # An unassigned chat's operator_ids is the empty JSON list.
-        empty = cast(Chat.operator_ids, String).in_(("[]", "null")) | Chat.operator_ids.is_(None)
-        query = query.where(~empty if assigned else empty)
-    if operator_id is not None:
-        # operator_ids is a JSON list of hex ids: its text holds "<id>" exactly when it has the id.
-        query = query.where(cast(Chat.operator_ids, String).like(f'%"{operator_id}"%'))
-    query = query.order_by(func.coalesce(last.c.last_id, 0).desc(), Chat.started_at.desc()).limit(limit)
-    rows = (await session.execute(query)).all()
-    unread = await _unread_counts(session, [chat.id for chat, _, _, _ in rows])
-    # chat_dict carries closedBy, rating, ratingComment and transcriptEmail for the header.
-    return [{**queries.chat_dict(chat), "visitor": _visitor(visitor), "lastMessage": _preview(message, file),
-             "unread": unread.get(chat.id, 0)} for chat, visitor, message, file in rows]
-
-
-async def _unread_counts(session, chat_ids: list[str]) -> dict[str, int]:
-    """{chat id: visitor messages with no `seen_at`}: an operator's `seen` frame sets it
-    when a chat is on screen, so replying without reading no longer counts as read."""
-    if not chat_ids:
-        return {}
-    query = (select(Message.chat_id, func.count())
-             .where(Message.chat_id.in_(chat_ids), Message.author_kind == "visitor",
-                    Message.seen_at.is_(None))
-             .group_by(Message.chat_id))
-    return {chat_id: count for chat_id, count in (await session.execute(query)).all()}
+                  "operators": [wire.public_operator_dict(o) for o in colleagues]})
 
 
 async def chats(request: Request) -> JSONResponse:
@@ -133,7 +71,7 @@ async def chats(request: Request) -> JSONResponse:
         return _unauthenticated()
     params = request.query_params
     status = params.get("status", "open")
-    if status not in STATUSES:
+    if status not in chat_list.STATUSES:
         return _error(400, protocol.E_BAD_FRAME, "status must be open, closed or all")
     assigned = params.get("assigned")
     if assigned not in (None, "0", "1"):
@@ -148,7 +86,7 @@ async def chats(request: Request) -> JSONResponse:
     if not 1 <= limit <= MAX_CHAT_PAGE:
         return _error(400, protocol.E_BAD_FRAME, f"limit must be 1..{MAX_CHAT_PAGE}")
     async with request.app.state.db.session() as session:
-        page = await chat_page(session, operator.app_id, status,
-                               operator.id if mine == "1" else None, limit,
-                               None if assigned is None else assigned == "1")
-    return _json({"chats": page})
+        page = await chat_list.list_chats(
+            session, operator.app_id, status=status, operator_id=operator.id if mine == "1" else None,
+            assigned=None if assigned is None else assigned == "1", limit=limit)
+    return _json({"chats": [wire.listed_chat(listed) for listed in page]})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 
@@ -121,10 +120,10 @@ async def _matching_operators(request: Request, app_id: str | None, email: str,
     """The operators this email and password log in as (several: the same login in several apps)."""
     async with request.app.state.db.session() as session:
         if app_id is not None:
-            candidates = [found] if (found := await operator_queries.find_operator(session, app_id,
-                                                                                   email)) else []
+            found = await operator_queries.find_operator(session, app_id, email)
+            candidates = [found] if found is not None else []
         else:
-            candidates = await _operators_with_email(session, email)
+            candidates = await operator_queries.operators_with_email(session, email)
     # Checked after the session is closed: no database connection waits on argon2.
     passwords: Passwords = request.app.state.passwords
     # Verify every candidate (or one dummy) so timing says little about which emails exist.
@@ -133,12 +132,6 @@ async def _matching_operators(request: Request, app_id: str | None, email: str,
     if not candidates:
         await passwords.verify(_DUMMY_HASH, password)
     return matching
-
-
-async def _operators_with_email(session, email: str) -> list[Operator]:
-    """Every app's operator with this email (login without an app id)."""
-    return list((await session.scalars(select(Operator).where(Operator.email == email)
-                                       .order_by(Operator.created_at).limit(20))).all())
 
 
 async def logout(request: Request) -> JSONResponse:

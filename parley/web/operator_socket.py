@@ -10,7 +10,7 @@ from typing import ClassVar
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
-from parley import assignment, delivery, protocol
+from parley import assignment, delivery, protocol, wire
 from parley import fanout as channels
 from parley.ratelimit import Charge
 from parley.storage import messages, operator_queries, queries
@@ -155,7 +155,7 @@ class _OperatorTab:
             await delivery.publish(self.state.fanout, operator.app_id, stored.chat.visitor_id, stored.events)
             if joins:  # answering a chat joins it: other inboxes move it out of "Unassigned"
                 await self.state.fanout.publish(channels.app_channel(operator.app_id), protocol.frame(
-                    "chat.assigned", chat=queries.chat_dict(stored.chat)))
+                    "chat.assigned", chat=wire.chat_dict(stored.chat)))
         await self.outbox.send(protocol.ack(frame.clientId, stored.message_dict()))
 
     async def history(self, frame: protocol.OperatorHistory) -> None:
@@ -173,7 +173,7 @@ class _OperatorTab:
 
         chat, events = await delivery.write(self.state.db, work)
         await delivery.publish(self.state.fanout, self.operator.app_id, chat.visitor_id, events)
-        await self.outbox.send(protocol.frame("chat", chat=queries.chat_dict(chat)))
+        await self.outbox.send(protocol.frame("chat", chat=wire.chat_dict(chat)))
 
     async def chat_assign(self, frame: protocol.ChatAssign) -> None:
         """Assigns (transfers) a chat to an operator or a team of this app."""
@@ -202,7 +202,7 @@ class _OperatorTab:
         except protocol.FrameError as error:
             await self.outbox.send(protocol.refusal(error, chatId=frame.chatId))
             return
-        chat_frame = queries.chat_dict(chat)
+        chat_frame = wire.chat_dict(chat)
         if events:
             await delivery.publish(self.state.fanout, self.operator.app_id, chat.visitor_id, events)
             await self.state.fanout.publish(channels.app_channel(self.operator.app_id),
@@ -243,7 +243,7 @@ class _OperatorTab:
                 chatId=frame.chatId, openChatId=conflict.chat_id))
             return
         await delivery.publish(self.state.fanout, self.operator.app_id, chat.visitor_id, events)
-        await self.outbox.send(protocol.frame("chat", chat=queries.chat_dict(chat)))
+        await self.outbox.send(protocol.frame("chat", chat=wire.chat_dict(chat)))
 
     async def typing(self, frame: protocol.OperatorTyping) -> None:
         # Live only, never stored; excess is dropped, not an error.

@@ -12,8 +12,7 @@ from starlette.responses import JSONResponse
 
 from parley import delivery, protocol
 from parley import fanout as channels
-from parley.storage import presence_queries
-from parley.storage.models import Operator
+from parley.storage import operator_queries, presence_queries
 from parley.web.inbox_api import _error, _json, _operator
 from parley.web.operator_api import own_origin
 
@@ -33,10 +32,10 @@ async def set_presence(request: Request) -> JSONResponse:
     status = body.get("status") if isinstance(body, dict) else None
     if status not in STATUSES:
         return _error(400, protocol.E_BAD_FRAME, "status must be online, away or offline")
-    operator_id = operator.id
+    operator_id, app_id = operator.id, operator.app_id
 
     async def work(session):
-        me = await session.get(Operator, operator_id)
+        me = await operator_queries.get_operator(session, app_id, operator_id)
         return await presence_queries.choose_status(session, me, status)
 
     before, after, presence = await delivery.write(request.app.state.db, work)

@@ -6,20 +6,18 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from sqlalchemy import select
-
-from parley import assignment, delivery, protocol
+from parley import assignment, delivery, protocol, wire
 from parley import fanout as channels
-from parley.storage import presence_queries, queries
-from parley.storage.models import App, Operator, Team, Visitor
+from parley.storage import assignment_queries, operator_queries, presence_queries, queries
+from parley.storage.models import Operator
 
 MAX_PROPERTIES = 50
 
 
 async def visitor_get(tab, _frame: protocol.VisitorGet) -> None:
     async with tab.state.db.session() as session:
-        visitor = await session.get(Visitor, tab.visitor.id)
-    await tab.outbox.send(protocol.frame("visitor", visitor=queries.visitor_dict(visitor)))
+        visitor = await queries.get_visitor(session, tab.app.id, tab.visitor.id)
+    await tab.outbox.send(protocol.frame("visitor", visitor=wire.visitor_dict(visitor)))
 
 
 def _matchable_by_visitors(operators: list[Operator]) -> list[SimpleNamespace]:
@@ -38,22 +36,22 @@ async def agent_predict(tab, frame: protocol.AgentPredict) -> None:
     app_id = tab.app.id
     async with tab.state.db.session() as session:
         chat = await queries.open_chat_of(session, tab.visitor.id)
-        operators = list((await session.scalars(select(Operator).where(Operator.app_id == app_id))).all())
+        operators = await operator_queries.list_operators(session, app_id)
         if chat is not None and chat.operator_ids:
             chosen = next((o for o in operators if o.id == chat.operator_ids[0]), None)
         else:
-            teams = list((await session.scalars(select(Team).where(Team.app_id == app_id))).all())
-            members = await assignment.team_members_of_app(session, app_id) if teams else {}
+            teams = await operator_queries.list_teams(session, app_id)
+            members = await operator_queries.team_members_of_app(session, app_id) if teams else {}
             # Read now: an admin may have changed it since this socket said hello.
-            capacity = await session.scalar(select(App.max_chats_per_operator).where(App.id == app_id))
-            load = await assignment.open_chat_load(session, app_id) if capacity else None
+            capacity = await assignment_queries.max_chats_per_operator(session, app_id)
+            load = await assignment_queries.open_chat_load(session, app_id) if capacity else None
             picked = assignment.choose(frame.assignees, _matchable_by_visitors(operators), teams, members,
                                        load, capacity)
             chosen = next((o for o in operators if picked is not None and o.id == picked.id), None)
         online = await presence_queries.app_online(session, app_id)
     queued = chosen is None and online
     await tab.outbox.send(protocol.frame(
-        "agent.predicted", operator=queries.public_operator_dict(chosen) if chosen else None,
+        "agent.predicted", operator=wire.public_operator_dict(chosen) if chosen else None,
         queued=queued))
 
 
@@ -83,7 +81,7 @@ async def chat_properties(tab, frame: protocol.ChatProperties) -> None:
         return chat
 
     chat = await delivery.write(tab.state.db, work)
-    body = queries.chat_dict(chat)
+    body = wire.chat_dict(chat)
     await tab.state.fanout.publish(channels.app_channel(tab.app.id),
                                    protocol.frame("chat.properties", chat=body))
     await tab.outbox.send(protocol.frame("chat.properties", chatId=chat.id, properties=chat.properties))

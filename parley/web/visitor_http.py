@@ -65,8 +65,10 @@ async def prove_visitor(request: Request, session,
         return error(403, protocol.E_ORIGIN, f"this site ({origin}) is not an allowed origin of the app",
                      {"Vary": "Origin"})
     answer_cors = cors(origin, allow_headers)
-    visitor = await session.get(Visitor, visitor_id) if visitor_id and len(visitor_id) <= 64 else None
-    known = visitor is not None and visitor.app_id == app.id
+    visitor = None
+    if visitor_id and len(visitor_id) <= 64:
+        visitor = await queries.get_visitor(session, app.id, visitor_id)
+    known = visitor is not None
     # queries.visitor_token_ok: the token's hash, compared in constant time, for an unknown
     # visitor too, so the answer takes as long either way.
     token_ok = queries.visitor_token_ok(visitor if known else _NOBODY, token, app.secret)

@@ -23,9 +23,9 @@ import functools
 import logging
 from datetime import timedelta
 
-from parley import delivery, protocol
+from parley import delivery, protocol, wire
 from parley import fanout as channels
-from parley.storage import queries, visitor_queries, visitor_writes
+from parley.storage import visitor_queries, visitor_writes
 from parley.storage.models import utcnow
 
 log = logging.getLogger("parley.visitor")
@@ -134,7 +134,7 @@ class VisitorPresence:
         if view is not None:
             await self.state.fanout.publish(channels.app_channel(self.app_id), protocol.frame(
                 "page.view", visitorId=visitor_id, url=view.url, title=view.title, referrer=view.referrer,
-                utm=view.utm or {}, createdAt=queries.timestamp(view.created_at)))
+                utm=view.utm or {}, createdAt=wire.timestamp(view.created_at)))
 
     async def close(self) -> None:
         if not self._started or self._closed:

@@ -12,7 +12,7 @@ from typing import ClassVar
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
-from parley import delivery, files, geo, identity, mail, protocol
+from parley import delivery, files, geo, identity, mail, protocol, wire
 from parley import fanout as channels
 from parley.fanout import Overflow
 from parley.ratelimit import Charge
@@ -235,11 +235,10 @@ async def visitor_socket(websocket: WebSocket) -> None:
         async with state.db.session() as session:
             await queries.set_visitor_country(session, visitor, country)
             online = await presence_queries.app_online(session, app.id)
-            triggers = [trigger_queries.trigger_dict(t) for t in await trigger_queries.list_triggers(session,
-                                                                                                     app.id)]
+            triggers = [wire.trigger_dict(t) for t in await trigger_queries.list_triggers(session, app.id)]
             # Team ids too: the `operators` option may name a team to show its members.
             teams = await operator_queries.team_ids_by_operator(session, app.id)
-            operators = [{**queries.public_operator_dict(o), "teamIds": teams.get(o.id, [])}
+            operators = [{**wire.public_operator_dict(o), "teamIds": teams.get(o.id, [])}
                          for o in await operator_queries.list_operators(session, app.id)]
             open_chat = await queries.open_chat_of(session, visitor.id)
 
@@ -253,7 +252,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 triggers=triggers, operators=operators, assignment_rules=app.assignment_rules,
                 max_upload_bytes=files.max_upload_bytes(),
                 appearance=queries.widget_appearance(app.appearance), languages=app.languages,
-                chat=queries.chat_dict(open_chat) if open_chat is not None else None))
+                chat=wire.chat_dict(open_chat) if open_chat is not None else None))
 
         await stream.start(hello.lastSeq, send_welcome)
         gate.release()
@@ -397,7 +396,7 @@ class _VisitorTab:
             # profile per update let one visitor push a gigabyte into them (issue 13).
             await self.state.fanout.publish(channels.app_channel(self.app.id), protocol.frame(
                 "visitor.updated", visitor={"id": visitor_id, **changed}))
-        await self.outbox.send(protocol.frame("visitor", visitor=queries.visitor_dict(updated)))
+        await self.outbox.send(protocol.frame("visitor", visitor=wire.visitor_dict(updated)))
 
     async def page_view(self, frame: protocol.PageView) -> None:
         visitor_id = self.visitor.id
@@ -409,7 +408,7 @@ class _VisitorTab:
         await visitor_presence.touch(self.state, visitor_id)
         await self.state.fanout.publish(channels.app_channel(self.app.id), protocol.frame(
             "page.view", visitorId=visitor_id, url=frame.url, title=frame.title, referrer=frame.referrer,
-            utm=view.utm or {}, createdAt=queries.timestamp(view.created_at)))
+            utm=view.utm or {}, createdAt=wire.timestamp(view.created_at)))
 
     async def typing(self, frame: protocol.Typing) -> None:
         # Sneak peek: live only, never stored; excess is dropped, not an error.
@@ -428,7 +427,7 @@ class _VisitorTab:
             chat = await queries.newest_chat_of(session, self.visitor.id)
         answer = protocol.history(dicts, has_more)
         # The newest chat's state (closed? rated?) so a reloaded window knows what to show.
-        answer["chat"] = queries.chat_dict(chat) if chat is not None else None
+        answer["chat"] = wire.chat_dict(chat) if chat is not None else None
         await self.outbox.send(answer)
 
     async def seen(self, frame: protocol.Seen) -> None:
@@ -476,7 +475,7 @@ class _VisitorTab:
             chat = await self._own_chat(session, frame.chatId)
             if chat.transcript_requested_at is not None:
                 raise already(chat)
-            visitor = await session.get(Visitor, self.visitor.id)
+            visitor = await queries.get_visitor(session, self.app.id, self.visitor.id)
             address = await queries.transcript_address(session, self.app.id, visitor, frame.email)
             if address is None:
                 raise protocol.FrameError(protocol.E_FORBIDDEN, "transcripts are sent only to the email "
@@ -492,7 +491,7 @@ class _VisitorTab:
         chat, messages, names, address = await delivery.write(self.state.db, work)
         sent = await mail.send_transcript(self.app, chat, messages, address, names)
         await self.state.fanout.publish(channels.app_channel(self.app.id), protocol.frame(
-            "transcript.requested", chat=queries.chat_dict(chat), email=address, sent=sent))
+            "transcript.requested", chat=wire.chat_dict(chat), email=address, sent=sent))
         await self.outbox.send(protocol.frame("transcript", chatId=chat.id, email=address, sent=sent))
 
     async def chat_close(self, _frame: protocol.VisitorChatClose) -> None:

@@ -13,25 +13,21 @@ docs/protocol.md.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from parley import delivery, files, protocol
+from parley import delivery, files, protocol, wire
 from parley import fanout as channels
 from parley.passwords import Busy
-from parley.storage import queries, visitor_queries
-from parley.storage.models import Chat, File, Message, Operator, Visitor, utcnow
+from parley.storage import chat_list, operator_queries, queries, visitor_queries
+from parley.storage.models import Visitor, utcnow
 from parley.web.inbox_api import (
     _error,
     _json,
     _operator,
     _operator_or_error,
-    _preview,
     _unauthenticated,
-    _unread_counts,
-    _visitor,
 )
 from parley.web.operator_api import busy_error, session_token
 
@@ -56,22 +52,8 @@ async def _json_body(request: Request) -> dict | None:
 
 async def chat_items(session, app_id: str, chat_ids: list[str]) -> dict[str, dict]:
     """{chat id: the chat as GET /api/operator/chats lists it} for these chats of the app."""
-    if not chat_ids:
-        return {}
-    last = (select(Message.chat_id, func.max(Message.id).label("last_id"))
-            .where(Message.author_kind != "system", Message.chat_id.in_(chat_ids))
-            .group_by(Message.chat_id).subquery())
-    rows = (await session.execute(
-        select(Chat, Visitor, Message, File)
-        .join(Visitor, Visitor.id == Chat.visitor_id)
-        .outerjoin(last, last.c.chat_id == Chat.id)
-        .outerjoin(Message, Message.id == last.c.last_id)
-        .outerjoin(File, File.id == Message.file_id)
-        .where(Chat.id.in_(chat_ids), Chat.app_id == app_id, Visitor.app_id == app_id))).all()
-    unread = await _unread_counts(session, [chat.id for chat, _, _, _ in rows])
-    return {chat.id: {**queries.chat_dict(chat), "visitor": _visitor(visitor),
-                      "lastMessage": _preview(message, file), "unread": unread.get(chat.id, 0)}
-            for chat, visitor, message, file in rows}
+    listed = await chat_list.list_chats(session, app_id, chat_ids=chat_ids)
+    return {item.chat.id: wire.listed_chat(item) for item in listed}
 
 
 # -- live visitors ------------------------------------------------------------------------
@@ -83,7 +65,7 @@ async def online(request: Request) -> JSONResponse:
     async with request.app.state.db.session() as session:
         visitors = await visitor_queries.online_visitors(session, operator.app_id)
     return _json({"visitors": visitors, "windowSeconds": int(visitor_queries.ONLINE_WINDOW.total_seconds()),
-                  "now": queries.timestamp(utcnow())})
+                  "now": wire.timestamp(utcnow())})
 
 
 # -- one visitor: the details pane -------------------------------------------------------
@@ -132,7 +114,7 @@ async def visitor_update(request: Request) -> JSONResponse:
     if visitor is None:
         return _error(404, protocol.E_NOT_FOUND, "no such visitor")
     await request.app.state.fanout.publish(channels.app_channel(app_id), protocol.frame(
-        "visitor.updated", visitor=queries.visitor_dict(visitor)))
+        "visitor.updated", visitor=wire.visitor_dict(visitor)))
     return _json(details)
 
 
@@ -214,7 +196,7 @@ async def update_me(request: Request) -> JSONResponse:
         return _error(429, protocol.E_RATE_LIMIT, "too many wrong passwords; wait a minute",
                       **{"Retry-After": str(int(wait) + 1)})
     token = session_token(request)
-    operator_id = operator.id
+    operator_id, app_id = operator.id, operator.app_id
     checked_hash, new_hash = operator.password_hash, None
     if "password" in changes:
         # argon2 runs in a thread, before the write, so neither the event loop nor a
@@ -229,7 +211,7 @@ async def update_me(request: Request) -> JSONResponse:
             return busy_error(busy)
 
     async def work(session):
-        me = await session.get(Operator, operator_id)
+        me = await operator_queries.get_operator(session, app_id, operator_id)
         if "avatarUrl" in changes and changes["avatarUrl"] is not None:
             file = await visitor_queries.avatar_file(session, me.app_id, changes["avatarUrl"])
             if file is None:
@@ -299,7 +281,7 @@ async def chat_start(tab, frame: protocol.ChatStart) -> None:
     if stored.created:
         await delivery.publish(state.fanout, operator.app_id, stored.chat.visitor_id, stored.events)
     answer = protocol.ack(frame.clientId, stored.message_dict())
-    answer["chat"] = queries.chat_dict(stored.chat)
+    answer["chat"] = wire.chat_dict(stored.chat)
     await tab.outbox.send(answer)
 
 

@@ -1,0 +1,17 @@
+"""Uploaded files' rows (their bytes are parley.files')."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from parley.storage.models import File
+
+
+async def add_file(session: AsyncSession, row: File) -> None:
+    """Stores a new upload's row and commits."""
+    session.add(row)
+    await session.commit()
+
+
+async def get_file(session: AsyncSession, file_id: str) -> File | None:
+    return await session.get(File, file_id)
