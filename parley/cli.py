@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from parley import files, hours, identity
+from parley import files, hours, identity, rules
 from parley.settings import (
     DIST,
     IN_CHECKOUT,
@@ -35,11 +35,13 @@ from parley.storage.db import Database
 if TYPE_CHECKING:  # imported when serving only: uvicorn and the app are heavy for `parley app ...`
     from parley.web.workers import ServeSettings
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+class UsageError(rules.InvalidInput):
+    """A mistake in the command's input: printed as one clear line, exit 2. The input
+    rules (parley.rules) raise InvalidInput naming the option, which is printed the same way."""
 
-
-class UsageError(Exception):
-    """A mistake in the command's input: printed as one clear line, exit 2."""
+    def __init__(self, message: str) -> None:
+        ValueError.__init__(self, message)
+        self.field, self.message = "", message
 
 
 class CommandError(Exception):
@@ -75,19 +77,6 @@ def ensure_built() -> None:
     if not _load_build_module().is_current(DIST):
         print("building dist/ ...", flush=True)
         run_build()
-
-
-def _origin(value: str) -> str:
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 -- raises ValueError for a port that is not 0..65535
-    except ValueError:
-        raise UsageError(f"--origin must be scheme://host[:port], got {value!r}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
-        raise UsageError(f"--origin must be scheme://host[:port], got {value!r}")
-    if parts.query or parts.fragment or parts.username:
-        raise UsageError(f"--origin must be scheme://host[:port], got {value!r}")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def _database(url: str | None) -> Database:
@@ -149,10 +138,8 @@ def cmd_db_upgrade(args) -> int:
 
 
 def cmd_app_create(args) -> int:
-    name = args.name.strip()
-    if not name or len(name) > 200:
-        raise UsageError("--name must be 1 to 200 characters")
-    origins = [_origin(o) for o in args.origin or []]
+    name = rules.name(args.name, "--name")
+    origins = [rules.origin(o, "--origin") for o in args.origin or []]
 
     async def work(session):
         app = await app_queries.create_app(session, name, origins)
@@ -181,12 +168,9 @@ def _assignment_rules(text: str) -> list:
 def cmd_app_set(args) -> int:
     changes: dict = {}
     if args.name is not None:
-        name = args.name.strip()
-        if not name or len(name) > 200:
-            raise UsageError("--name must be 1 to 200 characters")
-        changes["name"] = name
+        changes["name"] = rules.name(args.name, "--name")
     if args.origin or args.clear_origins:
-        changes["origins"] = [_origin(o) for o in args.origin or []]
+        changes["origins"] = [rules.origin(o, "--origin") for o in args.origin or []]
     if args.assignment_rules is not None:
         changes["assignment_rules"] = _assignment_rules(args.assignment_rules) or None
     if args.working_hours is not None:
@@ -222,9 +206,9 @@ def cmd_app_set(args) -> int:
             changes["appearance"] = {key: value for key, value in merged.items() if value} or None
         await app_queries.update_app(session, app, changes)
         return {"appId": app.id, "name": app.name, "origins": app.origins,
-                "appearance": queries.widget_appearance(app.appearance) or {},
-                "requireSignedIdentity": queries.requires_signed_identity(app.appearance),
-                "transcriptsToAnyEmail": queries.transcripts_to_any_email(app.appearance),
+                "appearance": rules.widget_appearance(app.appearance) or {},
+                "requireSignedIdentity": rules.requires_signed_identity(app.appearance),
+                "transcriptsToAnyEmail": rules.transcripts_to_any_email(app.appearance),
                 "maxChatsPerOperator": app.max_chats_per_operator,
                 "languages": app.languages,
                 "assignmentRules": app.assignment_rules or [],
@@ -265,10 +249,10 @@ def _appearance_changes(args) -> dict | None:
     required = getattr(args, "require_signed_identity", None)
     if required is not None:
         # Stored with the appearance settings (a JSON column: no migration); False unsets it.
-        changes[queries.REQUIRE_SIGNED_IDENTITY] = required
+        changes[rules.REQUIRE_SIGNED_IDENTITY] = required
     any_email = getattr(args, "transcripts_to_any_email", None)
     if any_email is not None:
-        changes[queries.TRANSCRIPTS_TO_ANY_EMAIL] = any_email  # stored like the one above
+        changes[rules.TRANSCRIPTS_TO_ANY_EMAIL] = any_email  # stored like the one above
     return changes or None
 
 
@@ -282,18 +266,17 @@ def cmd_app_list(args) -> int:
 
 
 def cmd_operator_create(args) -> int:
-    if not EMAIL.match(args.email):
-        raise UsageError(f"--email is not an email address: {args.email!r}")
-    if len(args.password) < 8:
-        raise UsageError("--password must be at least 8 characters")
+    address = rules.email(args.email, "--email")
+    password = rules.password(args.password, "--password")
+    name = rules.name(args.name, "--name") if args.name else address.split("@")[0][:rules.MAX_NAME]
 
     async def work(session):
         if await app_queries.get_app(session, args.app) is None:
             raise UsageError(f"no app with id {args.app!r} (see `parley app list`)")
-        if await operator_queries.find_operator(session, args.app, args.email):
-            raise UsageError(f"an operator with email {args.email!r} already exists in this app")
-        operator = await operator_queries.create_operator(
-            session, args.app, args.email, args.password, args.name or args.email.split("@")[0], args.role)
+        if await operator_queries.find_operator(session, args.app, address):
+            raise UsageError(f"an operator with email {address!r} already exists in this app")
+        operator = await operator_queries.create_operator(session, args.app, address, password, name,
+                                                          args.role)
         return {"operatorId": operator.id, "appId": operator.app_id, "email": operator.email,
                 "name": operator.name, "role": operator.role}
     print(json.dumps(asyncio.run(_with_db(args.db, work)), indent=2))
@@ -313,10 +296,8 @@ def cmd_operator_reset_password(args) -> int:
     generated = args.password is None
     # 18 random bytes: 24 URL-safe characters, 144 bits.
     password = secrets.token_urlsafe(18) if generated else args.password
-    if not EMAIL.match(args.email):
-        raise UsageError(f"--email is not an email address: {args.email!r}")
-    if len(password) < 8:
-        raise UsageError("--password must be at least 8 characters")
+    rules.email(args.email, "--email")
+    rules.password(password, "--password")
 
     async def work(session):
         await _need_app(session, args.app_id)
@@ -389,26 +370,6 @@ def cmd_retention_purge(args) -> int:
 
 # -- triggers and teams ----------------------------------------------------------
 
-# The spec's parameters and compare() matchers (widget/core/parameters.py, compare.py).
-PARAMETER_KEYS = ("page_url", "message_text", "country", "language", "referrer_url",
-                  "utm_source", "utm_medium", "utm_term", "utm_campaign", "utm_content")
-MATCHERS = ("=", "!=", "contains", "!contains", "gt", ">", "lt", "<", "gte", ">=", "lte", "<=")
-TRIGGER_KINDS = ("invitation", "bot")
-
-
-def parse_condition(text: str) -> list[str]:
-    """`<key> <matcher> <value...>` -> [key, matcher, value]; the value may contain spaces."""
-    parts = text.split(None, 2)
-    if len(parts) < 3:
-        raise UsageError(f"--when must be '<parameter> <matcher> <value>', got {text!r}")
-    key, matcher, value = parts
-    if key not in PARAMETER_KEYS:
-        raise UsageError(f"--when: unknown parameter {key!r}; use one of {', '.join(PARAMETER_KEYS)}")
-    if matcher not in MATCHERS:
-        raise UsageError(f"--when: unknown matcher {matcher!r}; use one of {', '.join(MATCHERS)}")
-    return [key, matcher, value.strip()]
-
-
 def _trigger_json(trigger) -> dict:
     return {"triggerId": trigger.id, "appId": trigger.app_id, "name": trigger.name, "kind": trigger.kind,
             "message": trigger.message, "delay": trigger.delay_seconds,
@@ -431,7 +392,7 @@ def cmd_trigger_add(args) -> int:
     name = (args.name or "").strip()
     if len(name) > 200:
         raise UsageError("--name must be at most 200 characters")
-    conditions = [parse_condition(when) for when in args.when or []]
+    conditions = [rules.condition(when, "--when") for when in args.when or []]
 
     async def work(session):
         await _need_app(session, args.app)
@@ -462,9 +423,7 @@ def cmd_trigger_remove(args) -> int:
 
 
 def cmd_team_create(args) -> int:
-    name = args.name.strip()
-    if not name or len(name) > 200:
-        raise UsageError("--name must be 1 to 200 characters")
+    name = rules.name(args.name, "--name")
 
     async def work(session):
         await _need_app(session, args.app)
@@ -802,7 +761,7 @@ def parser() -> argparse.ArgumentParser:
     t_add.add_argument("--app", required=True)
     t_add.add_argument("--message", required=True)
     t_add.add_argument("--name", help="a label for the inbox")
-    t_add.add_argument("--kind", choices=TRIGGER_KINDS, default="invitation")
+    t_add.add_argument("--kind", choices=rules.TRIGGER_KINDS, default="invitation")
     t_add.add_argument("--delay", type=int, default=0, help="seconds on the page before it shows")
     t_add.add_argument("--when", action="append", metavar="'KEY MATCHER VALUE'",
                        help="a condition, e.g. 'page_url contains pricing' (repeatable; all must hold)")
@@ -839,7 +798,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (UsageError, ConfigError) as error:
+    except (rules.InvalidInput, ConfigError) as error:
         print(f"parley: error: {error}", file=sys.stderr)
         return 2
     except CommandError as error:

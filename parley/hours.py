@@ -75,3 +75,20 @@ def describe(hours: dict | None) -> str:
         return ""
     parts = [f"{day} {start}-{end}" for day in DAYS for start, end in hours.get("days", {}).get(day, [])]
     return f"{', '.join(parts)} ({hours.get('timezone')})"
+
+
+def spec_of(working_hours: dict | None) -> str:
+    """The stored working hours in the words `--working-hours` reads, days with the same
+    spans joined into ranges: {"mon": [["09:00","17:00"]], "tue": ...} -> 'mon-fri 09:00-17:00'."""
+    days = (working_hours or {}).get("days") or {}
+    parts, index = [], 0
+    while index < len(DAYS):
+        spans = days.get(DAYS[index])
+        end = index
+        while spans and end + 1 < len(DAYS) and days.get(DAYS[end + 1]) == spans:
+            end += 1
+        if spans:
+            label = DAYS[index] if end == index else f"{DAYS[index]}-{DAYS[end]}"
+            parts += [f"{label} {start}-{stop}" for start, stop in spans]
+        index = end + 1
+    return ", ".join(parts)

@@ -10,18 +10,22 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from parley import files
+from parley import files, hours, rules
 from parley.storage.models import (
+    App,
     CannedResponse,
     Chat,
     Event,
     File,
     Message,
     Operator,
+    PageView,
+    Team,
     Trigger,
     Visitor,
     aware,
 )
+from widget.core.device import device_from_user_agent
 
 
 def public_operator_dict(operator: Operator) -> dict:
@@ -110,3 +114,69 @@ def listed_chat(listed) -> dict:
 def canned_dict(canned: CannedResponse) -> dict:
     return {"id": canned.id, "shortcut": canned.shortcut, "text": canned.text,
             "createdAt": timestamp(canned.created_at)}
+
+
+# -- the inbox's visitors ------------------------------------------------------------------
+
+def page_dict(view: PageView) -> dict:
+    return {"url": view.url, "title": view.title, "referrer": view.referrer, "utm": view.utm or {},
+            "createdAt": timestamp(view.created_at)}
+
+
+def _visitor_basics(visitor: Visitor, online: bool) -> dict:
+    return {"id": visitor.id, "name": visitor.name, "email": visitor.email,
+            "verified": bool(visitor.verified), "country": visitor.country,
+            "language": visitor.language, "device": device_from_user_agent(visitor.user_agent or ""),
+            "firstSeenAt": timestamp(visitor.first_seen_at),
+            "lastSeenAt": timestamp(visitor.last_seen_at), "online": online}
+
+
+def online_dict(visitor: Visitor, visit: list[PageView], source: tuple[str, dict], chat_id: str | None,
+                online: bool) -> dict:
+    """A visitor on the site now: `visit` is its current visit's page views, oldest first
+    (visitor_queries.visit_of), `source` where the visit came from (referrer, utm)."""
+    referrer, utm = source
+    return {**_visitor_basics(visitor, online),
+            "page": page_dict(visit[-1]) if visit else None,
+            "pageViews": len(visit),
+            "visitStartedAt": timestamp(visit[0].created_at) if visit else None,
+            "referrer": referrer, "utm": utm, "chatId": chat_id}
+
+
+def detail_dict(visitor: Visitor, online: bool) -> dict:
+    """Everything the inbox's details pane shows of a visitor (not its secret token)."""
+    return {**visitor_dict(visitor), **_visitor_basics(visitor, online),
+            "phone": visitor.phone, "notes": visitor.notes, "custom": visitor.custom or {},
+            "userId": visitor.user_id}
+
+
+def profile_dict(operator: Operator) -> dict:
+    """The operator's own profile (GET /api/operator/profile)."""
+    return {"id": operator.id, "name": operator.name, "email": operator.email, "role": operator.role,
+            "appId": operator.app_id, "avatarUrl": operator.avatar_url}
+
+
+# -- the admin screens (parley.web.admin_api) ------------------------------------------------
+
+def admin_app(app: App) -> dict:
+    working = app.working_hours
+    return {
+        "appId": app.id, "name": app.name, "origins": list(app.origins or []),
+        "appearance": {key: value for key, value in (app.appearance or {}).items()
+                       if key in rules.APPEARANCE_KEYS},
+        "workingHours": {"spec": hours.spec_of(working), "timezone": working.get("timezone"),
+                         "description": hours.describe(working)} if working else None,
+    }
+
+
+def admin_operator(operator: Operator) -> dict:
+    return {"id": operator.id, "email": operator.email, "name": operator.name, "role": operator.role,
+            "presence": operator.presence, "avatarUrl": operator.avatar_url}
+
+
+def admin_team(team: Team, member_ids: list[str]) -> dict:
+    return {"id": team.id, "name": team.name, "memberIds": member_ids}
+
+
+def admin_trigger(trigger: Trigger) -> dict:
+    return {"id": trigger.id, "name": trigger.name, **trigger_dict(trigger)}

@@ -13,8 +13,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
 
-from parley import logs
-from parley.storage import app_queries, operator_queries, queries
+from parley import logs, rules
+from parley.storage import app_queries, operator_queries
 from parley.storage.db import Database
 from parley.web.app import create_app
 from tests import services
@@ -89,7 +89,7 @@ def allow_transcripts_to_any_email(database: Database, app_id: str) -> None:
     only to the email the site signed for the visitor."""
     async def work(session):
         app = await app_queries.get_app(session, app_id)
-        app.appearance = {**(app.appearance or {}), queries.TRANSCRIPTS_TO_ANY_EMAIL: True}
+        app.appearance = {**(app.appearance or {}), rules.TRANSCRIPTS_TO_ANY_EMAIL: True}
         await session.commit()
     run(database, work)
 

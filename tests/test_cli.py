@@ -249,7 +249,7 @@ def test_operator_reset_password_sets_a_new_one_and_ends_the_operators_logins(ca
         (("--app-id", other, "--email", "bob@shop.example"), "no operator with email"),
         (("--app-id", "nope", "--email", "ann@shop.example"), "no app with id"),
         (("--app-id", shop, "--email", "not-an-email"), "not an email address"),
-        (("--app-id", shop, "--email", "ann@shop.example", "--password", "short"), "at least 8"),
+        (("--app-id", shop, "--email", "ann@shop.example", "--password", "short"), "--password must be 8"),
     ]:
         code, _, err = run(capsys, "operator", "reset-password", *args)
         assert code == 2 and message in err and len(err.splitlines()) == 1, err

@@ -8,8 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from parley import assignment, identity, protocol, wire
+from parley import assignment, identity, wire
 from parley.storage import trigger_queries
+from parley.storage.errors import Conflict
 from parley.storage.models import (
     App,
     Chat,
@@ -137,107 +138,6 @@ async def lock_visitor(session: AsyncSession, visitor_id: str) -> None:
 
 # -- visitors: profile and page views --------------------------------------------
 
-def _same(old: object, new: object) -> bool:
-    return type(old) is type(new) and old == new  # True == 1 in Python, not in JSON
-
-
-def visitor_changes(visitor: Visitor, data: dict, signed: bool) -> dict:
-    """What a visitor.update changes: only the fields whose value differs, and of
-    `custom` only the keys that do (decides, does no I/O).
-
-    Signed data may set every field. Unsigned data follows Chaport's rule (name, email,
-    phone and notes only while they are empty; custom fields merged), except on a
-    verified profile: there signed values stay until a signed update changes them, so
-    unsigned data sets no identifying field at all (the inbox tells operators a verified
-    profile's name, email and phone came signed) and only adds custom keys that are new.
-    """
-    verified = bool(visitor.verified)
-    changes: dict = {}
-    for field in protocol.IDENTIFYING_FIELDS:
-        settable = field in data and (signed or not (verified or getattr(visitor, field)))
-        if settable and not _same(getattr(visitor, field), data[field]):
-            changes[field] = data[field]
-    if "custom" in data:
-        stored = visitor.custom or {}
-        custom = {key: value for key, value in data["custom"].items()
-                  if signed or not verified or key not in stored}
-        changed = {key: value for key, value in custom.items()
-                   if key not in stored or not _same(stored[key], value)}
-        if changed:
-            changes["custom"] = changed
-    if signed and not verified:
-        changes["verified"] = True
-    return changes
-
-
-async def update_visitor(session: AsyncSession, visitor_id: str, data: dict,
-                         signed: bool) -> tuple[Visitor, dict]:
-    """Applies a visitor.update; returns the visitor and what changed (`custom`: the
-    changed keys only), which is all operators are told. Raises FrameError, changing
-    nothing, when the merged custom fields would be over their limits."""
-    visitor = await session.get(Visitor, visitor_id)
-    assert visitor is not None
-    changes = visitor_changes(visitor, data, signed)
-    values = dict(changes)
-    if "custom" in changes:
-        values["custom"] = {**(visitor.custom or {}), **changes["custom"]}
-        protocol.check_custom_size(values["custom"])
-    for field, value in values.items():
-        setattr(visitor, field, value)
-    if changes:
-        await session.commit()
-    return visitor, changes
-
-
-# Apps that accept signed visitor data only (the spec: "make the hash required"). Kept
-# in the app's JSON `appearance` settings, as a new column would need a migration;
-# `widget_appearance` leaves it out of what widgets get.
-REQUIRE_SIGNED_IDENTITY = "requireSignedIdentity"
-# Apps whose visitors may have transcripts mailed to any address (see transcript_address);
-# stored and hidden like REQUIRE_SIGNED_IDENTITY.
-TRANSCRIPTS_TO_ANY_EMAIL = "transcriptsToAnyEmail"
-SERVER_SETTINGS = (REQUIRE_SIGNED_IDENTITY, TRANSCRIPTS_TO_ANY_EMAIL)
-
-
-def requires_signed_identity(appearance: dict | None) -> bool:
-    return bool((appearance or {}).get(REQUIRE_SIGNED_IDENTITY))
-
-
-def widget_appearance(appearance: dict | None) -> dict | None:
-    """An app's appearance settings as widgets get them (welcome.appearance)."""
-    if appearance is None:
-        return None
-    return {key: value for key, value in appearance.items() if key not in SERVER_SETTINGS}
-
-
-async def app_requires_signed_identity(session: AsyncSession, app_id: str) -> bool:
-    """Read at each visitor.update: a setting changed after a socket's hello holds at once."""
-    return requires_signed_identity(await session.scalar(select(App.appearance).where(App.id == app_id)))
-
-
-def transcripts_to_any_email(appearance: dict | None) -> bool:
-    return bool((appearance or {}).get(TRANSCRIPTS_TO_ANY_EMAIL))
-
-
-async def transcript_address(session: AsyncSession, app_id: str, visitor: Visitor,
-                             requested: str) -> str | None:
-    """Where a transcript the visitor asks for to `requested` may go, or None.
-
-    A transcript is an email from the site's own sender holding visitor-written text, and
-    visitors cost nothing to create: mailed to any address, it relays phishing. So it goes
-    only to the email the site signed for this visitor (`verified`: a visitorIntegrityHash
-    or a session.user login), whatever the letter case asked for; to any address only for
-    an app that opted in (`parley app set --transcripts-to-any-email`). The setting is read
-    now, so a change holds at once for open sockets too.
-    """
-    appearance = await session.scalar(select(App.appearance).where(App.id == app_id))
-    if transcripts_to_any_email(appearance):
-        return requested
-    own = (visitor.email or "").strip()
-    if visitor.verified and own and own.lower() == requested.strip().lower():
-        return own
-    return None
-
 
 def utm_of(url: str) -> dict:
     """The utm_* parameters of a page URL, without the prefix ({} for a URL urlsplit refuses)."""
@@ -297,7 +197,6 @@ async def events_after(session: AsyncSession, visitor_id: str, after_seq: int,
 # The largest id an INTEGER column holds everywhere (PostgreSQL's is 32-bit); ids a
 # client sends (history `before`, seen `upTo`) are clamped to it, not passed on raw.
 MAX_ID = 2**31 - 1
-
 
 
 async def message_dicts(session: AsyncSession, messages: list[Message]) -> list[dict]:
@@ -463,7 +362,11 @@ async def close_chat(session: AsyncSession, chat: Chat, by: str = "operator") ->
     return [line, event]
 
 
-class ChatConflict(Exception):
+class ChatClosed(Conflict):
+    """The chat is closed: it must be reopened first."""
+
+
+class ChatConflict(Conflict):
     """The visitor already has another open chat (`chat_id`): this one cannot be reopened."""
 
     def __init__(self, chat_id: str) -> None:
@@ -497,11 +400,12 @@ async def assign_chat(session: AsyncSession, chat: Chat, operator: Operator, by:
                       team_id: str | None = None) -> list[Event]:
     """Gives the chat to `operator` (of the chat's app; picked from team `team_id`, if any),
     replacing its operators, with an "assigned" system line; [] when nothing changes.
-    `by` is the id of the operator who did it. The turn counts for round robin."""
+    `by` is the id of the operator who did it. The turn counts for round robin. Raises
+    ChatClosed when the chat is closed."""
     await lock_visitor(session, chat.visitor_id)
     await session.refresh(chat)
     if chat.status != "open":
-        raise protocol.FrameError(protocol.E_CONFLICT, "the chat is closed: reopen it first")
+        raise ChatClosed(chat.id)
     if list(chat.operator_ids or []) == [operator.id] and chat.team_id == team_id:
         return []
     chat.operator_ids = [operator.id]
@@ -611,6 +515,21 @@ async def message_page(session: AsyncSession, chat_ids: list[str], before: int |
 
 async def chat_ids_of_visitor(session: AsyncSession, visitor_id: str) -> list[str]:
     return list((await session.scalars(select(Chat.id).where(Chat.visitor_id == visitor_id))).all())
+
+
+async def set_visitor_fields(session: AsyncSession, visitor: Visitor, values: dict) -> Visitor:
+    """Sets checked profile fields (rules.visitor_update decides them) and commits."""
+    for field, value in values.items():
+        setattr(visitor, field, value)
+    if values:
+        await session.commit()
+    return visitor
+
+
+async def app_appearance(session: AsyncSession, app_id: str) -> dict | None:
+    """The app's appearance settings, read now (a setting changed after a socket's hello
+    holds at once): rules.requires_signed_identity, rules.transcript_address read it."""
+    return await session.scalar(select(App.appearance).where(App.id == app_id))
 
 
 async def get_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> Visitor | None:

@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import identity, wire
 from parley.storage import operator_queries, queries
+from parley.storage.errors import Conflict
 from parley.storage.models import Chat, File, Message, Operator, OperatorSession, PageView, Visitor, utcnow
-from widget.core.device import device_from_user_agent
 
 ONLINE_WINDOW = timedelta(seconds=90)
 HEARTBEAT_SECONDS = 60
@@ -80,11 +80,6 @@ def visit_of(views_newest_first: list[PageView], gap: timedelta = VISIT_GAP) -> 
     return visit
 
 
-def page_dict(view: PageView) -> dict:
-    return {"url": view.url, "title": view.title, "referrer": view.referrer, "utm": view.utm or {},
-            "createdAt": wire.timestamp(view.created_at)}
-
-
 def _visit_source(visit: list[PageView]) -> tuple[str, dict]:
     """Where the visit came from: the entry page's referrer, and the first utm tags seen."""
     referrer = visit[0].referrer if visit else ""
@@ -121,25 +116,6 @@ def is_online(visitor: Visitor, now: datetime) -> bool:
     return _aware(visitor.last_seen_at) >= now - ONLINE_WINDOW
 
 
-def _visitor_basics(visitor: Visitor, now: datetime) -> dict:
-    return {"id": visitor.id, "name": visitor.name, "email": visitor.email,
-            "verified": bool(visitor.verified), "country": visitor.country,
-            "language": visitor.language, "device": device_from_user_agent(visitor.user_agent or ""),
-            "firstSeenAt": wire.timestamp(visitor.first_seen_at),
-            "lastSeenAt": wire.timestamp(visitor.last_seen_at), "online": is_online(visitor, now)}
-
-
-def online_dict(visitor: Visitor, views_newest_first: list[PageView], chat_id: str | None,
-                now: datetime) -> dict:
-    visit = visit_of(views_newest_first)
-    referrer, utm = _visit_source(visit)
-    return {**_visitor_basics(visitor, now),
-            "page": page_dict(visit[-1]) if visit else None,
-            "pageViews": len(visit),
-            "visitStartedAt": wire.timestamp(visit[0].created_at) if visit else None,
-            "referrer": referrer, "utm": utm, "chatId": chat_id}
-
-
 async def online_visitors(session: AsyncSession, app_id: str, now: datetime | None = None) -> list[dict]:
     """The app's visitors on the site now, most recently active first."""
     now = now or utcnow()
@@ -149,7 +125,12 @@ async def online_visitors(session: AsyncSession, app_id: str, now: datetime | No
     ids = [visitor.id for visitor in visitors]
     views = await _recent_views(session, ids, VISIT_PAGES)
     chats = await _open_chats(session, ids)
-    return [online_dict(v, views.get(v.id, []), chats.get(v.id), now) for v in visitors]
+    answer = []
+    for visitor in visitors:
+        visit = visit_of(views.get(visitor.id, []))
+        answer.append(wire.online_dict(visitor, visit, _visit_source(visit), chats.get(visitor.id),
+                                       is_online(visitor, now)))
+    return answer
 
 
 # -- one visitor ----------------------------------------------------------------------
@@ -157,14 +138,7 @@ async def online_visitors(session: AsyncSession, app_id: str, now: datetime | No
 async def visitor_page_views(session: AsyncSession, visitor_id: str, limit: int = DETAIL_PAGES) -> list[dict]:
     rows = (await session.scalars(select(PageView).where(PageView.visitor_id == visitor_id)
                                   .order_by(PageView.id.desc()).limit(limit))).all()
-    return [page_dict(view) for view in rows]
-
-
-def detail_dict(visitor: Visitor, now: datetime | None = None) -> dict:
-    """Everything the inbox's details pane shows of a visitor (not its secret token)."""
-    return {**wire.visitor_dict(visitor), **_visitor_basics(visitor, now or utcnow()),
-            "phone": visitor.phone, "notes": visitor.notes, "custom": visitor.custom or {},
-            "userId": visitor.user_id}
+    return [wire.page_dict(view) for view in rows]
 
 
 async def visitor_chat_ids(session: AsyncSession, visitor_id: str, limit: int = DETAIL_CHATS) -> list[str]:
@@ -295,11 +269,6 @@ async def avatar_file(session: AsyncSession, app_id: str, url: str) -> File | No
     return file
 
 
-def profile_dict(operator: Operator) -> dict:
-    return {"id": operator.id, "name": operator.name, "email": operator.email, "role": operator.role,
-            "appId": operator.app_id, "avatarUrl": operator.avatar_url}
-
-
 async def change_password(session: AsyncSession, operator: Operator, password_hash: str,
                           keep_token: str | None) -> int:
     """Sets a new password (hashed by the caller, off the event loop: parley.passwords) and
@@ -314,7 +283,7 @@ async def change_password(session: AsyncSession, operator: Operator, password_ha
 
 # -- proactive chats ----------------------------------------------------------------------
 
-class ChatAlreadyOpen(Exception):
+class ChatAlreadyOpen(Conflict):
     def __init__(self, chat: Chat) -> None:
         super().__init__(chat.id)
         self.chat = chat

@@ -8,9 +8,9 @@ exactly as ids that do not exist. Requests that change something also need an
 cookie rides along from any site, so this is the CSRF defence), and those with a
 body need JSON (415, or 400 `PARLEY_E_BAD_FRAME` with `field` naming what is wrong).
 
-The checks are the command line's (parley.cli: `app set`, `operator create`,
-`operator reset-password`, `team create`, `trigger add`): the same validators,
-limits and queries, so an app looks the same whichever way it was configured.
+The checks are the command line's (`app set`, `operator create`, `operator
+reset-password`, `team create`, `trigger add`): both take them from parley.rules, so
+an app looks the same whichever way it was configured.
 See docs/protocol.md, "Admin HTTP API".
 """
 
@@ -24,12 +24,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from parley import cli, hours, protocol, wire
 from parley import fanout as channels
+from parley import hours, protocol, rules, wire
 from parley.settings import TEMPLATES
 from parley.snippet import render_snippet
 from parley.storage import app_queries, operator_queries, presence_queries, trigger_queries
-from parley.storage.models import App, Operator, Team, Trigger
+from parley.storage.models import App, Operator, Team
 from parley.web.operator_api import own_origin, session_token
 from widget.core.config import WINDOW_COLOR_NAMES, WINDOW_COLORS, resolve_window_color
 
@@ -40,9 +40,6 @@ ROLES = ("operator", "admin")
 MAX_ORIGINS = 100
 MAX_CONDITIONS = 50
 MAX_CONDITION_VALUE = 2000
-MAX_PASSWORD = 500  # login refuses longer passwords
-APPEARANCE_LIMITS = {"teamName": 200, "onlineWelcome": 1000, "offlineWelcome": 1000}
-APPEARANCE_KEYS = ("windowColor", *APPEARANCE_LIMITS)
 
 _pages = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
 
@@ -117,10 +114,12 @@ def admin_endpoint(handler: Handler, body: str = NO_BODY) -> Handler:
                 return await handler(request, session, admin, await _read_json(request, body))
             except Problem as problem:
                 return _error(problem)
+            except rules.InvalidInput as invalid:
+                return _error(bad(invalid.field, invalid.message))
     return endpoint
 
 
-# -- field checks (the CLI's rules) --------------------------------------------------------
+# -- field checks (parley.rules, as the CLI's) --------------------------------------------------------
 
 def _only(body: dict, allowed: tuple[str, ...]) -> None:
     for key in body:
@@ -141,8 +140,7 @@ def _string(body: dict, field: str, *, low: int = 1, high: int = 200, prefix: st
 
 
 def _name(body: dict, field: str = "name") -> str:
-    # `parley app set --name`, `team create --name`: 1 to 200 characters.
-    return _string(body, field)
+    return rules.name(body.get(field), field)
 
 
 def _origins(value: object) -> list[str]:
@@ -153,10 +151,7 @@ def _origins(value: object) -> list[str]:
         field = f"origins[{index}]"
         if not isinstance(origin, str) or len(origin) > 300:
             raise bad(field, "must be a string like https://shop.example")
-        try:
-            normal = cli._origin(origin.strip())  # `parley app create/set --origin`
-        except cli.UsageError:
-            raise bad(field, f"must be exactly scheme://host[:port] (no path), got {origin!r}") from None
+        normal = rules.origin(origin, field)
         if normal not in origins:
             origins.append(normal)
     return origins
@@ -175,12 +170,12 @@ def stored_color(value: str) -> str | None:
 def _appearance(value: object, current: dict | None) -> dict | None:
     """Merges the given keys into the stored appearance; null or "" unsets a key."""
     if not isinstance(value, dict):
-        raise bad("appearance", f"must be an object with {', '.join(APPEARANCE_KEYS)}")
+        raise bad("appearance", f"must be an object with {', '.join(rules.APPEARANCE_KEYS)}")
     merged = dict(current or {})
     for key, item in value.items():
         field = f"appearance.{key}"
-        if key not in APPEARANCE_KEYS:
-            raise bad(field, f"is not an appearance setting; use {', '.join(APPEARANCE_KEYS)}")
+        if key not in rules.APPEARANCE_KEYS:
+            raise bad(field, f"is not an appearance setting; use {', '.join(rules.APPEARANCE_KEYS)}")
         if item is None or (isinstance(item, str) and not item.strip()):
             merged.pop(key, None)
             continue
@@ -194,8 +189,8 @@ def _appearance(value: object, current: dict | None) -> dict | None:
             merged[key] = color
         else:
             text = item.strip()
-            if len(text) > APPEARANCE_LIMITS[key]:
-                raise bad(field, f"must be at most {APPEARANCE_LIMITS[key]} characters")
+            if len(text) > rules.APPEARANCE_LIMITS[key]:
+                raise bad(field, f"must be at most {rules.APPEARANCE_LIMITS[key]} characters")
             merged[key] = text
     return merged or None
 
@@ -218,23 +213,6 @@ def _working_hours(value: object) -> dict | None:
         raise Problem(400, protocol.E_BAD_FRAME, f"{field}: {error}", field) from None
 
 
-def hours_spec(working_hours: dict | None) -> str:
-    """The stored working hours in the words `--working-hours` reads, days with the same
-    spans joined into ranges: {"mon": [["09:00","17:00"]], "tue": ...} -> 'mon-fri 09:00-17:00'."""
-    days = (working_hours or {}).get("days") or {}
-    parts, index = [], 0
-    while index < len(hours.DAYS):
-        spans = days.get(hours.DAYS[index])
-        end = index
-        while spans and end + 1 < len(hours.DAYS) and days.get(hours.DAYS[end + 1]) == spans:
-            end += 1
-        if spans:
-            label = hours.DAYS[index] if end == index else f"{hours.DAYS[index]}-{hours.DAYS[end]}"
-            parts += [f"{label} {start}-{stop}" for start, stop in spans]
-        index = end + 1
-    return ", ".join(parts)
-
-
 def condition(value: object, index: int) -> list[str]:
     """[parameterKey, matcher, value], checked by `parley trigger add --when`'s own parser."""
     field = f"conditions[{index}]"
@@ -245,11 +223,7 @@ def condition(value: object, index: int) -> list[str]:
         raise bad(field, "needs a value to compare with")
     if len(text) > MAX_CONDITION_VALUE:
         raise bad(field, f"value must be at most {MAX_CONDITION_VALUE} characters")
-    try:
-        parsed = cli.parse_condition(f"{key} {matcher} {text}")
-    except cli.UsageError as error:
-        message = str(error).removeprefix("--when: ").removeprefix("--when ")
-        raise Problem(400, protocol.E_BAD_FRAME, f"{field}: {message}", field) from None
+    parsed = rules.condition(f"{key} {matcher} {text}", field)
     if parsed[:2] != [key, matcher]:  # whitespace inside the key or matcher
         raise bad(field, f"has an unknown parameter or matcher: {key!r} {matcher!r}")
     return parsed
@@ -264,8 +238,8 @@ def trigger_changes(body: dict, creating: bool) -> dict:
     if "name" in body:
         changes["name"] = _string(body, "name", low=0)
     if "kind" in body:
-        if body["kind"] not in cli.TRIGGER_KINDS:
-            raise bad("kind", f"must be one of {', '.join(cli.TRIGGER_KINDS)}")
+        if body["kind"] not in rules.TRIGGER_KINDS:
+            raise bad("kind", f"must be one of {', '.join(rules.TRIGGER_KINDS)}")
         changes["kind"] = body["kind"]
     if "delay" in body:
         delay = body["delay"]
@@ -287,50 +261,10 @@ def trigger_changes(body: dict, creating: bool) -> dict:
     return changes
 
 
-def _email(body: dict) -> str:
-    # As typed (the default name keeps its case, as in the CLI); stored lower-case.
-    email = _string(body, "email", high=320)
-    if not cli.EMAIL.match(email):
-        raise bad("email", f"is not an email address: {email!r}")
-    return email
-
-
-def _password(body: dict) -> str:
-    password = body.get("password")
-    if not isinstance(password, str) or not 8 <= len(password) <= MAX_PASSWORD:
-        raise bad("password", f"must be 8 to {MAX_PASSWORD} characters")
-    return password
-
-
 def _role(body: dict) -> str:
     if body.get("role") not in ROLES:
         raise bad("role", "must be operator or admin")
     return body["role"]
-
-
-# -- JSON shapes -------------------------------------------------------------------------
-
-def app_json(app: App) -> dict:
-    working = app.working_hours
-    return {
-        "appId": app.id, "name": app.name, "origins": list(app.origins or []),
-        "appearance": {key: value for key, value in (app.appearance or {}).items() if key in APPEARANCE_KEYS},
-        "workingHours": {"spec": hours_spec(working), "timezone": working.get("timezone"),
-                         "description": hours.describe(working)} if working else None,
-    }
-
-
-def operator_json(operator: Operator) -> dict:
-    return {"id": operator.id, "email": operator.email, "name": operator.name, "role": operator.role,
-            "presence": operator.presence, "avatarUrl": operator.avatar_url}
-
-
-def team_json(team: Team, member_ids: list[str]) -> dict:
-    return {"id": team.id, "name": team.name, "memberIds": member_ids}
-
-
-def trigger_json(trigger: Trigger) -> dict:
-    return {"id": trigger.id, "name": trigger.name, **wire.trigger_dict(trigger)}
 
 
 # -- the app ---------------------------------------------------------------------------------
@@ -346,7 +280,7 @@ async def get_app(request, session, admin, _body) -> Response:
     app = await _own_app(session, admin)
     # The spec's colour names with the hex the widget draws them in, for the colour picker.
     colors = [[name, WINDOW_COLORS[name]] for name in WINDOW_COLOR_NAMES]
-    return _json({**app_json(app), "windowColors": colors})
+    return _json({**wire.admin_app(app), "windowColors": colors})
 
 
 async def patch_app(request, session, admin, body) -> Response:
@@ -372,7 +306,7 @@ async def patch_app(request, session, admin, body) -> Response:
         if after != before:
             await request.app.state.fanout.publish(channels.app_visitors_channel(app.id),
                                                    protocol.frame("online", online=after))
-    return _json(app_json(app))
+    return _json(wire.admin_app(app))
 
 
 async def rotate_secret(request, session, admin, _body) -> Response:
@@ -403,13 +337,13 @@ async def _from_path(request, session, admin: Operator, what: str):
 
 async def list_operators(request, session, admin, _body) -> Response:
     operators = await operator_queries.list_operators(session, admin.app_id)
-    return _json({"me": admin.id, "operators": [operator_json(o) for o in operators]})
+    return _json({"me": admin.id, "operators": [wire.admin_operator(o) for o in operators]})
 
 
 async def create_operator(request, session, admin, body) -> Response:
     _only(body, ("email", "password", "name", "role"))
-    email = _email(body)
-    password = _password(body)
+    email = rules.email(body.get("email"))
+    password = rules.password(body.get("password"))
     name = _name(body) if body.get("name") not in (None, "") else email.split("@")[0][:200]
     role = _role(body) if "role" in body else "operator"
     if await operator_queries.find_operator(session, admin.app_id, email):
@@ -419,7 +353,7 @@ async def create_operator(request, session, admin, body) -> Response:
     password_hash = await request.app.state.passwords.hash(password)
     operator = await operator_queries.create_operator(session, admin.app_id, email, None, name, role,
                                              password_hash=password_hash)
-    return _json(operator_json(operator), 201)
+    return _json(wire.admin_operator(operator), 201)
 
 
 async def patch_operator(request, session, admin, body) -> Response:
@@ -432,7 +366,7 @@ async def patch_operator(request, session, admin, body) -> Response:
     if demoting and await operator_queries.count_admins(session, admin.app_id) <= 1:
         raise bad("role", "cannot be taken from the app's last admin", 409)
     await operator_queries.set_operator_role(session, operator, role)
-    return _json(operator_json(operator))
+    return _json(wire.admin_operator(operator))
 
 
 async def reset_password(request, session, admin, body) -> Response:
@@ -441,7 +375,7 @@ async def reset_password(request, session, admin, body) -> Response:
     _only(body, ("password",))
     operator = await _from_path(request, session, admin, "operator")
     generated = body.get("password") in (None, "")
-    password = secrets.token_urlsafe(18) if generated else _password(body)
+    password = secrets.token_urlsafe(18) if generated else rules.password(body.get("password"))
     password_hash = await request.app.state.passwords.hash(password)
     ended = await operator_queries.reset_operator_password(session, operator, None,
                                                            password_hash=password_hash)
@@ -462,19 +396,19 @@ async def delete_operator(request, session, admin, _body) -> Response:
 # -- teams ---------------------------------------------------------------------------------
 
 async def _team_response(session, team: Team, status: int = 200) -> Response:
-    return _json(team_json(team, await operator_queries.team_member_ids(session, team.id)), status)
+    return _json(wire.admin_team(team, await operator_queries.team_member_ids(session, team.id)), status)
 
 
 async def list_teams(request, session, admin, _body) -> Response:
     teams = await operator_queries.list_teams(session, admin.app_id)
     members = await operator_queries.team_members_of_app(session, admin.app_id)
-    return _json({"teams": [team_json(team, members.get(team.id, [])) for team in teams]})
+    return _json({"teams": [wire.admin_team(team, members.get(team.id, [])) for team in teams]})
 
 
 async def create_team(request, session, admin, body) -> Response:
     _only(body, ("name",))
     team = await operator_queries.create_team(session, admin.app_id, _name(body))
-    return _json(team_json(team, []), 201)
+    return _json(wire.admin_team(team, []), 201)
 
 
 async def patch_team(request, session, admin, body) -> Response:
@@ -515,20 +449,21 @@ async def remove_member(request, session, admin, _body) -> Response:
 async def list_triggers(request, session, admin, _body) -> Response:
     triggers = await trigger_queries.list_triggers(session, admin.app_id)
     # The editor's choices: the spec's parameter keys and compare()'s matchers.
-    return _json({"triggers": [trigger_json(t) for t in triggers], "parameterKeys": list(cli.PARAMETER_KEYS),
-                  "matchers": list(cli.MATCHERS), "kinds": list(cli.TRIGGER_KINDS)})
+    return _json({"triggers": [wire.admin_trigger(t) for t in triggers],
+                  "parameterKeys": list(rules.PARAMETER_KEYS),
+                  "matchers": list(rules.MATCHERS), "kinds": list(rules.TRIGGER_KINDS)})
 
 
 async def create_trigger(request, session, admin, body) -> Response:
     changes = trigger_changes(body, creating=True)
     trigger = await trigger_queries.create_trigger(session, admin.app_id, changes.pop("message"), **changes)
-    return _json(trigger_json(trigger), 201)
+    return _json(wire.admin_trigger(trigger), 201)
 
 
 async def patch_trigger(request, session, admin, body) -> Response:
     trigger = await _from_path(request, session, admin, "trigger")
     await trigger_queries.update_trigger(session, trigger, trigger_changes(body, creating=False))
-    return _json(trigger_json(trigger))
+    return _json(wire.admin_trigger(trigger))
 
 
 async def delete_trigger(request, session, admin, _body) -> Response:

@@ -194,7 +194,11 @@ class _OperatorTab:
                 target = await assignment.team_member(session, app_id, frame.teamId)
                 if target is None:
                     raise protocol.FrameError(protocol.E_CONFLICT, "the team has no members")
-            events = await queries.assign_chat(session, chat, target, self.operator.id, frame.teamId)
+            try:
+                events = await queries.assign_chat(session, chat, target, self.operator.id, frame.teamId)
+            except queries.ChatClosed:
+                raise protocol.FrameError(protocol.E_CONFLICT,
+                                          "the chat is closed: reopen it first") from None
             return chat, events
 
         try:

@@ -12,7 +12,7 @@ from typing import ClassVar
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
-from parley import delivery, files, geo, identity, mail, protocol, wire
+from parley import delivery, files, geo, identity, mail, protocol, rules, wire
 from parley import fanout as channels
 from parley.fanout import Overflow
 from parley.ratelimit import Charge
@@ -251,7 +251,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 visitor.id, visitor.token, online=online, seq=newest_seq, country=country,
                 triggers=triggers, operators=operators, assignment_rules=app.assignment_rules,
                 max_upload_bytes=files.max_upload_bytes(),
-                appearance=queries.widget_appearance(app.appearance), languages=app.languages,
+                appearance=rules.widget_appearance(app.appearance), languages=app.languages,
                 chat=wire.chat_dict(open_chat) if open_chat is not None else None))
 
         await stream.start(hello.lastSeq, send_welcome)
@@ -370,7 +370,7 @@ class _VisitorTab:
         signed = frame.hash is not None
         if not signed:
             async with self.state.db.session() as session:
-                if await queries.app_requires_signed_identity(session, self.app.id):
+                if rules.requires_signed_identity(await queries.app_appearance(session, self.app.id)):
                     raise protocol.FrameError(protocol.E_HASH_REQUIRED, "this app accepts visitor data only "
                                               "with a valid visitorIntegrityHash; nothing was changed")
         if signed:
@@ -385,10 +385,12 @@ class _VisitorTab:
         else:
             data = frame.data or {}
         cleaned = protocol.clean_visitor_data(data)
-        visitor_id = self.visitor.id
+        visitor_id, app_id = self.visitor.id, self.app.id
 
         async def work(session):
-            return await queries.update_visitor(session, visitor_id, cleaned, signed)
+            visitor = await queries.get_visitor(session, app_id, visitor_id)
+            changes, values = rules.visitor_update(visitor, cleaned, signed)
+            return await queries.set_visitor_fields(session, visitor, values), changes
 
         updated, changed = await delivery.write(self.state.db, work)
         if changed:
@@ -462,7 +464,7 @@ class _VisitorTab:
     async def transcript_request(self, frame: protocol.TranscriptRequest) -> None:
         # A transcript is a mail from the site's sender with visitor-written text (issue 13:
         # a phishing relay). Besides the visitor's own budget: one per chat, to the visitor's
-        # signed email only (queries.transcript_address), and budgets per address and app,
+        # signed email only (rules.transcript_address), and budgets per address and app,
         # paid only by requests that would send.
         limits = self.limits
         charge = Charge((limits.transcripts_per_ip, self.ip), (limits.transcripts_per_app, self.app.id))
@@ -476,7 +478,8 @@ class _VisitorTab:
             if chat.transcript_requested_at is not None:
                 raise already(chat)
             visitor = await queries.get_visitor(session, self.app.id, self.visitor.id)
-            address = await queries.transcript_address(session, self.app.id, visitor, frame.email)
+            address = rules.transcript_address(await queries.app_appearance(session, self.app.id), visitor,
+                                               frame.email)
             if address is None:
                 raise protocol.FrameError(protocol.E_FORBIDDEN, "transcripts are sent only to the email "
                                           "address the site confirmed for you")

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from parley import delivery, files, protocol, wire
+from parley import delivery, files, protocol, rules, wire
 from parley import fanout as channels
 from parley.passwords import Busy
 from parley.storage import chat_list, operator_queries, queries, visitor_queries
@@ -32,9 +32,6 @@ from parley.web.inbox_api import (
 from parley.web.operator_api import busy_error, session_token
 
 MAX_BODY = 16 * 1024
-MIN_PASSWORD = 8
-MAX_PASSWORD = 500
-MAX_NAME = 200
 
 
 async def _json_body(request: Request) -> dict | None:
@@ -73,7 +70,8 @@ async def online(request: Request) -> JSONResponse:
 async def _details(session, app_id: str, visitor: Visitor) -> dict:
     chat_ids = await visitor_queries.visitor_chat_ids(session, visitor.id)
     items = await chat_items(session, app_id, chat_ids)
-    return {"visitor": visitor_queries.detail_dict(visitor),
+    online = visitor_queries.is_online(visitor, utcnow())
+    return {"visitor": wire.detail_dict(visitor, online),
             "chats": [items[chat_id] for chat_id in chat_ids if chat_id in items],
             "pageViews": await visitor_queries.visitor_page_views(session, visitor.id)}
 
@@ -149,7 +147,7 @@ async def profile(request: Request) -> JSONResponse:
     operator = await _operator(request)
     if operator is None:
         return _unauthenticated()
-    return _json({"profile": visitor_queries.profile_dict(operator)})
+    return _json({"profile": wire.profile_dict(operator)})
 
 
 def _profile_changes(body: dict) -> tuple[dict | None, str | None]:
@@ -159,10 +157,10 @@ def _profile_changes(body: dict) -> tuple[dict | None, str | None]:
         return None, "send JSON with any of: name, avatarUrl, currentPassword + newPassword"
     changes: dict = {}
     if "name" in body:
-        name = body["name"]
-        if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
-            return None, f"name must be 1..{MAX_NAME} characters"
-        changes["name"] = " ".join(name.split())
+        try:
+            changes["name"] = " ".join(rules.name(body["name"]).split())
+        except rules.InvalidInput as invalid:
+            return None, str(invalid)
     if "avatarUrl" in body:
         if body["avatarUrl"] is not None and not isinstance(body["avatarUrl"], str):
             return None, "avatarUrl must be an uploaded image's url or null"
@@ -171,8 +169,10 @@ def _profile_changes(body: dict) -> tuple[dict | None, str | None]:
         new, current = body.get("newPassword"), body.get("currentPassword")
         if not isinstance(current, str) or not current:
             return None, "changing the password needs currentPassword"
-        if not isinstance(new, str) or not MIN_PASSWORD <= len(new) <= MAX_PASSWORD:
-            return None, f"newPassword must be {MIN_PASSWORD}..{MAX_PASSWORD} characters"
+        try:
+            rules.password(new, "newPassword")
+        except rules.InvalidInput as invalid:
+            return None, str(invalid)
         changes["password"] = (current, new)
     return changes, None
 
@@ -240,7 +240,7 @@ async def update_me(request: Request) -> JSONResponse:
     if "name" in changes or "avatarUrl" in changes:
         await request.app.state.fanout.publish(channels.app_channel(me.app_id), protocol.frame(
             "operator.updated", operator={"id": me.id, "name": me.name, "avatarUrl": me.avatar_url}))
-    answer = {"profile": visitor_queries.profile_dict(me)}
+    answer = {"profile": wire.profile_dict(me)}
     if "password" in changes:
         answer["sessionsEnded"] = ended
     return _json(answer)

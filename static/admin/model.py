@@ -85,14 +85,16 @@ def readable_text_color(hex_color):
 
 
 def looks_like_email(text):
-    """The CLI's rule (parley.cli.EMAIL): something@something.something, no spaces."""
+    """The server's rule (parley.rules.email), which is the widget's
+    (widget/core/validation.py): one @, a dot in the domain and no empty label around
+    it, no spaces, 3 to 320 characters."""
     text = text.strip()
-    if text.count("@") != 1:
+    if not 3 <= len(text) <= 320 or text.count("@") != 1:
         return False
     local, domain = text.split("@")
     if not local or "." not in domain or domain.startswith(".") or domain.endswith("."):
         return False
-    return all(char not in " \t\r\n" for char in text)
+    return ".." not in domain and all(char not in " \t\r\n" for char in text)
 
 
 def parse_delay(text):
