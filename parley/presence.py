@@ -53,7 +53,7 @@ class Presence:
 
         async def work(session):
             return await presence_queries.open_operator_socket(session, operator, socket_id, self.server_id,
-                                                      expires_at)
+                                                               expires_at)
 
         await self._announce(operator.app_id, *await delivery.write(self.database, work))
 

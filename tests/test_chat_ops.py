@@ -49,7 +49,7 @@ def make_people(database, app_id: str, *names: str, online=()) -> dict[str, str]
         ids = {}
         for name in names:
             created = await operator_queries.create_operator(session, app_id, f"{name.lower()}@shop.example",
-                                                    PASSWORD, name)
+                                                             PASSWORD, name)
             if name in online:
                 await presence_queries.set_presence(session, created.id, "online")
             ids[name] = created.id

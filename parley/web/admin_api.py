@@ -352,7 +352,7 @@ async def create_operator(request, session, admin, body) -> Response:
     # Hashed off the event loop, like logins: argon2 would stall every socket meanwhile.
     password_hash = await request.app.state.passwords.hash(password)
     operator = await operator_queries.create_operator(session, admin.app_id, email, None, name, role,
-                                             password_hash=password_hash)
+                                                      password_hash=password_hash)
     return _json(wire.admin_operator(operator), 201)
 
 
