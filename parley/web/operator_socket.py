@@ -137,7 +137,7 @@ class _OperatorTab:
             stored = await delivery.run(self.state.db, functools.partial(
                 messages.store_operator_message, operator_id=operator.id, app_id=operator.app_id,
                 chat_id=frame.chatId, client_id=frame.clientId, text=frame.text, file_id=frame.fileId,
-                check_new=check_new))
+                check_new=check_new, author_kind="bot" if operator.role == "bot" else "operator"))
             if stored is None:
                 # Same answer for "no such chat" and "another app's chat": nothing leaks.
                 raise protocol.FrameError(protocol.E_NOT_FOUND, "no such chat")
