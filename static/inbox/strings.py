@@ -224,6 +224,7 @@ STRINGS = {
     "msg.failed": "Not sent: {reason}",
     "author.visitor": "Visitor",
     "author.operator": "Operator",
+    "author.bot": "Bot",
     "author.system": "Parley",
     "author.note": "Internal note",
     # system lines (the server sends codes; the inbox words them)
