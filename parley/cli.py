@@ -9,10 +9,8 @@ import json
 import os
 import re
 import secrets
-import signal
 import sys
 import traceback
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
@@ -32,8 +30,6 @@ from parley.snippet import render_snippet
 from parley.storage import app_queries, operator_queries, queries, retention, trigger_queries
 from parley.storage.db import Database
 
-if TYPE_CHECKING:  # imported when serving only: uvicorn and the app are heavy for `parley app ...`
-    from parley.web.workers import ServeSettings
 
 class UsageError(rules.InvalidInput):
     """A mistake in the command's input: printed as one clear line, exit 2. The input
@@ -468,19 +464,9 @@ def cmd_snippet(args) -> int:
     return 0
 
 
-# On SIGTERM/SIGINT: open WebSockets get up to DRAIN seconds after their 1001 close,
-# then uvicorn waits up to GRACE seconds for the rest and cancels what is left.
-SHUTDOWN_DRAIN_SECONDS = 5
-SHUTDOWN_GRACE_SECONDS = 10
-
-
 def cmd_serve(args) -> int:
-    import uvicorn
-
-    from parley import logs
-    from parley.web.app import create_app
-    from parley.web.demo_site import create_demo_site
-    from parley.web.shutdown import GracefulServer
+    # Imported when serving only: uvicorn and the app are heavy for `parley app ...`.
+    from parley import logs, serving
     from parley.web.workers import MAX_WORKERS, ServeSettings
 
     log_format = args.log_format or os.environ.get("PARLEY_LOG_FORMAT") or "text"
@@ -503,65 +489,19 @@ def cmd_serve(args) -> int:
     from parley.ratelimit import Limits
 
     Limits()  # a wrong $PARLEY_LIMITS stops here with its message, not as a traceback at startup
-    server_url = f"http://{args.host}:{args.port}"
     settings = ServeSettings(
         database_url=database.url, redis_url=redis, host=args.host, port=args.port,
         log_format=log_format, log_level=args.log_level, proxy_headers=args.proxy_headers,
-        forwarded_allow_ips=args.forwarded_allow_ips, drain_seconds=SHUTDOWN_DRAIN_SECONDS,
-        grace_seconds=SHUTDOWN_GRACE_SECONDS)
-    if args.workers > 1:
-        return _serve_workers(database, settings, args.workers, server_url)
-
-    async def serve() -> None:
-        await _open(database)
-        servers = []
-        web_app = create_app(database, redis_url=redis)
-        config = settings.uvicorn_config(web_app)
-        servers.append(GracefulServer(config, web_app, SHUTDOWN_DRAIN_SECONDS))
-        if args.demo:
-            demo_port = args.demo_port or args.port + 1
-            demo_url = f"http://{args.host}:{demo_port}"
-            app_id, credentials = await _demo_setup(database, demo_url)
-            # uvicorn's loggers are global: no log_level here, or it would set the main server's too.
-            servers.append(uvicorn.Server(uvicorn.Config(
-                create_demo_site(app_id, server_url), host=args.host, port=demo_port,
-                log_config=None, log_level=None)))
-            banner = "\n".join([
-                "",
-                "Parley demo is running.",
-                f"  Demo website (widget on it): {demo_url}/",
-                f"  Operator inbox:              {server_url}/inbox",
-                f"  Operator login:              {credentials['email']} / {credentials['password']}",
-                f"  App id:                      {app_id}",
-                "Press Ctrl+C to stop.",
-                "",
-            ])
+        forwarded_allow_ips=args.forwarded_allow_ips, drain_seconds=serving.SHUTDOWN_DRAIN_SECONDS,
+        grace_seconds=serving.SHUTDOWN_GRACE_SECONDS)
+    try:
+        if args.workers > 1:
+            serving.serve_workers(database, settings, args.workers, _open)
         else:
-            banner = f"Parley is serving on {server_url} (inbox: {server_url}/inbox)"
-        for server in servers:
-            server.install_signal_handlers = lambda: None
-        loop = asyncio.get_running_loop()
-
-        def stop() -> None:
-            # uvicorn (>= 0.29) also catches the signal itself, and a second Ctrl+C forces
-            # the exit; this handler only makes every server (the demo site too) stop.
-            for server in servers:
-                server.should_exit = True
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop)
-        running = asyncio.gather(*(_serve(server) for server in servers))
-        try:
-            # The URLs are printed once every server listens, so whoever reads them
-            # (a person, a script, the e2e test) can open them at once.
-            while not all(server.started for server in servers) and not running.done():
-                await asyncio.sleep(0.05)
-            if not running.done():
-                print(banner, flush=True)
-            await running
-        finally:
-            await database.close()
-
-    asyncio.run(serve())
+            demo_port = (args.demo_port or args.port + 1) if args.demo else None
+            serving.serve(database, settings, _open, demo_port=demo_port)
+    except serving.ServeError as error:
+        raise CommandError(str(error)) from None
     return 0
 
 
@@ -582,65 +522,6 @@ def _check_workers(args, redis: str | None, most: int) -> None:
         why.append("live events pass between the worker processes through Redis")
     if needs:
         raise UsageError(f"--workers {args.workers} needs {' and '.join(needs)}: {'; '.join(why)}")
-
-
-def _serve_workers(database: Database, settings: ServeSettings, count: int, server_url: str) -> int:
-    """`serve --workers N`: migrate once here, then N worker processes (parley.web.workers)."""
-    from parley.web.workers import Supervisor, WorkersError
-
-    async def migrate() -> None:
-        try:
-            await _open(database)
-        finally:
-            await database.close()  # each worker opens its own engine: connections can't cross
-    asyncio.run(migrate())
-    supervisor = Supervisor(settings, count)
-    try:
-        pids = supervisor.start()
-        if pids is not None:
-            # Printed once every worker serves, like the single server's banner.
-            print(f"Parley is serving on {server_url} (inbox: {server_url}/inbox) with {count} worker "
-                  f"processes: {', '.join(map(str, pids))}", flush=True)
-            supervisor.run()
-    except WorkersError as error:
-        raise CommandError(str(error)) from None
-    finally:
-        supervisor.stop()
-    return 0
-
-
-async def _serve(server) -> None:
-    try:
-        await server.serve()
-    except SystemExit:
-        # uvicorn exits when it can't listen (port taken, unknown host), after logging why;
-        # raised inside a task, SystemExit would end the loop with a traceback instead.
-        config = server.config
-        raise CommandError(f"could not serve on {config.host}:{config.port} (see the line above)") from None
-
-
-DEMO_APP_NAME = "Demo website"
-DEMO_EMAIL = "demo@parley.local"
-
-
-async def _demo_setup(database: Database, demo_url: str) -> tuple[str, dict]:
-    """The demo app and operator, created once and reused on later runs."""
-    async with database.session() as session:
-        app = next((a for a in await app_queries.list_apps(session) if a.name == DEMO_APP_NAME), None)
-        if app is None:
-            app = await app_queries.create_app(session, DEMO_APP_NAME, [demo_url])
-        elif demo_url not in app.origins:
-            await app_queries.update_app(session, app, {"origins": [*app.origins, demo_url]})
-        password = secrets.token_urlsafe(9)
-        operator = await operator_queries.find_operator(session, app.id, DEMO_EMAIL)
-        if operator is None:
-            await operator_queries.create_operator(session, app.id, DEMO_EMAIL, password, "Demo Operator",
-                                                   "admin")
-        else:
-            # A fresh password each run: it is printed, never stored in clear.
-            await operator_queries.update_operator(
-                session, operator, {"password_hash": identity.hash_password(password)})
-        return app.id, {"email": DEMO_EMAIL, "password": password}
 
 
 # -- argument parsing ----------------------------------------------------------
