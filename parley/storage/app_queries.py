@@ -43,3 +43,9 @@ async def rotate_app_secret(session: AsyncSession, app: App) -> str:
     app.secret = identity.new_secret()
     await session.commit()
     return app.secret
+
+
+async def app_appearance(session: AsyncSession, app_id: str) -> dict | None:
+    """The app's appearance settings, read now (a setting changed after a socket's hello
+    holds at once): rules.requires_signed_identity, rules.transcript_address read it."""
+    return await session.scalar(select(App.appearance).where(App.id == app_id))

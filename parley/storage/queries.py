@@ -1,4 +1,5 @@
-"""Reads and writes the rest of Parley uses; each takes an AsyncSession."""
+"""Visitors, the event log, chats and messages in ORM sessions (the hot path's Core units
+are storage/messages.py and storage/visitor_writes.py); each takes an AsyncSession."""
 
 from __future__ import annotations
 
@@ -112,7 +113,19 @@ async def set_visitor_country(session: AsyncSession, visitor: Visitor, country: 
         visitor.country = country
 
 
-# -- operators as visitors see them ------------------------------------------------
+async def set_visitor_fields(session: AsyncSession, visitor: Visitor, values: dict) -> Visitor:
+    """Sets checked profile fields (rules.visitor_update decides them) and commits."""
+    for field, value in values.items():
+        setattr(visitor, field, value)
+    if values:
+        await session.commit()
+    return visitor
+
+
+async def get_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> Visitor | None:
+    """The visitor, only if it belongs to `app_id`."""
+    visitor = await session.get(Visitor, visitor_id)
+    return visitor if visitor is not None and visitor.app_id == app_id else None
 
 
 # -- the visitor lock -------------------------------------------------------------
@@ -516,24 +529,4 @@ async def message_page(session: AsyncSession, chat_ids: list[str], before: int |
 async def chat_ids_of_visitor(session: AsyncSession, visitor_id: str) -> list[str]:
     return list((await session.scalars(select(Chat.id).where(Chat.visitor_id == visitor_id))).all())
 
-
-async def set_visitor_fields(session: AsyncSession, visitor: Visitor, values: dict) -> Visitor:
-    """Sets checked profile fields (rules.visitor_update decides them) and commits."""
-    for field, value in values.items():
-        setattr(visitor, field, value)
-    if values:
-        await session.commit()
-    return visitor
-
-
-async def app_appearance(session: AsyncSession, app_id: str) -> dict | None:
-    """The app's appearance settings, read now (a setting changed after a socket's hello
-    holds at once): rules.requires_signed_identity, rules.transcript_address read it."""
-    return await session.scalar(select(App.appearance).where(App.id == app_id))
-
-
-async def get_visitor(session: AsyncSession, app_id: str, visitor_id: str) -> Visitor | None:
-    """The visitor, only if it belongs to `app_id`."""
-    visitor = await session.get(Visitor, visitor_id)
-    return visitor if visitor is not None and visitor.app_id == app_id else None
 

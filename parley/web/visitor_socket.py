@@ -372,7 +372,7 @@ class _VisitorTab:
         signed = frame.hash is not None
         if not signed:
             async with self.state.db.session() as session:
-                if rules.requires_signed_identity(await queries.app_appearance(session, self.app.id)):
+                if rules.requires_signed_identity(await app_queries.app_appearance(session, self.app.id)):
                     raise protocol.FrameError(protocol.E_HASH_REQUIRED, "this app accepts visitor data only "
                                               "with a valid visitorIntegrityHash; nothing was changed")
         if signed:
@@ -480,8 +480,8 @@ class _VisitorTab:
             if chat.transcript_requested_at is not None:
                 raise already(chat)
             visitor = await queries.get_visitor(session, self.app.id, self.visitor.id)
-            address = rules.transcript_address(await queries.app_appearance(session, self.app.id), visitor,
-                                               frame.email)
+            appearance = await app_queries.app_appearance(session, self.app.id)
+            address = rules.transcript_address(appearance, visitor, frame.email)
             if address is None:
                 raise protocol.FrameError(protocol.E_FORBIDDEN, "transcripts are sent only to the email "
                                           "address the site confirmed for you")
