@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from parley import cli, hours
-from parley.web import admin_api
 from parley.storage import queries
+from parley.web import admin_api
 from tests.conftest import STATIC, load_static
 from tests.test_chat_protocol import PASSWORD, SERVER, login, run, visitor
 
