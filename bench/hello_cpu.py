@@ -72,8 +72,8 @@ class Tab:
 
     async def hello(self, last_seq: int | None, then_message: bool = False) -> int:
         """One socket: hello, the welcome, events up to welcome.seq; returns events received."""
-        async with connect(self.url.replace("http", "ws", 1) + "/ws/visitor", origin=self.origin, ping_interval=None,
-                           close_timeout=5) as ws:
+        url = self.url.replace("http", "ws", 1) + "/ws/visitor"
+        async with connect(url, origin=self.origin, ping_interval=None, close_timeout=5) as ws:
             hello = {"v": 1, "type": "hello", "appId": self.app_id,
                      "page": {"url": "https://site.example/p", "title": "P", "referrer": ""}}
             if self.id:
@@ -124,7 +124,8 @@ async def drive(url: str, app_id: str, origin: str, pid: int, args, profile_out:
     for n in range(args.rounds):
         recorder = None
         if profile_out is not None and n == args.rounds - 1:
-            py_spy = os.environ.get("PY_SPY") or shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+            py_spy = (os.environ.get("PY_SPY") or shutil.which("py-spy")
+                      or str(Path(sys.executable).parent / "py-spy"))
             recorder = subprocess.Popen([py_spy, "record", "--pid", str(pid), "--rate", "200", "--format",
                                          "raw", "--output", str(profile_out), "--nonblocking"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -167,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             app = server.cli("app", "create", "--name", "Hello bench", "--origin", origin)
             server_bench.create_operators(server, app["appId"], 2)
             asyncio.run(_setup_app(f"sqlite+aiosqlite:///{data / 'parley.db'}", app["appId"]))
-            rounds = asyncio.run(drive(server.url, app["appId"], origin, server.process.pid, args, profile_out))
+            rounds = asyncio.run(drive(server.url, app["appId"], origin, server.process.pid, args,
+                                       profile_out))
         finally:
             server.stop()
     cpu = sorted(r["cpu_ms_per_hello"] for r in rounds)
