@@ -17,7 +17,8 @@ import time
 import httpx
 import pytest
 
-from parley.storage import queries
+from parley import delivery
+from parley.storage import hello_read, queries
 from parley.web import hello_cache
 from tests.conftest import run
 from tests.test_chat_protocol import ORIGIN, PASSWORD, SERVER, login, operator, same_visitor, visitor
@@ -143,6 +144,38 @@ def test_a_visitor_id_without_its_token_opens_nothing(client, shop, database):
 
 
 # -- a resume while messages are being published -------------------------------------------
+
+def test_an_event_published_right_after_the_hellos_read_still_arrives(client, shop, database, monkeypatch):
+    """The window the order guards: an operator's message stored and published just after
+    the hello read what to replay (so not in the replay). The socket subscribed before that
+    read, so it arrives live, once, with no later event needed to notice a gap."""
+    app, _ada, ann = shop
+    with visitor(client, app.id) as tab:
+        sent = tab.say("v-1", "hi")
+        seen = tab.message_event(sent["message"]["id"])["seq"]
+        chat_id = sent["message"]["chatId"]
+        credentials = same_visitor(tab)
+    read = database.read
+    published = []
+
+    async def read_then_publish(unit):
+        found = await read(unit)
+        if getattr(unit, "func", None) is hello_read.read_hello and not published:
+            async with database.session() as session:
+                operator_row = await queries.get_operator(session, app.id, ann.id)
+                chat = await queries.get_chat(session, app.id, chat_id)
+                stored = await queries.add_operator_message(session, operator_row, chat, "o-late", "just now")
+            await delivery.publish(client.app.state.fanout, app.id, credentials["visitorId"], stored.events)
+            published.extend(stored.events)
+        return found
+
+    monkeypatch.setattr(database, "read", read_then_publish)
+    with visitor(client, app.id, lastSeq=seen, **credentials) as tab:
+        assert published and tab.first["seq"] == seen  # read before the message was stored
+        frames = tab.sync()
+    events = [f for f in frames if f["type"] == "event"]
+    assert [(f["seq"], f["event"]["message"]["text"]) for f in events] == [(seen + 1, "just now")]
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def live_server(request, tmp_path, built_dist):
