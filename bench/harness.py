@@ -128,9 +128,12 @@ BENCH_BUDGETS = {"visitor": 120, "operator": 3000}
 class ParleyServer:
     """`python -m parley serve` on a free loopback port, with its own data folder."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, db_url: str | None = None, redis_url: str | None = None,
+                 log_name: str = "server.log") -> None:
         self.data = data
         self.port = free_port()
+        self.redis_url = redis_url
+        self.log_name = log_name
         self.url = f"http://127.0.0.1:{self.port}"
         # The load client is one address opening thousands of visitors: lift the limits
         # per address and app (issue 13) that would otherwise refuse most of them.
@@ -143,6 +146,8 @@ class ParleyServer:
                                      f"visitor_messages={BENCH_BUDGETS['visitor']},"
                                      f"operator_messages={BENCH_BUDGETS['operator']}"}
         self.env.pop("PARLEY_DB", None)
+        if db_url:  # several processes share one PostgreSQL (bench/scaleout.py)
+            self.env["PARLEY_DB"] = db_url
         self.process: subprocess.Popen | None = None
         self._log = None
 
@@ -154,10 +159,11 @@ class ParleyServer:
         return json.loads(done.stdout)
 
     def start(self) -> None:
-        self._log = open(self.data / "server.log", "ab")  # noqa: SIM115 - closed in stop()
+        self._log = open(self.data / self.log_name, "ab")  # noqa: SIM115 - closed in stop()
+        redis = ["--redis", self.redis_url] if self.redis_url else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "parley", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "warning"],
+             "--log-level", "warning", *redis],
             env=self.env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True)  # its own process group: stop() ends it and its children only
         try:
@@ -166,7 +172,7 @@ class ParleyServer:
             raise RuntimeError(f"{error}\n--- server log ---\n{self.log_tail()}") from None
 
     def log_tail(self, chars: int = 3000) -> str:
-        path = self.data / "server.log"
+        path = self.data / self.log_name
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
     def stop(self) -> None:

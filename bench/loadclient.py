@@ -69,7 +69,10 @@ def latency_stats(values: list[float]) -> dict:
             "p99_ms": percentile(values, 99), "max_ms": max(values) if values else None}
 
 
-def rss_bytes(pid: int) -> int | None:
+def rss_bytes(pid: int | list[int]) -> int | None:
+    if isinstance(pid, list):
+        each = [rss_bytes(one) for one in pid]
+        return None if None in each else sum(each)
     try:
         import psutil
         return psutil.Process(pid).memory_info().rss
@@ -86,7 +89,11 @@ def rss_bytes(pid: int) -> int | None:
     return None
 
 
-def cpu_seconds(pid: int) -> float | None:
+def cpu_seconds(pid: int | list[int]) -> float | None:
+    """CPU (user + system) of a process, or the sum over several (bench/scaleout.py)."""
+    if isinstance(pid, list):
+        each = [cpu_seconds(one) for one in pid]
+        return None if None in each else sum(each)
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -448,7 +455,7 @@ async def close_visitors(visitors: list[Visitor]) -> None:
 # -- phases ------------------------------------------------------------------------
 
 async def phase_idle(run: Run, pool: list[Visitor], counts: list[int]) -> dict:
-    pid = run.target["pid"]
+    pid = run.target.get("pids") or run.target["pid"]
     spec = run.spec
     warm = min(50, counts[0] // 4)
     connected = await connect_visitors(run, pool[:warm], spec["connect_concurrency"], 60)
@@ -505,7 +512,7 @@ async def warm_chats(run: Run, visitors: list[Visitor]) -> None:
 
 async def rate_run(run: Run, visitors: list[Visitor], rate: float, seconds: float, grace: float) -> dict:
     """Round trips at `rate`/s for `seconds`, cycling over `visitors`; waits `grace` for stragglers."""
-    pid = run.target["pid"]
+    pid = run.target.get("pids") or run.target["pid"]
     run.latencies = []
     run.pending.clear()
     total = int(rate * seconds)
@@ -514,8 +521,8 @@ async def rate_run(run: Run, visitors: list[Visitor], rate: float, seconds: floa
         return await _rate_run(run, visitors, rate, seconds, grace, pid, total, ring)
 
 
-async def _rate_run(run: Run, visitors: list[Visitor], rate: float, seconds: float, grace: float, pid: int,
-                    total: int, ring) -> dict:
+async def _rate_run(run: Run, visitors: list[Visitor], rate: float, seconds: float, grace: float,
+                    pid: int | list[int], total: int, ring) -> dict:
     skipped = 0
     cpu0, t0 = cpu_seconds(pid), now()
     sent = 0

@@ -12,7 +12,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from e2e.conftest import axe_every_frame
-from e2e.inbox_helpers import Inbox, RawVisitor
+from e2e.inbox_helpers import Inbox, RawVisitor, open_chat_of
 from e2e.test_chat import open_page
 from e2e.test_inbox import save_screenshot
 
@@ -226,3 +226,30 @@ def test_notifications_ring_once_across_tabs_and_not_for_the_open_chat(browser, 
             visitor.close()
     finally:
         context.close()
+
+
+def test_the_details_pane_shows_chat_properties_and_greetings(inbox, operator_email, raw_visitor):
+    # issue 15: the inbox ignored `chat.properties` and `greeting` frames.
+    inbox.log_in(operator_email)
+    raw_visitor.say("I have a question about my plan")
+    open_chat_of(inbox, "I have a question about my plan")
+    op = inbox.page
+    details = op.locator("#details")
+    expect(details).to_be_visible()
+    expect(details.locator("#details-props-section")).to_be_hidden()
+
+    raw_visitor.send(type="chat.properties", properties={"plan": "pro", "seats": 3})
+    raw_visitor.wait_for(lambda f: f["type"] == "chat.properties")
+    props = details.locator("#details-props")
+    expect(props.locator("dt")).to_have_text(["plan", "seats"])
+    expect(props.locator("dd")).to_have_text(["pro", "3"])
+    raw_visitor.send(type="chat.properties", properties={"seats": None, "coupon": "<b>SPRING</b>"})
+    expect(props.locator("dt")).to_have_text(["coupon", "plan"])
+    expect(props.locator("dd")).to_have_text(["<b>SPRING</b>", "pro"])  # text, never markup
+
+    raw_visitor.send(type="greeting", action="accept", triggerId="spring-sale")
+    raw_visitor.send(type="greeting", action="cancel")
+    greetings = details.locator("#details-greetings li")
+    expect(greetings).to_have_count(2)
+    expect(greetings.nth(0)).to_contain_text("dismissed invitation (from the page)")
+    expect(greetings.nth(1)).to_contain_text("opened invitation spring-sale")

@@ -4,11 +4,13 @@ and hands the chat over to a human when the visitor asks for one ("human", "agen
     PARLEY_BOT_PASSWORD=… python examples/bot.py --server https://chat.example.com \\
         --email bot@shop.example --handover-to <operator or team id>
 
-Create its login first: `parley operator create --app <appId> --email bot@shop.example
---password … --name "Shop bot"`. While it runs the bot is an online operator, so new
-chats may be assigned to it; it answers only chats no human operator is in. The
-operator feed has no replay, so after a reconnect it reads the open chats and answers
-the questions that came meanwhile.
+Create its login first, as a bot: `parley operator create --app <appId> --email
+bot@shop.example --password … --name "Shop bot" --role bot`. A bot's messages have
+author kind `bot` (the widget shows them as the bot's and fires Chaport's
+`chat.botSent`; the inbox marks them), it never counts as an online operator and is
+never given chats, and answering doesn't make it one of the chat's operators. It
+answers only chats no human operator is in. After a reconnect it reads the open chats
+and answers the questions that came meanwhile.
 """
 
 from __future__ import annotations

@@ -769,8 +769,10 @@ def parser() -> argparse.ArgumentParser:
     op_create.add_argument("--email", required=True)
     op_create.add_argument("--password", required=True)
     op_create.add_argument("--name")
-    op_create.add_argument("--role", choices=("operator", "admin"), default="operator",
-                           help="admins also manage the app in /inbox/admin")
+    op_create.add_argument("--role", choices=("operator", "admin", "bot"), default="operator",
+                           help="admins also manage the app in /inbox/admin; a bot (a parley.client "
+                                "integration such as examples/bot.py) writes as author kind `bot`, "
+                                "never counts as online and is never given chats")
     op_create.set_defaults(run=cmd_operator_create)
     op_list = with_db(operator.add_parser("list", help="list an app's operators (no password hashes)"))
     op_list.add_argument("--app-id", "--app", dest="app_id", required=True)

@@ -84,7 +84,9 @@ RETRYABLE_SQLSTATES = {"40001", "40P01"}
 
 
 def _retryable(error: DBAPIError) -> bool:
-    if isinstance(error, IntegrityError | OperationalError):
+    # connection_invalidated: a pooled connection was found dead (the database restarted);
+    # the pool has dropped its old connections, so the next try connects afresh.
+    if error.connection_invalidated or isinstance(error, IntegrityError | OperationalError):
         return True
     code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     return code in RETRYABLE_SQLSTATES

@@ -44,6 +44,9 @@ class Presence:
     async def opened(self, operator: Operator) -> str:
         """Records a new inbox socket of `operator`; returns its id for `closed`."""
         socket_id = identity.new_id()
+        if operator.role == "bot":
+            # A bot is not a human at work: it never makes the app online or takes chats.
+            return socket_id
         self.sockets[socket_id] = operator
         await self._record(operator, socket_id)
         return socket_id
@@ -58,7 +61,8 @@ class Presence:
         await self._announce(operator.app_id, *await delivery.write(self.database, work))
 
     async def closed(self, operator: Operator, socket_id: str) -> None:
-        self.sockets.pop(socket_id, None)
+        if self.sockets.pop(socket_id, None) is None:
+            return  # a bot's socket, never recorded
 
         async def work(session):
             return await queries.close_operator_socket(session, operator, socket_id)

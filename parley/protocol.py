@@ -34,6 +34,9 @@ E_FILE_TOO_LARGE = "PARLEY_E_FILE_TOO_LARGE"  # HTTP 413: an upload over the siz
 # The action does not fit the current state: reopening a chat while the visitor has another
 # open one, assigning a closed chat or to a team without members, a shortcut already taken (409).
 E_CONFLICT = "PARLEY_E_CONFLICT"
+# The database can't be reached right now (a restart, a failover): try again after retryAfter
+# seconds. Sockets are then closed with 1013; HTTP answers 503 with Retry-After.
+E_UNAVAILABLE = "PARLEY_E_UNAVAILABLE"
 E_FORBIDDEN = "PARLEY_E_FORBIDDEN"  # HTTP 403: logged in, but the role may not do this (admin screens)
 # visitor.update without a hash for an app that accepts signed visitor data only.
 E_HASH_REQUIRED = "PARLEY_E_HASH_REQUIRED"

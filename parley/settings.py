@@ -81,6 +81,23 @@ def async_database_url(raw: str, source: str = "the database URL") -> str:
     return f"{ASYNC_DRIVERS[backend]}://{rest}"
 
 
+# Pooled PostgreSQL connections per server process: size, and as many again in bursts
+# (3 processes x 20 stay under PostgreSQL's default max_connections of 100). A request that
+# waits POOL_TIMEOUT for one is answered PARLEY_E_UNAVAILABLE (a 503) rather than hanging.
+POOL_SIZE = 10
+POOL_TIMEOUT = 10.0
+
+
+def database_pool_size() -> int:
+    """$PARLEY_DB_POOL (1..500), else POOL_SIZE."""
+    raw = os.environ.get("PARLEY_DB_POOL", "").strip()
+    if not raw:
+        return POOL_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= 500:
+        raise ConfigError(f"$PARLEY_DB_POOL must be a whole number of connections from 1 to 500, not {raw!r}")
+    return int(raw)
+
+
 def public_url() -> str | None:
     """$PARLEY_PUBLIC_URL: where operators and visitors reach this server (links in emails)."""
     return os.environ.get("PARLEY_PUBLIC_URL") or None

@@ -143,17 +143,25 @@ class PostgresServer:
                          "--no-locale", "--no-sync")
         if done.returncode:
             raise Unavailable(f"initdb failed: {(done.stderr or done.stdout).strip()[-500:]}")
-        options = " ".join([
+        self._options = " ".join([
             f"-p {self.port}", f"-k {self.folder}", f"-c listen_addresses={HOST}",
             "-F", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=200",
         ])
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Starts the cluster (again, after halt()) on the same port and data."""
         done = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-w",
-                         "-t", "60", "-o", options, "start", timeout=90)
+                         "-t", "60", "-o", self._options, "start", timeout=90)
         if done.returncode:
             log = (self.folder / "server.log")
             detail = log.read_text()[-1000:] if log.exists() else done.stderr
             raise Unavailable(f"pg_ctl start failed: {detail.strip()}")
-        return self
+
+    def halt(self) -> None:
+        """Stops the cluster as a crash would (open connections cut), keeping its data."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def stop(self) -> None:
         if self.data.exists():

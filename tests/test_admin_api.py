@@ -17,6 +17,7 @@ import pytest
 
 from parley import cli, hours
 from parley.storage import queries
+from parley.web import admin_api
 from tests.conftest import STATIC, load_static
 from tests.test_chat_protocol import PASSWORD, SERVER, login, run, visitor
 
@@ -615,7 +616,7 @@ def test_page_error_messages_and_strings():
     assert model.conditions_text([], t) == "Always"
     # Every parameter, matcher, kind and role the API names has words.
     keys = [f"param.{k}" for k in cli.PARAMETER_KEYS] + [f"matcher.{m}" for m in cli.MATCHERS]
-    keys += [f"kind.{k}" for k in cli.TRIGGER_KINDS] + ["role.operator", "role.admin"]
+    keys += [f"kind.{k}" for k in cli.TRIGGER_KINDS] + [f"role.{r}" for r in admin_api.ROLES]
     keys += [f"presence.{p}" for p in ("online", "away", "offline")]
     assert [k for k in keys if k not in strings.STRINGS] == []
     # Every key the page and the code use exists (a missing one would show itself).

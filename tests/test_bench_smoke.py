@@ -86,3 +86,30 @@ def test_tiny_server_bench_runs_and_writes_results(tmp_path: Path) -> None:
     assert storm["messages_expected"] > 0
     assert storm["messages_lost"] == 0
     assert storm["duplicate_events"] == 0 and storm["seq_gaps"] == 0
+
+
+@pytest.mark.slow
+def test_scaleout_smoke_survives_a_killed_process(tmp_path: Path) -> None:
+    # bench/scaleout.py --smoke: PostgreSQL + Redis + nginx (docs/deploy/nginx.conf) in front of
+    # 1 and 2 `parley serve` processes, then SIGKILL to one of two under load (issue 12).
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "scaleout.py"), "--smoke", "--counts", "1,2",
+         "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=400)
+    if done.returncode != 0 and "Unavailable" in done.stderr:
+        pytest.skip(done.stderr.strip().splitlines()[-1])
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads((tmp_path / "latest-scaleout.json").read_text())
+    for count in ("1", "2"):
+        cluster = result["clusters"][count]
+        assert "error" not in cluster, cluster["error"]
+        assert cluster["phases"]["steps"]["steps"], "no rate was measured"
+        assert cluster["fanout"]["missing"] == 0
+    kill = result["kill"]
+    assert kill["visitors_dropped"] > 0, "the killed process held no visitor: nothing was tested"
+    assert kill["visitors_back"] == kill["visitors_dropped"]
+    assert kill["visitor_messages_sent"] == kill["stored"] > 0
+    assert kill["lost"] == kill["stored_twice"] == 0
+    assert kill["echoes_stored"] == kill["echoes_delivered"] == kill["stored"]
+    assert kill["echoes_lost"] == kill["echoes_delivered_twice"] == 0
+    assert "Scale-out" in (tmp_path / "latest-scaleout.md").read_text()

@@ -39,8 +39,9 @@ def served(tmp_path_factory, built_dist):
     env = {**os.environ, "PARLEY_DATA": str(folder), "PARLEY_LIMITS": "new_visitors_per_ip=1000"}
     env.pop("PARLEY_DB", None)
     app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
-    for email in (EMAIL, BOB, BOT):
-        cli(env, "operator", "create", "--app", app["appId"], "--email", email, "--password", PASSWORD)
+    for email, role in ((EMAIL, "operator"), (BOB, "operator"), (BOT, "bot")):
+        cli(env, "operator", "create", "--app", app["appId"], "--email", email, "--password", PASSWORD,
+            "--role", role)
     server = Server(env, free_port(), folder / "server.log")
     server.start()
     yield server, f"http://127.0.0.1:{server.port}", app["appId"], app["secret"]

@@ -40,6 +40,8 @@ async def test_the_bot_answers_then_hands_over_to_a_human(served):
         bot.start()
         await bot_login.connect(timeout=10)
         await visitor.connect(timeout=10)
+        # A bot is not a human at work: alone, it doesn't make the app "online".
+        assert visitor.availability == "offline"
 
         chat_id = (await visitor.start_chat("Hi! Do you ship to Norway?"))["chat"]["id"]
         await eventually(lambda: "We ship" in " ".join(texts(incoming)))
@@ -65,6 +67,15 @@ async def test_the_bot_answers_then_hands_over_to_a_human(served):
             "And what about returns?", bot_example.FAQ[("return", "returns", "refund")],
             "I'd like a human, please", bot_example.HANDOVER_REPLY,
             "Hello?", "Hi, Ann here. How can I help?"]
+        # The bot's turns are the bot's (author kind `bot`, its own id), the human's the human's;
+        # the bot never joined the chat (it answered as a bot, not as an operator of the chat).
+        authors = [(e["event"]["authorKind"], e["event"]["authorId"]) for e in incoming
+                   if not e["event"].get("system")]
+        bot_id = bot.bot_id
+        assert authors[1] == authors[3] == authors[5] == ("bot", bot_id)
+        assert authors[7] == ("operator", ann_id)
+        chat = next(c for c in await ann.list_chats() if c["id"] == chat_id)
+        assert chat["operatorIds"] == [ann_id]
     finally:
         await visitor.disconnect()
         await bot_login.aclose()

@@ -45,6 +45,8 @@ ERROR_CODES: dict[str | tuple[str, str], str] = {
     protocol.E_NOT_READY: "NOT_READY",
     protocol.E_FILE_TYPE: "FILE_TYPE",
     protocol.E_FILE_TOO_LARGE: "FILE_TOO_LARGE",
+    # The server's database is away for a moment (a restart): the client reconnects (close 1013).
+    protocol.E_UNAVAILABLE: SERVICE_UNAVAILABLE,
 }
 
 

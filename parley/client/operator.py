@@ -17,8 +17,8 @@ import httpx
 
 from parley.client import http
 from parley.client.connection import Connection, Timing
-from parley.client.emitter import Emitter
 from parley.client.errors import CONNECTION_LOST, REQUEST_TIMEOUT, ClientError
+from parley.client.link import LinkEvents
 from parley.client.outbox import Outbox, check_file_id, check_page_size, check_text, new_client_id
 
 SESSION_COOKIES = ("__Host-parley_session", "parley_session")
@@ -28,7 +28,7 @@ def _answer(kind: str) -> Callable[[dict], bool]:
     return lambda frame: frame.get("type") == kind
 
 
-class OperatorClient(Emitter):
+class OperatorClient(LinkEvents):
     def __init__(self, server: str, *, timing: Timing | None = None) -> None:
         super().__init__()
         self._base = http.http_base(server)
@@ -39,8 +39,6 @@ class OperatorClient(Emitter):
                                       headers=self._cookie_header, timing=timing)
         self._outbox = Outbox(self._connection.send)
         self.profile: dict | None = None
-        self._was_up = False
-        self._flush: asyncio.Task | None = None
 
     @property
     def connected(self) -> bool:
@@ -130,27 +128,9 @@ class OperatorClient(Emitter):
         await connection.request({"type": "subscribe"}, _answer("subscribed"), opening=True)
 
     def up(self) -> None:
-        self._was_up = True
-        self._outbox.lost()  # unacknowledged messages go again, in order, before anything new
-        self._flush = asyncio.ensure_future(self._outbox.flush())
+        self._came_up()
         self.emit("connected", {"profile": self.profile})
 
-    def down(self, reason: str, code: int | None, error: ClientError | None, retrying: bool) -> None:
-        self._outbox.lost()
-        if not retrying:
-            self._outbox.abandon(ClientError(CONNECTION_LOST, f"the client stopped ({reason}); the "
-                                             "message stays queued for the next connect"))
-        if not self._was_up and retrying:
-            return
-        self._was_up = False
-        self.emit("disconnected", {"reason": reason, "code": code, "error": error,
-                                   "will_reconnect": retrying})
-
-    def unstable(self) -> None:
-        self.emit("connection_unstable")
-
-    def recovered(self) -> None:
-        self.emit("connection_recovered")
 
     def frame(self, frame: dict) -> None:
         kind = frame.get("type")

@@ -22,8 +22,8 @@ import httpx
 from parley import protocol
 from parley.client import http
 from parley.client.connection import Connection, Timing
-from parley.client.emitter import Emitter
 from parley.client.errors import CONNECTION_LOST, NOT_SUPPORTED, REQUEST_TIMEOUT, ClientError
+from parley.client.link import LinkEvents
 from parley.client.outbox import Outbox, check_file_id, check_page_size, new_client_id
 
 log = logging.getLogger("parley.client")
@@ -54,7 +54,7 @@ def _answer(kind: str) -> Callable[[dict], bool]:
     return lambda frame: frame.get("type") == kind
 
 
-class VisitorClient(Emitter):
+class VisitorClient(LinkEvents):
     """A visitor (the SDK's "customer") of one app.
 
     `server`: Parley's URL (http(s) or ws(s)); `origin`: the site the client speaks
@@ -88,8 +88,6 @@ class VisitorClient(Emitter):
         self._message_ids: set[int] = set()
         self.availability: str | None = None
         self.welcome: dict | None = None
-        self._was_up = False
-        self._flush: asyncio.Task | None = None
 
     # -- state -----------------------------------------------------------------------
 
@@ -172,30 +170,9 @@ class VisitorClient(Emitter):
             self.emit("customer_id", self._visitor_id)
 
     def up(self) -> None:
-        self._was_up = True
-        # Unacknowledged messages go again, in order, before anything new.
-        self._outbox.lost()
-        self._flush = asyncio.ensure_future(self._outbox.flush())
+        self._came_up()
         self.emit("connected", {"customer_id": self._visitor_id, "availability": self.availability,
                                 "chat": self.active_chat, "welcome": self.welcome})
-
-    def down(self, reason: str, code: int | None, error: ClientError | None, retrying: bool) -> None:
-        self._outbox.lost()
-        if not retrying:
-            self._outbox.abandon(ClientError(CONNECTION_LOST, f"the client stopped ({reason}); the "
-                                             "message stays queued for the next connect"))
-        # Once per outage: the attempts of one reconnect loop are not new disconnections.
-        if not self._was_up and retrying:
-            return
-        self._was_up = False
-        self.emit("disconnected", {"reason": reason, "code": code, "error": error,
-                                   "will_reconnect": retrying})
-
-    def unstable(self) -> None:
-        self.emit("connection_unstable")
-
-    def recovered(self) -> None:
-        self.emit("connection_recovered")
 
     # -- frames from the server --------------------------------------------------------
 

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from parley import settings
 from parley.storage.group_commit import GroupWriter
 
 T = TypeVar("T")
@@ -32,6 +33,10 @@ class Database:
     def __init__(self, url: str, **engine_options) -> None:
         """`engine_options` go to SQLAlchemy's create_async_engine (e.g. poolclass)."""
         self.url = url
+        if not url.startswith("sqlite") and "poolclass" not in engine_options:
+            size = settings.database_pool_size()
+            engine_options = {"pool_size": size, "max_overflow": size,
+                              "pool_timeout": settings.POOL_TIMEOUT, **engine_options}
         self.engine: AsyncEngine = create_async_engine(url, **engine_options)
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

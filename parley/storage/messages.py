@@ -165,12 +165,14 @@ def store_visitor_message(connection: Connection, visitor_id: str, app_id: str, 
 
 
 def store_operator_message(connection: Connection, operator_id: str, app_id: str, chat_id: str,
-                           client_id: str, text: str, file_id: str | None, check_new) -> Written | None:
+                           client_id: str, text: str, file_id: str | None, check_new,
+                           author_kind: str = "operator") -> Written | None:
     """An operator's message in one of the app's chats, once per clientId.
 
     None: no such chat in this app. A new clientId is first passed to `check_new()`
     (the caller's validation; it raises to refuse), then stored; answering a chat adds
-    the operator to its operators (`joined`).
+    the operator to its operators (`joined`). A bot login (author_kind "bot") answers
+    without joining: the chat stays with the humans it is assigned to.
     """
     chat = chat_of_app(connection, app_id, chat_id)
     if chat is None:
@@ -182,12 +184,12 @@ def store_operator_message(connection: Connection, operator_id: str, app_id: str
     check_new()
     file = usable_file(connection, file_id, app_id, None)
     operator_ids = list(chat.operator_ids or [])
-    joined = operator_id not in operator_ids
+    joined = author_kind == "operator" and operator_id not in operator_ids
     if joined:
         operator_ids.append(operator_id)
         connection.execute(_SET_OPERATORS, {"chat_id": chat.id, "operator_ids": operator_ids})
         chat = SimpleNamespace(**{**chat._mapping, "operator_ids": operator_ids})
-    message = _insert_message(connection, chat.id, "operator", operator_id, text, client_id,
+    message = _insert_message(connection, chat.id, author_kind, operator_id, text, client_id,
                               file.id if file is not None else None)
     body = {"message": queries.message_dict(message, file)}
     event = append_event(connection, chat.visitor_id, "message", body)

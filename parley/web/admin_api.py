@@ -36,7 +36,7 @@ from widget.core.config import WINDOW_COLOR_NAMES, WINDOW_COLORS, resolve_window
 
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_BODY = protocol.MAX_FRAME_BYTES
-ROLES = ("operator", "admin")
+ROLES = ("operator", "admin", "bot")
 # Limits beyond the CLI's: what the columns hold and what the widget takes.
 MAX_ORIGINS = 100
 MAX_CONDITIONS = 50
@@ -310,7 +310,7 @@ def _password(body: dict) -> str:
 
 def _role(body: dict) -> str:
     if body.get("role") not in ROLES:
-        raise bad("role", "must be operator or admin")
+        raise bad("role", "must be operator, admin or bot")
     return body["role"]
 
 

@@ -35,6 +35,7 @@ from parley.web.presence_api import set_presence
 from parley.web.security_headers import SecurityHeaders
 from parley.web.session_watch import SessionWatch
 from parley.web.shutdown import OpenSockets, TrackSockets
+from parley.web.unavailable import database_unavailable_handlers
 from parley.web.visitor_socket import visitor_socket
 from parley.web.visitors_api import routes as visitor_routes
 
@@ -105,6 +106,7 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
             await app.state.fanout.close()
 
     return Starlette(
+        exception_handlers=database_unavailable_handlers(),
         routes=[
             Route("/", root),
             Route("/widget/{name:path}", widget_asset),

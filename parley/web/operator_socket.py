@@ -17,6 +17,7 @@ from parley.storage import messages, queries
 from parley.storage.models import Operator
 from parley.web import visitors_api
 from parley.web.operator_api import own_origin, session_token
+from parley.web.unavailable import closes_when_unavailable
 from parley.web.visitor_socket import Outbox, finish, forward, receive_frame
 
 log = logging.getLogger("parley.operator")
@@ -25,6 +26,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_POLICY = 4403
 
 
+@closes_when_unavailable
 async def operator_socket(websocket: WebSocket) -> None:
     state = websocket.app.state
     # Cross-site WebSocket hijacking: the cookie rides along from any page, so the
@@ -135,7 +137,7 @@ class _OperatorTab:
             stored = await delivery.run(self.state.db, functools.partial(
                 messages.store_operator_message, operator_id=operator.id, app_id=operator.app_id,
                 chat_id=frame.chatId, client_id=frame.clientId, text=frame.text, file_id=frame.fileId,
-                check_new=check_new))
+                check_new=check_new, author_kind="bot" if operator.role == "bot" else "operator"))
             if stored is None:
                 # Same answer for "no such chat" and "another app's chat": nothing leaks.
                 raise protocol.FrameError(protocol.E_NOT_FOUND, "no such chat")

@@ -22,6 +22,7 @@ from parley.storage.models import App, Visitor
 from parley.web import visitor_extras, visitor_presence
 from parley.web.hello_cache import HelloCache
 from parley.web.operator_api import own_origin
+from parley.web.unavailable import closes_when_unavailable
 
 log = logging.getLogger("parley.visitor")
 
@@ -131,6 +132,7 @@ def hello_gate(state) -> asyncio.Semaphore:
     return held[1]
 
 
+@closes_when_unavailable
 async def visitor_socket(websocket: WebSocket) -> None:
     state = websocket.app.state
     limits = state.limits

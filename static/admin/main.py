@@ -531,7 +531,7 @@ class Admin:
             cell = make("td")
             select = make("select", id="role-" + oid, data_id=oid,
                           aria_label=t("operators.role.of", name=name))
-            for role in ("operator", "admin"):
+            for role in ("operator", "admin", "bot"):
                 select.appendChild(option(role, t("role." + role), operator["role"] == role))
             if oid == self.me:
                 select.disabled = True

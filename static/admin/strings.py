@@ -132,6 +132,7 @@ STRINGS = {
     "operators.self": "{name} (you)",
     "role.operator": "Operator",
     "role.admin": "Admin",
+    "role.bot": "Bot",
     "presence.online": "Online",
     "presence.away": "Away",
     "presence.offline": "Offline",

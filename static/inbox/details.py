@@ -1,5 +1,6 @@
 """The visitor details pane beside a conversation: who the visitor is (verified or
-not), custom fields, notes the operators keep (editable), past chats and pages viewed.
+not), custom fields, notes the operators keep (editable), the chat's properties, the
+invitations the visitor opened or dismissed (live), past chats and pages viewed.
 
 Read from GET /api/operator/visitors/{id} when another visitor's chat is shown;
 kept current by the feed (`visitor.updated`, `page.view`, chats starting and ending).
@@ -8,13 +9,25 @@ Notes are saved with PATCH, which every other inbox tab hears as `visitor.update
 
 import asyncio
 
-from dom import api, clear, el, encode, local_date_time, make, on_guarded, reason_of, spawn_guarded
+from dom import (
+    api,
+    clear,
+    el,
+    encode,
+    local_date_time,
+    local_time,
+    make,
+    on_guarded,
+    reason_of,
+    spawn_guarded,
+)
 from people import device_text, path_of, visitor_name
 from pyscript import window
 from strings import t
 
 WIDE_PX = 1200  # from this width the pane is open beside the conversation by default
 MAX_PAGES = 50
+MAX_GREETINGS = 10
 
 
 class Details:
@@ -27,6 +40,9 @@ class Details:
         self.wanted = int(window.innerWidth) >= WIDE_PX
         self.request = 0
         self.reload_pending = False
+        # Greetings (invitations opened or dismissed) are live frames, not stored: kept per
+        # visitor while this inbox is open, newest first.
+        self.greetings = {}
         on_guarded(el("details-toggle"), "click", lambda event: self.set_open(not self.wanted, focus=True))
         on_guarded(el("details-close"), "click", self.on_close)
         on_guarded(el("details-save"), "click", lambda event: self.save_notes())
@@ -130,6 +146,20 @@ class Details:
                 self.reload_soon()
         elif kind == "subscribed" and self.visitor_id:
             self.reload_soon()
+        elif kind == "greeting":
+            seen = self.greetings.setdefault(frame.get("visitorId"), [])
+            now = local_time(window.Date.new().toISOString())
+            seen.insert(0, (frame.get("action"), frame.get("triggerId"), now))
+            del seen[MAX_GREETINGS:]
+            if frame.get("visitorId") == self.visitor_id:
+                self.render_greetings()
+        elif kind == "chat.properties":
+            chat = frame.get("chat") or {}
+            listed = self.app.state.chats.get(chat.get("id"))
+            if listed is not None:
+                listed["properties"] = dict(chat.get("properties") or {})
+            if chat.get("id") == self.app.state.current:
+                self.render_properties()
 
     def visitor_updated(self, profile):
         """Names in the chat list and header follow the visitor's data; the pane too."""
@@ -200,8 +230,32 @@ class Details:
             box.appendChild(make("dd", None, t("details.empty_value") if value is None else str(value)))
         el("details-custom-section").hidden = not custom
         self.render_notes_state()
+        self.render_properties()
+        self.render_greetings()
         self.render_chats()
         self.render_pages()
+
+    def render_properties(self):
+        """The shown chat's properties (the visitor's page sets them: chat.properties)."""
+        box = el("details-props")
+        clear(box)
+        chat = self.shown_chat() or {}
+        properties = chat.get("properties") or {}
+        for key in sorted(properties):
+            value = properties[key]
+            box.appendChild(make("dt", None, key))
+            box.appendChild(make("dd", None, t("details.empty_value") if value is None else str(value)))
+        el("details-props-section").hidden = not properties
+
+    def render_greetings(self):
+        listing = el("details-greetings")
+        clear(listing)
+        seen = self.greetings.get(self.visitor_id) or []
+        for action, trigger, when in seen:
+            key = "details.greeting.accept" if action == "accept" else "details.greeting.cancel"
+            listing.appendChild(make("li", None, t(key, time=when,
+                                                   trigger=trigger or t("details.greeting.unnamed"))))
+        el("details-greetings-section").hidden = not seen
 
     def render_notes_state(self):
         box = el("details-notes")

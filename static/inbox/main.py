@@ -608,6 +608,9 @@ class App:
             mine = self.me and message.get("authorId") == self.me.get("id")
             author = self.state.operators.get(message.get("authorId")) or t("author.operator")
             parts[0] = t("you") if mine else author
+        if kind == "bot":
+            # A bot login's turns carry its name; a bot trigger's answer is "Bot".
+            parts[0] = self.state.operators.get(message.get("authorId")) or t("author.bot")
         if kind == "operator":
             if self.me and message.get("authorId") == self.me.get("id"):
                 parts[0] = t("you")

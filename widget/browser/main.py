@@ -401,6 +401,11 @@ class Widget:
             # Words from the team count as unread; system lines ("Ann joined") do not.
             if fresh and message.get("authorKind") in ("operator", "bot") and self.state.value != EXPANDED:
                 self._unread_message(message)
+            # A bot's message shown for the first time (a live event, never a history reload).
+            bot_sent = self.triggers.bot_message_event(message) if fresh else None
+            if bot_sent is not None:
+                self.emitter.emit(bot_sent[0], to_host(bot_sent[1]))
+                self.analytics.track(bot_sent[0])
         elif kind == "chat.started":
             self.chat_open = True
             self.view.chat_started()

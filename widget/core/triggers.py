@@ -235,6 +235,17 @@ class TriggerState:
                 found.append(_copy(trigger))
         return found
 
+    def bot_message_event(self, message):
+        """(event name, payload) for a fresh bot message from a bot login (a parley.client
+        integration: author kind 'bot', its id not a trigger's), else None. A bot trigger's
+        answer is not announced again here: its bubble already fired chat.botSent."""
+        if not isinstance(message, dict) or message.get("authorKind") != BOT:
+            return None
+        author = message.get("authorId")
+        if not isinstance(author, str) or author in self._by_id:
+            return None
+        return EVENT_FOR_KIND[BOT], {"id": author, "message": message.get("text") or ""}
+
     def get_by_id(self, trigger_id):
         """getTriggerById: {'id', 'message'} (a new dict) or None when unknown."""
         trigger = self._by_id.get(trigger_id) if isinstance(trigger_id, str) else None
