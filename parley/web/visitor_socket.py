@@ -278,6 +278,11 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 appearance=queries.widget_appearance(app.appearance), languages=app.languages,
                 chat=queries.chat_dict(open_chat) if open_chat is not None else None))
 
+        # "On the site now" for the inbox: last_seen_at kept fresh while this socket is open.
+        # Stored before the welcome, so a visitor that has its welcome is on the operators' list.
+        presence = visitor_presence.VisitorPresence(state, app.id, visitor_id, websocket.headers, hello.page)
+        closers.append(presence)
+        await presence.start(country)
         await stream.deliver(replay, send_welcome)
         gate.release()
         gate_held = False
@@ -297,10 +302,6 @@ async def visitor_socket(websocket: WebSocket) -> None:
 
         tasks.append(asyncio.create_task(forward(app_state, outbox, send_state)))
         tasks.append(asyncio.create_task(forward(live, outbox)))
-        # "On the site now" for the inbox: last_seen_at kept fresh while this socket is open.
-        presence = visitor_presence.VisitorPresence(state, app.id, visitor_id, websocket.headers, hello.page)
-        closers.append(presence)
-        await presence.start(country)
         tab = _VisitorTab(state, app, SimpleNamespace(id=visitor_id, app_id=app.id), outbox, ip)
         while True:
             raw = await receive_frame(websocket)
