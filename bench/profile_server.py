@@ -54,6 +54,11 @@ IDLE_LEAVES = ("EpollSelector.select", "aiosqlite/core.py:59)", "Condition.wait"
                "concurrent/futures/thread.py:81)")
 
 
+# A worker thread's root frame: "Thread._bootstrap" with py-spy's thread names, else the
+# plain function ("_bootstrap (threading.py:…)").
+WORKER_ROOTS = ("Thread._bootstrap", "_bootstrap (threading.py")
+
+
 def summarize(collapsed: Path, top: int = 25) -> str:
     """Busy samples only: own time per frame and per layer, inclusive time per parley
     function, and the split between the event-loop thread and the others."""
@@ -77,7 +82,7 @@ def summarize(collapsed: Path, top: int = 25) -> str:
         layers[layer_of(leaf)] += n
         # Worker threads (aiosqlite's, the SQLite writer, argon2, GeoIP) start in threading;
         # everything else is the event loop's (greenlet stacks of SQLAlchemy included).
-        threads["worker threads" if frames[0].startswith("Thread._bootstrap") else "event loop"] += n
+        threads["worker threads" if frames[0].startswith(WORKER_ROOTS) else "event loop"] += n
         for frame in set(frames):
             if "parley/" in frame:
                 inclusive[frame] += n

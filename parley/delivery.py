@@ -11,6 +11,7 @@ truth and a lost publish only delays delivery until the next event or resume.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley import fanout as channels
 from parley import protocol, wire
 from parley.fanout import Fanout, Overflow
-from parley.storage import queries
+from parley.storage import hello_read, queries
 from parley.storage.db import Database
 from parley.storage.models import Event
 
@@ -169,25 +170,32 @@ class EventStream:
         self._subscription = None
         self.last_sent = 0
 
-    async def start(self, last_seq: int | None, before_replay: Callable[[int], Awaitable[None]]) -> None:
-        """Subscribes, calls `before_replay(newest_seq)` (the welcome), then replays or resets."""
+    async def subscribe(self) -> None:
+        """Subscribes to the visitor's events: call before reading what to replay."""
         self._subscription = self._hub.subscribe(channels.visitor_channel(self._visitor_id))
         await self._subscription.ready()  # publishes of other processes too, before the read
+
+    async def start(self, last_seq: int | None, before_replay: Callable[[int], Awaitable[None]]) -> None:
+        """Subscribes, calls `before_replay(newest_seq)` (the welcome), then replays or resets."""
+        await self.subscribe()
         # Read everything first, then send: a socket closed mid-send never interrupts a query.
         with anyio.CancelScope(shield=True):
-            async with self._database.session() as session:
-                newest = await queries.newest_seq(session, self._visitor_id)
-                oldest = await queries.oldest_kept_seq(session, self._visitor_id)
-                plan = resume_plan(last_seq, newest, oldest)
-                missed = [] if plan.reset else await queries.events_after(
-                    session, self._visitor_id, plan.after, limit=MAX_REPLAY)
-        await before_replay(newest)
-        if plan.reset:
-            self.last_sent = newest
-            await self._send(protocol.reset(newest))
+            replay = await self._database.read(functools.partial(
+                hello_read.visitor_replay, visitor_id=self._visitor_id, last_seq=last_seq,
+                plan=resume_plan, limit=MAX_REPLAY))
+        await self.deliver(replay, before_replay)
+
+    async def deliver(self, replay: hello_read.Replay,
+                      before_replay: Callable[[int], Awaitable[None]]) -> None:
+        """After subscribe() and a read of `replay` (hello_read): `before_replay(newest_seq)`
+        (the welcome), then the reset or the missed events; run() skips what this sent."""
+        await before_replay(replay.newest)
+        if replay.reset:
+            self.last_sent = replay.newest
+            await self._send(protocol.reset(replay.newest))
             return
-        self.last_sent = plan.after
-        for event in missed:
+        self.last_sent = replay.after
+        for event in replay.events:
             await self._send(event_frame(event))
             self.last_sent = event.seq
 

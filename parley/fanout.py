@@ -50,6 +50,11 @@ def app_visitors_channel(app_id: str) -> str:
     return f"app-visitors:{app_id}"
 
 
+def apps_changed_channel() -> str:
+    """Every process: an app's triggers, operators or teams changed (parley.web.hello_cache)."""
+    return "apps-changed"
+
+
 class Subscription(Protocol):
     def __aiter__(self) -> AsyncIterator[dict]: ...
 

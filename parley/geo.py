@@ -64,6 +64,14 @@ def _public(ip: str) -> bool:
     return address.is_global
 
 
+def needs_loading(ip: str | None) -> bool:
+    """Would country_for_ip(ip) first load the data file (slow: call it in a thread)?
+    Every other lookup is quick enough for the event loop."""
+    if _reader is not None or _unavailable or not ip or ip in overrides():
+        return False
+    return _public(ip)
+
+
 def country_for_ip(ip: str | None) -> str | None:
     """The ISO 3166-1 alpha-2 code for `ip`, or None when unknown, local or private."""
     if not ip:

@@ -258,12 +258,17 @@ def test_changing_working_hours_tells_visitors_at_once(client, shop, admin):
     ok(client.patch(APP, json={"workingHours": None}, headers=admin))
     operator_socket = client.websocket_connect("/ws/operator",
                                                headers={"Origin": SERVER, "Cookie": admin["Cookie"]})
-    with operator_socket, visitor(client, shop["app"].id, origin="https://shop.example") as tab:
-        assert tab.first["online"] is True
-        # Closed all week: the visitor hears it now, not at the clock's next tick.
-        ok(client.patch(APP, json={"workingHours": {
-            "spec": "mon 00:00-00:01", "timezone": "Pacific/Kiritimati"}}, headers=admin))
-        assert tab.of_type("online")["online"] is False
+    with operator_socket as inbox:
+        # The socket's presence is recorded after its handshake: `subscribed` says it was.
+        inbox.send_json({"v": 1, "type": "subscribe"})
+        while inbox.receive_json()["type"] != "subscribed":
+            pass
+        with visitor(client, shop["app"].id, origin="https://shop.example") as tab:
+            assert tab.first["online"] is True
+            # Closed all week: the visitor hears it now, not at the clock's next tick.
+            ok(client.patch(APP, json={"workingHours": {
+                "spec": "mon 00:00-00:01", "timezone": "Pacific/Kiritimati"}}, headers=admin))
+            assert tab.of_type("online")["online"] is False
 
 
 def test_rotate_secret_returns_the_new_secret_once(client, shop, admin, database):

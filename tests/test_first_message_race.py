@@ -29,8 +29,10 @@ ROUNDS = 3
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def racing_server(request, tmp_path, built_dist):
-    # Sixty new visitors within seconds, all from 127.0.0.1: over the default per address.
-    env = {**os.environ, "PARLEY_DATA": str(tmp_path), "PARLEY_LIMITS": "new_visitors_per_ip=1000"}
+    # Sixty new visitors within seconds, all from 127.0.0.1: over the default per address;
+    # and 40 sockets at once, while the server may still be closing the round before's.
+    env = {**os.environ, "PARLEY_DATA": str(tmp_path),
+           "PARLEY_LIMITS": "new_visitors_per_ip=1000,visitor_sockets_per_ip=1000"}
     env.pop("PARLEY_DB", None)
     if request.param == "postgresql":
         env["PARLEY_DB"] = request.getfixturevalue("pg_url")

@@ -43,6 +43,8 @@ class Database:
         self.session = async_sessionmaker(self.engine, expire_on_commit=False)
         # The hot path's writes on SQLite (parley.storage.messages): see run().
         self._writer: GroupWriter | None = None
+        # The hello's reads on SQLite (parley.storage.hello_read): see read().
+        self._reader: GroupWriter | None = None
 
     @property
     def dialect(self) -> str:
@@ -67,6 +69,24 @@ class Database:
         if self._writer is None:
             self._writer = GroupWriter(_sqlite_writer(self.url))
         return await self._writer.run(unit)
+
+    async def read(self, unit: Callable[[Connection], T]) -> T:
+        """Runs `unit(connection)`, synchronous Core that only reads, in one transaction.
+
+        On SQLite: one reader thread with its own connection, not the writer's. In WAL
+        mode a read transaction sees one snapshot and never waits for the writer, so a
+        reconnect storm's reads don't queue in front of messages being stored (or hold
+        SQLite's write lock, as a unit in run() would). Units that arrive while the
+        thread is busy share one read transaction (parley.storage.group_commit): each
+        batch begins after its units were queued, so a unit sees every write committed
+        before it was queued. On PostgreSQL: run_sync on one pooled connection.
+        """
+        if self.dialect != "sqlite":
+            async with self.engine.connect() as connection:
+                return await connection.run_sync(unit)
+        if self._reader is None:
+            self._reader = GroupWriter(_sqlite_reader(self.url), savepoints=False, name="parley-reader")
+        return await self._reader.run(unit)
 
     async def upgrade(self) -> None:
         """Runs Alembic migrations up to head on this database."""
@@ -95,9 +115,11 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
-        if self._writer is not None:
-            writer, self._writer = self._writer, None
-            await asyncio.get_running_loop().run_in_executor(None, writer.close)
+        for name in ("_writer", "_reader"):
+            thread = getattr(self, name)
+            if thread is not None:
+                setattr(self, name, None)
+                await asyncio.get_running_loop().run_in_executor(None, thread.close)
 
 
 def _sqlite_writer(url: str) -> Engine:
@@ -111,6 +133,20 @@ def _sqlite_writer(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _sqlite_reader(url: str) -> Engine:
+    """The reader thread's engine: as the writer's, but a plain (deferred) BEGIN, so that
+    the statements of a unit share one snapshot without taking the write lock."""
+    engine = create_engine(url.replace("+aiosqlite", "+pysqlite", 1), poolclass=StaticPool,
+                           connect_args={"isolation_level": None, "check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_pragmas)
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN")
 
     return engine
 

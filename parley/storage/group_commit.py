@@ -33,13 +33,17 @@ _Outcome = tuple[bool, Any]  # (ok, result) or (False, exception)
 
 
 class GroupWriter:
-    def __init__(self, engine: Engine, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, engine: Engine, max_batch: int = MAX_BATCH, savepoints: bool = True,
+                 name: str = "parley-writer") -> None:
+        """`savepoints=False` for units that only read (Database.read): a failing read
+        leaves nothing to roll back, so the units of a batch need no SAVEPOINT each."""
         self._engine = engine
+        self._savepoints = savepoints
         self._max_batch = max_batch
         self._lock = threading.Lock()
         self._pending: list[_Item] = []
         self._draining = False
-        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="parley-writer")
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=name)
         self.batches = 0  # how many transactions ran (the tests and the bench read these)
         self.units = 0
 
@@ -81,7 +85,7 @@ class GroupWriter:
                 if len(units) == 1:
                     outcomes.append(_call(units[0], connection, savepoint=False))
                 else:
-                    outcomes.extend(_call(unit, connection, savepoint=True) for unit in units)
+                    outcomes.extend(_call(unit, connection, savepoint=self._savepoints) for unit in units)
                 if len(units) == 1 and not outcomes[0][0]:
                     raise _RolledBack
         except _RolledBack:

@@ -41,13 +41,16 @@ def register(connection: Connection, app_id: str) -> Visitor:
 
 
 def touch(connection: Connection, visitor_id: str, at: datetime, language: str | None = None,
-          user_agent: str | None = None) -> None:
-    """The visitor was on the site at `at` (plus, at connect, its browser's language and agent)."""
+          user_agent: str | None = None, country: str | None = None) -> None:
+    """The visitor was on the site at `at` (plus, at connect, its browser's language and agent,
+    and the country of its address: the newest connection's; None keeps the stored one)."""
     values: dict = {"last_seen_at": at}
     if language:
         values["language"] = language[:35]
     if user_agent:
         values["user_agent"] = user_agent[:500]
+    if country:
+        values["country"] = country
     connection.execute(update(VISITORS).where(VISITORS.c.id == visitor_id).values(**values))
 
 
@@ -57,6 +60,16 @@ def touch_many(connection: Connection, visitor_ids: list[str], at: datetime) -> 
     for start in range(0, len(visitor_ids), 500):
         connection.execute(update(VISITORS).where(VISITORS.c.id.in_(visitor_ids[start:start + 500]))
                            .values(last_seen_at=at))
+
+
+def connect(connection: Connection, visitor_id: str, at: datetime, language: str | None,
+            user_agent: str | None, country: str | None, page) -> SimpleNamespace | None:
+    """A visitor socket's writes at hello, in one unit: touch() and, when the socket names
+    the page it opened on (`page`: url, title, referrer), arrive()."""
+    touch(connection, visitor_id, at, language, user_agent, country)
+    if page is None or not page.url:
+        return None
+    return arrive(connection, visitor_id, page.url, page.title, page.referrer)
 
 
 def mark_left(connection: Connection, visitor_id: str, touched: datetime, now: datetime) -> bool:

@@ -30,6 +30,7 @@ from parley.settings import TEMPLATES
 from parley.snippet import render_snippet
 from parley.storage import app_queries, operator_queries, presence_queries, trigger_queries
 from parley.storage.models import App, Operator, Team
+from parley.web import hello_cache
 from parley.web.operator_api import own_origin, session_token
 from widget.core.config import WINDOW_COLOR_NAMES, WINDOW_COLORS, resolve_window_color
 
@@ -111,11 +112,16 @@ def admin_endpoint(handler: Handler, body: str = NO_BODY) -> Handler:
                 changing = request.method not in ("GET", "HEAD")
                 if changing and request.headers.get("origin") != own_origin(request):
                     raise Problem(403, protocol.E_ORIGIN, "change settings from this server's own pages")
-                return await handler(request, session, admin, await _read_json(request, body))
+                response = await handler(request, session, admin, await _read_json(request, body))
             except Problem as problem:
                 return _error(problem)
             except rules.InvalidInput as invalid:
                 return _error(bad(invalid.field, invalid.message))
+        if changing and response.status_code < 400:
+            # Triggers, operators and teams are in every welcome, cached per app: any change
+            # by an admin drops that cache, in every process (parley.web.hello_cache).
+            await hello_cache.app_changed(request.app.state, admin.app_id)
+        return response
     return endpoint
 
 

@@ -27,6 +27,7 @@ from parley.web.canned_api import assignees, canned, canned_item
 from parley.web.chat_page import chat_config, chat_page
 from parley.web.files_api import download, operator_upload, visitor_upload
 from parley.web.handover_api import routes as handover_routes
+from parley.web.hello_cache import HelloCache
 from parley.web.inbox_api import chats, me
 from parley.web.operator_api import login, logout
 from parley.web.operator_socket import operator_socket
@@ -91,11 +92,14 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
         # Operator sockets whose login ends (logout, reset, deletion) are closed: session_watch.
         app.state.sessions = SessionWatch(database)
         app.state.open_sockets = OpenSockets()  # closed with 1001 on shutdown (parley.web.shutdown)
+        # Each app's triggers and operators for welcomes, dropped when they change (any process).
+        app.state.hello_cache = HelloCache(app.state.fanout)
         try:
             await app.state.fanout.start()
             clock = background.Clock(database, app.state.fanout, limits=app.state.limits)
             async with background.running(clock), \
-                    background.running(app.state.presence), background.running(app.state.sessions):
+                    background.running(app.state.presence), background.running(app.state.sessions), \
+                    background.running(app.state.hello_cache):
                 app.state.clock = clock
                 yield
         finally:

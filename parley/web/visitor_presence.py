@@ -114,27 +114,25 @@ class VisitorPresence:
         self._started = False
         self._closed = False
 
-    async def start(self) -> None:
+    async def start(self, country: str | None = None) -> None:
+        """Touches the visitor (with its language, user agent and `country`) and records the
+        page the socket opened on as a page view, unless it is the one the visitor is
+        already on (a reconnect, a reload): operators see the visitor arrive or move on.
+        One unit for all of it: a reconnect storm makes one write per socket, not three."""
         seen = _registry(self.state).setdefault(self.visitor_id, _Seen())
         seen.sockets += 1
         self._started = True
         _ensure_heartbeat(self.state)
-        await touch(self.state, self.visitor_id, language=self.language, user_agent=self.user_agent)
-        if self.page is not None and self.page.url:
-            await self._arrived(self.page)
-
-    async def _arrived(self, page) -> None:
-        """The page the socket opened on is a page view, unless it is the one the visitor is
-        already on (a reconnect, a reload): operators see the visitor arrive or move on."""
-        visitor_id = self.visitor_id
-
+        now = utcnow()
         view = await delivery.run(self.state.db, functools.partial(
-            visitor_writes.arrive, visitor_id=visitor_id, url=page.url, title=page.title,
-            referrer=page.referrer))
+            visitor_writes.connect, visitor_id=self.visitor_id, at=now, language=self.language,
+            user_agent=self.user_agent, country=country, page=self.page))
+        if seen.touched is None or now > seen.touched:
+            seen.touched = now
         if view is not None:
             await self.state.fanout.publish(channels.app_channel(self.app_id), protocol.frame(
-                "page.view", visitorId=visitor_id, url=view.url, title=view.title, referrer=view.referrer,
-                utm=view.utm or {}, createdAt=wire.timestamp(view.created_at)))
+                "page.view", visitorId=self.visitor_id, url=view.url, title=view.title,
+                referrer=view.referrer, utm=view.utm or {}, createdAt=wire.timestamp(view.created_at)))
 
     async def close(self) -> None:
         if not self._started or self._closed:

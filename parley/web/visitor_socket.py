@@ -7,6 +7,7 @@ import contextlib
 import functools
 import json
 import logging
+from types import SimpleNamespace
 from typing import ClassVar
 
 import anyio
@@ -18,15 +19,16 @@ from parley.fanout import Overflow
 from parley.ratelimit import Charge
 from parley.storage import (
     app_queries,
+    hello_read,
     messages,
     operator_queries,
     presence_queries,
     queries,
-    trigger_queries,
     visitor_writes,
 )
 from parley.storage.models import App, Visitor
 from parley.web import visitor_extras, visitor_presence
+from parley.web.hello_cache import HelloCache
 from parley.web.operator_api import own_origin
 from parley.web.unavailable import closes_when_unavailable
 
@@ -178,85 +180,118 @@ async def visitor_socket(websocket: WebSocket) -> None:
         # old server closed 24 of 26 operator sockets with "keepalive ping timeout").
         await gate.acquire()
         gate_held = True
-        async with state.db.session() as session:
-            app = await app_queries.get_app(session, hello.appId)
-            if app is None:
-                await websocket.send_json(protocol.error(
-                    protocol.E_UNKNOWN_APP, f"unknown appId '{hello.appId[:64]}': check chaportConfig.appId"))
-                await websocket.close(CLOSE_NOT_FOUND)
-                return
-            origin = websocket.headers.get("origin")
-            if not app.origins:
-                log.warning("app %s allows every origin; set its origins", app.id)
-            # Parley's own standalone chat page (openIn: '_blank') is always allowed.
-            if not origin_allowed(app.origins, origin) and origin != own_origin(websocket):
-                await websocket.send_json(protocol.error(
-                    protocol.E_ORIGIN, f"this site ({origin}) is not an allowed origin of the app"))
-                await websocket.close(CLOSE_POLICY)
-                return
-            user = hello.user
-            if user is not None and not identity.user_token_ok(app.secret, user.id, user.token):
-                await websocket.send_json(protocol.error(
-                    protocol.E_BAD_TOKEN, "session.user.token must be sha1(personal salt + user id)"))
-                await websocket.close(CLOSE_BAD_TOKEN)
-                return
-            visitor = None
-            if user is None:
-                visitor = await queries.resume_visitor(session, app, hello.visitorId, hello.visitorToken,
-                                                       touch=False)
-        # Writes below run outside that session: a hello holding one pooled connection
-        # while it waits for a second deadlocks the pool when many arrive at once (on
-        # PostgreSQL 15 new visitors held all 15 connections for 30 s and were dropped).
-        if user is None and visitor is None:
-            # A new visitor costs its browser nothing, so the address and the app
-            # pay: returning visitors and signed users (above) are not counted.
+        hub = state.fanout
+        cache: HelloCache = state.hello_cache
+        outbox = Outbox(websocket)
+        user = hello.user
+
+        async def subscribe_visitor(visitor_id: str):
+            """The visitor's channels: live signals, and its events (EventStream)."""
+            live = hub.subscribe(channels.visitor_live_channel(visitor_id))
+            closers.append(live)
+            stream = delivery.EventStream(state.db, hub, visitor_id, outbox.send)
+            closers.append(stream)
+            await asyncio.gather(live.ready(), stream.subscribe())
+            return live, stream
+
+        def read(visitor_id: str | None, with_parts: bool, trusted: bool = False):
+            return state.db.read(functools.partial(
+                hello_read.read_hello, app_id=hello.appId, visitor_id=visitor_id, token=hello.visitorToken,
+                last_seq=hello.lastSeq, with_parts=with_parts, plan=delivery.resume_plan,
+                limit=delivery.MAX_REPLAY, trusted=trusted))
+
+        # Subscribe before reading the database (`online`, the events to replay), so nothing
+        # falls in between; ready(): other processes' publishes included. A returning
+        # visitor's channels are subscribed before its token is checked: then its whole
+        # hello is one read (storage.hello_read); nothing is sent to it before the check.
+        app_state = hub.subscribe(channels.app_visitors_channel(hello.appId))
+        closers.append(app_state)
+        claimed = hello.visitorId if user is None and hello.visitorId and hello.visitorToken else None
+        subscribed = None
+        if claimed is not None and len(claimed) <= 64:
+            subscribed, _ = await asyncio.gather(subscribe_visitor(claimed), app_state.ready())
+        else:
+            await app_state.ready()
+        parts, ticket = cache.get(hello.appId), cache.ticket(hello.appId)
+        with anyio.CancelScope(shield=True):  # a query is never cancelled halfway
+            found = await read(claimed, with_parts=parts is None)
+        app = found.app
+        if app is None:
+            await websocket.send_json(protocol.error(
+                protocol.E_UNKNOWN_APP, f"unknown appId '{hello.appId[:64]}': check chaportConfig.appId"))
+            await websocket.close(CLOSE_NOT_FOUND)
+            return
+        if parts is None:
+            parts = found.parts
+            cache.put(app.id, parts, ticket)
+        origin = websocket.headers.get("origin")
+        if not app.origins:
+            log.warning("app %s allows every origin; set its origins", app.id)
+        # Parley's own standalone chat page (openIn: '_blank') is always allowed.
+        if not origin_allowed(app.origins, origin) and origin != own_origin(websocket):
+            await websocket.send_json(protocol.error(
+                protocol.E_ORIGIN, f"this site ({origin}) is not an allowed origin of the app"))
+            await websocket.close(CLOSE_POLICY)
+            return
+        if user is not None and not identity.user_token_ok(app.secret, user.id, user.token):
+            await websocket.send_json(protocol.error(
+                protocol.E_BAD_TOKEN, "session.user.token must be sha1(personal salt + user id)"))
+            await websocket.close(CLOSE_BAD_TOKEN)
+            return
+        if found.visitor is not None:  # a returning visitor, proved by its token
+            visitor_id, token = found.visitor.id, hello.visitorToken
+            live, stream = subscribed
+            replay = found.replay
+        elif user is not None:
+            # Two browsers of one user may arrive at once: a race on creating it is retried.
+            async def login(session):
+                return await queries.visitor_for_user(session, app, user.id)
+            visitor = await delivery.write(state.db, login)
+            visitor_id, token = visitor.id, visitor.token
+            live, stream = await subscribe_visitor(visitor_id)
+            with anyio.CancelScope(shield=True):
+                found = await read(visitor_id, with_parts=False, trusted=True)
+            replay = found.replay
+        else:
+            # A new visitor costs its browser nothing, so the address and the app pay:
+            # returning visitors and signed users (above) are not counted.
             charge = Charge((limits.new_visitors_per_ip, ip), (limits.new_visitors_per_app, app.id))
             if not charge.pay():
                 await websocket.send_json(protocol.refusal(
                     protocol.rate_limited("new visitors", charge.retry_after())))
                 await websocket.close(CLOSE_TOO_MANY)
                 return
-            visitor = await delivery.run(state.db, functools.partial(
-                visitor_writes.register, app_id=app.id))
-        if user is not None:
-            # Two browsers of one user may arrive at once: a race on creating it is retried.
-            async def login(session):
-                return await queries.visitor_for_user(session, app, user.id)
-            visitor = await delivery.write(state.db, login)
-        hub = state.fanout
-        # Subscribe before reading the database (`online` below, the events in start)
-        # so nothing falls in between; ready(): other processes' publishes included.
-        app_state = hub.subscribe(channels.app_visitors_channel(app.id))
-        closers.append(app_state)
-        live = hub.subscribe(channels.visitor_live_channel(visitor.id))
-        closers.append(live)
-        await asyncio.gather(app_state.ready(), live.ready())
-        # The first lookup loads GeoIP data: keep it off the event loop.
-        country = await anyio.to_thread.run_sync(
-            geo.country_for_ip, websocket.client.host if websocket.client else None)
-        async with state.db.session() as session:
-            await queries.set_visitor_country(session, visitor, country)
-            online = await presence_queries.app_online(session, app.id)
-            triggers = [wire.trigger_dict(t) for t in await trigger_queries.list_triggers(session, app.id)]
-            # Team ids too: the `operators` option may name a team to show its members.
-            teams = await operator_queries.team_ids_by_operator(session, app.id)
-            operators = [{**wire.public_operator_dict(o), "teamIds": teams.get(o.id, [])}
-                         for o in await operator_queries.list_operators(session, app.id)]
-            open_chat = await queries.open_chat_of(session, visitor.id)
-
-        outbox = Outbox(websocket)
-        stream = delivery.EventStream(state.db, hub, visitor.id, outbox.send)
-        closers.append(stream)
+            if subscribed is not None:  # subscribed for a visitor it could not prove
+                await finish([], closers[1:])
+                del closers[1:]
+            visitor = await delivery.run(state.db, functools.partial(visitor_writes.register, app_id=app.id))
+            visitor_id, token = visitor.id, visitor.token
+            live, stream = await subscribe_visitor(visitor_id)
+            # Registered a moment ago: no events yet (a lastSeq from elsewhere resets).
+            plan = delivery.resume_plan(hello.lastSeq, 0, None)
+            replay = hello_read.Replay(0, plan.reset, plan.after)
+            found.open_chat = None
+        online = found.online
+        host = websocket.client.host if websocket.client else None
+        # The first lookup loads GeoIP data: that one stays off the event loop.
+        country = (await anyio.to_thread.run_sync(geo.country_for_ip, host) if geo.needs_loading(host)
+                   else geo.country_for_ip(host))
+        open_chat = found.open_chat
 
         async def send_welcome(newest_seq: int) -> None:
             await outbox.send(protocol.welcome(
-                visitor.id, visitor.token, online=online, seq=newest_seq, country=country,
-                triggers=triggers, operators=operators, assignment_rules=app.assignment_rules,
+                visitor_id, token, online=online, seq=newest_seq, country=country,
+                triggers=parts.triggers, operators=parts.operators, assignment_rules=app.assignment_rules,
                 max_upload_bytes=files.max_upload_bytes(),
                 appearance=rules.widget_appearance(app.appearance), languages=app.languages,
                 chat=wire.chat_dict(open_chat) if open_chat is not None else None))
 
-        await stream.start(hello.lastSeq, send_welcome)
+        # "On the site now" for the inbox: last_seen_at kept fresh while this socket is open.
+        # Stored before the welcome, so a visitor that has its welcome is on the operators' list.
+        presence = visitor_presence.VisitorPresence(state, app.id, visitor_id, websocket.headers, hello.page)
+        closers.append(presence)
+        await presence.start(country)
+        await stream.deliver(replay, send_welcome)
         gate.release()
         gate_held = False
         tasks.append(asyncio.create_task(stream.run()))
@@ -276,11 +311,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
 
         tasks.append(asyncio.create_task(forward(app_state, outbox, send_state)))
         tasks.append(asyncio.create_task(forward(live, outbox)))
-        # "On the site now" for the inbox: last_seen_at kept fresh while this socket is open.
-        presence = visitor_presence.VisitorPresence(state, app.id, visitor.id, websocket.headers, hello.page)
-        closers.append(presence)
-        await presence.start()
-        tab = _VisitorTab(state, app, visitor, outbox, ip)
+        tab = _VisitorTab(state, app, SimpleNamespace(id=visitor_id, app_id=app.id), outbox, ip)
         while True:
             raw = await receive_frame(websocket)
             try:

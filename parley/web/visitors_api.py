@@ -22,6 +22,7 @@ from parley import fanout as channels
 from parley.passwords import Busy
 from parley.storage import chat_list, operator_queries, queries, visitor_queries
 from parley.storage.models import Visitor, utcnow
+from parley.web import hello_cache
 from parley.web.inbox_api import (
     _error,
     _json,
@@ -237,6 +238,8 @@ async def update_me(request: Request) -> JSONResponse:
         limits.failed_logins.hit(key)
         limits.failed_logins_per_ip.hit(ip)
         return _error(403, protocol.E_AUTH, "the current password is wrong")
+    if "name" in changes:
+        await hello_cache.app_changed(request.app.state, me.app_id)  # welcomes show operators' names
     if "name" in changes or "avatarUrl" in changes:
         await request.app.state.fanout.publish(channels.app_channel(me.app_id), protocol.frame(
             "operator.updated", operator={"id": me.id, "name": me.name, "avatarUrl": me.avatar_url}))
