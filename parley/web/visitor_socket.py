@@ -194,7 +194,30 @@ async def visitor_socket(websocket: WebSocket) -> None:
         # falls in between; ready(): other processes' publishes included. A returning
         # visitor's channels are subscribed before its token is checked: then its whole
         # hello is one read (storage.hello_read); nothing is sent to it before the check.
-        app_state = hub.subscribe(channels.app_visitors_channel(hello.appId))
+        # The app's "online" flips come through the process's one feed for the app
+        # (web.app_state_feed); those that arrive before the welcome wait for it.
+        told: dict = {"online": None, "welcomed": False, "early": []}
+        state_sends: set[asyncio.Task] = set()
+
+        async def send_state(frame: dict) -> None:
+            # `online` frames are changes only: subscribed before `online` was read, so a
+            # flip in between is already in the welcome.
+            if frame.get("type") == "online":
+                if frame["online"] == told["online"]:
+                    return
+                told["online"] = frame["online"]
+            with contextlib.suppress(WebSocketDisconnect, WebSocketDisconnected):
+                await outbox.send(frame)
+
+        def on_app_state(frame: dict) -> None:
+            if not told["welcomed"]:
+                told["early"].append(frame)
+                return
+            task = asyncio.get_running_loop().create_task(send_state(frame))
+            state_sends.add(task)
+            task.add_done_callback(state_sends.discard)
+
+        app_state = state.app_state_feeds.join(hello.appId, on_app_state)
         closers.append(app_state)
         claimed = hello.visitorId if user is None and hello.visitorId and hello.visitorToken else None
         subscribed = None
@@ -280,20 +303,10 @@ async def visitor_socket(websocket: WebSocket) -> None:
         gate.release()
         gate_held = False
         tasks.append(asyncio.create_task(stream.run()))
-        told = {"online": online}  # what this socket last said: `online` frames are changes only
-
-        async def send_state(frame: dict) -> None:
-            if channels.is_resync(frame):  # after a Redis outage: flips may have been lost
-                async with state.db.session() as session:
-                    frame = protocol.frame("online", online=await queries.app_online(session, app.id))
-            # Subscribed before `online` was read: a flip in between is already in the welcome.
-            if frame.get("type") == "online":
-                if frame["online"] == told["online"]:
-                    return
-                told["online"] = frame["online"]
-            await outbox.send(frame)
-
-        tasks.append(asyncio.create_task(forward(app_state, outbox, send_state)))
+        told["online"] = online
+        told["welcomed"] = True
+        for frame in told.pop("early"):
+            await send_state(frame)
         tasks.append(asyncio.create_task(forward(live, outbox)))
         # "On the site now" for the inbox: last_seen_at kept fresh while this socket is open.
         presence = visitor_presence.VisitorPresence(state, app.id, visitor_id, websocket.headers, hello.page)
