@@ -300,6 +300,10 @@ async def visitor_socket(websocket: WebSocket) -> None:
                 chat=queries.chat_dict(open_chat) if open_chat is not None else None))
 
         await stream.deliver(replay, send_welcome)
+        # This frame lives as long as the socket: what only the welcome needed goes now (a
+        # resumed visitor's replay may be hundreds of events; issue 12, memory per socket).
+        del found, replay
+        open_chat = parts = None  # the welcome's closure held them
         gate.release()
         gate_held = False
         tasks.append(asyncio.create_task(stream.run()))
