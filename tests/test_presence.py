@@ -25,10 +25,7 @@ async def _presence(database, operator_id: str) -> str:
 
 
 def _frames(subscription) -> list[dict]:
-    frames = []
-    while not subscription._queue.empty():
-        frames.append(subscription._queue.get_nowait())
-    return frames
+    return subscription.pending()
 
 
 async def test_an_operator_open_on_two_processes_stays_online_until_both_close(database):

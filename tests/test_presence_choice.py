@@ -43,3 +43,26 @@ def test_status_needs_login_own_origin_and_a_known_value(client, make_app, make_
     assert put_status(client, app.id, "busy").status_code == 400
     anonymous = client.put("/api/operator/presence", json={"status": "away"}, headers={"Origin": SERVER})
     assert anonymous.status_code == 401
+
+
+def test_visitor_sockets_of_an_app_share_one_subscription_to_its_state(client, make_app, make_operator):
+    # issue 12: a subscription (and a task) per idle socket for the rare `online` flips was
+    # ~3 KB a socket; the process now holds one feed per app and hands it to every socket.
+    from contextlib import ExitStack
+
+    from parley import fanout as channels
+
+    app = make_app([ORIGIN])
+    make_operator(app.id)
+    hub = client.app.state.fanout
+    with ExitStack() as stack:
+        stack.enter_context(operator(client, app.id))  # online: the flips below are changes
+        guests = [stack.enter_context(visitor(client, app.id)) for _ in range(5)]
+        assert hub.subscriber_count(channels.app_visitors_channel(app.id)) == 1
+        assert put_status(client, app.id, "away").json()["appOnline"] is False
+        assert [guest.of_type("online")["online"] for guest in guests] == [False] * 5
+        assert put_status(client, app.id, "online").json()["appOnline"] is True
+        assert [guest.of_type("online")["online"] for guest in guests] == [True] * 5
+    # The last socket of the app gone: so is the app's subscription.
+    client.get("/healthz")  # one more round on the server's loop, after the sockets' ends
+    assert hub.subscriber_count(channels.app_visitors_channel(app.id)) == 0

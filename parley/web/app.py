@@ -21,6 +21,7 @@ from parley.ratelimit import Limits
 from parley.settings import DIST, TEMPLATES
 from parley.storage.db import Database
 from parley.web import admin_api, background
+from parley.web.app_state_feed import AppStateFeeds
 from parley.web.assets import DistFiles
 from parley.web.body_limit import BodyLimit
 from parley.web.canned_api import assignees, canned, canned_item
@@ -94,6 +95,8 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
         app.state.open_sockets = OpenSockets()  # closed with 1001 on shutdown (parley.web.shutdown)
         # Each app's triggers and operators for welcomes, dropped when they change (any process).
         app.state.hello_cache = HelloCache(app.state.fanout)
+        # One subscription per app to its visitors' state, shared by its sockets here.
+        app.state.app_state_feeds = AppStateFeeds(app.state.fanout, database)
         try:
             await app.state.fanout.start()
             clock = background.Clock(database, app.state.fanout, limits=app.state.limits)

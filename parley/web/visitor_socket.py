@@ -22,7 +22,6 @@ from parley.storage import (
     hello_read,
     messages,
     operator_queries,
-    presence_queries,
     queries,
     visitor_writes,
 )
@@ -204,7 +203,30 @@ async def visitor_socket(websocket: WebSocket) -> None:
         # falls in between; ready(): other processes' publishes included. A returning
         # visitor's channels are subscribed before its token is checked: then its whole
         # hello is one read (storage.hello_read); nothing is sent to it before the check.
-        app_state = hub.subscribe(channels.app_visitors_channel(hello.appId))
+        # The app's "online" flips come through the process's one feed for the app
+        # (web.app_state_feed); those that arrive before the welcome wait for it.
+        told: dict = {"online": None, "welcomed": False, "early": []}
+        state_sends: set[asyncio.Task] = set()
+
+        async def send_state(frame: dict) -> None:
+            # `online` frames are changes only: subscribed before `online` was read, so a
+            # flip in between is already in the welcome.
+            if frame.get("type") == "online":
+                if frame["online"] == told["online"]:
+                    return
+                told["online"] = frame["online"]
+            with contextlib.suppress(WebSocketDisconnect, WebSocketDisconnected):
+                await outbox.send(frame)
+
+        def on_app_state(frame: dict) -> None:
+            if not told["welcomed"]:
+                told["early"].append(frame)
+                return
+            task = asyncio.get_running_loop().create_task(send_state(frame))
+            state_sends.add(task)
+            task.add_done_callback(state_sends.discard)
+
+        app_state = state.app_state_feeds.join(hello.appId, on_app_state)
         closers.append(app_state)
         claimed = hello.visitorId if user is None and hello.visitorId and hello.visitorToken else None
         subscribed = None
@@ -292,24 +314,17 @@ async def visitor_socket(websocket: WebSocket) -> None:
         closers.append(presence)
         await presence.start(country)
         await stream.deliver(replay, send_welcome)
+        # This frame lives as long as the socket: what only the welcome needed goes now (a
+        # resumed visitor's replay may be hundreds of events; issue 12, memory per socket).
+        del found, replay
+        open_chat = parts = None  # the welcome's closure held them
         gate.release()
         gate_held = False
         tasks.append(asyncio.create_task(stream.run()))
-        told = {"online": online}  # what this socket last said: `online` frames are changes only
-
-        async def send_state(frame: dict) -> None:
-            if channels.is_resync(frame):  # after a Redis outage: flips may have been lost
-                async with state.db.session() as session:
-                    frame = protocol.frame("online", online=await presence_queries.app_online(session,
-                                                                                              app.id))
-            # Subscribed before `online` was read: a flip in between is already in the welcome.
-            if frame.get("type") == "online":
-                if frame["online"] == told["online"]:
-                    return
-                told["online"] = frame["online"]
-            await outbox.send(frame)
-
-        tasks.append(asyncio.create_task(forward(app_state, outbox, send_state)))
+        told["online"] = online
+        told["welcomed"] = True
+        for frame in told.pop("early"):
+            await send_state(frame)
         tasks.append(asyncio.create_task(forward(live, outbox)))
         tab = _VisitorTab(state, app, SimpleNamespace(id=visitor_id, app_id=app.id), outbox, ip)
         while True:
