@@ -43,7 +43,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Frame, 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from e2e.conftest import ROOT, free_port, wait_ready
+from e2e.helpers import ROOT, free_port, wait_ready
 from e2e.inbox_helpers import Inbox, open_tab
 from e2e.xss_payloads import CANARY, Payload, joined, pack, payloads
 
