@@ -12,7 +12,6 @@ import io
 import itertools
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -26,27 +25,12 @@ from typing import TypeVar
 
 from playwright.sync_api import Page
 
+from tests.helpers.ports import free_port, lost_the_port
+
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
 # -- ports and processes -----------------------------------------------------------------------
-
-_handed_out: set[int] = set()
-_ports_lock = threading.Lock()
-
-
-def free_port() -> int:
-    """A port nothing listens on now, never handed out before in this process. Another process
-    may still take it before the caller binds it: ParleyServer.start() retries on that."""
-    with _ports_lock:
-        while True:
-            with socket.socket() as probe:
-                probe.bind(("127.0.0.1", 0))
-                port = probe.getsockname()[1]
-            if port not in _handed_out:
-                _handed_out.add(port)
-                return port
-
 
 def wait_http(url: str, seconds: float = 30, process: subprocess.Popen | None = None) -> None:
     """Until `url` answers (any status); fails at once when `process` has exited."""
@@ -60,11 +44,6 @@ def wait_http(url: str, seconds: float = 30, process: subprocess.Popen | None = 
         except OSError:
             time.sleep(0.05)  # the poll interval of a condition with a deadline
     raise RuntimeError(f"{url} did not answer within {seconds}s")
-
-
-def _lost_the_port(log: Path) -> bool:
-    text = log.read_text(errors="replace").lower() if log.exists() else ""
-    return "address already in use" in text or "errno 98" in text
 
 
 class ParleyServer:
@@ -107,7 +86,7 @@ class ParleyServer:
                 return
             except RuntimeError as error:
                 self.stop()
-                if attempt + 1 < attempts and _lost_the_port(log_path):
+                if attempt + 1 < attempts and lost_the_port(log_path.read_text(errors="replace")):
                     self.port = free_port()
                     continue
                 log = log_path.read_text(errors="replace")

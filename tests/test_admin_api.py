@@ -17,8 +17,10 @@ import pytest
 
 from parley import cli, hours
 from parley.storage import queries
-from tests.conftest import STATIC, load_static
-from tests.test_chat_protocol import PASSWORD, SERVER, login, run, visitor
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.db import run
+from tests.helpers.sockets import SERVER, login, visitor
+from tests.helpers.static_pages import STATIC, load_static
 
 ROOT = Path(__file__).resolve().parents[1]
 OWN = {"Origin": SERVER}

@@ -1,0 +1,56 @@
+"""The database from sync test code: running work in a session, migrating, seeding."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from alembic import command
+
+from parley.storage import queries
+from parley.storage.db import Database, alembic_config
+from parley.storage.models import Chat
+
+
+def run(database: Database, work):
+    """Runs `work(session)` against the database from sync test code."""
+    async def go():
+        try:
+            async with database.session() as session:
+                return await work(session)
+        finally:
+            await database.engine.dispose()
+    return asyncio.run(go())
+
+
+def allow_transcripts_to_any_email(database: Database, app_id: str) -> None:
+    """What `parley app set --transcripts-to-any-email` does: by default a transcript goes
+    only to the email the site signed for the visitor."""
+    async def work(session):
+        app = await queries.get_app(session, app_id)
+        app.appearance = {**(app.appearance or {}), queries.TRANSCRIPTS_TO_ANY_EMAIL: True}
+        await session.commit()
+    run(database, work)
+
+
+OPERATOR_PASSWORD = "correct horse battery"
+
+
+def upgrade(connection, target: str = "head") -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, target)
+
+
+def old_chat(database, app_id: str, text: str, minutes_ago: float, visitor_name: str | None = None):
+    async def work(session):
+        visitor = await queries.resume_or_register_visitor(session, app_id, None, None)
+        if visitor_name:
+            visitor.name = visitor_name
+            visitor.email = "guest@example.org"
+        stored = await queries.add_visitor_message(session, visitor, "c-1", text)
+        chat = await session.get(Chat, stored.chat.id)
+        chat.started_at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+        await session.commit()
+        return chat
+    return run(database, work)
