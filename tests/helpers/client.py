@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from parley.client import (
-    OperatorClient,
-    Timing,
-    VisitorClient,
-)
+from parley.client import OperatorClient, Timing, VisitorClient
 from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
 from tests.helpers.server import SITE
 
 TIMING = Timing(request_timeout=10, backoff_first=0.05, backoff_max=0.5)
-
-
 EMAIL = "ann@shop.example"
-
-
 BOB = "bob@shop.example"  # an operator who is never online: chats go to Ann until transferred
-
-
 BOT = "bot@shop.example"  # examples/bot.py's login (tests/test_client_bot.py)
 
 

@@ -11,6 +11,9 @@ from parley.storage import queries
 from parley.storage.db import Database, alembic_config
 from parley.storage.models import Chat
 
+# Every test operator's password (the CLI, the in-process app and the real servers alike).
+OPERATOR_PASSWORD = "correct horse battery"
+
 
 def run(database: Database, work):
     """Runs `work(session)` against the database from sync test code."""
@@ -33,16 +36,15 @@ def allow_transcripts_to_any_email(database: Database, app_id: str) -> None:
     run(database, work)
 
 
-OPERATOR_PASSWORD = "correct horse battery"
-
-
 def upgrade(connection, target: str = "head") -> None:
+    """Migrates a sync connection's database to `target` with alembic."""
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, target)
 
 
 def old_chat(database, app_id: str, text: str, minutes_ago: float, visitor_name: str | None = None):
+    """A new visitor's chat with one message, started `minutes_ago`."""
     async def work(session):
         visitor = await queries.resume_or_register_visitor(session, app_id, None, None)
         if visitor_name:
