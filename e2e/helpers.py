@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -25,43 +24,37 @@ from typing import TypeVar
 
 from playwright.sync_api import Page
 
-from tests.helpers.ports import free_port, lost_the_port
+from tests.helpers.server import Server
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
-# -- ports and processes -----------------------------------------------------------------------
-
-def wait_http(url: str, seconds: float = 30, process: subprocess.Popen | None = None) -> None:
-    """Until `url` answers (any status); fails at once when `process` has exited."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the server exited ({process.returncode}) before {url} answered")
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)  # the poll interval of a condition with a deadline
-    raise RuntimeError(f"{url} did not answer within {seconds}s")
-
+# -- the Parley server and the host website ---------------------------------------------------
 
 class ParleyServer:
-    """`parley serve` in a process of its own, on a free port, with its data in `data`."""
+    """`parley serve` for the browser tests (tests/helpers/server.Server, the one launcher), with
+    its data in `data`; `env` may be changed before start()."""
 
     def __init__(self, data: Path, port: int | None = None) -> None:
         self.data = data
-        self.port = port or free_port()
         # Loopback has no country; the tests' visitors come from Norway. Every browser of the
         # run is a new visitor from 127.0.0.1: far more than the default limits per address.
         self.env = {**os.environ, "PARLEY_DATA": str(data), "PARLEY_GEO_OVERRIDE": "127.0.0.1=NO,::1=NO",
                     "PARLEY_LIMITS": "new_visitors_per_ip=10000,visitor_sockets_per_ip=10000,"
                                      "upload_bytes_per_ip=1000000000,transcripts_per_ip=1000"}
-        self.process: subprocess.Popen | None = None
+        self.server = Server(self.env, port, data / "server.log")
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def process(self) -> subprocess.Popen | None:
+        return self.server.process
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.url
 
     @property
     def loader(self) -> str:
@@ -72,30 +65,12 @@ class ParleyServer:
                               capture_output=True, text=True, timeout=120, check=True)
         return json.loads(done.stdout)
 
-    def start(self, attempts: int = 3) -> None:
-        """Starts the server and waits until it answers. free_port() can race another process
-        for the port: then the server exits saying so, and it starts again on another port."""
-        for attempt in range(attempts):
-            log_path = self.data / f"server-{self.port}.log"
-            with log_path.open("ab") as log:
-                self.process = subprocess.Popen(
-                    [sys.executable, "-m", "parley", "serve", "--port", str(self.port), "--log-level",
-                     "warning"], env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-            try:
-                wait_http(self.url + "/healthz", 60, self.process)
-                return
-            except RuntimeError as error:
-                self.stop()
-                if attempt + 1 < attempts and lost_the_port(log_path.read_text(errors="replace")):
-                    self.port = free_port()
-                    continue
-                log = log_path.read_text(errors="replace")
-                raise RuntimeError("the server did not start:\n" + log) from error
+    def start(self) -> None:
+        self.server.env = self.env
+        self.server.start()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
+        self.server.stop(within=15)
 
 
 class HostSite:
