@@ -8,26 +8,18 @@ customer's website would be. Any uncaught error on a page fails the test.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import threading
-import time
-import urllib.request
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
+from e2e.helpers import HostSite, ParleyServer
 from e2e.inbox_helpers import Inbox, RawVisitor, create_operator, open_tab
+from e2e.operator import ScriptedOperator
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -49,88 +41,14 @@ def chromium_path() -> str | None:
     return shutil.which("chromium")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {seconds}s")
-
-
-class HostSite:
-    """A customer's website: pages written by the test, served from its own origin."""
-
-    def __init__(self, folder: Path, port: int) -> None:
-        self.folder = folder
-        self.origin = f"http://127.0.0.1:{port}"
-        handler = partial(_QuietHandler, directory=str(folder))
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def page(self, name: str, body: str, head: str = "") -> str:
-        """Writes an HTML page and returns its URL."""
-        html = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{name}</title>"
-                f"{head}</head><body>{body}</body></html>")
-        (self.folder / f"{name}.html").write_text(html)
-        return f"{self.origin}/{name}.html"
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-class ParleyServer:
-    def __init__(self, data: Path, port: int) -> None:
-        self.data = data
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        # Loopback has no country; the tests' visitors come from Norway. Every browser of the
-        # run is a new visitor from 127.0.0.1: far more than the default limits per address.
-        self.env = {**os.environ, "PARLEY_DATA": str(data), "PARLEY_GEO_OVERRIDE": "127.0.0.1=NO,::1=NO",
-                    "PARLEY_LIMITS": "new_visitors_per_ip=10000,visitor_sockets_per_ip=10000,"
-                                     "upload_bytes_per_ip=1000000000,transcripts_per_ip=1000"}
-        self.process: subprocess.Popen | None = None
-
-    def cli(self, *args: str) -> dict:
-        done = subprocess.run([sys.executable, "-m", "parley", *args], env=self.env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=120, check=True)
-        return json.loads(done.stdout)
-
-    def start(self) -> None:
-        log = open(self.data / "server.log", "ab")  # noqa: SIM115 - lives as long as the process
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "parley", "serve", "--port", str(self.port), "--log-level", "warning"],
-            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        wait_http(self.url + "/healthz", 60)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
-
-    @property
-    def loader(self) -> str:
-        return self.url + "/widget/loader.js"
-
-
 @pytest.fixture(scope="session")
 def host_site(tmp_path_factory) -> HostSite:
-    return HostSite(tmp_path_factory.mktemp("site"), free_port())
+    return HostSite(tmp_path_factory.mktemp("site"))
 
 
 @pytest.fixture(scope="session")
 def parley(tmp_path_factory, host_site, built_dist) -> Iterator[ParleyServer]:
-    server = ParleyServer(tmp_path_factory.mktemp("parley"), free_port())
+    server = ParleyServer(tmp_path_factory.mktemp("parley"))
     server.start()
     yield server
     server.stop()
@@ -193,51 +111,6 @@ def install(app, parley):
     return render
 
 
-# The real API is on window.chaport (the stub has no getWidgetState).
-API_READY = "window.chaport && typeof window.chaport.getWidgetState === 'function'"
-
-
-def wait_ready(page: Page, timeout: float = 20_000) -> None:
-    """Waits until the real API replaced the stub and the launcher is drawn."""
-    page.wait_for_function(
-        API_READY + " && document.querySelector('iframe[data-parley=launcher]')",
-        timeout=timeout)
-
-
-def axe_every_frame(page: Page, impacts: tuple = ("serious", "critical")) -> list:
-    """axe-core findings of these `impacts` (serious or critical unless told) in every frame
-    of `page` (the page, the widget's frames, frames inside frames), each frame run on its
-    own with no `include` filter:
-    [(frame's data-parley or URL, rule, impact, [up to three nodes' HTML])].
-
-    axe only looks into a frame when axe itself is loaded there, so it is injected into each
-    one and run with `iframes: false` (one report per document, no cross-frame messaging).
-    A frame hidden from assistive technology (aria-hidden on its element: the runtime frame
-    that draws nothing) is not read by anyone, so it is not run, but it must also be out of
-    the tab order, else a keyboard user lands in a document nobody can hear. The experimental
-    label-content-name-mismatch rule is on: a visible label missing from the name fails
-    speech-input users (WCAG 2.5.3)."""
-    import axe_playwright_python
-
-    source = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
-    found = []
-    for frame in page.frames:
-        name = frame.url
-        if frame.parent_frame is not None:
-            element = frame.frame_element()
-            name = element.get_attribute("data-parley") or frame.url
-            if element.get_attribute("aria-hidden") == "true":
-                if element.get_attribute("tabindex") != "-1":
-                    found.append((name, "hidden-frame-focusable", "serious", []))  # ours
-                continue
-        frame.evaluate(source)
-        result = frame.evaluate("axe.run(document, {iframes: false, resultTypes: ['violations'], "
-                                "rules: {'label-content-name-mismatch': {enabled: true}}})")
-        found.extend((name, v["id"], v["impact"], [n["html"] for n in v["nodes"]][:3])
-                     for v in result["violations"] if v["impact"] in impacts)
-    return found
-
-
 # -- Parley's own pages: an operator's inbox tab, operators, a raw visitor (e2e/inbox_helpers.py)
 
 _operators = itertools.count()
@@ -263,3 +136,29 @@ def raw_visitor(parley, app, host_site) -> Iterator[RawVisitor]:
     visitor = RawVisitor(parley.url, app["appId"], host_site.origin)
     yield visitor
     visitor.close()
+
+
+# -- scripted operators on the raw socket (e2e/operator.py) -------------------------------------
+
+_scripted = itertools.count()
+
+
+@pytest.fixture
+def operator(parley, app) -> Iterator[ScriptedOperator]:
+    """A new operator of the session's app (no name), logged in on a raw socket."""
+    email = f"op{next(_scripted)}@shop.example"
+    parley.cli("operator", "create", "--app", app["appId"], "--email", email, "--password", "correct horse")
+    scripted = ScriptedOperator(parley.url, app["appId"], email, "correct horse")
+    yield scripted
+    scripted.close()
+
+
+@pytest.fixture
+def ann(parley, app) -> Iterator[ScriptedOperator]:
+    """A new operator named Ann Lee of the session's app, logged in on a raw socket."""
+    email = f"ann{next(_scripted)}@shop.example"
+    parley.cli("operator", "create", "--app", app["appId"], "--email", email, "--password", "correct horse",
+               "--name", "Ann Lee")
+    scripted = ScriptedOperator(parley.url, app["appId"], email, "correct horse")
+    yield scripted
+    scripted.close()

@@ -10,6 +10,17 @@ import threading
 import time
 
 
+def nth_frame(n: int, match):
+    """A matcher for wait_for that accepts the `n`th frame (from 1) that `match` accepts."""
+    count = 0
+
+    def nth(frame) -> bool:
+        nonlocal count
+        count += match(frame)
+        return count == n
+    return nth
+
+
 class FrameSocket:
     who = "socket"  # what wait_for's failure calls the frames ("operator", "visitor")
 

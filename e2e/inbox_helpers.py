@@ -8,6 +8,8 @@ The fixtures built from these (`inbox`, `raw_visitor`, `operator_email`) are in 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from websockets.sync.client import connect
 
 from e2e.frames import FrameSocket
+from e2e.helpers import ROOT
 
 PASSWORD = "correct horse battery"
 
@@ -118,3 +121,63 @@ class RawVisitor(FrameSocket):
         client_id = f"v-{time.monotonic_ns()}-{self._sent}"
         self.send(type="message.send", clientId=client_id, text=text, **extra)
         return self.wait_for(lambda f: f["type"] == "ack" and f["clientId"] == client_id)["message"]
+
+
+# -- the admin screens (/inbox/admin) ---------------------------------------------------------
+
+# `parley operator create` makes operators; an admin is made the way `parley serve --demo` does it.
+MAKE_ADMIN = """
+import asyncio, sys
+from parley.settings import database_url
+from parley.storage import operator_queries
+from parley.storage.db import Database
+
+async def main(app_id, email, password, name):
+    database = Database(database_url(None))
+    try:
+        async with database.session() as session:
+            await operator_queries.create_operator(session, app_id, email, password, name, "admin")
+    finally:
+        await database.close()
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+def make_admin(parley, app_id: str, email: str, name: str = "Ada") -> None:
+    subprocess.run([sys.executable, "-c", MAKE_ADMIN, app_id, email, PASSWORD, name], env=parley.env,
+                   cwd=ROOT, check=True, timeout=120)
+
+
+class AdminTab(BrowserTab):
+    """A browser tab logged in as someone, on /inbox/admin; uncaught errors and requests to
+    other origins are collected for the fixture's checks."""
+
+    def login(self, app_id: str, email: str, password: str = PASSWORD) -> None:
+        body = {"appId": app_id, "email": email, "password": password}
+        headers = {"Content-Type": "application/json", "Origin": self.url}
+        response = self.page.context.request.post(self.url + "/api/operator/login", data=json.dumps(body),
+                                                  headers=headers)
+        assert response.status == 200, response.text()
+
+    def open(self, section: str | None = None):
+        return self.page.goto(f"{self.url}/inbox/admin" + (f"#{section}" if section else ""))
+
+    def wait_loaded(self) -> None:
+        expect(self.page.locator("#app-name")).not_to_have_value("", timeout=30_000)
+        expect(self.page.locator("#snippet")).not_to_have_value("", timeout=10_000)
+
+    def section(self, name: str) -> None:
+        self.page.get_by_role("tab", name=name, exact=True).click()
+        expect(self.page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
+
+    def api(self, path: str) -> dict:
+        response = self.page.context.request.get(self.url + path)
+        assert response.status == 200, response.text()
+        return response.json()
+
+
+def app_elsewhere(parley, name: str) -> dict:
+    """A new app whose only origin is another website's."""
+    # Starts with another website's origin: the host site only works once the admin adds it.
+    return parley.cli("app", "create", "--name", name, "--origin", "https://elsewhere.example")

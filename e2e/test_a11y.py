@@ -15,10 +15,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import API_READY, axe_every_frame, wait_ready
+from e2e.helpers import API_READY, axe_every_frame, png_bytes, snippet_with_config, wait_ready
 from e2e.operator import ScriptedOperator
-from e2e.test_conversation import png_bytes
-from e2e.test_skeleton import snippet_with_config
 
 WINDOW = "iframe[data-parley=window]"
 PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2,

@@ -9,9 +9,8 @@ import itertools
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import axe_every_frame
-from e2e.inbox_helpers import PASSWORD, create_operator, open_chat_of
-from e2e.test_admin import AdminTab, fresh_app, make_admin
+from e2e.helpers import axe_every_frame
+from e2e.inbox_helpers import PASSWORD, AdminTab, app_elsewhere, create_operator, make_admin, open_chat_of
 
 _numbers = itertools.count()
 # The moderate/minor rules the audit named for the inbox: every page has a main landmark,
@@ -81,7 +80,7 @@ def admin_tab(browser, parley):
 
 @pytest.mark.parametrize("section", ADMIN_SECTIONS)
 def test_admin_screens(admin_tab, parley, section):
-    app = fresh_app(parley, f"A11y admin {next(_numbers)}")
+    app = app_elsewhere(parley, f"A11y admin {next(_numbers)}")
     email = f"a11y-admin{next(_numbers)}@shop.example"
     make_admin(parley, app["appId"], email)
     admin_tab.login(app["appId"], email)

@@ -9,10 +9,7 @@ code copied from the page. A non-admin is refused; axe finds nothing serious.
 from __future__ import annotations
 
 import itertools
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,65 +17,19 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import axe_every_frame, wait_ready
-from e2e.inbox_helpers import PASSWORD, BrowserTab, create_operator, open_tab
+from e2e.helpers import axe_every_frame, wait_ready
+from e2e.inbox_helpers import (
+    PASSWORD,
+    AdminTab,
+    app_elsewhere,
+    create_operator,
+    make_admin,
+    open_tab,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "docs" / "admin.png"
 _numbers = itertools.count()
-
-# `parley operator create` makes operators; an admin is made the way `parley serve --demo` does it.
-MAKE_ADMIN = """
-import asyncio, sys
-from parley.settings import database_url
-from parley.storage import queries
-from parley.storage import operator_queries
-from parley.storage.db import Database
-
-async def main(app_id, email, password, name):
-    database = Database(database_url(None))
-    try:
-        async with database.session() as session:
-            await operator_queries.create_operator(session, app_id, email, password, name, "admin")
-    finally:
-        await database.close()
-
-asyncio.run(main(*sys.argv[1:]))
-"""
-
-
-def make_admin(parley, app_id: str, email: str, name: str = "Ada") -> None:
-    subprocess.run([sys.executable, "-c", MAKE_ADMIN, app_id, email, PASSWORD, name], env=parley.env,
-                   cwd=ROOT, check=True, timeout=120)
-
-
-class AdminTab(BrowserTab):
-    """A browser tab logged in as someone, on /inbox/admin; uncaught errors and requests to
-    other origins are collected for the fixture's checks."""
-
-    def login(self, app_id: str, email: str, password: str = PASSWORD) -> None:
-        body = {"appId": app_id, "email": email, "password": password}
-        headers = {"Content-Type": "application/json", "Origin": self.url}
-        response = self.page.context.request.post(self.url + "/api/operator/login", data=json.dumps(body),
-                                                  headers=headers)
-        assert response.status == 200, response.text()
-
-    def open(self, section: str | None = None):
-        return self.page.goto(f"{self.url}/inbox/admin" + (f"#{section}" if section else ""))
-
-    def wait_loaded(self) -> None:
-        expect(self.page.locator("#app-name")).not_to_have_value("", timeout=30_000)
-        expect(self.page.locator("#snippet")).not_to_have_value("", timeout=10_000)
-
-    def section(self, name: str) -> None:
-        self.page.get_by_role("tab", name=name, exact=True).click()
-        expect(self.page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
-
-    def api(self, path: str) -> dict:
-        response = self.page.context.request.get(self.url + path)
-        assert response.status == 200, response.text()
-        return response.json()
-
 
 @pytest.fixture
 def admin_tab(browser, parley) -> Iterator[AdminTab]:
@@ -87,13 +38,8 @@ def admin_tab(browser, parley) -> Iterator[AdminTab]:
         yield tab
 
 
-def fresh_app(parley, name: str) -> dict:
-    # Starts with another website's origin: the host site only works once the admin adds it.
-    return parley.cli("app", "create", "--name", name, "--origin", "https://elsewhere.example")
-
-
 def test_an_admin_sets_up_the_app_and_it_works(admin_tab, parley, host_site, browser):
-    app = fresh_app(parley, "Admin e2e")
+    app = app_elsewhere(parley, "Admin e2e")
     email = f"ada{next(_numbers)}@shop.example"
     make_admin(parley, app["appId"], email)
     admin_tab.login(app["appId"], email)
@@ -231,7 +177,7 @@ def test_an_admin_sets_up_the_app_and_it_works(admin_tab, parley, host_site, bro
 
 
 def test_keyboard_tablet_width_secret_and_deleting(admin_tab, parley):
-    app = fresh_app(parley, "Admin keys")
+    app = app_elsewhere(parley, "Admin keys")
     email = f"ada{next(_numbers)}@shop.example"
     make_admin(parley, app["appId"], email)
     create_operator(parley, app["appId"], f"x{email}", "Xena")
@@ -284,7 +230,7 @@ def test_keyboard_tablet_width_secret_and_deleting(admin_tab, parley):
 
 
 def test_an_operator_who_is_not_an_admin_is_refused(admin_tab, parley):
-    app = fresh_app(parley, "Admin refused")
+    app = app_elsewhere(parley, "Admin refused")
     email = f"olivia{next(_numbers)}@shop.example"
     parley.cli("operator", "create", "--app", app["appId"], "--email", email, "--password", PASSWORD)
     response = admin_tab.open()

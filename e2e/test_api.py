@@ -6,28 +6,19 @@ own example calls; only appId and the script URL differ.
 
 from __future__ import annotations
 
-import time
+import json
 
-from e2e.conftest import API_READY, wait_ready
-from e2e.test_skeleton import snippet_with_config
-
-
-def poll(page, predicate, seconds=20):
-    """Waits for a JS predicate without eval (works under a strict CSP)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if page.evaluate(predicate):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"{predicate} stayed false for {seconds}s")
-
-
-def load(page, host_site, parley, app, name, config="", after="", before="", query=""):
-    """Serves a page with the snippet (config = extra option lines) and scripts around it."""
-    snippet = snippet_with_config(f"appId: '{app['appId']}',{config}", parley.loader)
-    body = f"<script>{before}</script><script>{snippet}</script><script>{after}</script>"
-    page.goto(host_site.page(name, body) + query)
-    wait_ready(page)
+from e2e.helpers import (
+    API_READY,
+    RECORD_EVENTS,
+    console_caught_up,
+    host_timers_ran,
+    load,
+    snippet_with_config,
+    wait_for_js,
+    wait_ready,
+    wait_until,
+)
 
 
 def test_config_mistakes_warn_once_each_and_fall_back(page, host_site, parley, app, page_log):
@@ -100,9 +91,10 @@ def test_update_position_with_callback(page, host_site, parley, app, page_log):
     assert box["x"] + box["width"] == page.viewport_size["width"]
     assert box["y"] + box["height"] == page.viewport_size["height"] - 100
     page.evaluate("window.chaport.q('updatePosition', [['left', 10, 10]])")
-    page.wait_for_timeout(100)
-    assert page.locator("iframe[data-parley=launcher]").bounding_box()["x"] == 10
+    page.wait_for_function("document.querySelector('iframe[data-parley=launcher]')"
+                           ".getBoundingClientRect().x === 10")
     page.evaluate("chaport.updatePosition(['up'])")
+    console_caught_up(page, page_log)
     assert any("position[0] must be 'left' or 'right'" in e for e in page_log.parley("error"))
 
 
@@ -196,9 +188,9 @@ def test_language_use_and_source(page, host_site, parley, app):
 def test_devices_exclude_desktop_hides_the_widget_but_keeps_the_api(page, host_site, parley, app):
     config = f"appId: '{app['appId']}', devices: {{ exclude: ['desktop'] }}"
     snippet = snippet_with_config(config, parley.loader)
-    page.goto(host_site.page("no-desktop", f"<script>{snippet}</script>"))
-    page.wait_for_function(API_READY)
-    time.sleep(1)
+    page.goto(host_site.page("no-desktop", f"<script>{snippet}</script><script>{RECORD_EVENTS}</script>"))
+    # `ready` fires in the task that decides whether the widget is drawn, before it draws it.
+    page.wait_for_function("window.events.some(e => e[0] === 'ready')")
     assert page.locator("iframe[data-parley=launcher]").count() == 0
     assert page.evaluate("chaport.getWidgetState()") == "collapsed"
 
@@ -226,8 +218,8 @@ def test_start_session_with_auto_start_off(page, host_site, parley, app):
     load_args = dict(config="session: { autoStart: false },", before="window.started = 0;")
     snippet = snippet_with_config(f"appId: '{app['appId']}', {load_args['config']}", parley.loader)
     page.goto(host_site.page("manual-session", f"<script>{snippet}</script>"))
+    # The API is installed in the task that decides, from autoStart, not to start a session.
     page.wait_for_function(API_READY)
-    time.sleep(1)
     assert page.locator("iframe[data-parley=launcher]").count() == 0  # no session, no widget
     page.evaluate("window.chaport.startSession(undefined, function () { window.started = 1; })")
     wait_ready(page)
@@ -276,9 +268,17 @@ def test_spa_route_changes_and_new_page_view_send_page_views(page, host_site, pa
     page.evaluate("location.hash = 'details'")
     page.evaluate("window.chaport.newPageView({ url: 'http://example.com/page2', title: 'My test page' })")
     page.evaluate("window.chaport.q('newPageView')")
-    page.wait_for_timeout(300)
-    import json
-    views = [json.loads(f) for f in sent if '"page.view"' in f]
+
+    def views_sent() -> list[dict]:
+        return [json.loads(f) for f in sent if '"page.view"' in f]
+
+    def titles() -> list:
+        return [v.get("title") for v in views_sent()]
+
+    # Frames go in order: once the view after the API's titled one came, a view the
+    # replaceState had made would be among them.
+    wait_until(page, lambda: "My test page" in titles()[:-1], what="the view after 'My test page'")
+    views = views_sent()
     views = [{k: v[k] for k in ("url", "title", "referrer")} for v in views]
     urls = [v["url"] for v in views]
     assert urls[0].endswith("/spa/step-2")
@@ -304,9 +304,8 @@ def test_mobile_back_button_collapses_the_window(browser, host_site, parley, app
     length = page.evaluate("history.length")
     page.evaluate("chaport.open()")
     page.evaluate("chaport.close()")
-    page.wait_for_timeout(200)
-    page.go_back()
-    page.wait_for_timeout(300)
+    page.wait_for_function("!(history.state && history.state.parleyChat)")  # its history.back() is done
+    page.go_back()  # returns once the navigation (if any) is done
     assert page.evaluate("history.length") >= length
     context.close()
 
@@ -362,7 +361,8 @@ def test_session_persist_false_and_cookie_domain(page, host_site, parley, app):
 
 def test_no_cookie_and_only_local_storage_by_default(page, host_site, parley, app):
     load(page, host_site, parley, app, "default-storage")
-    page.wait_for_timeout(300)
+    # The credentials are stored when the server welcomes the visitor, before the launcher is drawn.
+    page.wait_for_function("Object.keys(localStorage).length > 0")
     assert page.evaluate("document.cookie") == ""
     assert page.evaluate("Object.keys(localStorage)") == [f"parley:{app['appId']}"]
 
@@ -378,11 +378,11 @@ def test_open_in_blank_continues_the_chat_on_parleys_own_page(page, host_site, p
     chat.wait_for_load_state()
     assert chat.url.startswith(f"{parley.url}/chat/{app['appId']}")
     # Our chat page has a strict CSP (no eval), so poll with evaluate, not wait_for_function.
-    poll(chat, f"() => !!({API_READY} && chaport.getWidgetState() === 'expanded')")
+    wait_for_js(chat, f"() => !!({API_READY} && chaport.getWidgetState() === 'expanded')")
     assert "#" not in chat.url  # the handed-over token left the address bar at once
     ids = []
     chat.evaluate("window.chaport.on('ready', function (d) { window.readyId = d.visitorId; })")
-    poll(chat, "() => !!window.readyId")
+    wait_for_js(chat, "() => !!window.readyId")
     ids.append(chat.evaluate("window.readyId"))
     assert ids == [visitor_id]  # the same visitor, so the same chat
     inside = chat.locator("#parley-chat iframe[data-parley=window]")
@@ -405,12 +405,22 @@ def test_init_event_target_and_delay_after_event(page, host_site, parley, app):
     page.goto(host_site.page("event-target", f"<script>{snippet}</script>"))
     page.wait_for_load_state("load")
     page.evaluate("window.dispatchEvent(new Event('consent'))")  # the wrong target: ignored
-    page.wait_for_timeout(800)
+    host_timers_ran(page, 300)  # had it counted, the loader's delayAfterEvent timer would have run
+    assert page.locator("iframe[data-parley=runtime]").count() == 0
     assert requests == []
-    page.evaluate("document.documentElement.dispatchEvent(new Event('consent'))")
-    page.wait_for_timeout(100)
-    assert requests == []  # delayAfterEvent: not yet
+    # delayAfterEvent: the runtime frame comes 300 ms after the event, measured in the page.
+    page.evaluate("""() => {
+        new MutationObserver((_, observer) => {
+            if (document.querySelector('iframe[data-parley=runtime]')) {
+                window.startedAt = performance.now();
+                observer.disconnect();
+            }
+        }).observe(document.documentElement, {childList: true});
+        window.consentAt = performance.now();
+        document.documentElement.dispatchEvent(new Event('consent'));
+    }""")
     wait_ready(page)
+    assert page.evaluate("window.startedAt - window.consentAt") >= 299
     assert len(requests) == 1
 
 

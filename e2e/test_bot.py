@@ -15,9 +15,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from e2e.helpers import load, type_message, wait_until
 from e2e.inbox_helpers import PASSWORD, create_operator, open_chat_of, open_tab
-from e2e.test_api import load, poll
-from e2e.test_chat import type_message
 
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW = "iframe[data-parley=window]"
@@ -58,7 +57,7 @@ def test_a_bot_login_answers_in_the_widget_and_hands_over_in_the_inbox(browser, 
         type_message(page, "Hi! Do you ship to Norway?")
         # The bot's answer, drawn as the bot's (not an operator's), and announced once.
         expect(window.locator(".msg.bot .bubble", has_text=SHIPPING)).to_be_visible(timeout=20_000)
-        poll(page, "() => window.botSent.length === 1")
+        wait_until(page, lambda: page.evaluate("window.botSent.length") == 1, what="chat.botSent")
         sent = page.evaluate("window.botSent[0]")
         assert sent["id"] == bot["operatorId"] and sent["message"].startswith(SHIPPING), sent
         assert window.locator(".msg.operator").count() == 0

@@ -2,44 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
+from playwright.sync_api import expect
 
-import pytest
-
-from e2e.conftest import wait_ready
-from e2e.operator import ScriptedOperator
-from e2e.test_skeleton import snippet_with_config
-
-_emails = itertools.count()
-
-
-@pytest.fixture
-def operator(parley, app):
-    email = f"op{next(_emails)}@shop.example"
-    parley.cli("operator", "create", "--app", app["appId"], "--email", email, "--password", "correct horse")
-    scripted = ScriptedOperator(parley.url, app["appId"], email, "correct horse")
-    yield scripted
-    scripted.close()
-
-
-def open_page(page, host_site, parley, app, name, config=""):
-    snippet = snippet_with_config(f"appId: '{app['appId']}',{config}", parley.loader)
-    recorder = """<script>window.events = [];
-    ['chat.started', 'widget.stateChange', 'chat.onlineChange'].forEach(function (name) {
-      window.chaport.on(name, function (payload) { window.events.push([name, payload]); });
-    });</script>"""
-    page.goto(host_site.page(name, f"<script>{snippet}</script>{recorder}"))
-    wait_ready(page)
-
-
-def type_message(page, text):
-    composer = page.frame_locator("iframe[data-parley=window]").locator("form.composer textarea")
-    composer.fill(text)
-    composer.press("Enter")
-
-
-def bubbles(page, author):
-    return page.frame_locator("iframe[data-parley=window]").locator(f".msg.{author} .bubble")
+from e2e.helpers import bubbles, open_page, type_message, wait_ready
 
 
 def test_visitor_and_operator_hold_a_conversation(page, host_site, parley, app, operator):
@@ -81,7 +46,8 @@ def test_conversation_survives_reload_without_duplicates(page, host_site, parley
     wait_ready(page)
     page.evaluate("chaport.open()")
     bubbles(page, "operator").first.wait_for()
-    page.wait_for_timeout(500)
+    # Shown from the history reply: the server's answer to the last frame the widget sends on
+    # connecting, so anything a resend of the outbox could add is in already.
     assert bubbles(page, "visitor").all_text_contents() == ["first question"]
     assert bubbles(page, "operator").all_text_contents() == ["first answer"]
 
@@ -106,7 +72,7 @@ def test_messages_typed_offline_are_sent_once_on_reconnect(page, host_site, parl
     page.evaluate("window.dispatchEvent(new Event('offline'))")
     type_message(page, "typed while offline")
     meta = page.frame_locator("iframe[data-parley=window]").locator(".msg.visitor .meta .status")
-    page.wait_for_timeout(300)
+    expect(meta.nth(1)).to_have_attribute("aria-label", "Sending")  # kept in the outbox
     page.context.set_offline(False)
     operator.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == "typed while offline",
                       timeout=45)
@@ -116,7 +82,10 @@ def test_messages_typed_offline_are_sent_once_on_reconnect(page, host_site, parl
         return metas.every(m => m.getAttribute('aria-label') === 'Unread');
     }""", timeout=45000)
     assert meta.count() == 2
-    page.wait_for_timeout(500)
+    # The server handles a socket's frames in order: once a later message reached the operator,
+    # a second copy of the offline one would have reached it before.
+    type_message(page, "and one more")
+    operator.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == "and one more")
     assert len(operator.visitor_messages("typed while offline")) == 1
 
 

@@ -15,9 +15,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import API_READY
+from e2e.helpers import API_READY, load, wait_for_js
 from e2e.operator import ScriptedOperator
-from e2e.test_api import load, poll
 
 WINDOW = "#parley-chat iframe[data-parley=window]"
 _emails = itertools.count()
@@ -44,10 +43,10 @@ def open_chat_page(browser, url: str) -> tuple[Page, list[str]]:
 
 def chat_visitor(chat: Page) -> str:
     """The visitor the chat page ended up as (its `ready` event); waits for the open window.
-    The page's strict CSP (no eval) rules out wait_for_function: poll() evaluates."""
-    poll(chat, f"() => !!({API_READY} && chaport.getWidgetState() === 'expanded')")
+    The page's strict CSP (no eval) rules out wait_for_function: wait_for_js() evaluates."""
+    wait_for_js(chat, f"() => !!({API_READY} && chaport.getWidgetState() === 'expanded')")
     chat.evaluate("window.chaport.on('ready', function (d) { window.readyId = d.visitorId; })")
-    poll(chat, "() => !!window.readyId")
+    wait_for_js(chat, "() => !!window.readyId")
     return chat.evaluate("window.readyId")
 
 

@@ -7,10 +7,18 @@ import time
 
 import pytest
 
+from e2e.helpers import (
+    RECORD_EVENTS,
+    bubbles,
+    frames_received,
+    fresh_app,
+    goto,
+    sha1,
+    snippet_with_config,
+    type_message,
+    wait_until,
+)
 from e2e.operator import ScriptedOperator
-from e2e.test_chat import bubbles, type_message
-from e2e.test_identity_triggers import RECORD, fresh_app, goto, sha1, visitor_frames
-from e2e.test_skeleton import snippet_with_config
 
 # assignments.resolve that records each call (the message it saw) and routes nowhere.
 RESOLVE_RECORDER = """assignments: { resolve: function (cp) {
@@ -22,14 +30,14 @@ RESOLVE_RECORDER = """assignments: { resolve: function (cp) {
 def test_an_ongoing_chat_is_restored_on_the_next_page(page, host_site, parley):
     app = fresh_app(parley, host_site, "Restore chat")
     parley.cli("trigger", "add", "--app", app["appId"], "--message", "Need help?", "--delay", "0")
-    goto(page, host_site, parley, app, "restore-1", RESOLVE_RECORDER, RECORD)
+    goto(page, host_site, parley, app, "restore-1", RESOLVE_RECORDER, RECORD_EVENTS)
     page.evaluate("chaport.open()")
     type_message(page, "First page question")
     page.wait_for_function("window.events.some(e => e[0] === 'chat.started')")
     assert page.evaluate("window.resolved") == ["First page question"]
     page.evaluate("chaport.close()")  # collapsed: an invitation could show on the next page
     # The next page of the site, mid-conversation.
-    goto(page, host_site, parley, app, "restore-2", RESOLVE_RECORDER, RECORD)
+    goto(page, host_site, parley, app, "restore-2", RESOLVE_RECORDER, RECORD_EVENTS)
     # History is back (the trigger's zero delay has long passed): the chat is known to go on.
     bubbles(page, "visitor").filter(has_text="First page question").wait_for(state="attached")
     assert page.evaluate("chaport.getActiveTrigger()") is None
@@ -49,7 +57,7 @@ def test_chat_started_fires_only_for_chats_the_visitor_starts(page, host_site, p
                "--password", "correct horse", "--name", "Pia Pro")
     operator = ScriptedOperator(parley.url, app["appId"], "pro@shop.example", "correct horse")
     try:
-        goto(page, host_site, parley, app, "proactive", "", RECORD)
+        goto(page, host_site, parley, app, "proactive", "", RECORD_EVENTS)
         visitor_id = page.evaluate("window.events.find(e => e[0] === 'ready')[1].visitorId")
         operator.send(type="chat.start", visitorId=visitor_id, clientId="p1", text="Hello from Pia")
         acked = operator.wait_for(lambda f: f["type"] == "ack" and f.get("clientId") == "p1")
@@ -78,7 +86,7 @@ def test_bot_trigger_on_message_text_answers_the_visitors_message(page, host_sit
     bot = parley.cli("trigger", "add", "--app", app["appId"], "--message", "Our prices are on /pricing",
                      "--kind", "bot", "--delay", "0", "--when", "message_text contains price")
     bot_id = bot["id"] if "id" in bot else bot["triggerId"]
-    goto(page, host_site, parley, app, "message-bot", "", RECORD)
+    goto(page, host_site, parley, app, "message-bot", "", RECORD_EVENTS)
     page.evaluate("chaport.open()")
     type_message(page, "What is the price?")
     # The bot answers in the chat, for the visitor (and stored: the operators see it too).
@@ -86,7 +94,7 @@ def test_bot_trigger_on_message_text_answers_the_visitors_message(page, host_sit
     assert page.evaluate("window.events.filter(e => e[0] === 'chat.botSent').map(e => e[1])") == [
         {"id": bot_id, "message": "Our prices are on /pricing"}]
     # Already answered on the next page: history has it, no second event.
-    goto(page, host_site, parley, app, "message-bot-2", "", RECORD)
+    goto(page, host_site, parley, app, "message-bot-2", "", RECORD_EVENTS)
     bubbles(page, "bot").filter(has_text="Our prices are on /pricing").wait_for(state="attached")
     assert page.evaluate("window.events.filter(e => e[0] === 'chat.botSent').length") == 0
 
@@ -95,7 +103,7 @@ def test_trigger_on_message_text_does_not_match_other_messages(page, host_site, 
     app = fresh_app(parley, host_site, "Message bot quiet")
     parley.cli("trigger", "add", "--app", app["appId"], "--message", "Our prices are on /pricing",
                "--kind", "bot", "--delay", "0", "--when", "message_text contains price")
-    goto(page, host_site, parley, app, "message-bot-quiet", "", RECORD)
+    goto(page, host_site, parley, app, "message-bot-quiet", "", RECORD_EVENTS)
     page.evaluate("chaport.open()")
     type_message(page, "Do you ship to Norway?")
     page.wait_for_function("window.events.some(e => e[0] === 'chat.started')")
@@ -107,17 +115,6 @@ def test_trigger_on_message_text_does_not_match_other_messages(page, host_site, 
 
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
           "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
-
-
-def wait_frame(page, frames, predicate, seconds=15):
-    """The first frame the widget received that `predicate` accepts, polled until it comes."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = [f for f in frames if predicate(f)]
-        if found:
-            return found[0]
-        page.wait_for_timeout(100)
-    raise AssertionError("no such frame came")
 
 
 def test_a_devices_init_override_is_what_the_loader_waits_for(browser, host_site, parley, app):
@@ -141,13 +138,13 @@ def test_init_max_delay_forces_the_start_when_the_event_never_fires(page, host_s
 
 def test_a_devices_visitor_override_is_what_gets_sent(page, host_site, parley):
     app = fresh_app(parley, host_site, "Device visitor")
-    frames = visitor_frames(page)
+    frames = frames_received(page)
     desk = {"name": "Desk Doe"}
     signed = sha1(app["secret"] + json.dumps(desk, separators=(",", ":")))
     config = (f"visitor: {{ name: 'Page Doe' }}, devices: {{ desktop: {{ visitor: {json.dumps(desk)}, "
               f"visitorIntegrityHash: '{signed}' }} }},")
     goto(page, host_site, parley, app, "device-visitor", config)
-    visitor = wait_frame(page, frames, lambda f: f["type"] == "visitor")["visitor"]
+    visitor = wait_until(page, lambda: next((f for f in frames if f["type"] == "visitor"), None))["visitor"]
     assert visitor["name"] == "Desk Doe" and visitor["verified"] is True
 
 
@@ -256,7 +253,7 @@ def test_triggers_enabled_ids_shows_only_those(page, host_site, parley):
     chosen = parley.cli("trigger", "add", "--app", app["appId"], "--message", "This one", "--delay", "0")
     chosen_id = chosen["id"] if "id" in chosen else chosen["triggerId"]
     goto(page, host_site, parley, app, "triggers-enabled-ids", f"triggers: {{ enabled: ['{chosen_id}'] }},",
-         RECORD)
+         RECORD_EVENTS)
     bubble = page.frame_locator("iframe[data-parley=invitation]").locator(".bubble p")
     bubble.wait_for()
     assert bubble.text_content() == "This one"

@@ -4,29 +4,9 @@ and attachments with progress, cancel and clear errors."""
 
 from __future__ import annotations
 
-import io
-import itertools
-
-import pytest
-from PIL import Image
 from playwright.sync_api import expect
 
-from e2e.conftest import wait_ready
-from e2e.operator import ScriptedOperator
-from e2e.test_chat import open_page, type_message
-
-_emails = itertools.count()
-WINDOW = "iframe[data-parley=window]"
-
-
-@pytest.fixture
-def ann(parley, app):
-    email = f"ann{next(_emails)}@shop.example"
-    parley.cli("operator", "create", "--app", app["appId"], "--email", email, "--password", "correct horse",
-               "--name", "Ann Lee")
-    scripted = ScriptedOperator(parley.url, app["appId"], email, "correct horse")
-    yield scripted
-    scripted.close()
+from e2e.helpers import WINDOW, host_timers_ran, open_page, png_bytes, rendered, type_message, wait_ready
 
 
 def start(page, host_site, parley, app, ann, name: str, text: str) -> dict:
@@ -35,12 +15,6 @@ def start(page, host_site, parley, app, ann, name: str, text: str) -> dict:
     page.evaluate("chaport.open()")
     type_message(page, text)
     return ann.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == text)["message"]
-
-
-def png_bytes(size=(40, 30)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def test_typing_receipts_and_system_lines(page, host_site, parley, app, ann):
@@ -180,7 +154,10 @@ def test_upload_can_be_cancelled_and_errors_are_clear(page, host_site, parley, a
     expect(bar).to_be_hidden()
     expect(alert).to_be_hidden()
     page.unroute("**/api/visitor/files**")
-    page.wait_for_timeout(500)
+    # The widget's frames reach Ann in order: once a later message came, a message with the
+    # cancelled file, sent before it, would have come too.
+    type_message(page, "Never mind the photo")
+    ann.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == "Never mind the photo")
     ann.drain()
     assert not [f for f in ann.seen if f["type"] == "message" and f["message"]["file"]]
 
@@ -194,7 +171,10 @@ def test_scroll_position_comes_back_after_a_reload(page, host_site, parley, app,
     body = window.locator("main")
     assert body.evaluate("b => b.scrollHeight - b.scrollTop - b.clientHeight") < 24  # followed
     body.evaluate("b => { b.scrollTop = 200; }")
-    page.wait_for_timeout(600)  # saved once scrolling settles
+    # Saved once scrolling settles: the scroll event comes with the next rendering, and the
+    # widget saves 250 ms after the last one, on a host page timer.
+    rendered(page)
+    host_timers_ran(page, 250)
     page.reload()
     wait_ready(page)
     expect(window.locator(".msg.operator")).to_have_count(25)

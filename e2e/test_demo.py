@@ -10,7 +10,8 @@ import time
 
 from playwright.sync_api import expect
 
-from e2e.conftest import ROOT, free_port
+from e2e.helpers import ROOT
+from tests.helpers.ports import free_port
 
 
 def test_demo_leads_from_the_printed_urls_to_an_answered_chat(browser, built_dist, tmp_path):

@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import time
 
-from e2e.conftest import API_READY, wait_ready
+from e2e.helpers import (
+    RECORD_EVENTS,
+    bubbles,
+    frames_received,
+    fresh_app,
+    goto,
+    host_timers_ran,
+    page_url,
+    sha1,
+    snippet_with_config,
+    type_message,
+    wait_ready,
+    wait_until,
+)
 from e2e.operator import ScriptedOperator
-from e2e.test_chat import bubbles, type_message
-from e2e.test_skeleton import snippet_with_config
-
-
-def sha1(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()
-
-
-def fresh_app(parley, host_site, name):
-    return parley.cli("app", "create", "--name", name, "--origin", host_site.origin)
-
-
-def goto(page, host_site, parley, app, name, config="", after=""):
-    snippet = snippet_with_config(f"appId: '{app['appId']}',{config}", parley.loader)
-    page.goto(host_site.page(name, f"<script>{snippet}</script><script>{after}</script>"))
-    wait_ready(page)
-
-
-RECORD = """window.events = [];
-['ready', 'chat.autoInvitation', 'chat.botSent', 'chat.started'].forEach(function (name) {
-  window.chaport.on(name, function (payload) { window.events.push([name, payload]); });
-});"""
 
 
 def test_logged_in_user_sees_the_same_chat_on_two_browsers(browser, host_site, parley):
@@ -38,7 +27,7 @@ def test_logged_in_user_sees_the_same_chat_on_two_browsers(browser, host_site, p
     config = f"session: {{ user: {json.dumps(user)} }},"
     laptop, phone = browser.new_context(), browser.new_context()
     first = laptop.new_page()
-    goto(first, host_site, parley, app, "user-laptop", config, RECORD)
+    goto(first, host_site, parley, app, "user-laptop", config, RECORD_EVENTS)
     first.wait_for_function("window.events.some(e => e[0] === 'ready')")
     assert first.evaluate("window.events.find(e => e[0] === 'ready')[1].visitorId") == "user-42"
     first.evaluate("chaport.open()")
@@ -58,9 +47,7 @@ def test_bad_user_token_is_rejected_with_a_clear_error(page, host_site, parley, 
     config = "session: { user: { id: 'user-1', token: 'forged' } },"
     snippet = snippet_with_config(f"appId: '{app['appId']}',{config}", parley.loader)
     page.goto(host_site.page("bad-token", f"<script>{snippet}</script>"))
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not page_log.parley("error"):
-        page.wait_for_timeout(100)
+    wait_until(page, lambda: page_log.parley("error"), 15, "a console error")
     assert any("PARLEY_E_BAD_TOKEN" in e for e in page_log.parley("error")), page_log.parley()
     assert page.evaluate("chaport.getWidgetState()") == "collapsed"
 
@@ -69,46 +56,47 @@ def test_start_session_with_credentials_via_command_queue(page, host_site, parle
     app = fresh_app(parley, host_site, "startSession")
     credentials = {"id": "member-7", "token": sha1(app["secret"] + "member-7")}
     config = "session: { autoStart: false },"
-    after = RECORD + f"window.chaport.q('startSession', {json.dumps(credentials)});"
+    after = RECORD_EVENTS + f"window.chaport.q('startSession', {json.dumps(credentials)});"
     goto(page, host_site, parley, app, "start-session-user", config, after)
     page.wait_for_function("window.events.some(e => e[0] === 'ready')")
     assert page.evaluate("window.events.find(e => e[0] === 'ready')[1].visitorId") == "member-7"
 
 
-def visitor_frames(page):
-    frames = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda p: frames.append(json.loads(p))))
-    return frames
-
-
 def test_set_visitor_data_with_and_without_integrity_hash(page, host_site, parley):
     app = fresh_app(parley, host_site, "Hash")
-    frames = visitor_frames(page)
+    frames = frames_received(page)
     data = {"name": "John Doe", "email": "john@example.com",
             "custom": {"subscriptionPlan": "pro", "balance": 1000}}
     signed = sha1(app["secret"] + json.dumps(data, separators=(",", ":")))
     config = f"visitor: {json.dumps(data)}, visitorIntegrityHash: '{signed}',"
     goto(page, host_site, parley, app, "hash", config)
-    page.wait_for_timeout(500)
-    visitor = [f["visitor"] for f in frames if f["type"] == "visitor"][-1]
+
+    def last_visitor(after: int = 0) -> dict | None:
+        """The newest `visitor` frame, if more than `after` came."""
+        found = [f["visitor"] for f in frames if f["type"] == "visitor"]
+        return found[-1] if len(found) > after else None
+
+    def visitor_frame_count() -> int:
+        return sum(f["type"] == "visitor" for f in frames)
+
+    visitor = wait_until(page, lambda: last_visitor(), what="the visitor frame")
     assert visitor["name"] == "John Doe" and visitor["verified"] is True
     assert visitor["custom"] == {"subscriptionPlan": "pro", "balance": 1000}
     # Unsigned: signed values stay (the name and custom fields alike); a new custom key is added.
+    before = visitor_frame_count()
     page.evaluate("window.chaport.setVisitorData({ name: 'Mallory', custom: { balance: 5, theme: 'dark' } })")
-    page.wait_for_timeout(500)
-    visitor = [f["visitor"] for f in frames if f["type"] == "visitor"][-1]
+    visitor = wait_until(page, lambda: last_visitor(before), what="the visitor frame after the update")
     assert visitor["name"] == "John Doe"
     assert visitor["custom"] == {"subscriptionPlan": "pro", "balance": 1000, "theme": "dark"}
     # A bad hash changes nothing and says so.
     page.evaluate("window.chaport.q('setVisitorData', [{ name: 'Eve' }, 'a1b2c3d4e5f6'])")
-    page.wait_for_timeout(500)
-    assert any(f.get("code") == "PARLEY_E_BAD_HASH" for f in frames if f["type"] == "error")
+    wait_until(page, lambda: [f for f in frames if f.get("code") == "PARLEY_E_BAD_HASH"], what="BAD_HASH")
     # A correct hash over new data updates the name.
     renamed = {"name": "John Q. Doe"}
     good = sha1(app["secret"] + json.dumps(renamed, separators=(",", ":")))
+    before = visitor_frame_count()
     page.evaluate(f"window.chaport.setVisitorData({json.dumps(renamed)}, '{good}')")
-    page.wait_for_timeout(500)
-    assert [f["visitor"] for f in frames if f["type"] == "visitor"][-1]["name"] == "John Q. Doe"
+    assert wait_until(page, lambda: last_visitor(before), what="the renamed visitor")["name"] == "John Q. Doe"
 
 
 def test_server_trigger_shows_invitation_once_per_visitor(page, host_site, parley):
@@ -116,12 +104,12 @@ def test_server_trigger_shows_invitation_once_per_visitor(page, host_site, parle
     trigger = parley.cli("trigger", "add", "--app", app["appId"], "--message", "Questions about pricing?",
                          "--delay", "1", "--when", "page_url contains pricing")
     trigger_id = trigger["id"] if "id" in trigger else trigger["triggerId"]
-    goto(page, host_site, parley, app, "about", "", RECORD)
-    page.wait_for_timeout(1500)
+    goto(page, host_site, parley, app, "about", "", RECORD_EVENTS)
+    host_timers_ran(page, 1000)  # the trigger's delay: had it matched, it would have shown by now
     assert page.locator("iframe[data-parley=invitation]").count() == 0  # condition does not match
     assert page.evaluate("id => chaport.getTriggerById(id)", trigger_id) == {
         "id": trigger_id, "message": "Questions about pricing?"}
-    goto(page, host_site, parley, app, "pricing", "", RECORD)
+    goto(page, host_site, parley, app, "pricing", "", RECORD_EVENTS)
     bubble = page.frame_locator("iframe[data-parley=invitation]").locator(".bubble p")
     bubble.wait_for(timeout=5000)
     assert bubble.text_content() == "Questions about pricing?"
@@ -129,9 +117,9 @@ def test_server_trigger_shows_invitation_once_per_visitor(page, host_site, parle
         {"id": trigger_id, "message": "Questions about pricing?"}]
     assert page.evaluate("chaport.getActiveTrigger()")["id"] == trigger_id
     # Another pricing page: the invitation comes back, the event does not fire again.
-    goto(page, host_site, parley, app, "pricing-2", "", RECORD)
+    goto(page, host_site, parley, app, "pricing-2", "", RECORD_EVENTS)
     bubble.wait_for(timeout=5000)
-    page.wait_for_timeout(300)
+    # The event would have fired in the same task that drew the invitation, before its text showed.
     assert page.evaluate("window.events.filter(e => e[0] === 'chat.autoInvitation').length") == 0
 
 
@@ -139,10 +127,10 @@ def test_disabled_triggers_do_not_show(page, host_site, parley):
     app = fresh_app(parley, host_site, "Triggers off")
     parley.cli("trigger", "add", "--app", app["appId"], "--message", "Hi!", "--delay", "0")
     goto(page, host_site, parley, app, "triggers-off", "triggers: false,")
-    page.wait_for_timeout(1000)
+    host_timers_ran(page, 0)  # the trigger's delay: an enabled one would have shown by now
     assert page.locator("iframe[data-parley=invitation]").count() == 0
     goto(page, host_site, parley, app, "triggers-disabled-call", "", "window.chaport.q('disableTriggers');")
-    page.wait_for_timeout(1000)
+    host_timers_ran(page, 0)
     assert page.locator("iframe[data-parley=invitation]").count() == 0
 
 
@@ -187,15 +175,14 @@ def test_countries_and_country_parameter(page, host_site, parley):
     goto(page, host_site, parley, app, "country", "countries: { include: ['NO', 'SE'] },")
     assert page.evaluate("chaport.getParameterValue('country')") == "NO"
     assert page.locator("iframe[data-parley=launcher]").is_visible()
-    snippet = snippet_with_config(f"appId: '{app['appId']}', countries: {{ exclude: ['NO'] }}", parley.loader)
-    page.goto(host_site.page("country-excluded", f"<script>{snippet}</script>"))
-    page.wait_for_function(API_READY)
-    page.wait_for_timeout(1000)
+    # `ready` fires in the task that decides whether the widget is drawn, before it draws it.
+    page.goto(page_url(host_site, parley, app, "country-excluded", "countries: { exclude: ['NO'] },",
+                       RECORD_EVENTS))
+    page.wait_for_function("window.events && window.events.some(e => e[0] === 'ready')")
     assert page.locator("iframe[data-parley=launcher]").count() == 0
-    snippet = snippet_with_config(f"appId: '{app['appId']}', countries: {{ include: ['US'] }}", parley.loader)
-    page.goto(host_site.page("country-not-included", f"<script>{snippet}</script>"))
-    page.wait_for_function(API_READY)
-    page.wait_for_timeout(1000)
+    page.goto(page_url(host_site, parley, app, "country-not-included", "countries: { include: ['US'] },",
+                       RECORD_EVENTS))
+    page.wait_for_function("window.events && window.events.some(e => e[0] === 'ready')")
     assert page.locator("iframe[data-parley=launcher]").count() == 0
 
 
@@ -225,7 +212,7 @@ def test_bot_trigger_fires_chat_bot_sent(page, host_site, parley):
     bot = parley.cli("trigger", "add", "--app", app["appId"], "--message", "I'm the shop bot. Ask me!",
                      "--kind", "bot", "--delay", "0")
     bot_id = bot["id"] if "id" in bot else bot["triggerId"]
-    goto(page, host_site, parley, app, "bot", "", RECORD)
+    goto(page, host_site, parley, app, "bot", "", RECORD_EVENTS)
     page.wait_for_function("window.events.some(e => e[0] === 'chat.botSent')")
     assert page.evaluate("window.events.find(e => e[0] === 'chat.botSent')[1]") == {
         "id": bot_id, "message": "I'm the shop bot. Ask me!"}
@@ -282,9 +269,8 @@ def test_default_rules_empty_disables_the_apps_rules(browser, host_site, parley)
     goto(page, host_site, parley, app, "default-rules-off", "assignments: { defaultRules: [] },")
     page.evaluate("chaport.open()")
     type_message(page, "I am a VIP customer")
-    bubbles(page, "visitor").first.wait_for()
-    page.wait_for_timeout(300)
-    first = next(f for f in sent if f["type"] == "message.send")
+    first = wait_until(page, lambda: next((f for f in sent if f["type"] == "message.send"), None),
+                       what="the message.send frame")
     assert "assignees" not in first  # no rule chose anyone: the server's round robin decides
     assert vip  # the VIP rule exists on the app, but this page turned it off
     context.close()

@@ -7,27 +7,15 @@ no uncaught page error, and no request leaving the Parley server's origin).
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import httpx
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from e2e.conftest import ParleyServer, free_port
+from e2e.frames import nth_frame
+from e2e.helpers import ROOT, ParleyServer, open_page, save_screenshot, type_message
 from e2e.inbox_helpers import Inbox, RawVisitor, open_chat_of, open_tab
-from e2e.test_chat import open_page, type_message
-
-ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOT = ROOT / "docs" / "inbox.png"
-
-
-def save_screenshot(page: Page) -> None:
-    if SCREENSHOT.exists() and os.environ.get("PARLEY_SCREENSHOTS") != "1":
-        return
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
 
 
 def test_operator_answers_a_visitor_live(page, host_site, parley, app, inbox, operator_email):
@@ -63,7 +51,9 @@ def test_operator_answers_a_visitor_live(page, host_site, parley, app, inbox, op
     expect(log.locator(".msg.visitor .bubble").last).to_have_text("Also, do you ship to Norway?")
 
     # Sneak peek: what the visitor is typing shows before it is sent.
-    page.wait_for_timeout(1100)  # the widget sends typing at most once a second
+    # Kept on purpose: the widget sends typing at most once a second and drops what comes
+    # sooner, so the sneak peek below needs a second since the message's own typing.
+    page.wait_for_timeout(1100)
     page.frame_locator("iframe[data-parley=window]").locator("form.composer textarea").fill("And gift wrap")
     expect(op.locator("#typing")).to_have_text("Visitor is typing: And gift wrap", timeout=10_000)
 
@@ -79,7 +69,7 @@ def test_operator_answers_a_visitor_live(page, host_site, parley, app, inbox, op
         "Yes, 12 in stock, and we ship to Norway.", timeout=15_000)
     current = op.locator(".chat-item[aria-current=true]")
     expect(current.locator(".preview")).to_have_text("You: Yes, 12 in stock, and we ship to Norway.")
-    save_screenshot(op)
+    save_screenshot(op, ROOT / "docs" / "inbox.png")
 
     # Close the chat: it moves to the Closed tab and the composer goes away.
     op.get_by_role("button", name="Close chat").click()
@@ -113,7 +103,7 @@ def test_login_failure_shows_an_error(inbox, operator_email):
 def test_inbox_reconnects_and_catches_up_after_a_server_restart(
         browser, page, host_site, parley, app, operator_email, tmp_path):
     # A second server on the same database, so it can be stopped without hurting other tests.
-    second = ParleyServer(tmp_path, free_port())
+    second = ParleyServer(tmp_path)
     second.env = {**parley.env}
     second.start()
     try:
@@ -175,8 +165,13 @@ def test_receipts_typing_system_lines_rating_and_transcript(inbox, operator_emai
     visitor.say("Great, thanks")
     expect(log.locator(".msg.visitor .bubble").last).to_have_text("Great, thanks")
     second = visitor.event("seen", lambda e: e["by"] == "operator" and e["upTo"] > question["id"])
-    op.wait_for_timeout(500)
+    # The inbox's frames reach the visitor in order: once its next `typing` came, a second
+    # `seen` sent before it would have come too.
     visitor.drain()
+    typed = sum(f["type"] == "typing" and f["typing"] is True for f in visitor.seen)
+    reply.press_sequentially("x")
+    visitor.wait_for(nth_frame(typed + 1, lambda f: f["type"] == "typing" and f["typing"] is True))
+    reply.fill("")
     assert [e["event"]["upTo"] for e in visitor.seen if e["type"] == "event"
             and e["event"]["type"] == "seen" and e["event"]["by"] == "operator"] == [question["id"],
                                                                                        second["upTo"]]
@@ -263,7 +258,12 @@ def test_operator_sends_an_image_and_gets_clear_upload_errors(inbox, operator_em
     expect(op.get_by_role("button", name="Attach a file")).to_be_enabled()
     cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
                                                   "downloadThroughput": -1, "uploadThroughput": -1})
-    op.wait_for_timeout(500)
+    # The inbox's frames reach the visitor in order: once a later message came, a message
+    # with the cancelled file, sent before it, would have come too.
+    reply = op.get_by_label("Reply")
+    reply.fill("That was all")
+    reply.press("Enter")
+    visitor.event("message", lambda e: e["message"]["text"] == "That was all")
     visitor.drain()
     names = [(f["event"]["message"].get("file") or {}).get("name") for f in visitor.seen
              if f["type"] == "event" and f["event"]["type"] == "message"]

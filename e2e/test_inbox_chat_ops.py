@@ -17,9 +17,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import wait_ready
+from e2e.helpers import open_page, type_message, wait_ready
 from e2e.inbox_helpers import Inbox, create_operator, open_chat_of, open_tab
-from e2e.test_chat import open_page, type_message
 
 WINDOW = "iframe[data-parley=window]"
 _people = itertools.count()

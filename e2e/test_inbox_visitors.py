@@ -11,10 +11,8 @@ import re
 from PIL import Image
 from playwright.sync_api import expect
 
-from e2e.conftest import axe_every_frame
+from e2e.helpers import ROOT, axe_every_frame, open_page, save_screenshot, wait_until
 from e2e.inbox_helpers import Inbox, RawVisitor, open_chat_of
-from e2e.test_chat import open_page
-from e2e.test_inbox import save_screenshot
 
 
 def visitor_row(inbox: Inbox, text: str):
@@ -102,7 +100,7 @@ def test_live_visitors_proactive_chat_search_and_notes(page, host_site, parley, 
     [mine] = [v for v in stored if v["page"] and v["page"]["title"] == "visitors-cart"]
     saved = op.request.get(f"{parley.url}/api/operator/visitors/{mine['id']}").json()["visitor"]
     assert saved["notes"] == "Wants teal mugs; call back Friday."
-    save_screenshot(op)
+    save_screenshot(op, ROOT / "docs" / "inbox.png")
     assert axe_every_frame(op) == []
 
     # Search: by a word of a message, from the keyboard.
@@ -187,6 +185,19 @@ window.Notification = class {
   }
   close() {}
 };
+// notify.js rings or stays quiet under a Web Lock, once per message in every tab: count them.
+window.notifyDecisions = 0;
+if (navigator.locks) {
+  const request = navigator.locks.request.bind(navigator.locks);
+  navigator.locks.request = (name, ...rest) => {
+    const callback = rest.pop();
+    return request(name, ...rest, (lock) => {
+      const result = callback(lock);
+      if (name.startsWith('parley.inbox.notified.')) window.notifyDecisions += 1;
+      return result;
+    });
+  };
+}
 """
 
 
@@ -209,8 +220,16 @@ def test_notifications_ring_once_across_tabs_and_not_for_the_open_chat(browser, 
         try:
             visitor.say("Is anyone there?")
             shown = lambda tab: tab.page.evaluate("window.shown")  # noqa: E731
+
+            def decided(count: int) -> None:
+                """Until both tabs together made `count` ring-or-quiet decisions (one per
+                message each, RING_DELAY_S after it came unless the tab shows its chat)."""
+                wait_until(first.page, lambda: sum(tab.page.evaluate("window.notifyDecisions")
+                                                   for tab in (first, second)) >= count,
+                           what=f"{count} notification decisions")
+
             expect(first.chat_row("Is anyone there?")).to_be_visible(timeout=15_000)
-            first.page.wait_for_timeout(1500)
+            decided(2)
             rung = shown(first) + shown(second)
             assert [title for title, _body in rung] == [rung[0][0]] and rung[0][1] == "Is anyone there?"
             assert rung[0][0].startswith("New chat from")
@@ -220,7 +239,7 @@ def test_notifications_ring_once_across_tabs_and_not_for_the_open_chat(browser, 
             expect(first.page.locator("#log .msg.visitor")).to_have_count(1)
             visitor.say("Hello?")
             expect(first.page.locator("#log .msg.visitor")).to_have_count(2)
-            first.page.wait_for_timeout(1500)
+            decided(4)
             assert len(shown(first) + shown(second)) == 1
         finally:
             visitor.close()

@@ -8,99 +8,20 @@ server is stopped and every wait is for a fact the page or a socket reports.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import time
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from e2e.conftest import wait_ready
+from e2e.helpers import WINDOW, SocketSwitch, bubbles, fresh_app, page_url, sha1, type_message, wait_ready
 from e2e.inbox_helpers import RawVisitor
 from e2e.operator import ScriptedOperator
-from e2e.test_chat import bubbles, type_message
-from e2e.test_skeleton import snippet_with_config
 
-WINDOW = "iframe[data-parley=window]"
 RECORD = """window.log = [];
 ['ready', 'chat.onlineChange'].forEach(function (name) {
   window.chaport.on(name, function (payload) { window.log.push([name, payload]); });
 });"""
-
-
-def sha1(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()
-
-
-def fresh_app(parley, host_site, name: str) -> dict:
-    return parley.cli("app", "create", "--name", name, "--origin", host_site.origin)
-
-
-def page_url(host_site, parley, app, name: str, config: str = "", after: str = "") -> str:
-    snippet = snippet_with_config(f"appId: '{app['appId']}',{config}", parley.loader)
-    return host_site.page(name, f"<script>{snippet}</script><script>{after}</script>")
-
-
-class SocketSwitch:
-    """Routes the page's visitor sockets through Playwright: `cut()` drops the live ones
-    and refuses new ones until `restore()`; `drop_sent(text)` keeps visitor messages with
-    that text from reaching the server (they stay unacknowledged, "Sending"). `sent` and
-    `received` are the frames each way, `welcomes` counts the server's welcome frames."""
-
-    def __init__(self, page) -> None:
-        self.page = page
-        self.cut_off = False
-        self.dropped_texts: set[str] = set()
-        self.live: list = []
-        self.opened = 0
-        self.sent: list[dict] = []
-        self.welcomes = 0
-        page.route_web_socket("**/ws/visitor", self._route)
-
-    def _route(self, ws) -> None:
-        self.opened += 1
-        if self.cut_off:
-            ws.close(code=1011, reason="test: network down")
-            return
-        server = ws.connect_to_server()
-        ws.on_message(lambda message: self._to_server(server, message))
-        server.on_message(lambda message: self._to_page(ws, message))
-        self.live.append((ws, server))
-
-    def _to_server(self, server, message) -> None:
-        if isinstance(message, str):
-            frame = json.loads(message)
-            self.sent.append(frame)
-            if frame.get("type") == "message.send" and frame.get("text") in self.dropped_texts:
-                return
-        server.send(message)
-
-    def _to_page(self, ws, message) -> None:
-        if isinstance(message, str) and json.loads(message).get("type") == "welcome":
-            self.welcomes += 1
-        ws.send(message)
-
-    def drop_sent(self, text: str) -> None:
-        self.dropped_texts.add(text)
-
-    def cut(self) -> None:
-        self.cut_off = True
-        live, self.live = self.live, []
-        for ws, server in live:
-            server.close()
-            ws.close(code=1011, reason="test: network down")
-
-    def restore(self) -> None:
-        self.cut_off = False
-
-    def wait_for_welcomes(self, count: int, seconds: float = 20) -> None:
-        """Lets Playwright deliver socket events until `count` welcomes came (a poll, like
-        test_api.poll: the routed frames arrive on this thread only inside Playwright calls)."""
-        deadline = time.monotonic() + seconds
-        while self.welcomes < count:
-            assert time.monotonic() < deadline, f"{self.welcomes} welcome frames, waited for {count}"
-            self.page.wait_for_timeout(50)
 
 
 # -- 1: a wrong session.user token is final ------------------------------------------------

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
-from e2e.conftest import API_READY, wait_ready
+from e2e.helpers import (
+    API_READY,
+    ParleyServer,
+    console_caught_up,
+    frames_received,
+    host_timers_ran,
+    snippet_with_config,
+    wait_ready,
+    wait_until,
+)
 
 RECORD_READY = """<script>
 window.readyCalls = [];
@@ -12,12 +19,19 @@ window.chaport.on('ready', function (data) { window.readyCalls.push(data); });
 </script>"""
 
 
+def history_answered(page, frames: list[dict]) -> None:
+    """Until the server answered the widget's history request: the last frame it sends after
+    its welcome, so a second welcome (or a second runtime's) would have come before."""
+    wait_until(page, lambda: any(f["type"] == "history" for f in frames), what="the history reply")
+
+
 def test_ready_fires_once_with_a_visitor_id(page, host_site, install, page_log):
+    frames = frames_received(page)
     url = host_site.page("ready", f"<p>shop</p><script>{install()}</script>{RECORD_READY}")
     page.goto(url)
     wait_ready(page)
     page.wait_for_function("window.readyCalls.length > 0")
-    time.sleep(0.5)  # a second `ready` would come right after the first
+    history_answered(page, frames)
     calls = page.evaluate("window.readyCalls")
     assert len(calls) == 1
     assert isinstance(calls[0]["visitorId"], str) and len(calls[0]["visitorId"]) == 24
@@ -109,11 +123,15 @@ def test_host_css_reset_cannot_hide_or_restyle_the_widget(page, host_site, insta
 
 
 def test_snippet_pasted_twice_loads_once(page, host_site, install):
+    frames = frames_received(page)
+    sockets = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
     body = f"<script>{install()}</script><script>{install()}</script>{RECORD_READY}"
     page.goto(host_site.page("twice", body))
     wait_ready(page)
     page.wait_for_function("window.readyCalls.length > 0")
-    time.sleep(0.5)
+    history_answered(page, frames)
+    assert len(sockets) == 1
     assert page.locator("iframe[data-parley=runtime]").count() == 1
     assert page.locator("iframe[data-parley=launcher]").count() == 1
     assert page.evaluate("window.readyCalls.length") == 1
@@ -125,8 +143,8 @@ def test_no_network_to_parley_before_init_event(page, host_site, app, parley):
     config = f"appId: '{app['appId']}', init: {{ event: 'shop-ready', maxDelay: 60000, delayAfterEvent: 0 }}"
     snippet = snippet_with_config(config, parley.loader)
     page.goto(host_site.page("init-event", f"<script>{snippet}</script>"))
-    page.wait_for_load_state("load")
-    time.sleep(1.5)
+    page.wait_for_load_state("load")  # the loader ran (an async script delays `load`)
+    host_timers_ran(page, 0)  # delayAfterEvent is 0: a start on any event so far would be done
     # Only the loader itself has been fetched; nothing starts before the event.
     assert [u for u in requests if not u.endswith("/widget/loader.js")] == []
     assert page.locator("iframe[data-parley]").count() == 0
@@ -137,9 +155,7 @@ def test_no_network_to_parley_before_init_event(page, host_site, app, parley):
 def test_unknown_app_id_gives_one_clear_console_error(page, host_site, install, page_log):
     page.goto(host_site.page("unknown-app", f"<script>{install(app_id='000000000000000000000000')}</script>"))
     page.wait_for_function(API_READY)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not page_log.parley("error"):
-        page.wait_for_timeout(100)
+    wait_until(page, lambda: page_log.parley("error"), 10, "a console error")
     errors = page_log.parley("error")
     assert len(errors) == 1 and "unknown appId" in errors[0], errors
     # The API keeps answering without throwing into the page.
@@ -152,7 +168,8 @@ def test_missing_chaport_config_gives_a_clear_console_error(page, host_site, par
             "on:function(){}};")
     body = f"<script>{stub}</script><script src='{parley.loader}'></script>"
     page.goto(host_site.page("no-config", body))
-    page.wait_for_load_state("load")
+    page.wait_for_load_state("load")  # the loader ran (an async script delays `load`)
+    console_caught_up(page, page_log)
     errors = page_log.parley("error")
     assert len(errors) == 1 and "chaportConfig is missing" in errors[0]
 
@@ -160,8 +177,7 @@ def test_missing_chaport_config_gives_a_clear_console_error(page, host_site, par
 def test_server_down_after_loader_gives_a_clear_console_error(
         page, host_site, app, parley, page_log, tmp_path):
     # A second server for this app, stopped after the loader came but before init fires.
-    from e2e.conftest import ParleyServer, free_port
-    doomed = ParleyServer(tmp_path, free_port())
+    doomed = ParleyServer(tmp_path)
     doomed.env = {**parley.env}  # same database, same app
     doomed.start()
     config = f"appId: '{app['appId']}', init: {{ event: 'go', maxDelay: 60000, delayAfterEvent: 0 }}"
@@ -170,25 +186,11 @@ def test_server_down_after_loader_gives_a_clear_console_error(
     page.wait_for_load_state("load")
     doomed.stop()
     page.evaluate("window.dispatchEvent(new Event('go'))")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not page_log.parley("error"):
-        page.wait_for_timeout(100)
+    wait_until(page, lambda: page_log.parley("error"), 10, "a console error")
     errors = page_log.parley("error")
     assert len(errors) == 1 and "could not load the widget" in errors[0], errors
     assert page.locator("#ok").is_visible()
     page.evaluate("chaport.q('open')")  # the stub still takes calls without throwing
-
-
-def snippet_with_config(config: str, loader: str) -> str:
-    """The spec's snippet with a config object literal's body and a loader URL."""
-    return ("(function(w,d,v3){w.chaportConfig = {" + config + "};"
-            "if(w.chaport)return;v3=w.chaport={};v3._q=[];v3._l={};"
-            "v3.q=function(){v3._q.push(arguments)};"
-            "v3.on=function(e,fn){if(!v3._l[e])v3._l[e]=[];v3._l[e].push(fn)};"
-            "var s=d.createElement('script');"
-            "s.type='text/javascript';s.async=true;s.src='" + loader + "';"
-            "var ss=d.getElementsByTagName('script')[0];"
-            "ss.parentNode.insertBefore(s,ss)})(window, document);")
 
 
 def test_bad_api_calls_are_reported_not_thrown(page, host_site, install, page_log):
@@ -196,8 +198,8 @@ def test_bad_api_calls_are_reported_not_thrown(page, host_site, install, page_lo
     wait_ready(page)
     page.evaluate("chaport.q('noSuchMethod'); chaport.q(42); "
                   "chaport.on('ready', 'not a function'); chaport.open('extra')")
-    page.wait_for_timeout(200)
-    errors = page_log.parley("error")
+    errors = wait_until(page, lambda: len(page_log.parley("error")) >= 4 and page_log.parley("error"),
+                        what="four console errors")
     assert any("unknown method 'noSuchMethod'" in e for e in errors), errors
     assert any("chaport.q needs a method name" in e for e in errors), errors
     assert any("must be a function" in e for e in errors), errors

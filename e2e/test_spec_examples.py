@@ -11,8 +11,14 @@ import json
 
 import pytest
 
-from e2e.conftest import API_READY, wait_ready
-from e2e.test_skeleton import snippet_with_config
+from e2e.helpers import (
+    API_READY,
+    console_caught_up,
+    frames_received,
+    snippet_with_config,
+    wait_ready,
+    wait_until,
+)
 
 SITE_HELPERS = """
 var yourUser = { role: 'lead' };
@@ -270,13 +276,18 @@ def page_with(host_site, parley, app, name, config, after, secret):
     return host_site.page(name, body)
 
 
-def run_example(page, page_log, url, autostart=True):
+def run_example(page, page_log, url, autostart=True, on_ready=False):
+    """The page's [parley] console errors once the example ran: its queued calls run in the
+    task that installs the API, its `ready` listeners in the task that handles the welcome."""
+    frames = frames_received(page)
     page.goto(url)
     if autostart:
-        wait_ready(page)
+        wait_ready(page)  # drawn at the end of the task that fires `ready`
     else:
         page.wait_for_function(API_READY)
-    page.wait_for_timeout(300)
+        if on_ready:
+            wait_until(page, lambda: any(f["type"] == "welcome" for f in frames), what="the welcome")
+    console_caught_up(page, page_log)
     return page_log.parley("error")
 
 
@@ -301,9 +312,8 @@ def test_method_example_runs_verbatim(page, host_site, parley, app, page_log, in
     code = METHOD_EXAMPLES[index]
     url = page_with(host_site, parley, app, f"spec-method-{index}", "", code, app["secret"])
     stops = "stopSession" in code  # the session stops at ready: no launcher to wait for
-    assert run_example(page, page_log, url, autostart=not stops) == [], code
+    assert run_example(page, page_log, url, autostart=not stops, on_ready="on('ready'" in code) == [], code
     if code.startswith("window.chaport.on('ready', function () {\nwindow.chaport.stopSession"):
-        page.wait_for_timeout(300)
         assert page.locator("iframe[data-parley=launcher]").count() == 0
     if "$.post" in code:
         assert page.evaluate("window.spec.posted[0][1].chaportVisitorId")

@@ -10,7 +10,7 @@ import io
 from PIL import Image
 from playwright.sync_api import expect
 
-from e2e.test_chat import open_page, type_message
+from e2e.helpers import open_page, type_message
 from widget.core.i18n import EN
 
 WINDOW = "iframe[data-parley=window]"
@@ -43,6 +43,8 @@ def test_a_whole_conversation_between_the_widget_and_the_inbox(page, host_site, 
     expect(status).to_have_attribute("aria-label", EN["message_read"], timeout=15_000)
 
     # Typing both ways: sneak peek in the inbox, "Olivia is typing…" in the widget.
+    # Kept on purpose: the widget sends typing at most once a second and drops what comes
+    # sooner, so the sneak peek below needs a second since the message's own typing.
     page.wait_for_timeout(1100)
     widget.locator("form.composer textarea").fill("Do you have it in blue")
     expect(op.locator("#typing")).to_contain_text("Do you have it in blue", timeout=10_000)

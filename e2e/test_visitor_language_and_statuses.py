@@ -8,9 +8,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import wait_ready
-from e2e.test_chat import operator, type_message  # noqa: F401 - `operator` is a fixture
-from e2e.test_session_and_connection import SocketSwitch, page_url
+from e2e.helpers import SocketSwitch, page_url, type_message, wait_ready
 
 WINDOW = "iframe[data-parley=window]"
 
@@ -50,7 +48,7 @@ def test_language_parameter_is_the_visitors_not_the_widgets(browser, host_site, 
         context.close()
 
 
-def test_text_statuses_are_the_specs_sending_unread_read(page, host_site, parley, app, operator):  # noqa: F811
+def test_text_statuses_are_the_specs_sending_unread_read(page, host_site, parley, app, operator):
     switch = SocketSwitch(page)
     switch.drop_sent("held back")
     page.goto(page_url(host_site, parley, app, "text-statuses", "appearance: { textStatuses: true },"))

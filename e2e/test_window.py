@@ -5,9 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from e2e.conftest import axe_every_frame, wait_ready
-from e2e.test_chat import bubbles, open_page, operator, type_message  # noqa: F401 - fixture
-from e2e.test_skeleton import snippet_with_config
+from playwright.sync_api import expect
+
+from e2e.helpers import (
+    axe_every_frame,
+    bubbles,
+    open_page,
+    snippet_with_config,
+    type_message,
+    wait_ready,
+    wait_until,
+)
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 IPHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2,
@@ -19,6 +27,14 @@ COUNT_SOUNDS = """(() => {
     window.top.soundCount = (window.top.soundCount || 0) + 1;
     return new Real();
   };
+  // Each tab decides whether to play under a Web Lock: count the decisions made.
+  if (window === window.top && navigator.locks) {
+    const request = navigator.locks.request.bind(navigator.locks);
+    navigator.locks.request = (name, options, callback) => request(name, options, (lock) => {
+      window.soundDecisions = (window.soundDecisions || 0) + 1;
+      return callback(lock);
+    });
+  }
 })();"""
 
 
@@ -29,13 +45,13 @@ def screenshot(page, name):
         page.screenshot(path=str(target))
 
 
-def start_chat(page, operator, text):  # noqa: F811 - the fixture is passed in
+def start_chat(page, operator, text):
     page.evaluate("chaport.open()")
     type_message(page, text)
     return operator.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == text)
 
 
-def test_unread_badge_title_blink_and_one_sound_across_tabs(browser, host_site, parley, app, operator):  # noqa: F811
+def test_unread_badge_title_blink_and_one_sound_across_tabs(browser, host_site, parley, app, operator):
     context = browser.new_context()
     context.add_init_script(COUNT_SOUNDS)
     first, second = context.new_page(), context.new_page()
@@ -58,7 +74,9 @@ def test_unread_badge_title_blink_and_one_sound_across_tabs(browser, host_site, 
         label = button.get_attribute("aria-label")
         assert label == "Open chat (2 new messages)"
     first.wait_for_function("(title) => document.title !== title", arg=title)  # blinking
-    first.wait_for_timeout(600)
+    # Every tab has decided, for each message, whether it plays the sound.
+    wait_until(first, lambda: sum(p.evaluate("window.soundDecisions || 0") for p in (first, second)) >= 4,
+               what="four sound decisions")
     # Two messages, two tabs: two sounds in all (one per message), never one per tab.
     assert first.evaluate("window.soundCount || 0") + second.evaluate("window.soundCount || 0") == 2
     first.evaluate("chaport.open()")
@@ -76,7 +94,8 @@ def test_keyboard_focus_and_escape(page, host_site, parley, app):
     page.goto(host_site.page("focus", f"<input id=search autofocus><script>{snippet}</script>"))
     page.focus("#search")
     wait_ready(page)
-    page.wait_for_timeout(200)
+    # The launcher's document is loaded and drawn: the time it could have taken the focus.
+    expect(page.frame_locator("iframe[data-parley=launcher]").locator("button")).to_be_visible()
     # Loading the widget never steals focus from the page.
     assert page.evaluate("document.activeElement.id") == "search"
     page.frame_locator("iframe[data-parley=launcher]").locator("button").focus()
@@ -91,7 +110,7 @@ def test_keyboard_focus_and_escape(page, host_site, parley, app):
     assert page.evaluate("document.activeElement.dataset.parley") == "launcher"
 
 
-def test_mobile_full_screen_and_screenshots(browser, host_site, parley, app, operator):  # noqa: F811
+def test_mobile_full_screen_and_screenshots(browser, host_site, parley, app, operator):
     context = browser.new_context(**IPHONE)
     page = context.new_page()
     viewport = '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -117,7 +136,7 @@ def test_mobile_full_screen_and_screenshots(browser, host_site, parley, app, ope
     context.close()
 
 
-def test_desktop_screenshot(page, host_site, parley, app, operator):  # noqa: F811
+def test_desktop_screenshot(page, host_site, parley, app, operator):
     snippet = snippet_with_config(
         f"appId: '{app['appId']}', appearance: {{ teamName: 'Acme Bikes support', windowColor: '#1d3557' }}",
         parley.loader)
@@ -131,7 +150,7 @@ def test_desktop_screenshot(page, host_site, parley, app, operator):  # noqa: F8
     screenshot(page, "widget-desktop.png")
 
 
-def test_text_statuses_true_shows_words(page, host_site, parley, app, operator):  # noqa: F811
+def test_text_statuses_true_shows_words(page, host_site, parley, app, operator):
     open_page(page, host_site, parley, app, "text-statuses", "appearance: { textStatuses: true },")
     start_chat(page, operator, "status please")
     meta = page.frame_locator("iframe[data-parley=window]").locator(".msg.visitor .meta .status")
@@ -140,7 +159,7 @@ def test_text_statuses_true_shows_words(page, host_site, parley, app, operator):
     assert meta.get_attribute("aria-label") is None
 
 
-def test_window_state_and_draft_survive_navigation(page, host_site, parley, app, operator):  # noqa: F811
+def test_window_state_and_draft_survive_navigation(page, host_site, parley, app, operator):
     open_page(page, host_site, parley, app, "restore-a")
     start_chat(page, operator, "first page")
     composer = page.frame_locator("iframe[data-parley=window]").locator("form.composer textarea")
@@ -152,11 +171,11 @@ def test_window_state_and_draft_survive_navigation(page, host_site, parley, app,
     assert bubbles(page, "visitor").all_text_contents() == ["first page"]
     page.evaluate("chaport.close()")
     open_page(page, host_site, parley, app, "restore-c")
-    page.wait_for_timeout(300)
+    # A restored window opens in the task that draws the launcher, which wait_ready waited for.
     assert page.evaluate("chaport.getWidgetState()") == "collapsed"
 
 
-def test_accessibility_axe_has_no_serious_violations(page, host_site, parley, app, operator):  # noqa: F811
+def test_accessibility_axe_has_no_serious_violations(page, host_site, parley, app, operator):
     for color in ("#ffeb3b", "#1d3557", "orange"):
         open_page(page, host_site, parley, app, "axe", f"appearance: {{ windowColor: '{color}' }},")
         if color == "#ffeb3b":
@@ -193,6 +212,6 @@ def test_offline_form_asks_for_email_and_sends_it(page, host_site, parley):
     bubbles(page, "visitor").first.wait_for()
     assert not email.is_visible()
     assert "Thanks! We'll get back to you soon." in window.locator(".msg.system").text_content()
-    page.wait_for_timeout(500)
-    visitors = [_json.loads(f)["visitor"] for f in received if '"type":"visitor"' in f.replace(" ", "")]
-    assert visitors and visitors[-1]["email"] == "ann@shop.example"
+    visitors = wait_until(page, lambda: [_json.loads(f)["visitor"] for f in received
+                                         if '"type":"visitor"' in f.replace(" ", "")], what="a visitor frame")
+    assert visitors[-1]["email"] == "ann@shop.example"

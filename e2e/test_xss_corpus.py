@@ -27,7 +27,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -43,9 +42,10 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Frame, 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from e2e.conftest import ROOT, free_port, wait_ready
+from e2e.helpers import wait_ready
 from e2e.inbox_helpers import Inbox, open_tab
 from e2e.xss_payloads import CANARY, Payload, joined, pack, payloads
+from tests.helpers.server import banner_value, start_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -88,27 +88,16 @@ class DemoServer:
 
 def _start_demo(data: Path) -> tuple[subprocess.Popen, DemoServer]:
     """`parley serve --demo` on free ports; its banner says the demo site, app and login."""
-    port, demo_port = free_port(), free_port()
     log = data / "server.log"
     # Every visitor here comes from 127.0.0.1, a crowd of them at once (docs/protocol.md: the
     # per-address limits are for real sites; PARLEY_LIMITS is how browser tests lift them).
     env = {**os.environ, "PARLEY_DATA": str(data), "PARLEY_GEO_OVERRIDE": "127.0.0.1=NO,::1=NO",
            "PARLEY_LIMITS": "new_visitors_per_ip=1000,visitor_sockets_per_ip=1000"}
     env.pop("PARLEY_DB", None)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "parley", "serve", "--demo", "--port", str(port),
-             "--demo-port", str(demo_port), "--log-level", "warning"],
-            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while "App id:" not in (text := log.read_text(errors="replace")):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError("the demo server did not start:\n" + text)
-        time.sleep(0.1)  # polling the banner the server prints once it listens
+    process, text, port = start_demo(env, log)
 
     def line(label: str) -> str:
-        return re.search(rf"{label}:\s+(\S+)", text).group(1)
+        return banner_value(text, label)
 
     login = re.search(r"Operator login:\s+(\S+) / (\S+)", text)
     server = DemoServer(url=f"http://127.0.0.1:{port}", demo_url=line(r"Demo website \(widget on it\)"),

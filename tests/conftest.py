@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import os
-import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,34 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
 
-from parley import logs, rules
+from parley import logs
 from parley.storage import app_queries, operator_queries
 from parley.storage.db import Database
 from parley.web.app import create_app
 from tests import services
+from tests.helpers.client import BOB, BOT, EMAIL
+from tests.helpers.db import OPERATOR_PASSWORD, run
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.ports import free_port
+from tests.helpers.server import SITE, Server, cli
+
+DATABASES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """A test marked `both_databases` runs once on SQLite and once on PostgreSQL: its
+    `database` fixture (asked for directly or through `client`, `make_app`...) is parametrized."""
+    if metafunc.definition.get_closest_marker("both_databases") and "database" in metafunc.fixturenames:
+        metafunc.parametrize("database", DATABASES, indirect=True)
 
 
 @pytest.fixture
 def database(request, tmp_path: Path) -> Iterator[Database]:
-    """SQLite in tmp_path; PARLEY_TEST_DB=postgresql runs the tests that use it on PostgreSQL."""
-    if os.environ.get("PARLEY_TEST_DB", "sqlite").startswith("postgres"):
+    """SQLite in tmp_path, or PostgreSQL (a fresh migrated database) for the `postgresql` case
+    of a `both_databases` test; PARLEY_TEST_DB=postgresql runs every other test that uses it
+    on PostgreSQL too."""
+    kind = getattr(request, "param", None) or os.environ.get("PARLEY_TEST_DB", "sqlite")
+    if kind.startswith("postgres"):
         yield request.getfixturevalue("pg_database")
         return
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
@@ -34,17 +50,9 @@ def database(request, tmp_path: Path) -> Iterator[Database]:
 
 # -- PostgreSQL and Redis (tests/services.py), started once per test run -------------------
 
-def started(start, needs: str):
-    """`start()`'s server, or the test is skipped when the service can't be had here."""
-    try:
-        return start()
-    except services.Unavailable as error:
-        pytest.skip(f"needs {needs}, which can't be installed or started here: {error}")
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[services.PostgresServer]:
-    server = started(services.start_postgres, "PostgreSQL")
+    server = services.started(services.start_postgres, "PostgreSQL")
     yield server
     server.stop()
 
@@ -68,59 +76,12 @@ def pg_database(pg_url) -> Iterator[Database]:
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[services.RedisServer]:
-    server = started(services.start_redis, "Redis")
+    server = services.started(services.start_redis, "Redis")
     yield server
     server.close()
 
 
-def run(database: Database, work):
-    """Runs `work(session)` against the database from sync test code."""
-    async def go():
-        try:
-            async with database.session() as session:
-                return await work(session)
-        finally:
-            await database.engine.dispose()
-    return asyncio.run(go())
-
-
-def allow_transcripts_to_any_email(database: Database, app_id: str) -> None:
-    """What `parley app set --transcripts-to-any-email` does: by default a transcript goes
-    only to the email the site signed for the visitor."""
-    async def work(session):
-        app = await app_queries.get_app(session, app_id)
-        app.appearance = {**(app.appearance or {}), rules.TRANSCRIPTS_TO_ANY_EMAIL: True}
-        await session.commit()
-    run(database, work)
-
-
 # -- the operator pages' own Python (static/), whose pure parts run under CPython too ---------
-
-STATIC = Path(__file__).resolve().parents[1] / "static"
-
-
-def load_static(page: str, name: str):
-    """static/<page>/<name>.py as a module."""
-    spec = importlib.util.spec_from_file_location(f"{page}_{name}", STATIC / page / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def check_inbox_strings(*sources: Path) -> None:
-    """Every string key the inbox page and these sources use is in static/inbox/strings.py
-    (keys built at run time, "tab." + status, at least have a family there)."""
-    strings = load_static("inbox", "strings")
-    html = (STATIC.parent / "templates" / "inbox.html").read_text()
-    used = set(re.findall(r'data-t(?:-label|-placeholder|-title)?="([^"]+)"', html))
-    for source in sources:
-        used |= set(re.findall(r'\bt\("([^"]+)"', source.read_text()))
-    prefixes = {key for key in used if key.endswith(".")}
-    assert all(any(k.startswith(p) for k in strings.STRINGS) for p in prefixes), prefixes
-    assert used - prefixes <= set(strings.STRINGS), used - prefixes - set(strings.STRINGS)
-
-
-OPERATOR_PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -178,3 +139,44 @@ def restore_logging() -> Iterator[None]:
         logger.handlers[:] = handlers
         logger.setLevel(level)
         logger.propagate = propagate
+
+
+# -- a real server for parley.client (tests/test_client.py, test_client_bot.py) -------------
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, built_dist):
+    """One server per module (each test makes its own visitors): (server, base URL, appId, secret)."""
+    folder = tmp_path_factory.mktemp("client")
+    # Every visitor of the module comes from 127.0.0.1: over the default 20 new ones a minute.
+    env = {**os.environ, "PARLEY_DATA": str(folder), "PARLEY_LIMITS": "new_visitors_per_ip=1000"}
+    env.pop("PARLEY_DB", None)
+    app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
+    for email, role in ((EMAIL, "operator"), (BOB, "operator"), (BOT, "bot")):
+        cli(env, "operator", "create", "--app", app["appId"], "--email", email, "--password", PASSWORD,
+            "--role", role)
+    server = Server(env, free_port(), folder / "server.log")
+    server.start()
+    yield server, f"http://127.0.0.1:{server.port}", app["appId"], app["secret"]
+    server.stop()
+
+
+@pytest.fixture
+def two_servers(tmp_path, built_dist, pg_url, redis_server):
+    """Servers A and B (`parley serve`, configured by $PARLEY_DB and $PARLEY_REDIS_URL)
+    sharing one PostgreSQL database and one Redis; an app with operator Ann."""
+    env = {**os.environ, "PARLEY_DATA": str(tmp_path), "PARLEY_DB": pg_url,
+           "PARLEY_REDIS_URL": redis_server.url}
+    app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
+    cli(env, "operator", "create", "--app", app["appId"], "--email", "ann@shop.example",
+        "--password", PASSWORD)
+    a = Server(env, free_port(), tmp_path / "a.log")
+    b = Server(env, free_port(), tmp_path / "b.log")
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            for started in [pool.submit(a.start), pool.submit(b.start)]:
+                started.result()
+        yield a, b, app
+    finally:
+        for server in (a, b):
+            if server.process and server.process.poll() is None:
+                server.stop()

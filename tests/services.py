@@ -27,18 +27,14 @@ import threading
 import time
 from pathlib import Path
 
+from tests.helpers.ports import free_port
+
 HOST = "127.0.0.1"
 USER = "parley"  # PostgreSQL's superuser in the throwaway cluster (trust auth, loopback only)
 
 
 class Unavailable(Exception):
     """The service can't be installed or started here; the message says why."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def run_async(make_coroutine):
@@ -295,3 +291,13 @@ def _die_with_parent() -> None:
 def start_redis() -> RedisServer:
     server = RedisServer(ensure_redis())
     return _started(server, server.close)
+
+
+def started(start, needs: str):
+    """`start()`'s server, or the test is skipped when the service can't be had here."""
+    import pytest
+
+    try:
+        return start()
+    except Unavailable as error:
+        pytest.skip(f"needs {needs}, which can't be installed or started here: {error}")

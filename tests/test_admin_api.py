@@ -18,8 +18,10 @@ import pytest
 from parley import cli, hours, rules, wire
 from parley.storage import app_queries, operator_queries, trigger_queries
 from parley.web import admin_api
-from tests.conftest import STATIC, load_static
-from tests.test_chat_protocol import PASSWORD, SERVER, login, run, visitor
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.db import run
+from tests.helpers.sockets import SERVER, login, visitor
+from tests.helpers.static_pages import STATIC, load_static
 
 ROOT = Path(__file__).resolve().parents[1]
 OWN = {"Origin": SERVER}

@@ -10,7 +10,9 @@ import pytest
 from parley import assignment
 from parley.storage import operator_queries, presence_queries
 from parley.storage.models import Chat
-from tests.test_chat_protocol import ORIGIN, PASSWORD, run, visitor
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.db import run
+from tests.helpers.sockets import ORIGIN, visitor
 
 
 def op(op_id, name="", email="", presence="offline", last=None):
@@ -165,7 +167,7 @@ def test_assignees_only_matter_for_a_new_chat(client, shop, database):
 
 
 def test_operator_feed_sees_the_assignment(client, shop):
-    from tests.test_chat_protocol import operator
+    from tests.helpers.sockets import operator
 
     with operator(client, shop.app.id, "ann@shop.example") as inbox:
         chat = new_chat(client, shop.app.id, ["Cat"])

@@ -12,8 +12,8 @@ from parley.fanout import InProcessFanout
 from parley.storage import operator_queries, presence_queries, queries
 from parley.storage.models import App, Chat
 from parley.web.background import Clock
-from tests.conftest import run
-from tests.test_chat_protocol import ORIGIN, operator, visitor
+from tests.helpers.db import old_chat, run
+from tests.helpers.sockets import ORIGIN, operator, visitor
 
 MONDAY_10_BERLIN = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 MONDAY_20_BERLIN = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)
@@ -55,12 +55,11 @@ def test_the_clock_announces_opening_and_closing(database, make_app, make_operat
         await clock.tick(MONDAY_20_BERLIN)  # closed now
         await clock.tick(MONDAY_20_BERLIN + timedelta(minutes=1))
         await clock.tick(MONDAY_10_BERLIN + timedelta(days=1))  # Tuesday morning: open again
+        # A marker published now comes after everything the ticks published (one queue, in order).
+        await hub.publish(channels.app_visitors_channel(app.id), {"marker": True})
         frames = []
-        while True:
-            try:
-                frames.append(await asyncio.wait_for(feed.__anext__(), 0.2))
-            except TimeoutError:
-                break
+        while (frame := await asyncio.wait_for(feed.__anext__(), 5)) != {"marker": True}:
+            frames.append(frame)
         await feed.close()
         await database.engine.dispose()
         return frames
@@ -69,27 +68,13 @@ def test_the_clock_announces_opening_and_closing(database, make_app, make_operat
     assert [f["online"] for f in frames] == [False, True]
 
 
-def _old_chat(database, app_id: str, text: str, minutes_ago: float, visitor_name: str | None = None):
-    async def work(session):
-        visitor = await queries.resume_or_register_visitor(session, app_id, None, None)
-        if visitor_name:
-            visitor.name = visitor_name
-            visitor.email = "guest@example.org"
-        stored = await queries.add_visitor_message(session, visitor, "c-1", text)
-        chat = await session.get(Chat, stored.chat.id)
-        chat.started_at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-        await session.commit()
-        return chat
-    return run(database, work)
-
-
 def test_missed_chats_are_mailed_once_to_the_team(database, make_app, make_operator, smtp, monkeypatch):
     monkeypatch.setenv("PARLEY_PUBLIC_URL", "https://chat.shop.example")
     app = make_app([ORIGIN])
     make_operator(app.id)
     make_operator(app.id, "bob@shop.example")
-    missed = _old_chat(database, app.id, "Hello? Anyone?", 10, "Grace")
-    _old_chat(database, app.id, "Just asked", 1)  # still inside the 5 minutes
+    missed = old_chat(database, app.id, "Hello? Anyone?", 10, "Grace")
+    old_chat(database, app.id, "Just asked", 1)  # still inside the 5 minutes
 
     async def answered_chat():
         async with database.session() as session:
@@ -122,7 +107,7 @@ def test_missed_chats_are_mailed_once_to_the_team(database, make_app, make_opera
 def test_without_mail_nothing_is_claimed(database, make_app, monkeypatch):
     monkeypatch.delenv("PARLEY_SMTP_URL", raising=False)
     app = make_app([ORIGIN])
-    chat = _old_chat(database, app.id, "hi", 10)
+    chat = old_chat(database, app.id, "hi", 10)
 
     async def tick():
         await Clock(database, InProcessFanout()).tick()

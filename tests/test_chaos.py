@@ -24,8 +24,10 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from parley.storage.db import Database
 from parley.storage.models import Message
-from tests.services import free_port
-from tests.test_chat_real_server import PASSWORD, SITE, Server, cli
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.ports import free_port
+from tests.helpers.server import SITE, Server, cli
+from tests.helpers.waiting import wait_until_async
 
 VISITORS = 12
 MESSAGES_EACH = 8  # 96 in all: under the 120 per minute one address (and one operator) may send
@@ -108,7 +110,7 @@ class ChaosVisitor:
             try:
                 await self.one_socket()
             except DISCONNECTS:
-                await asyncio.sleep(0.05)  # the widget's reconnect backoff, shortened
+                await asyncio.sleep(0.05)  # kept: the widget's reconnect backoff, shortened
 
     async def final_sync(self) -> None:
         """One more socket: the replay after last_seq, then history (answered after it)."""
@@ -163,7 +165,7 @@ class EchoOperator:
             try:
                 await self.one_socket(stop)
             except DISCONNECTS:
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.05)  # kept: the inbox's reconnect backoff, shortened
 
 
 def _reply(chat_id: str, client_id: str) -> str:
@@ -202,8 +204,8 @@ async def test_chaos_loses_nothing_and_doubles_nothing(chaos_server):
     running = [asyncio.create_task(v.run(stop)) for v in visitors]
 
     # The kill: once a third of the messages are stored, SIGKILL and start again.
-    while sum(len(v.acked) for v in visitors) < VISITORS * MESSAGES_EACH // 3:
-        await asyncio.sleep(0.02)
+    await wait_until_async(lambda: sum(len(v.acked) for v in visitors) >= VISITORS * MESSAGES_EACH // 3,
+                           120, "a third of the messages acknowledged")
     server.process.kill()
     server.process.wait()
     await asyncio.to_thread(server.start)

@@ -5,14 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from parley.storage.models import Event, File
-from tests.conftest import allow_transcripts_to_any_email
-from tests.test_chat_protocol import (
-    ORIGIN,
-    operator,
-    run,
-    same_visitor,
-    visitor,
-)
+from tests.helpers.db import allow_transcripts_to_any_email, run
+from tests.helpers.sockets import ORIGIN, operator, same_visitor, visitor
 
 
 def event_of(tab, kind: str) -> dict:

@@ -17,18 +17,10 @@ from parley.fanout import InProcessFanout
 from parley.storage import operator_queries, presence_queries
 from parley.storage.models import Chat, Event, Message
 from parley.web.background import Clock
-from tests.conftest import STATIC, allow_transcripts_to_any_email, check_inbox_strings, load_static
-from tests.test_chat_protocol import (
-    ORIGIN,
-    PASSWORD,
-    SERVER,
-    Tab,
-    login,
-    operator,
-    run,
-    same_visitor,
-    visitor,
-)
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.db import allow_transcripts_to_any_email, run
+from tests.helpers.sockets import ORIGIN, SERVER, Tab, login, operator, same_visitor, visitor
+from tests.helpers.static_pages import STATIC, check_inbox_strings, load_static
 
 NOTE = "Internal: customer is a reseller, offer the B2B price list"
 

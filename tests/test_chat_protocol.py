@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -13,98 +12,9 @@ from parley import identity
 from parley.ratelimit import RateLimiter
 from parley.storage import queries
 from parley.storage.models import Chat, Message, PageView, Visitor
-from tests.conftest import OPERATOR_PASSWORD as PASSWORD
-from tests.conftest import run
-
-ORIGIN = "https://shop.example"
-SERVER = "http://testserver"
-
-
-class Tab:
-    """One socket; frames that are not what a test waits for are kept for later."""
-
-    def __init__(self, ws, first: dict | None = None) -> None:
-        self.ws = ws
-        self.first = first
-        self.kept: list[dict] = []
-        self.seqs: list[int] = []  # every event seq this socket received, in order
-
-    def receive(self) -> dict:
-        frame = self.ws.receive_json()
-        if frame["type"] == "event":
-            self.seqs.append(frame["seq"])
-        return frame
-
-    def send(self, **frame) -> None:
-        self.ws.send_text(json.dumps({"v": 1, **frame}))
-
-    def next(self, want) -> dict:
-        for i, frame in enumerate(self.kept):
-            if want(frame):
-                return self.kept.pop(i)
-        while True:
-            frame = self.receive()
-            if want(frame):
-                return frame
-            self.kept.append(frame)
-
-    def of_type(self, kind: str) -> dict:
-        return self.next(lambda f: f["type"] == kind)
-
-    def ack(self, client_id: str) -> dict:
-        return self.next(lambda f: f["type"] in ("ack", "error") and f.get("clientId") == client_id)
-
-    def message_event(self, message_id: int) -> dict:
-        return self.next(lambda f: f["type"] == "event" and f["event"]["type"] == "message"
-                         and f["event"]["message"]["id"] == message_id)
-
-    def say(self, client_id: str, text: str) -> dict:
-        self.send(type="message.send", clientId=client_id, text=text)
-        return self.ack(client_id)
-
-    def sync(self) -> list[dict]:
-        """Waits for every frame sent so far (history is answered in order) and returns them."""
-        self.send(type="history")
-        frames = []
-        while True:
-            frame = self.receive()
-            if frame["type"] == "history":
-                return [*self.kept, *frames]
-            frames.append(frame)
-
-
-@contextmanager
-def visitor(client, app_id, origin=ORIGIN, **hello):
-    with client.websocket_connect("/ws/visitor", headers={"Origin": origin}) as ws:
-        ws.send_text(json.dumps({"v": 1, "type": "hello", "appId": app_id, **hello}))
-        welcome = ws.receive_json()
-        assert welcome["type"] == "welcome", welcome
-        yield Tab(ws, welcome)
-
-
-def same_visitor(tab: Tab) -> dict:
-    return {"visitorId": tab.first["visitorId"], "visitorToken": tab.first["visitorToken"]}
-
-
-def login(client, app_id, email="ann@shop.example", password=PASSWORD, **kwargs):
-    response = client.post("/api/operator/login",
-                           json={"appId": app_id, "email": email, "password": password}, **kwargs)
-    client.cookies.clear()  # tests pass the session explicitly, so two operators can coexist
-    return response
-
-
-@contextmanager
-def operator(client, app_id, email="ann@shop.example", subscribe=True):
-    response = login(client, app_id, email)
-    assert response.status_code == 200, response.text
-    cookie = response.cookies["parley_session"]
-    with client.websocket_connect("/ws/operator", headers={
-            "Origin": SERVER, "Cookie": f"parley_session={cookie}"}) as ws:
-        tab = Tab(ws)
-        if subscribe:
-            tab.send(type="subscribe")
-            tab.of_type("subscribed")
-        yield tab
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.db import run
+from tests.helpers.sockets import ORIGIN, SERVER, login, operator, same_visitor, visitor
 
 
 def message_count(database) -> int:
@@ -135,6 +45,7 @@ def test_synced_comes_after_every_answer_to_the_frames_before_it(client, make_ap
         assert feed.of_type("synced")["id"] == "o1"
 
 
+@pytest.mark.both_databases
 def test_resending_a_client_id_returns_the_same_message(client, make_app, database):
     app = make_app([ORIGIN])
     with visitor(client, app.id) as tab:
@@ -150,6 +61,7 @@ def test_resending_a_client_id_returns_the_same_message(client, make_app, databa
     assert message_count(database) == 1
 
 
+@pytest.mark.both_databases
 def test_operator_resend_is_idempotent_too(client, make_app, make_operator, database):
     app = make_app([ORIGIN])
     make_operator(app.id)
@@ -172,6 +84,7 @@ def event_seqs(frames):
     return [f["seq"] for f in frames if f["type"] == "event"]
 
 
+@pytest.mark.both_databases
 def test_resume_gets_exactly_the_missed_events(client, make_app, make_operator, database):
     app = make_app([ORIGIN])
     make_operator(app.id)
@@ -217,6 +130,7 @@ def test_fresh_tab_without_last_seq_starts_live(client, make_app):
         assert [m["text"] for m in page["messages"]] == ["hi"] and page["hasMore"] is False
 
 
+@pytest.mark.both_databases
 def test_too_large_a_gap_is_a_reset(client, make_app, database):
     app = make_app([ORIGIN])
     with visitor(client, app.id) as tab:
@@ -238,6 +152,7 @@ def test_too_large_a_gap_is_a_reset(client, make_app, database):
         assert tab.ws.receive_json()["type"] == "reset"  # a seq from another database
 
 
+@pytest.mark.both_databases
 def test_two_tabs_of_one_visitor_both_receive(client, make_app, make_operator):
     app = make_app([ORIGIN])
     make_operator(app.id)
@@ -441,6 +356,7 @@ def test_history_pages(client, make_app, make_operator):
 
 # -- isolation between apps --------------------------------------------------------------------
 
+@pytest.mark.both_databases
 def test_operator_of_one_app_never_sees_another_apps_data(client, make_app, make_operator, database):
     shop, other = make_app([ORIGIN]), make_app([ORIGIN])
     make_operator(shop.id)
@@ -466,6 +382,7 @@ def test_operator_of_one_app_never_sees_another_apps_data(client, make_app, make
     assert message_count(database) == 3
 
 
+@pytest.mark.both_databases
 def test_visitor_cannot_address_another_apps_chat(client, make_app, database):
     shop, other = make_app([ORIGIN]), make_app([ORIGIN])
     with visitor(client, other.id) as stranger:
@@ -482,6 +399,7 @@ def test_visitor_cannot_address_another_apps_chat(client, make_app, database):
     assert [m.text for m in foreign_messages] == ["secret"]
 
 
+@pytest.mark.both_databases
 def test_visitor_socket_cannot_resume_events_of_another_apps_visitor(client, make_app):
     shop, other = make_app([ORIGIN]), make_app([ORIGIN])
     with visitor(client, other.id) as stranger:

@@ -4,58 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.services import free_port
-
-ROOT = Path(__file__).resolve().parents[1]
-SITE = "https://shop.example"
-PASSWORD = "correct horse battery"
-
-
-def cli(env, *args) -> dict:
-    done = subprocess.run([sys.executable, "-m", "parley", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, check=True)
-    return json.loads(done.stdout)
-
-
-class Server:
-    def __init__(self, env: dict, port: int, log: Path) -> None:
-        self.env, self.port, self.log = env, port, log
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with self.log.open("a") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "parley", "serve", "--port", str(self.port), "--log-level", "warning"],
-                env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError("server did not start:\n" + self.log.read_text())
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                raise AssertionError("server ignored SIGTERM for 20s") from None
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.ports import free_port
+from tests.helpers.server import SITE, Server, cli
 
 
 @pytest.fixture

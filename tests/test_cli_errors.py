@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from parley.settings import ConfigError, database_url
-from tests.services import free_port
+from tests.helpers.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import signal
-from collections.abc import Callable
 
 import pytest
 
@@ -22,59 +21,10 @@ from parley.client import (
     VisitorClient,
     sdk_code,
 )
-from tests.services import free_port
-from tests.test_chat_real_server import PASSWORD, SITE, Server, cli
-
-TIMING = Timing(request_timeout=10, backoff_first=0.05, backoff_max=0.5)
-EMAIL = "ann@shop.example"
-BOB = "bob@shop.example"  # an operator who is never online: chats go to Ann until transferred
-BOT = "bot@shop.example"  # examples/bot.py's login (tests/test_client_bot.py)
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory, built_dist):
-    """One server for the module (each test makes its own visitors): (server, base URL, appId, secret)."""
-    folder = tmp_path_factory.mktemp("client")
-    # Every visitor of the module comes from 127.0.0.1: over the default 20 new ones a minute.
-    env = {**os.environ, "PARLEY_DATA": str(folder), "PARLEY_LIMITS": "new_visitors_per_ip=1000"}
-    env.pop("PARLEY_DB", None)
-    app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
-    for email, role in ((EMAIL, "operator"), (BOB, "operator"), (BOT, "bot")):
-        cli(env, "operator", "create", "--app", app["appId"], "--email", email, "--password", PASSWORD,
-            "--role", role)
-    server = Server(env, free_port(), folder / "server.log")
-    server.start()
-    yield server, f"http://127.0.0.1:{server.port}", app["appId"], app["secret"]
-    server.stop()
-
-
-def visitor_for(served, timing: Timing = TIMING, **options) -> VisitorClient:
-    _server, base, app_id, _secret = served
-    return VisitorClient(base, app_id, origin=SITE, timing=timing, **options)
-
-
-async def operator_for(served) -> OperatorClient:
-    operator = OperatorClient(served[1], timing=TIMING)
-    await operator.login(EMAIL, PASSWORD)
-    await operator.connect(timeout=10)
-    return operator
-
-
-def record(client, event: str) -> list:
-    payloads: list = []
-    client.on(event, payloads.append)
-    return payloads
-
-
-async def eventually(condition: Callable[[], object], timeout: float = 10) -> None:
-    """Waits until `condition()` is true (checked as the event loop turns), or fails."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.02)
-
-
-def texts(events: list[dict]) -> list[str]:
-    return [e["event"]["text"] for e in events if not e["event"].get("system")]
+from tests.helpers.client import EMAIL, TIMING, operator_for, record, texts, visitor_for
+from tests.helpers.ports import free_port
+from tests.helpers.server import SITE
+from tests.helpers.waiting import wait_until_async
 
 
 async def test_a_conversation_both_ways(served):
@@ -92,12 +42,12 @@ async def test_a_conversation_both_ways(served):
         started = await visitor.start_chat("Do you ship to Norway?")
         chat_id = started["chat"]["id"]
         assert started["message"]["text"] == "Do you ship to Norway?" and visitor.active_chat["id"] == chat_id
-        await eventually(lambda: len(order) >= 2)
+        await wait_until_async(lambda: len(order) >= 2)
         assert order[:2] == ["incoming_chat", "incoming_event"]  # the log's order: the chat, then its message
         with pytest.raises(ClientError) as again:
             await visitor.start_chat("twice")
         assert again.value.code == "CHAT_ALREADY_ACTIVE"
-        await eventually(lambda: any(f["message"]["text"] == "Do you ship to Norway?" for f in feed))
+        await wait_until_async(lambda: any(f["message"]["text"] == "Do you ship to Norway?" for f in feed))
         assert chat_id in [chat["id"] for chat in await operator.list_chats()]
 
         typing = visitor.expect("incoming_typing_indicator")
@@ -106,13 +56,13 @@ async def test_a_conversation_both_ways(served):
         assert indicator["is_typing"] and indicator["author_id"] == operator.profile["operatorId"]
 
         reply = await operator.send_message(chat_id, "Yes, in 3 days.")
-        await eventually(lambda: "Yes, in 3 days." in texts(incoming))
+        await wait_until_async(lambda: "Yes, in 3 days." in texts(incoming))
         seen = operator.expect("seen")
         await visitor.mark_events_as_seen(reply["id"])
         assert (await asyncio.wait_for(seen, 10))["upTo"] == reply["id"]
 
         await visitor.send_event({"type": "message", "text": "Great, thanks"}, chat_id)
-        await eventually(lambda: any(f["message"]["text"] == "Great, thanks" for f in feed))
+        await wait_until_async(lambda: any(f["message"]["text"] == "Great, thanks" for f in feed))
         assigned = visitor.expect("chat_transferred")
         bob = next(o["id"] for o in (await operator.assignees())["operators"]
                    if o["id"] != operator.profile["operatorId"])
@@ -169,17 +119,17 @@ async def test_resume_after_the_server_drops_the_socket(served):
         await visitor.drop_connection()
         await on_the_way  # resent on the next socket, acknowledged once
         await operator.send_message(chat_id, "reply 1")
-        await eventually(lambda: "reply 1" in texts(incoming))
+        await wait_until_async(lambda: "reply 1" in texts(incoming))
 
         # The server stops (closing every socket) and starts again; meanwhile the visitor writes.
         await asyncio.to_thread(server.stop)
         queued = asyncio.create_task(visitor.send_event({"type": "message", "text": "while down"}))
-        await eventually(lambda: not visitor.connected)
+        await wait_until_async(lambda: not visitor.connected)
         await asyncio.to_thread(server.start)
         await asyncio.wait_for(queued, 20)
-        await eventually(lambda: operator.connected, 20)
+        await wait_until_async(lambda: operator.connected, 20)
         await operator.send_message(chat_id, "reply 2")
-        await eventually(lambda: "reply 2" in texts(incoming))
+        await wait_until_async(lambda: "reply 2" in texts(incoming))
 
         assert disconnects and all(d["will_reconnect"] for d in disconnects) and len(connects) >= 3
         assert disconnects[0]["reason"] == "connection_lost"
@@ -199,7 +149,7 @@ async def test_a_visitor_restored_from_saved_credentials(served):
     try:
         await first.connect(timeout=10)
         chat_id = (await first.start_chat("hello"))["chat"]["id"]
-        await eventually(lambda: first.credentials.last_seq >= 2)
+        await wait_until_async(lambda: first.credentials.last_seq >= 2)
         saved = first.credentials.to_dict()
         await first.disconnect()
         # While nobody is connected for the visitor, the operator answers twice.
@@ -211,7 +161,7 @@ async def test_a_visitor_restored_from_saved_credentials(served):
         ids = record(again, "customer_id")
         welcome = await again.connect(timeout=10)
         assert welcome["visitorId"] == saved["visitorId"] and ids == []
-        await eventually(lambda: texts(incoming) == ["answer 1", "answer 2"])  # just what was missed
+        await wait_until_async(lambda: texts(incoming) == ["answer 1", "answer 2"])  # just what was missed
         assert again.active_chat["id"] == chat_id
         await again.send_event({"type": "message", "text": "same visitor"})
         assert [c["id"] for c in await operator.list_chats()].count(chat_id) == 1
@@ -221,7 +171,7 @@ async def test_a_visitor_restored_from_saved_credentials(served):
                                                  "visitorToken": saved["visitorToken"]})
         everything = record(fresh, "incoming_event")
         await fresh.connect(timeout=10)
-        await eventually(lambda: "same visitor" in texts(everything))
+        await wait_until_async(lambda: "same visitor" in texts(everything))
         assert texts(everything) == ["hello", "answer 1", "answer 2", "same visitor"]
         assert [c["id"] for c in fresh.list_chats()] == [chat_id]
         await fresh.disconnect()
@@ -244,7 +194,7 @@ async def test_unacknowledged_messages_survive_in_the_credentials(served):
     incoming = record(restored, "incoming_event")
     try:
         await restored.connect(timeout=10)
-        await eventually(lambda: texts(incoming) == ["from last time"])
+        await wait_until_async(lambda: texts(incoming) == ["from last time"])
         assert restored.credentials.outbox == []
     finally:
         await restored.disconnect()
@@ -413,7 +363,7 @@ async def test_a_stalled_server_is_unstable_then_recovered_or_dropped(served):
         finally:
             os.kill(server.process.pid, signal.SIGCONT)
         back = impatient.expect("connected")
-        await eventually(lambda: "connection_recovered" in events)
+        await wait_until_async(lambda: "connection_recovered" in events)
         assert events[:2] == ["connection_unstable", "connection_recovered"] and patient.connected
         await asyncio.wait_for(back, 30)
         assert impatient.connected
@@ -430,7 +380,7 @@ async def test_a_burst_cut_by_a_drop_arrives_once_and_in_order(served):
         chat_id = (await visitor.start_chat("start"))["chat"]["id"]
         sends = [asyncio.create_task(visitor.send_event({"type": "message", "text": f"b{n}"}))
                  for n in range(6)]
-        await asyncio.sleep(0)  # the first sends are under way when the network goes
+        await asyncio.sleep(0)  # one turn of the loop, no time: the first sends are under way
         await visitor.drop_connection()
         sends += [asyncio.create_task(visitor.send_event({"type": "message", "text": f"b{n}"}))
                   for n in range(6, 9)]
@@ -469,8 +419,8 @@ async def test_listeners_on_once_off_and_one_that_fails(caplog):
     emitter.off("x", failing)
     emitter.emit("x", 2)
     assert await asyncio.wait_for(next_x, 1) == 2
-    await eventually(lambda: "async 2" in calls, 1)
-    await eventually(lambda: "async 1" in calls, 1)
+    await wait_until_async(lambda: "async 2" in calls, 1)
+    await wait_until_async(lambda: "async 1" in calls, 1)
     # Plain listeners run at once, in order; coroutines as tasks afterwards.
     assert [c for c in calls if not c.startswith("async")] == ["on 1", "once 1", "on 2"]
     assert "a listener's bug" in caplog.text and caplog.text.count("failed") == 1
@@ -480,7 +430,7 @@ async def test_availability_follows_the_operators(served):
     visitor = visitor_for(served)
     try:
         await visitor.connect(timeout=10)
-        await eventually(lambda: visitor.availability == "offline")  # earlier tests' operators are gone
+        await wait_until_async(lambda: visitor.availability == "offline")  # earlier tests' operators are gone
         online = visitor.expect("availability_updated", lambda p: p["availability"] == "online")
         operator = await operator_for(served)
         await asyncio.wait_for(online, 10)
@@ -558,7 +508,7 @@ async def test_operator_replies_survive_a_drop(served):
         await visitor.connect(timeout=10)
         chat_id = (await visitor.start_chat("hello"))["chat"]["id"]
         sends = [asyncio.create_task(operator.send_message(chat_id, f"r{n}")) for n in range(4)]
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # one turn of the loop, no time: the first sends are under way
         await operator.drop_connection()
         sends += [asyncio.create_task(operator.send_message(chat_id, f"r{n}")) for n in range(4, 6)]
         acked = await asyncio.wait_for(asyncio.gather(*sends), 20)
@@ -590,7 +540,7 @@ async def test_the_outbox_keeps_rate_limited_messages_and_the_order():
     assert sent == ["a", "b"]  # the older one first, then the new one
     # Not stored (over a limit): it stays and goes again after retryAfter.
     assert outbox.take({"type": "error", "code": protocol.E_RATE_LIMIT, "clientId": "a", "retryAfter": 0.05})
-    await eventually(lambda: sent == ["a", "b", "a"], 2)
+    await wait_until_async(lambda: sent == ["a", "b", "a"], 2)
     assert outbox.take({"type": "ack", "clientId": "a", "message": {"id": 1}})
     assert (await first)["message"] == {"id": 1}
     # Any other error removes it and fails the send.
@@ -605,7 +555,7 @@ async def test_the_outbox_keeps_rate_limited_messages_and_the_order():
 async def test_a_seq_the_server_never_had_resets_the_history(served):
     async with visitor_for(served) as visitor:
         await visitor.start_chat("one")
-        await eventually(lambda: visitor.credentials.last_seq >= 2)
+        await wait_until_async(lambda: visitor.credentials.last_seq >= 2)
         saved = visitor.credentials.to_dict()
     # Another server's seq (or a database restored from an older backup): the server can't
     # replay from there, says `reset`, and the client continues from the seq it names.

@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 from parley.client import OperatorClient
-from tests.test_chat_real_server import PASSWORD
-from tests.test_client import BOT, TIMING, eventually, operator_for, record, served, texts, visitor_for
-
-__all__ = ["served"]  # the module's server fixture, shared with tests/test_client.py
+from tests.helpers.client import BOT, TIMING, operator_for, record, texts, visitor_for
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.waiting import wait_until_async
 
 _spec = importlib.util.spec_from_file_location("faq_bot", Path(__file__).parents[1] / "examples" / "bot.py")
 bot_example = importlib.util.module_from_spec(_spec)
@@ -44,12 +43,12 @@ async def test_the_bot_answers_then_hands_over_to_a_human(served):
         assert visitor.availability == "offline"
 
         chat_id = (await visitor.start_chat("Hi! Do you ship to Norway?"))["chat"]["id"]
-        await eventually(lambda: "We ship" in " ".join(texts(incoming)))
+        await wait_until_async(lambda: "We ship" in " ".join(texts(incoming)))
         # The bot's connection goes away and comes back: it answers what came meanwhile.
         await bot_login.disconnect()
         await visitor.send_event({"type": "message", "text": "And what about returns?"})
         await bot_login.connect(timeout=10)
-        await eventually(lambda: any(t.startswith("You can return") for t in texts(incoming)))
+        await wait_until_async(lambda: any(t.startswith("You can return") for t in texts(incoming)))
         transferred = visitor.expect("chat_transferred")
         await visitor.send_event({"type": "message", "text": "I'd like a human, please"})
         assert (await transferred)["transferred_to"]["agent_ids"] == [ann_id]
@@ -57,10 +56,10 @@ async def test_the_bot_answers_then_hands_over_to_a_human(served):
 
         # The bot stays out of the chat now; the human answers.
         await visitor.send_event({"type": "message", "text": "Hello?"})
-        await eventually(lambda: (chat_id, "Hello?", "ignored") in bot.log)
+        await wait_until_async(lambda: (chat_id, "Hello?", "ignored") in bot.log)
         ann = await operator_for(served)
         await ann.send_message(chat_id, "Hi, Ann here. How can I help?")
-        await eventually(lambda: "Hi, Ann here. How can I help?" in texts(incoming))
+        await wait_until_async(lambda: "Hi, Ann here. How can I help?" in texts(incoming))
         assert [action for _chat, _text, action in bot.log] == ["answered", "answered", "handover", "ignored"]
         assert texts(incoming) == [
             "Hi! Do you ship to Norway?", bot_example.FAQ[("ship", "shipping", "delivery", "deliver")],

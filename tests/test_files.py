@@ -19,7 +19,7 @@ from parley import files
 from parley.storage import app_queries, operator_queries, queries
 from parley.storage.models import File
 from parley.web.app import create_app
-from tests.conftest import run
+from tests.helpers.db import run
 
 ORIGIN = "https://shop.example"
 SERVER = "http://testserver"

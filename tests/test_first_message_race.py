@@ -20,8 +20,8 @@ from websockets.asyncio.client import connect
 
 from parley.storage.db import Database
 from parley.storage.models import Chat, Message
-from tests.services import free_port
-from tests.test_chat_real_server import SITE, Server, cli
+from tests.helpers.ports import free_port
+from tests.helpers.server import SITE, Server, cli
 
 VISITORS_AT_ONCE = 20
 ROUNDS = 3

@@ -23,9 +23,7 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -39,7 +37,8 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHeader, InvalidStatus
 
-from tests.services import free_port
+from tests.helpers.server import banner_value, start_demo
+from tests.helpers.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = (ROOT / "docs" / "protocol.md").read_text()
@@ -94,13 +93,13 @@ class Server:
     def wait_for_log(self, text: str, seconds: float = 10) -> None:
         """Until `text` is in what was logged since the last new_log() (bounded): uvicorn logs
         an exception after the 500 or the dropped socket the client already saw."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            with self.log.open("rb") as log:
-                log.seek(self._log_offset)
-                if text.encode() in log.read():
-                    return
-            time.sleep(0.05)  # polling the log file for the line
+        with contextlib.suppress(AssertionError):  # bounded, not required: the caller checks
+            wait_until(lambda: text.encode() in self._logged_since(), seconds, text)
+
+    def _logged_since(self) -> bytes:
+        with self.log.open("rb") as log:
+            log.seek(self._log_offset)
+            return log.read()
 
     def new_log(self) -> str:
         """What the server logged since the last call."""
@@ -112,28 +111,17 @@ class Server:
 
 
 def _start(data: Path) -> tuple[subprocess.Popen, Server]:
-    port, demo_port = free_port(), free_port()
-    log = data / "server.log"
     # Every example is a new visitor from 127.0.0.1: far over the defaults per address and app.
     env = {**os.environ, "PARLEY_DATA": str(data),
            "PARLEY_LIMITS": "new_visitors_per_ip=100000,new_visitors_per_app=100000,"
                             "visitor_sockets_per_ip=10000"}
     env.pop("PARLEY_DB", None)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "parley", "serve", "--demo", "--port", str(port), "--demo-port",
-             str(demo_port), "--log-level", "warning"],
-            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while "App id:" not in (text := log.read_text(errors="replace")):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError("the server did not start:\n" + text)
-        time.sleep(0.1)  # until the banner it prints once it listens
+    log = data / "server.log"
+    process, text, port = start_demo(env, log)
     login = re.search(r"Operator login:\s+(\S+) / (\S+)", text)
-    server = Server(url=f"http://127.0.0.1:{port}", origin=f"http://127.0.0.1:{demo_port}",
-                    app_id=re.search(r"App id:\s+(\S+)", text).group(1), email=login.group(1),
-                    password=login.group(2), log=log)
+    demo_site = banner_value(text, r"Demo website \(widget on it\)").rstrip("/")  # an origin: no path
+    server = Server(url=f"http://127.0.0.1:{port}", origin=demo_site, app_id=banner_value(text, "App id"),
+                    email=login.group(1), password=login.group(2), log=log)
     server.new_log()  # the banner
     return process, server
 

@@ -10,7 +10,8 @@ import pytest
 
 from parley import geo
 from parley.storage.models import Visitor
-from tests.test_chat_protocol import ORIGIN, run
+from tests.helpers.db import run
+from tests.helpers.sockets import ORIGIN
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 from parley.storage import app_queries, handovers, queries
 from parley.storage.models import HandoverToken, utcnow
 from parley.web.app import create_app
-from tests.conftest import run
+from tests.helpers.db import run
 
 ORIGIN = "https://shop.example"
 SERVER = "http://testserver"  # the TestClient's origin: Parley's own pages

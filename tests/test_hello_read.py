@@ -20,10 +20,12 @@ import pytest
 from parley import delivery
 from parley.storage import app_queries, hello_read, operator_queries, queries
 from parley.web import hello_cache
-from tests.conftest import run
-from tests.test_chat_protocol import ORIGIN, PASSWORD, SERVER, login, operator, same_visitor, visitor
-from tests.test_chat_real_server import SITE, Server, cli, free_port
-from tests.test_scaleout import Endpoints, two_servers  # noqa: F401 - a fixture
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.db import run
+from tests.helpers.ports import free_port
+from tests.helpers.real_sockets import Endpoints
+from tests.helpers.server import SITE, Server, cli
+from tests.helpers.sockets import ORIGIN, SERVER, login, operator, same_visitor, visitor
 
 OWN = {"Origin": SERVER}
 
@@ -260,7 +262,7 @@ async def test_resume_replays_exactly_what_was_missed_while_messages_are_publish
 
 # -- two processes: a change on one reaches the other's cache ---------------------------------
 
-async def test_an_admin_change_on_one_process_reaches_welcomes_of_the_other(two_servers):  # noqa: F811
+async def test_an_admin_change_on_one_process_reaches_welcomes_of_the_other(two_servers):
     a, b, app = two_servers
     cli(a.env, "operator", "create", "--app", app["appId"], "--email", "ada@shop.example",
         "--password", PASSWORD, "--role", "admin", "--name", "Ada")

@@ -9,8 +9,10 @@ import pytest
 from PIL import Image
 
 from parley.storage import operator_queries
-from tests.conftest import STATIC, allow_transcripts_to_any_email, check_inbox_strings, load_static
-from tests.test_chat_protocol import ORIGIN, PASSWORD, SERVER, login, operator, run, visitor
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.db import allow_transcripts_to_any_email, run
+from tests.helpers.sockets import ORIGIN, SERVER, login, operator, visitor
+from tests.helpers.static_pages import STATIC, check_inbox_strings, load_static
 
 
 @pytest.fixture

@@ -4,54 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from argon2 import PasswordHasher
 
-from tests.services import free_port
-from tests.test_chat_real_server import ROOT, cli
+from tests.helpers.server import Server, cli
 
 EMAIL = "ann@shop.example"
 PASSWORD = "correct horse battery"
 
 
-class Serving:
-    """`parley serve` with extra flags, on a free port, until stop()."""
-
-    def __init__(self, env: dict, log: Path, *flags: str) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        with log.open("a") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "parley", "serve", "--port", str(self.port), "--log-level", "warning",
-                 *flags], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.stop()
-        raise AssertionError("server did not start:\n" + log.read_text())
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+def serving(env: dict, log: Path, *flags: str) -> Server:
+    """`parley serve` with extra flags, on a free port, started (stop() it)."""
+    server = Server(env, None, log, "--log-level", "warning", *flags)
+    server.start()
+    return server
 
 
 @pytest.fixture
@@ -76,12 +46,12 @@ def slow_down_anns_password(tmp_path: Path) -> None:
 async def test_wrong_logins_neither_stall_the_server_nor_queue_without_bound(site, tmp_path):
     env, app_id = site
     slow_down_anns_password(tmp_path)
-    server = Serving(env, tmp_path / "server.log")
+    server = serving(env, tmp_path / "server.log")
     answers: list[tuple[str, int, str | None]] = []  # (what, status, Retry-After) in the order they came
     busy = asyncio.Event()
     try:
         limits = httpx.Limits(max_connections=40, max_keepalive_connections=40)
-        async with httpx.AsyncClient(base_url=server.base, timeout=120, limits=limits) as http:
+        async with httpx.AsyncClient(base_url=server.url, timeout=120, limits=limits) as http:
             async def wrong_login(n: int) -> None:
                 response = await http.post("/api/operator/login", json={
                     "appId": app_id, "email": EMAIL, "password": f"wrong guess {n}"})
@@ -118,20 +88,20 @@ def test_serve_passes_proxy_settings_to_uvicorn(site, tmp_path):
                           json={"appId": app_id, "email": EMAIL, "password": "wrong"}).status_code
 
     proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
-    behind_proxy = Serving(env, tmp_path / "proxied.log", "--forwarded-allow-ips", "127.0.0.1")
+    behind_proxy = serving(env, tmp_path / "proxied.log", "--forwarded-allow-ips", "127.0.0.1")
     try:
-        answer = httpx.get(f"{behind_proxy.base}/healthz", headers=proxied)
+        answer = httpx.get(f"{behind_proxy.url}/healthz", headers=proxied)
         assert "strict-transport-security" in answer.headers
         # Failed logins are counted per client: the address the proxy names, not the proxy's.
-        assert [wrong_login(behind_proxy.base, "203.0.113.1") for _ in range(6)] == [401] * 5 + [429]
-        assert wrong_login(behind_proxy.base, "203.0.113.2") == 401
+        assert [wrong_login(behind_proxy.url, "203.0.113.1") for _ in range(6)] == [401] * 5 + [429]
+        assert wrong_login(behind_proxy.url, "203.0.113.2") == 401
     finally:
         behind_proxy.stop()
 
-    direct = Serving(env, tmp_path / "direct.log", "--no-proxy-headers")
+    direct = serving(env, tmp_path / "direct.log", "--no-proxy-headers")
     try:
-        assert "strict-transport-security" not in httpx.get(f"{direct.base}/healthz", headers=proxied).headers
-        assert [wrong_login(direct.base, "203.0.113.3") for _ in range(6)] == [401] * 5 + [429]
-        assert wrong_login(direct.base, "203.0.113.4") == 429  # the header is ignored: one client
+        assert "strict-transport-security" not in httpx.get(f"{direct.url}/healthz", headers=proxied).headers
+        assert [wrong_login(direct.url, "203.0.113.3") for _ in range(6)] == [401] * 5 + [429]
+        assert wrong_login(direct.url, "203.0.113.4") == 429  # the header is ignored: one client
     finally:
         direct.stop()

@@ -9,12 +9,7 @@ from sqlalchemy import create_engine
 
 from parley.storage.db import alembic_config
 from parley.storage.models import Base, include_name
-
-
-def _upgrade(connection, target: str = "head") -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.upgrade(config, target)
+from tests.helpers.db import upgrade
 
 
 def _context(connection) -> MigrationContext:
@@ -25,7 +20,7 @@ def _context(connection) -> MigrationContext:
 def test_migrations_match_models(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
     with engine.begin() as connection:
-        _upgrade(connection)
+        upgrade(connection)
         diff = compare_metadata(_context(connection), Base.metadata)
     assert diff == []
 
@@ -33,11 +28,11 @@ def test_migrations_match_models(tmp_path):
 def test_downgrade_to_base_and_up_again(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
     with engine.begin() as connection:
-        _upgrade(connection)
+        upgrade(connection)
         config = alembic_config()
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
-        _upgrade(connection)
+        upgrade(connection)
         assert compare_metadata(_context(connection), Base.metadata) == []
 
 
@@ -49,7 +44,7 @@ async def test_upgrade_from_0004_keeps_data(tmp_path):
 
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
     async with database.engine.begin() as connection:
-        await connection.run_sync(lambda sync: _upgrade(sync, "0004"))
+        await connection.run_sync(lambda sync: upgrade(sync, "0004"))
         await connection.execute(text(
             "INSERT INTO apps (id, name, secret, origins, created_at) "
             "VALUES ('a1', 'A', 's', '[]', '2025-01-01')"))

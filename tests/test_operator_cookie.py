@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 
 from parley.storage import operator_queries
 from parley.storage.models import OperatorSession, aware, utcnow
-from tests.conftest import OPERATOR_PASSWORD, run
-from tests.test_chat_protocol import ORIGIN
+from tests.helpers.db import OPERATOR_PASSWORD, run
+from tests.helpers.sockets import ORIGIN
 
 
 def log_in(client, app_id):

@@ -21,10 +21,11 @@ from websockets.exceptions import ConnectionClosed
 
 from parley.storage import operator_queries
 from parley.storage.models import Operator
-from tests.conftest import run
-from tests.services import free_port
-from tests.test_chat_protocol import ORIGIN, SERVER, Tab, login, operator
-from tests.test_chat_real_server import PASSWORD, SITE, Server, cli
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.db import run
+from tests.helpers.ports import free_port
+from tests.helpers.server import SITE, Server, cli
+from tests.helpers.sockets import ORIGIN, SERVER, Tab, login, operator
 
 
 def closed_code(tab, within: float = 10) -> int | None:

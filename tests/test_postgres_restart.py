@@ -19,7 +19,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests import services
-from tests.test_chat_real_server import PASSWORD, SITE, Server, cli
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.server import SITE, Server, cli
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +43,7 @@ def server_on_postgres(own_postgres, tmp_path, built_dist):
     app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
     cli(env, "operator", "create", "--app", app["appId"], "--email", "ann@shop.example",
         "--password", PASSWORD)
-    running = Server(env, services.free_port(), tmp_path / "server.log")
+    running = Server(env, None, tmp_path / "server.log")
     running.start()
     yield running, app
     running.stop()

@@ -8,7 +8,7 @@ from parley.fanout import InProcessFanout, app_visitors_channel
 from parley.presence import Presence
 from parley.storage import app_queries, operator_queries, presence_queries
 from parley.storage.models import Operator, utcnow
-from tests.conftest import OPERATOR_PASSWORD
+from tests.helpers.db import OPERATOR_PASSWORD
 
 
 async def _setup(database):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.test_chat_protocol import ORIGIN, SERVER, login, operator, visitor
+from tests.helpers.sockets import ORIGIN, SERVER, login, operator, visitor
 
 
 def put_status(client, app_id, status, origin=SERVER, email="ann@shop.example"):

@@ -7,8 +7,8 @@ import asyncio
 from parley.fanout import InProcessFanout
 from parley.storage.models import App
 from parley.web.background import Clock
-from tests.conftest import run
-from tests.test_chat_protocol import ORIGIN, operator, visitor
+from tests.helpers.db import run
+from tests.helpers.sockets import ORIGIN, operator, visitor
 
 
 def cap(database, app_id: str, limit: int | None) -> None:

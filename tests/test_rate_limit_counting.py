@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from parley.ratelimit import Charge, RateLimiter
 from parley.storage import queries
-from tests.test_chat_protocol import ORIGIN, operator, visitor
+from tests.helpers.sockets import ORIGIN, operator, visitor
 
 
 @pytest.fixture

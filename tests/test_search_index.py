@@ -14,8 +14,7 @@ from parley import identity
 from parley.storage import app_queries, retention, visitor_queries
 from parley.storage.db import Database
 from parley.storage.models import Chat, Message, Visitor, utcnow
-from tests.conftest import run
-from tests.test_migrations import _upgrade
+from tests.helpers.db import run, upgrade
 
 
 @pytest.fixture(params=["database", "pg_database"], ids=["sqlite", "postgresql"])
@@ -239,7 +238,7 @@ def test_upgrade_indexes_the_messages_already_there_and_downgrade_drops_it(empty
 
     async def old_schema_with_messages():
         async with database.engine.begin() as connection:
-            await connection.run_sync(lambda sync: _upgrade(sync, "0013"))
+            await connection.run_sync(lambda sync: upgrade(sync, "0013"))
         async with database.session() as session:
             app = await app_queries.create_app(session, "Old", [])
             session.add(Visitor(id="v1", app_id=app.id, token_hash="0" * 64))

@@ -33,14 +33,20 @@ from parley.storage import app_queries, queries
 from parley.storage.db import Database
 from parley.storage.models import Chat, File, Visitor
 from parley.web.background import Clock
-from tests.conftest import allow_transcripts_to_any_email, run
-from tests.services import free_port
-from tests.test_chat_protocol import ORIGIN, SERVER, login, same_visitor, visitor
-from tests.test_chat_real_server import SITE, Server, cli
-from tests.test_migrations import _upgrade
-from tests.test_security_visitor import signed_update
-from tests.test_visitor_identity import refused, visitor_count
-from tests.test_visitor_identity import token as user_token
+from tests.helpers.db import allow_transcripts_to_any_email, run, upgrade
+from tests.helpers.ports import free_port
+from tests.helpers.server import SITE, Server, cli
+from tests.helpers.sockets import (
+    ORIGIN,
+    SERVER,
+    login,
+    refused,
+    same_visitor,
+    signed_update,
+    visitor,
+    visitor_count,
+)
+from tests.helpers.sockets import token as user_token
 
 CLOSE_RATE_LIMITED = 4429
 CLOSE_NO_HELLO = 4408
@@ -407,7 +413,7 @@ async def test_migration_0012_hashes_existing_tokens_in_place(backend, tmp_path,
     database = Database(url, poolclass=NullPool)
     try:
         async with database.engine.begin() as connection:
-            await connection.run_sync(lambda sync: _upgrade(sync, "0011"))
+            await connection.run_sync(lambda sync: upgrade(sync, "0011"))
             await connection.execute(text(
                 "INSERT INTO apps (id, name, secret, origins, created_at) "
                 "VALUES ('a1', 'A', 's', '[]', '2025-01-01')"))

@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 from parley import logs
 from parley.storage import app_queries, queries
 from parley.web.app import create_app
-from tests.conftest import run
-from tests.test_chat_protocol import login
+from tests.helpers.db import run
+from tests.helpers.sockets import login
 
 SERVER = "http://testserver"
 ORIGIN = "https://shop.example"

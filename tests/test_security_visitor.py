@@ -26,19 +26,12 @@ from parley.storage import operator_queries
 from parley.storage.models import Operator, Visitor
 from parley.web import background
 from parley.web.background import Clock
-from tests.conftest import OPERATOR_PASSWORD, run
-from tests.test_background import _old_chat
-from tests.test_chat_protocol import ORIGIN, operator, visitor
+from tests.helpers.db import OPERATOR_PASSWORD, old_chat, run
+from tests.helpers.sockets import ORIGIN, operator, signed_update, visitor
 
 
 def stored(database, visitor_id: str) -> Visitor:
     return run(database, lambda s: s.get(Visitor, visitor_id))
-
-
-def signed_update(tab, app, data: dict) -> dict:
-    data_json = json.dumps(data)
-    tab.send(type="visitor.update", dataJson=data_json, hash=identity.sha1_hex(app.secret + data_json))
-    return tab.next(lambda f: f["type"] in ("visitor", "error"))
 
 
 def unsigned_update(tab, data: dict) -> dict:
@@ -180,7 +173,7 @@ def test_a_line_feed_in_a_visitor_name_does_not_reach_a_mail_header(database, ma
                                                                      smtp):
     app = make_app([ORIGIN])
     make_operator(app.id)
-    _old_chat(database, app.id, "Hello?", 10, "Eve\r\nBcc: victim@example.org")
+    old_chat(database, app.id, "Hello?", 10, "Eve\r\nBcc: victim@example.org")
     assert notify_missed(database) == 1
     [sent] = smtp.messages
     mail = email.message_from_bytes(sent.content)
@@ -192,8 +185,8 @@ def test_one_bad_missed_chat_does_not_stop_the_others(database, make_app, make_o
                                                        monkeypatch, caplog):
     app = make_app([ORIGIN])
     make_operator(app.id)
-    bad = _old_chat(database, app.id, "first, and broken", 20, "Bad")
-    _old_chat(database, app.id, "second", 10, "Good")
+    bad = old_chat(database, app.id, "first, and broken", 20, "Bad")
+    old_chat(database, app.id, "second", 10, "Good")
     real = background.missed_chat_mail
 
     def fragile(app_name, visitor, messages, chat_id, public_url):

@@ -8,47 +8,19 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.services import free_port
+from tests.helpers.server import SITE, Server, cli
 
-ROOT = Path(__file__).resolve().parents[1]
-SITE = "https://shop.example"
 PASSWORD = "correct horse battery"
 # The server gives open sockets a few seconds and uvicorn 10 s more; a healthy
 # shutdown with idle clients takes well under a second.
 EXIT_WITHIN = 15.0
-
-
-def cli(env: dict, *args: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", "parley", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, check=True)
-    return json.loads(done.stdout)
-
-
-def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:
-    with log.open("a") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "parley", "serve", "--port", str(port), "--log-format", "json"],
-            env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120  # may build dist/ first
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError("server did not start:\n" + log.read_text())
 
 
 async def frames_until_closed(ws: ClientConnection) -> list[dict]:
@@ -73,10 +45,11 @@ async def test_sigterm_closes_sockets_with_1001_and_keeps_acknowledged_messages(
     app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
     cli(env, "operator", "create", "--app", app["appId"], "--email", "ann@shop.example",
         "--password", PASSWORD)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
-    process = start_server(env, port, log)
+    # JSON logs, read below; the first start may build dist/.
+    server = Server(env, None, log, "--log-format", "json", start_within=120)
+    server.start()
+    port, base, process = server.port, server.url, server.process
     try:
         login = httpx.post(f"{base}/api/operator/login", json={
             "appId": app["appId"], "email": "ann@shop.example", "password": PASSWORD})
@@ -118,7 +91,8 @@ async def test_sigterm_closes_sockets_with_1001_and_keeps_acknowledged_messages(
     assert any(r["logger"] == "parley.shutdown" and r.get("sockets") == 2 for r in records), records
 
     # After a restart the acknowledged messages are in the database.
-    process = start_server(env, port, log)
+    server.start()
+    port, process = server.port, server.process
     try:
         async with connect(f"ws://127.0.0.1:{port}/ws/visitor", origin=SITE) as guest:
             await guest.send(json.dumps({

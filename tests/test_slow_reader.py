@@ -22,8 +22,8 @@ from parley import fanout as channels
 from parley import protocol
 from parley.storage import app_queries, operator_queries
 from parley.web.app import create_app
-from tests.conftest import OPERATOR_PASSWORD
-from tests.services import free_port
+from tests.helpers.db import OPERATOR_PASSWORD
+from tests.helpers.waiting import wait_until_async
 
 CLOSE_FELL_BEHIND = 4410  # docs/protocol.md
 
@@ -35,12 +35,13 @@ async def live_server(database, built_dist):
         await operator_queries.create_operator(session, app_row.id, "ann@shop.example", OPERATOR_PASSWORD,
                                                "Ann")
     app = create_app(database)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+    # Port 0: the OS picks a free one as uvicorn binds it (no race), read back once it listens.
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                            lifespan="on"))
     serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: server.started or serving.done(), 30, "uvicorn listening")
+    assert server.started, serving.exception() if serving.done() else "not started"
+    port = server.servers[0].sockets[0].getsockname()[1]
     yield app, port, app_row.id
     server.should_exit = True
     await serving

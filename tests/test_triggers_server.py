@@ -10,7 +10,8 @@ import pytest
 from parley import rules
 from parley.cli import main
 from parley.storage import operator_queries, trigger_queries
-from tests.test_chat_protocol import ORIGIN, run, visitor
+from tests.helpers.db import run
+from tests.helpers.sockets import ORIGIN, visitor
 from widget.core.triggers import normalise_trigger
 
 

@@ -7,31 +7,11 @@ import json
 
 import pytest
 from sqlalchemy import func, select
-from starlette.websockets import WebSocketDisconnect
 
 from parley import identity
 from parley.storage.models import Chat, Visitor
-from tests.test_chat_protocol import ORIGIN, run, visitor
-
-
-def token(app, user_id: str) -> str:
-    """What the site's server computes: sha1($personalSalt . $chaportVisitorId)."""
-    return hashlib.sha1((app.secret + user_id).encode()).hexdigest()
-
-
-def refused(client, app_id, **hello) -> dict:
-    with client.websocket_connect("/ws/visitor", headers={"Origin": ORIGIN}) as ws:
-        ws.send_text(json.dumps({"v": 1, "type": "hello", "appId": app_id, **hello}))
-        frame = ws.receive_json()
-        assert frame["type"] == "error", frame
-        with pytest.raises(WebSocketDisconnect) as closed:
-            ws.receive_text()
-        frame["closeCode"] = closed.value.code
-        return frame
-
-
-def visitor_count(database) -> int:
-    return run(database, lambda s: s.scalar(select(func.count()).select_from(Visitor)))
+from tests.helpers.db import run
+from tests.helpers.sockets import ORIGIN, refused, token, visitor, visitor_count
 
 
 def stored(database, visitor_id) -> Visitor:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
@@ -18,8 +17,11 @@ from sqlalchemy import update
 from parley.storage import app_queries, operator_queries, queries, visitor_queries, visitor_writes
 from parley.storage.models import Visitor, utcnow
 from parley.web import visitor_presence
-from tests.conftest import STATIC, check_inbox_strings, load_static
-from tests.test_chat_protocol import ORIGIN, PASSWORD, SERVER, Tab, login, operator, run, visitor
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.db import run
+from tests.helpers.sockets import ORIGIN, SERVER, Tab, login, operator, visitor
+from tests.helpers.static_pages import STATIC, check_inbox_strings, load_static
+from tests.helpers.waiting import wait_until
 
 CHROME_ANDROID = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
                   "Chrome/126.0 Mobile Safari/537.36")
@@ -179,13 +181,6 @@ def test_one_heartbeat_keeps_every_open_visitor_on_the_site(client, make_app, ma
         assert heartbeat is not None and not heartbeat.done()
     wait_until(lambda: getattr(client.app.state, "visitor_heartbeat", None) is None)
     assert online_list(client, headers) == []
-
-
-def wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_another_process_touching_later_keeps_the_visitor_online(database):

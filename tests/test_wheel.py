@@ -16,14 +16,14 @@ import site
 import subprocess
 import sys
 import sysconfig
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.services import free_port
+from tests.helpers.ports import free_port
+from tests.helpers.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -86,16 +86,6 @@ def test_the_installed_package_is_the_wheels(installed, tmp_path):
     assert done.stderr.startswith("parley: error: `parley build` works in a source checkout")
 
 
-def wait_for(condition, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_serve_demo_from_another_folder(installed, tmp_path):
     elsewhere = tmp_path / "elsewhere"  # no templates/, dist/ or build.py here
     elsewhere.mkdir()
@@ -108,7 +98,8 @@ def test_serve_demo_from_another_folder(installed, tmp_path):
             cwd=elsewhere, env=outside_env(elsewhere), stdout=out, stderr=subprocess.STDOUT)
     try:
         # The banner is printed once both servers listen.
-        wait_for(lambda: server.poll() is not None or "Press Ctrl+C" in log.read_text(), "the demo banner")
+        wait_until(lambda: server.poll() is not None or "Press Ctrl+C" in log.read_text(), 30,
+                   "the demo banner")
         assert server.poll() is None, log.read_text()
         text = log.read_text()
         assert "building dist/" not in text and "Traceback" not in text, text

@@ -21,32 +21,14 @@ from pathlib import Path
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.test_chat_real_server import PASSWORD, ROOT, SITE, cli, free_port
-from tests.test_scaleout import Endpoints, _event_of, _fed, _send
+from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.ports import free_port
+from tests.helpers.real_sockets import Endpoints, event_of, fed, send_frame
+from tests.helpers.server import ROOT, SITE, cli
+from tests.helpers.waiting import wait_until, wait_until_async
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc")]
-
-
-def wait_for(condition, what: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
-async def eventually(condition, what: str, timeout: float = 20.0):
-    """wait_for inside the test's event loop (its sockets keep being served meanwhile)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 async def frames_until(ws, want, seen: list[dict], timeout: float = 10.0) -> dict:
@@ -109,9 +91,9 @@ class Workers:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "parley", "serve", "--workers", "2", "--port", str(port),
                  "--log-level", "warning"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-        banner = wait_for(lambda: self.process.poll() is not None
-                          or re.search(r"with 2 worker processes: (\d+), (\d+)", log.read_text()),
-                          "the workers' banner")
+        banner = wait_until(lambda: self.process.poll() is not None
+                            or re.search(r"with 2 worker processes: (\d+), (\d+)", log.read_text()),
+                            60, "the workers' banner")
         assert self.process.poll() is None, log.read_text()
         self.pids = [int(pid) for pid in banner.groups()]
 
@@ -150,12 +132,13 @@ async def test_two_workers_on_one_port_chat_across_processes(workers):
 
     async def served_by(ws) -> int:
         client_port = ws.local_address[1]
-        return await eventually(lambda: serving_pid(server.pids, server.port, client_port), "its worker")
+        return await wait_until_async(lambda: serving_pid(server.pids, server.port, client_port), 20,
+                                      "its worker")
 
     feed: list[dict] = []  # every frame the operator's socket got
     async with contextlib.AsyncExitStack() as sockets:
         op = await sockets.enter_async_context(endpoints.operator(cookie))
-        await _send(op, "subscribe")
+        await send_frame(op, "subscribe")
         await frames_until(op, lambda f: f["type"] == "subscribed", feed)
         op_worker = await served_by(op)
         # Visitors until one is served by the other worker than the operator's (the kernel
@@ -176,11 +159,11 @@ async def test_two_workers_on_one_port_chat_across_processes(workers):
 
         # Each visitor writes; the operator (on one worker) gets both live and answers each.
         for n, guest in enumerate(guests):
-            await _send(guest, "message.send", clientId=f"v-{n}", text=f"hello {n}")
+            await send_frame(guest, "message.send", clientId=f"v-{n}", text=f"hello {n}")
         for n, guest in enumerate(guests):
-            chat_id = (await frames_until(op, _fed(f"v-{n}"), feed))["chatId"]
-            await _send(op, "message.send", chatId=chat_id, clientId=f"o-{n}", text=f"answer {n}")
-            reply = await frames_until(guest, _event_of(f"o-{n}"), [])
+            chat_id = (await frames_until(op, fed(f"v-{n}"), feed))["chatId"]
+            await send_frame(op, "message.send", chatId=chat_id, clientId=f"o-{n}", text=f"answer {n}")
+            reply = await frames_until(guest, event_of(f"o-{n}"), [])
             assert reply["event"]["message"]["text"] == f"answer {n}"
 
         # A worker that dies is replaced; the port keeps serving meanwhile.
@@ -190,15 +173,16 @@ async def test_two_workers_on_one_port_chat_across_processes(workers):
             while True:
                 await asyncio.wait_for(across.recv(), 20)
         replacement = rf"worker process {killed} exited .* started (\d+) in its place"
-        replaced = await eventually(lambda: re.search(replacement, server.log.read_text()), "a new worker")
+        replaced = await wait_until_async(lambda: re.search(replacement, server.log.read_text()), 20,
+                                          "a new worker")
         pids = [op_worker, int(replaced.group(1))]
         assert alive(pids[1]) and parent_of(pids[1]) == server.process.pid
         late = await sockets.enter_async_context(endpoints.visitor())
         await endpoints.hello(late)
-        await _send(late, "message.send", clientId="v-late", text="after the crash")
-        chat_id = (await frames_until(op, _fed("v-late"), feed))["chatId"]
-        await _send(op, "message.send", chatId=chat_id, clientId="o-late", text="still here")
-        await frames_until(late, _event_of("o-late"), [])
+        await send_frame(late, "message.send", clientId="v-late", text="after the crash")
+        chat_id = (await frames_until(op, fed("v-late"), feed))["chatId"]
+        await send_frame(op, "message.send", chatId=chat_id, clientId="o-late", text="still here")
+        await frames_until(late, event_of("o-late"), [])
 
         # SIGTERM to the parent: every worker closes its sockets with 1001, as one server does.
         server.process.send_signal(signal.SIGTERM)
