@@ -14,6 +14,7 @@ dist/
 
 from __future__ import annotations
 
+import ast
 import gzip
 import hashlib
 import json
@@ -131,6 +132,46 @@ def widget_sources() -> dict[str, str]:
     return files
 
 
+WIDGET_ENTRY = "widget.browser.main"
+
+
+def startup_modules(sources: dict[str, str], entry: str = WIDGET_ENTRY) -> list[str]:
+    """The widget modules `entry` imports at module level, directly or not, dependencies
+    first, ending with `entry`.
+
+    boot.mjs imports them one at a time, each in its own task, so no single task holds
+    the whole import (issue 16). A module imported only inside a function (the chat
+    window's code, loaded when it is first needed) is not in the list.
+    """
+    modules = {path[: -len(".py")].replace("/", "."): text for path, text in sources.items()}
+    for name in list(modules):
+        if name.endswith(".__init__"):
+            modules[name[: -len(".__init__")]] = modules.pop(name)
+
+    def imports(name: str) -> list[str]:
+        found = []
+        for node in ast.parse(modules[name]).body:  # module level only, on purpose
+            if isinstance(node, ast.Import):
+                found += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.append(node.module)
+                # `from widget.browser import ui` imports the module widget.browser.ui.
+                found += [f"{node.module}.{alias.name}" for alias in node.names]
+        return [m for m in found if m in modules]
+
+    ordered: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in ordered or name in path:
+            return
+        for dependency in imports(name):
+            visit(dependency, (*path, name))
+        ordered.append(name)
+
+    visit(entry, ())
+    return ordered
+
+
 # What a build is made from: when any of it changes, dist/ is stale.
 INPUTS = ("build.py", "package-lock.json", "templates", "static", "widget")
 
@@ -190,7 +231,8 @@ def build(out: Path = DIST) -> dict:
     _write(staging, "widget/" + runtime_js_name, runtime_js, written)
     _write(staging, "widget/" + runtime_wasm_name, runtime_wasm, written)
 
-    bundle = pack_bundle(compile_widget(widget_sources()))
+    sources = widget_sources()
+    bundle = pack_bundle(compile_widget(sources))
     bundle_name = _hashed_name("widget", ".bin", bundle)
     _write(staging, "widget/" + bundle_name, bundle, written)
     build_id = _digest(bundle + runtime_js + runtime_wasm)
@@ -200,6 +242,7 @@ def build(out: Path = DIST) -> dict:
         bundle=bundle_name,
         heap_bytes=WIDGET_HEAP_BYTES,
         build_id=build_id,
+        startup_modules=json.dumps(startup_modules(sources)),
     ).encode()
     boot_name = _hashed_name("boot", ".mjs", boot)
     _write(staging, "widget/" + boot_name, boot, written)

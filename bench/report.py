@@ -10,19 +10,25 @@ METRICS = [
     ("server_bytes", "  of which from the Parley server", "kb"),
     ("requests", "requests (all / from network)", "req"),
     ("ready_ms", "navigation start -> ready", "ms"),
+    ("snippet_to_ready_ms", "snippet -> ready", "ms"),
     ("start_to_ready_ms", "start -> ready (init fired -> ready)", "ms"),
     ("launcher_ms", "navigation start -> launcher painted", "ms"),
     ("open_ms", "open() -> window painted", "ms"),
-    ("longest_task_ms", "longest task", "ms"),
-    ("tbt_ms", "total blocking time", "ms"),
+    ("trace_longest_task_ms", "longest task (CDP trace)", "ms"),
+    ("trace_tbt_ms", "total blocking time (CDP trace)", "ms"),
+    ("trace_main_ms", "main-thread time to ready (CDP trace)", "ms"),
+    ("trace_main_from_start_ms", "  of which from start (CDP trace)", "ms"),
+    ("longest_task_ms", "longest task (host PerformanceObserver)", "ms"),
+    ("tbt_ms", "total blocking time (host PerformanceObserver)", "ms"),
     ("main_thread_ms", "main-thread busy (CDP TaskDuration)", "ms"),
     ("script_ms", "  of which script (CDP ScriptDuration)", "ms"),
     ("cls", "layout shift (CLS)", "cls"),
     ("heap_bytes", "JS heap after ready (after GC)", "mb"),
     ("globals_added", "globals added to window", "n"),
 ]
-THROTTLED_METRICS = ["ready_ms", "start_to_ready_ms", "launcher_ms", "longest_task_ms", "tbt_ms",
-                     "main_thread_ms"]
+THROTTLED_METRICS = ["ready_ms", "snippet_to_ready_ms", "start_to_ready_ms", "launcher_ms",
+                     "trace_longest_task_ms", "trace_tbt_ms", "trace_main_ms", "trace_main_from_start_ms",
+                     "longest_task_ms", "tbt_ms", "main_thread_ms"]
 MEASURED = ["parley", "floor-js", "floor-mpy", "host", "pyscript-core", "brython"]
 FLOORS = ["floor-js", "floor-mpy"]
 COMPARED = ["parley", "pyscript-core", "brython"]

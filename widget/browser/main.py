@@ -15,6 +15,7 @@ from widget.browser.chat_view import ChatView
 from widget.browser.handover import redeem_token, request_token
 from widget.browser.hostjs import host_callable, later, to_host, to_py
 from widget.browser.storage import STORAGE_PREFIX, BrowserStorage
+from widget.browser.timing import mark
 from widget.browser.transport import VisitorSocket
 from widget.browser.uploads import visitor_headers
 from widget.core.assignments import resolve_assignment
@@ -138,6 +139,7 @@ class Widget:
         ui.LANGUAGE[1] = self.translator.direction
         self.analytics = Analytics(self.host, self.config["analytics"]["google"])
         queued, listeners = self.api.install(self.host.chaport)
+        mark("api")
         for name in listeners:
             for listener in listeners[name] if isinstance(listeners[name], list) else ():
                 self.on(name, listener)
@@ -150,6 +152,7 @@ class Widget:
         if self._take_handover():
             return  # start-up goes on once the handed-over visitor is known (_continue_start)
         self._continue_start()
+        mark("started")
 
     def _continue_start(self):
         queued, self.queued = self.queued, None
@@ -345,6 +348,7 @@ class Widget:
         if self.user is not None:
             hello["user"] = self.user
         self.socket.send(hello)
+        mark("connect")
 
     def _page(self):
         document = self.host.document
@@ -737,6 +741,7 @@ class Widget:
         self._clear_reconnecting()
 
     def _welcome(self, frame):
+        mark("welcome")
         self._clear_reconnecting()
         self.visitor_id = frame.get("visitorId")
         self.visitor_token = frame.get("visitorToken")
@@ -774,6 +779,7 @@ class Widget:
         # The site may hide the widget here (devices/countries): then API only, nothing drawn.
         self.widget_allowed = widget_visible_for(self.config, self.device, self.country)
         self.emitter.emit("ready", to_host({"visitorId": self.visitor_id}))
+        mark("ready")
         # startSession callbacks: the session has started (unless a ready listener stopped it,
         # which dropped them).
         waiters, self.ready_waiters = self.ready_waiters, []
@@ -788,6 +794,7 @@ class Widget:
         self.api.set_ready()
         self.triggers.restore_shown(self.store.load("shown"))
         self._schedule_triggers()
+        mark("done")
 
     # -- drawing ----------------------------------------------------------
     def _color(self):
@@ -829,6 +836,7 @@ class Widget:
         self.launcher = ui.Launcher(self.host, self._launcher_clicked, self._color(), position,
                                     t("launcher_open"))
         self.launcher.show(self._launcher_shown())
+        mark("launcher")
         self.window = self._make_window()
         self._draw_state()
 
