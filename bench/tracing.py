@@ -103,7 +103,7 @@ def analyse(events: list[dict], until_mark_names: tuple[str, ...] = ("bench:read
             after_ms: float = 100.0) -> dict:
     """Long tasks and main-thread time up to the last of `until_mark_names` + `after_ms`.
 
-    The window starts at the first task after tracing began (the navigation).
+    The window starts at the page's `bench:snippet` mark (else `bench:start`).
     """
     threads = renderer_threads(events)
     found = marks(events)
@@ -114,14 +114,18 @@ def analyse(events: list[dict], until_mark_names: tuple[str, ...] = ("bench:read
     if not tasks:
         return {"trace_problem": "no RunTask events on a renderer main thread"}
     until = (max(ends) if ends else tasks[-1]["ts"]) + after_ms * 1000
-    in_window = [t for t in tasks if t["ts"] <= until]
+    # From the widget's first line (the snippet; a floor: its script) on: the host page's
+    # own navigation and parsing before it are not the widget's.
+    begin = found.get("bench:snippet", found.get("bench:start"))
+    in_window = [t for t in tasks if t["ts"] <= until
+                 and (begin is None or t["ts"] + t.get("dur", 0) >= begin)]
     long_tasks = [t for t in in_window if t.get("dur", 0) > LONG_TASK_US]
     start = found.get("bench:start")
     out = {
         "trace_longest_task_ms": max((t.get("dur", 0) for t in in_window), default=0) / 1000,
         "trace_tbt_ms": sum(t["dur"] - LONG_TASK_US for t in long_tasks) / 1000,
         "trace_long_tasks": len(long_tasks),
-        # Every task of the page's main thread(s) from the navigation to ready + 100 ms.
+        # Every task of the page's main thread(s) from the snippet to ready + 100 ms.
         "trace_main_ms": sum(min(t.get("dur", 0), until - t["ts"]) for t in in_window) / 1000,
         # The same from `start` (init fired / the floor's script) on: the widget's part.
         "trace_main_from_start_ms": (sum(min(t.get("dur", 0), until - t["ts"]) for t in in_window
