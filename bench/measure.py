@@ -126,6 +126,12 @@ OPEN = """async () => {
   return performance.now() - t0;
 }"""
 
+# The widget marks `parley:window` in its runtime iframe once the chat window is built.
+WINDOW_BUILT = """() => {
+  const f = document.querySelector("iframe[data-parley=runtime]");
+  return !!f && f.contentWindow.performance.getEntriesByName("parley:window").length > 0;
+}"""
+
 CLOSE = """() => new Promise((resolve) => {
   window.chaport.close();
   requestAnimationFrame(() => resolve());
@@ -289,6 +295,12 @@ class LoadSession:
         self.page.evaluate(SETTLE)
         after = _metrics(self.cdp)
         marks = self.page.evaluate(READ)
+        if self.page_name == "parley":
+            # Trace on until the chat window is built in idle time (its slices are measured).
+            try:
+                self.page.wait_for_function(WINDOW_BUILT, timeout=5000, polling=50)
+            except Exception:
+                self.errors.append("the chat window was not built in idle time within 5 s")
         traced = tracing.analyse(self.tracer.stop(self.page))
         until = max(v for v in (marks["ready"], marks["launcher"]) if v is not None)
         # The widget's code begins with the snippet (a page without a snippet mark: its start).

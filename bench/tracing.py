@@ -40,6 +40,7 @@ PHASES = [
     ("parley:ready", "ready fired"),
     ("parley:launcher", "launcher built"),
     ("parley:done", "the rest of the welcome task (what is drawn after ready)"),
+    ("parley:window", "chat window built in idle time (wall time, in slices)"),
 ]
 
 
@@ -132,9 +133,22 @@ def analyse(events: list[dict], until_mark_names: tuple[str, ...] = ("bench:read
                                          if t["ts"] + t.get("dur", 0) >= start) / 1000
                                      if start is not None else None),
         "trace_long": [describe(t, found, events) for t in long_tasks],
+        # The idle-time build of the chat window (after the welcome task): its longest slice.
+        "trace_idle_longest_ms": idle_longest(tasks, found),
         "phases": phases(found),
     }
     return out
+
+
+def idle_longest(tasks: list[dict], found: dict[str, float]) -> float | None:
+    """The longest main-thread task from the end of the welcome task (`parley:done`) to
+    the window built (`parley:window`), in ms; None without both marks."""
+    if "parley:done" not in found or "parley:window" not in found:
+        return None
+    begin, end = found["parley:done"], found["parley:window"]
+    # Tasks that start after the welcome task's end (that one is measured in analyse).
+    inside = [t.get("dur", 0) for t in tasks if begin < t["ts"] <= end]
+    return max(inside, default=0) / 1000
 
 
 def describe(task: dict, found: dict[str, float], events: list[dict]) -> dict:

@@ -869,6 +869,10 @@ class Widget:
         except StopIteration:
             self.window_steps = None
             return
+        except Exception as error:  # opening the chat builds it anew
+            self._cancel_window_build()
+            console.error("could not build the chat window: %s" % error)
+            return
         idle(self._window_slice)
 
     def _ensure_window(self):
@@ -928,6 +932,7 @@ class Widget:
         if self.history_loaded and not self.scroll_restored:
             window.restore_scroll(self.restored_ui.get("scroll"))
             self.scroll_restored = True
+        mark("window")
 
     def _container(self, open_in):
         """The host element `openIn: {selector}` names, or None for the floating window."""
