@@ -9,11 +9,13 @@ dist/
   widget/loader.js     the stable URL the snippet loads (short cache)
   widget/boot.<h>.mjs  starts MicroPython in the runtime iframe, holds the widget's Python
   widget/micropython.<h>.mjs / .wasm   the runtime, from the pinned npm package
+                       (the .wasm through Binaryen's wasm-opt -Oz, also pinned)
   inbox/pyscript/...   @pyscript/core for the operator inbox (own page only)
 """
 
 from __future__ import annotations
 
+import ast
 import gzip
 import hashlib
 import json
@@ -32,6 +34,11 @@ DIST = ROOT / "dist"
 NODE_MODULES = ROOT / "node_modules"
 MICROPYTHON_PKG = NODE_MODULES / "@micropython" / "micropython-webassembly-pyscript"
 PYSCRIPT_PKG = NODE_MODULES / "@pyscript" / "core"
+BINARYEN_PKG = NODE_MODULES / "binaryen"
+# Binaryen's optimizer for size, on the pinned runtime's .wasm (issue 16). Its output is
+# kept by input digest, so a rebuild doesn't pay the ~20 s again.
+WASM_OPT_FLAGS = ("-Oz",)
+WASM_OPT_CACHE = NODE_MODULES / ".cache" / "parley-wasm-opt"
 
 # The spec's defaults for chaportConfig.init; the loader applies them before Python runs.
 DEFAULT_MAX_DELAY_MS = 5000
@@ -52,7 +59,7 @@ def _templates() -> Environment:
 
 def ensure_node_modules() -> None:
     """Installs the pinned runtime packages (`npm ci`) when they are missing."""
-    if MICROPYTHON_PKG.exists() and PYSCRIPT_PKG.exists():
+    if MICROPYTHON_PKG.exists() and PYSCRIPT_PKG.exists() and BINARYEN_PKG.exists():
         return
     npm = shutil.which("npm")
     if npm is None:
@@ -70,6 +77,34 @@ def _hashed_name(stem: str, suffix: str, data: bytes) -> str:
 
 def runtime_version() -> str:
     return json.loads((MICROPYTHON_PKG / "package.json").read_text())["version"]
+
+
+def optimize_wasm(data: bytes) -> bytes:
+    """`data` (a .wasm) through the pinned Binaryen's `wasm-opt -Oz`.
+
+    Same imports and exports, so the runtime's JS glue is unchanged; the result is the
+    same bytes for the same input (cached under node_modules/.cache by digest).
+    """
+    version = json.loads((BINARYEN_PKG / "package.json").read_text())["version"]
+    key = hashlib.sha256(data + repr((version, WASM_OPT_FLAGS)).encode()).hexdigest()[:24]
+    cached = WASM_OPT_CACHE / f"{key}.wasm"
+    if cached.exists():
+        return cached.read_bytes()
+    node = shutil.which("node")
+    if node is None:
+        raise SystemExit("build: node is required to run Binaryen's wasm-opt (install Node.js)")
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "in.wasm", Path(folder) / "out.wasm"
+        source.write_bytes(data)
+        subprocess.run([node, str(BINARYEN_PKG / "bin" / "wasm-opt"), *WASM_OPT_FLAGS, str(source),
+                        "-o", str(target)], check=True, capture_output=True)
+        optimized = target.read_bytes()
+    WASM_OPT_CACHE.mkdir(parents=True, exist_ok=True)
+    # Written aside and renamed: a concurrent build reads a whole file or none.
+    partial = WASM_OPT_CACHE / f"{key}.{_digest(optimized)}.partial"
+    partial.write_bytes(optimized)
+    partial.replace(cached)
+    return optimized
 
 
 def compile_widget(sources: dict[str, str]) -> dict[str, bytes]:
@@ -131,6 +166,46 @@ def widget_sources() -> dict[str, str]:
     return files
 
 
+WIDGET_ENTRY = "widget.browser.main"
+
+
+def startup_modules(sources: dict[str, str], entry: str = WIDGET_ENTRY) -> list[str]:
+    """The widget modules `entry` imports at module level, directly or not, dependencies
+    first, ending with `entry`.
+
+    boot.mjs imports them one at a time, each in its own task, so no single task holds
+    the whole import (issue 16). A module imported only inside a function (the chat
+    window's code, loaded when it is first needed) is not in the list.
+    """
+    modules = {path[: -len(".py")].replace("/", "."): text for path, text in sources.items()}
+    for name in list(modules):
+        if name.endswith(".__init__"):
+            modules[name[: -len(".__init__")]] = modules.pop(name)
+
+    def imports(name: str) -> list[str]:
+        found = []
+        for node in ast.parse(modules[name]).body:  # module level only, on purpose
+            if isinstance(node, ast.Import):
+                found += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.append(node.module)
+                # `from widget.browser import ui` imports the module widget.browser.ui.
+                found += [f"{node.module}.{alias.name}" for alias in node.names]
+        return [m for m in found if m in modules]
+
+    ordered: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in ordered or name in path:
+            return
+        for dependency in imports(name):
+            visit(dependency, (*path, name))
+        ordered.append(name)
+
+    visit(entry, ())
+    return ordered
+
+
 # What a build is made from: when any of it changes, dist/ is stale.
 INPUTS = ("build.py", "package-lock.json", "templates", "static", "widget")
 
@@ -184,13 +259,14 @@ def build(out: Path = DIST) -> dict:
     written: dict[str, dict] = {}
 
     runtime_js = (MICROPYTHON_PKG / "micropython.mjs").read_bytes()
-    runtime_wasm = (MICROPYTHON_PKG / "micropython.wasm").read_bytes()
+    runtime_wasm = optimize_wasm((MICROPYTHON_PKG / "micropython.wasm").read_bytes())
     runtime_js_name = _hashed_name("micropython", ".mjs", runtime_js)
     runtime_wasm_name = _hashed_name("micropython", ".wasm", runtime_wasm)
     _write(staging, "widget/" + runtime_js_name, runtime_js, written)
     _write(staging, "widget/" + runtime_wasm_name, runtime_wasm, written)
 
-    bundle = pack_bundle(compile_widget(widget_sources()))
+    sources = widget_sources()
+    bundle = pack_bundle(compile_widget(sources))
     bundle_name = _hashed_name("widget", ".bin", bundle)
     _write(staging, "widget/" + bundle_name, bundle, written)
     build_id = _digest(bundle + runtime_js + runtime_wasm)
@@ -200,6 +276,7 @@ def build(out: Path = DIST) -> dict:
         bundle=bundle_name,
         heap_bytes=WIDGET_HEAP_BYTES,
         build_id=build_id,
+        startup_modules=json.dumps(startup_modules(sources)),
     ).encode()
     boot_name = _hashed_name("boot", ".mjs", boot)
     _write(staging, "widget/" + boot_name, boot, written)

@@ -12,6 +12,8 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
+import tracing
+
 KEY = "Symbol.for('parley.bench')"
 # Pages that draw a launcher (their load also waits for it to be painted).
 LAUNCHER_PAGES = ("parley", "floor-js", "pyscript-core", "brython")
@@ -21,9 +23,14 @@ INIT_SCRIPT = """(() => {
   if (window.top !== window) return;
   const KEY = Symbol.for("parley.bench");
   if (window[KEY]) return;
-  const d = {start: null, ready: null, launcher: null, longtasks: [], cls: 0, problems: []};
+  const d = {snippet: null, start: null, ready: null, launcher: null, longtasks: [], cls: 0, problems: []};
   Object.defineProperty(window, KEY, {value: d});
   const now = () => performance.now();
+  // Each moment is also a User Timing mark: the CDP trace places it on its own clock.
+  const at = (name) => {
+    try { performance.mark("bench:" + name); } catch (error) { /* no User Timing: times only */ }
+    return now();
+  };
   try {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
@@ -38,13 +45,14 @@ INIT_SCRIPT = """(() => {
       for (const e of list.getEntries()) if (!e.hadRecentInput) d.cls += e.value;
     }).observe({type: "layout-shift", buffered: true});
   } catch (error) { d.problems.push("layout-shift: " + error); }
-  addEventListener("bench:start", () => { if (d.start === null) d.start = now(); });
-  addEventListener("bench:ready", () => { if (d.ready === null) d.ready = now(); });
+  addEventListener("bench:snippet", () => { if (d.snippet === null) d.snippet = at("snippet"); });
+  addEventListener("bench:start", () => { if (d.start === null) d.start = at("start"); });
+  addEventListener("bench:ready", () => { if (d.ready === null) d.ready = at("ready"); });
   // loader.js (and floor-mpy) start their work by attaching the runtime iframe.
   const mo = new MutationObserver((records) => {
     for (const r of records) for (const n of r.addedNodes) {
       if (n.nodeName === "IFRAME" && n.getAttribute("data-parley") === "runtime") {
-        if (d.start === null) d.start = now();
+        if (d.start === null) d.start = at("start");
         mo.disconnect();
         return;
       }
@@ -57,7 +65,7 @@ INIT_SCRIPT = """(() => {
       if (el) {
         const r = el.getBoundingClientRect();
         if (r.width > 0 && r.height > 0 && getComputedStyle(el).display !== "none") {
-          d.launcher = now();
+          d.launcher = at("launcher");
           return;
         }
       }
@@ -78,7 +86,7 @@ SETTLE = """() => new Promise((resolve) => requestAnimationFrame(() => requestAn
 
 READ = f"""() => {{
   const d = window[{KEY}];
-  return {{start: d.start, ready: d.ready, launcher: d.launcher, cls: d.cls,
+  return {{snippet: d.snippet, start: d.start, ready: d.ready, launcher: d.launcher, cls: d.cls,
           longtasks: d.longtasks.slice(), problems: d.problems.slice()}};
 }}"""
 
@@ -116,6 +124,12 @@ OPEN = """async () => {
     channel.port2.postMessage(0);
   }));
   return performance.now() - t0;
+}"""
+
+# The widget marks `parley:window` in its runtime iframe once the chat window is built.
+WINDOW_BUILT = """() => {
+  const f = document.querySelector("iframe[data-parley=runtime]");
+  return !!f && f.contentWindow.performance.getEntriesByName("parley:window").length > 0;
 }"""
 
 CLOSE = """() => new Promise((resolve) => {
@@ -255,6 +269,7 @@ class LoadSession:
         self.net.attach(self.cdp)
         self.cdp.send("Network.enable")
         self.cdp.send("Performance.enable")
+        self.tracer = tracing.Recorder(self.cdp)
         if throttle != 1.0:
             self.cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
         # Start the renderer on the host origin first, so the measured navigation
@@ -270,6 +285,7 @@ class LoadSession:
         self.net.reset()
         self.errors.clear()
         wall = time.monotonic()
+        self.tracer.start()
         if reload:
             self.page.reload(wait_until="load", timeout=self.loader.timeout_ms)
         else:
@@ -279,12 +295,23 @@ class LoadSession:
         self.page.evaluate(SETTLE)
         after = _metrics(self.cdp)
         marks = self.page.evaluate(READ)
+        if self.page_name == "parley":
+            # Trace on until the chat window is built in idle time (its slices are measured).
+            try:
+                self.page.wait_for_function(WINDOW_BUILT, timeout=5000, polling=50)
+            except Exception:
+                self.errors.append("the chat window was not built in idle time within 5 s")
+        traced = tracing.analyse(self.tracer.stop(self.page))
         until = max(v for v in (marks["ready"], marks["launcher"]) if v is not None)
+        # The widget's code begins with the snippet (a page without a snippet mark: its start).
+        snippet = marks["snippet"] if marks["snippet"] is not None else marks["start"]
         sample = {
             "ready_ms": marks["ready"],
             "start_to_ready_ms": (marks["ready"] - marks["start"]) if marks["start"] is not None else None,
+            "snippet_to_ready_ms": (marks["ready"] - snippet) if snippet is not None else None,
             "launcher_ms": marks["launcher"],
             **tasks_summary(marks["longtasks"], until + 100),
+            **{k: v for k, v in traced.items() if k not in ("trace_long", "phases")},
             "cls": marks["cls"],
             "main_thread_ms": _busy(after, "TaskDuration"),
             "script_ms": _busy(after, "ScriptDuration"),
@@ -303,6 +330,8 @@ class LoadSession:
         sample["globals"] = globals_added
         sample["files"] = network["files"]
         sample["longtasks"] = marks["longtasks"]
+        sample["trace_long"] = traced.get("trace_long", [])
+        sample["phases"] = traced.get("phases", {})
         sample["problems"] = (marks["problems"] + list(self.errors)
                               + [f"not on loopback: {url}" for url in network["external"]])
         sample["wall_s"] = time.monotonic() - wall

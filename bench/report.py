@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracing
+
 KB = 1000  # 1 KB = 1000 bytes throughout the report
 
 # (key, label, unit) in the order printed; unit picks the formatting.
@@ -10,19 +12,27 @@ METRICS = [
     ("server_bytes", "  of which from the Parley server", "kb"),
     ("requests", "requests (all / from network)", "req"),
     ("ready_ms", "navigation start -> ready", "ms"),
+    ("snippet_to_ready_ms", "snippet -> ready", "ms"),
     ("start_to_ready_ms", "start -> ready (init fired -> ready)", "ms"),
     ("launcher_ms", "navigation start -> launcher painted", "ms"),
     ("open_ms", "open() -> window painted", "ms"),
-    ("longest_task_ms", "longest task", "ms"),
-    ("tbt_ms", "total blocking time", "ms"),
+    ("trace_longest_task_ms", "longest task (CDP trace)", "ms"),
+    ("trace_tbt_ms", "total blocking time (CDP trace)", "ms"),
+    ("trace_main_ms", "main-thread time to ready (CDP trace)", "ms"),
+    ("trace_main_from_start_ms", "  of which from start (CDP trace)", "ms"),
+    ("trace_idle_longest_ms", "longest task building the window in idle time", "ms"),
+    ("longest_task_ms", "longest task (host PerformanceObserver)", "ms"),
+    ("tbt_ms", "total blocking time (host PerformanceObserver)", "ms"),
     ("main_thread_ms", "main-thread busy (CDP TaskDuration)", "ms"),
     ("script_ms", "  of which script (CDP ScriptDuration)", "ms"),
     ("cls", "layout shift (CLS)", "cls"),
     ("heap_bytes", "JS heap after ready (after GC)", "mb"),
     ("globals_added", "globals added to window", "n"),
 ]
-THROTTLED_METRICS = ["ready_ms", "start_to_ready_ms", "launcher_ms", "longest_task_ms", "tbt_ms",
-                     "main_thread_ms"]
+THROTTLED_METRICS = ["ready_ms", "snippet_to_ready_ms", "start_to_ready_ms", "launcher_ms",
+                     "trace_longest_task_ms", "trace_tbt_ms", "trace_main_ms", "trace_main_from_start_ms",
+                     "trace_idle_longest_ms",
+                     "longest_task_ms", "tbt_ms", "main_thread_ms"]
 MEASURED = ["parley", "floor-js", "floor-mpy", "host", "pyscript-core", "brython"]
 FLOORS = ["floor-js", "floor-mpy"]
 COMPARED = ["parley", "pyscript-core", "brython"]
@@ -131,7 +141,14 @@ def targets(result: dict) -> list[dict]:
         1.5 * mpy_ready if mpy_ready else None, "ms",
         "both from the runtime iframe being attached; parley's navigation->ready also holds "
         "Chaport's default init delay (500 ms after load)")
-    add("longest task <= 50 ms (cold)", cold.get("longest_task_ms"), 50, "ms")
+    add("longest task <= 50 ms (cold, CDP trace)", cold.get("trace_longest_task_ms"), 50, "ms",
+        "every main-thread task of the page's renderer from the snippet to ready + 100 ms")
+    throttled = pages.get("parley", {}).get("throttled", {})
+    add("longest task <= 100 ms (4x CPU, CDP trace)", throttled.get("trace_longest_task_ms"), 100, "ms")
+    mpy_throttled = pages.get("floor-mpy", {}).get("throttled", {}).get("trace_main_ms")
+    add("main thread at 4x <= 1.5x floor-mpy (CDP trace)", throttled.get("trace_main_ms"),
+        1.5 * mpy_throttled if mpy_throttled else None, "ms",
+        "snippet -> ready + 100 ms, both pages")
     host = pages.get("host", {}).get("cold", {})
     if cold.get("main_thread_ms") is not None and host.get("main_thread_ms") is not None:
         add("widget main-thread <= 40 ms (cold, parley - host page)",
@@ -168,6 +185,59 @@ def target_table(items: list[dict]) -> str:
             pct = f", +{t['by'] / t['limit'] * 100:.0f}%" if t["limit"] else ""
             verdict = f"MISSED by {show(t['by'])}{pct}"
         rows.append([t["target"], show(t["value"]), show(t["limit"]), verdict])
+    return table(rows)
+
+
+# Issue 16's table: (label, pass, key) per column.
+ISSUE_COLUMNS = [
+    ("snippet->ready", "cold", "snippet_to_ready_ms"),
+    ("longest task", "cold", "trace_longest_task_ms"),
+    ("TBT", "cold", "trace_tbt_ms"),
+    ("main thread", "cold", "trace_main_ms"),
+    ("4x: snippet->ready", "throttled", "snippet_to_ready_ms"),
+    ("4x: longest", "throttled", "trace_longest_task_ms"),
+    ("4x: TBT", "throttled", "trace_tbt_ms"),
+    ("4x: main thread", "throttled", "trace_main_ms"),
+    ("bytes as served", "cold", "bytes"),
+]
+
+
+def issue_table(result: dict) -> str:
+    """Issue 16's table, a row per page (cold medians; tasks from the CDP trace), with each
+    page's ratio to floor-mpy in the same run under it."""
+    pages = result["pages"]
+    present = [p for p in MEASURED if p != "host" and pages.get(p, {}).get("cold")]
+    rows = [["page (cold; tasks and main thread from the CDP trace)", *(c[0] for c in ISSUE_COLUMNS)]]
+    floor = pages.get("floor-mpy", {})
+    for p in present:
+        row, ratios = [p], [f"  {p} / floor-mpy"]
+        for _label, pass_name, key in ISSUE_COLUMNS:
+            value = pages[p].get(pass_name, {}).get(key)
+            row.append(fmt(value, "kb" if key == "bytes" else "ms"))
+            ratios.append(ratio(value, floor.get(pass_name, {}).get(key)) if p != "floor-mpy" else "")
+        rows.append(row)
+        if p != "floor-mpy" and floor.get("cold"):
+            rows.append(ratios)
+    s = result["static"]["widget_bytes"]
+    note = (f"parley's widget download (build): {s['brotli'] / KB:.1f} KB brotli / "
+            f"{s['gzip'] / KB:.1f} KB gzip; "
+            "'main thread' = every main-thread task of the page's renderer from the snippet to "
+            "ready (+ launcher painted) + 100 ms")
+    return "ISSUE 16 TABLE (medians)\n" + table(rows) + "\n" + note
+
+
+def phase_table(result: dict) -> str | None:
+    """parley's start-up phases (medians, ms), a column per pass."""
+    page = result["pages"].get("parley", {})
+    passes = [p for p in ("cold", "warm", "throttled") if page.get(p, {}).get("phases")]
+    if not passes:
+        return None
+    rows = [["parley start-up phase (ms, median)", *passes]]
+    for mark, label in tracing.PHASES:
+        name = mark.removeprefix("parley:")
+        values = [page[p]["phases"].get(name) for p in passes]
+        if any(v is not None for v in values):
+            rows.append([f"{name}: {label}", *(fmt(v, "ms") for v in values)])
     return table(rows)
 
 
@@ -212,6 +282,12 @@ def render(result: dict) -> str:
                      f"brython_stdlib.js, {b['brython_stdlib_js']['brotli_q9'] / KB:.0f} KB brotli (q9) / "
                      f"{b['brython_stdlib_js']['raw'] / KB:.0f} KB raw")
     parts.append("")
+    parts.append(issue_table(result))
+    parts.append("")
+    phases = phase_table(result)
+    if phases:
+        parts.append(phases)
+        parts.append("")
     parts.append("TARGETS")
     parts.append(target_table(result["targets"]))
     for p, page in result["pages"].items():

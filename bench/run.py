@@ -87,13 +87,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def summarize(samples: list[dict]) -> dict:
     out = {key: measure.median([s.get(key) for s in samples]) for key in SAMPLE_KEYS}
     out["n"] = len(samples)
+    # Start-up phases (bench/tracing.py): the median of each over the loads that had it.
+    names = [name for s in samples for name in s.get("phases", {})]
+    out["phases"] = {name: measure.median([s.get("phases", {}).get(name) for s in samples])
+                     for name in dict.fromkeys(names)}
     out["globals"] = sorted({g for s in samples for g in s.get("globals", [])})
     return out
 
 
 def compact(sample: dict) -> dict:
     """A sample for the JSON: the numbers, plus which files and long tasks made them."""
-    keep = {k: v for k, v in sample.items() if k not in ("files", "longtasks")}
+    keep = {k: v for k, v in sample.items() if k not in ("files", "longtasks", "trace_long")}
+    keep["trace_long"] = sample.get("trace_long", [])
     keep["files"] = [{k: f[k] for k in ("url", "status", "cached", "encoding", "body_bytes")}
                      for f in sample.get("files", [])]
     keep["longtasks"] = [{k: round(t[k], 1) if isinstance(t[k], float) else t[k] for k in t}

@@ -53,6 +53,12 @@ def test_quick_widget_bench_runs_and_writes_results(tmp_path: Path) -> None:
     assert cold["requests"] >= 4
     assert cold["heap_bytes"] > 0
     assert parley["cold"]["globals"] == ["chaport", "chaportConfig"]
+    # Issue 16: tasks from the CDP trace, and the widget's start-up phases from its marks.
+    assert cold["trace_main_ms"] > 0 and cold["trace_longest_task_ms"] > 0
+    assert cold["snippet_to_ready_ms"] >= cold["start_to_ready_ms"] > 0
+    assert {"runtime", "imported", "api", "welcome", "ready", "launcher"} <= set(cold["phases"])
+    assert cold["trace_idle_longest_ms"] is not None  # the window was built in idle time
+    assert latest["pages"]["floor-mpy"]["cold"]["trace_main_ms"] > 0
     assert latest["pages"]["floor-mpy"]["cold"]["ready_ms"] > 0
     assert latest["pages"]["floor-mpy"]["cold"]["bytes"] > 100_000
     assert "cold" not in latest["pages"]["floor-js"]

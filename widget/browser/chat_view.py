@@ -34,6 +34,7 @@ class ChatView:
         self.upload = None
         self.max_upload = MAX_UPLOAD_BYTES
         self._last_author = None  # who wrote the last drawn message (names once per run)
+        self.queue_text = ""  # "You're number 2 in line", or "" when not queued
 
     # -- the window -------------------------------------------------------------
     def connect(self, window):
@@ -43,6 +44,9 @@ class ChatView:
         window.on_transcript = self.request_transcript
         self._last_author = None
         self._draw_end()
+        # A window built after these frames came (it is built lazily) shows them too.
+        window.set_queue(self.queue_text)
+        self._draw_typing()
 
     def _t(self, key, **params):
         return self.widget.translator.t(key, **params)
@@ -161,11 +165,11 @@ class ChatView:
     # -- the queue ---------------------------------------------------------------------
     def queue_frame(self, frame):
         """'You're number 2 in line' while every operator is busy; gone once assigned."""
-        window = self._window()
-        if window is None:
-            return
         position = frame.get("position")
-        window.set_queue(self._t("queue_position", position=position) if isinstance(position, int) else "")
+        self.queue_text = self._t("queue_position", position=position) if isinstance(position, int) else ""
+        window = self._window()
+        if window is not None:
+            window.set_queue(self.queue_text)
 
     # -- end of chat -------------------------------------------------------------------
     def chat_changed(self, chat):

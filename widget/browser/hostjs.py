@@ -69,3 +69,9 @@ def host_callable(fn):
 def later(callback, ms=0):
     """Runs `callback` after `ms` on the host's timer (js.setTimeout can throw Illegal invocation)."""
     return parley_js.later(callback, ms)
+
+
+def idle(callback, timeout_ms=2000):
+    """Runs `callback(deadline)` when the host page is idle (requestIdleCallback), at the
+    latest after `timeout_ms`; where there is no requestIdleCallback, after a short timer."""
+    return parley_js.idle(callback, timeout_ms)

@@ -13,8 +13,9 @@ from widget.browser.analytics import Analytics
 from widget.browser.api import HostApi
 from widget.browser.chat_view import ChatView
 from widget.browser.handover import redeem_token, request_token
-from widget.browser.hostjs import host_callable, later, to_host, to_py
+from widget.browser.hostjs import host_callable, idle, later, to_host, to_py
 from widget.browser.storage import STORAGE_PREFIX, BrowserStorage
+from widget.browser.timing import mark
 from widget.browser.transport import VisitorSocket
 from widget.browser.uploads import visitor_headers
 from widget.core.assignments import resolve_assignment
@@ -42,6 +43,9 @@ DEFAULT_COLOR = "#3659e3"  # readable with white text (contrast > 4.5)
 # How long the chat page waits for the opening widget's handover token (that widget's
 # request gives up after widget.browser.handover.TIMEOUT_MS and then sends none).
 HANDOVER_WAIT_MS = 15000
+# The chat window built in idle time: a slice runs build steps until this much time has
+# passed (each step takes a few ms), so no slice reaches 10 ms (issue 16).
+WINDOW_SLICE_MS = 4
 
 
 class Widget:
@@ -63,7 +67,10 @@ class Widget:
         self.ready_waiters = []  # startSession callbacks for the session starting now
         self.country = None  # ISO code from the server's GeoIP, when it knows
         self.launcher = None
-        self.window = None
+        self.window = None  # built when the visitor opens the chat, or in idle time after ready
+        self.window_steps = None  # the idle-time build under way (a generator), if any
+        self.window_draft = None  # the window that build is drawing (not usable until complete)
+        self.history_loaded = False  # the first history frame came (the scroll can be restored)
         self.invitation = None
         self.launcher_visible = True  # launcher.show, then hideLauncher/showLauncher
         self.widget_allowed = True  # devices/countries say the widget shows here
@@ -138,6 +145,7 @@ class Widget:
         ui.LANGUAGE[1] = self.translator.direction
         self.analytics = Analytics(self.host, self.config["analytics"]["google"])
         queued, listeners = self.api.install(self.host.chaport)
+        mark("api")
         for name in listeners:
             for listener in listeners[name] if isinstance(listeners[name], list) else ():
                 self.on(name, listener)
@@ -150,6 +158,7 @@ class Widget:
         if self._take_handover():
             return  # start-up goes on once the handed-over visitor is known (_continue_start)
         self._continue_start()
+        mark("started")
 
     def _continue_start(self):
         queued, self.queued = self.queued, None
@@ -345,6 +354,7 @@ class Widget:
         if self.user is not None:
             hello["user"] = self.user
         self.socket.send(hello)
+        mark("connect")
 
     def _page(self):
         document = self.host.document
@@ -374,6 +384,7 @@ class Widget:
                 self._show(message)
             self.view.chat_changed(frame.get("chat"))
             self._restore_chat(frame.get("chat"))
+            self.history_loaded = True
             if not self.scroll_restored and self.window is not None:
                 # The conversation is back: so is where the visitor was reading.
                 self.window.restore_scroll(self.restored_ui.get("scroll"))
@@ -462,7 +473,8 @@ class Widget:
             self.window.ask_email(not self.online and not self.chat_open and not self.timeline.messages())
 
     def _save_ui(self):
-        draft = self.window.draft() if self.window is not None else ""
+        # Not drawn yet (or gone): the draft stays what the last page left.
+        draft = self.window.draft() if self.window is not None else (self.restored_ui.get("draft") or "")
         scroll = self.window.scroll_state() if self.window is not None else None
         if scroll is None or not self.scroll_restored:
             scroll = self.restored_ui.get("scroll")  # not drawn yet: keep the last page's
@@ -565,10 +577,11 @@ class Widget:
         # The server has it (seen in history or an event even if its ack was lost).
         if message.get("clientId") and self.outbox.acknowledge(message["clientId"]):
             self.store.save("outbox", self.outbox.pending())
-        if self.window is None and self.widget_allowed:
+        if self.launcher is None and self.widget_allowed:
             self._render()
-        if self.window is None:
+        if self.launcher is None:
             return
+        # Drawn now if the window exists; otherwise the window draws the timeline when built.
         self._offer_offline_form()
         self.view.show(message)
 
@@ -742,6 +755,7 @@ class Widget:
         self._clear_reconnecting()
 
     def _welcome(self, frame):
+        mark("welcome")
         self._clear_reconnecting()
         self.visitor_id = frame.get("visitorId")
         self.visitor_token = frame.get("visitorToken")
@@ -779,6 +793,7 @@ class Widget:
         # The site may hide the widget here (devices/countries): then API only, nothing drawn.
         self.widget_allowed = widget_visible_for(self.config, self.device, self.country)
         self.emitter.emit("ready", to_host({"visitorId": self.visitor_id}))
+        mark("ready")
         # startSession callbacks: the session has started (unless a ready listener stopped it,
         # which dropped them).
         waiters, self.ready_waiters = self.ready_waiters, []
@@ -793,6 +808,7 @@ class Widget:
         self.api.set_ready()
         self.triggers.restore_shown(self.store.load("shown"))
         self._schedule_triggers()
+        mark("done")
 
     # -- drawing ----------------------------------------------------------
     def _color(self):
@@ -834,15 +850,76 @@ class Widget:
         self.launcher = ui.Launcher(self.host, self._launcher_clicked, self._color(), position,
                                     t("launcher_open"))
         self.launcher.show(self._launcher_shown())
-        self.window = self._make_window()
+        mark("launcher")
         self._draw_state()
+        self._prepare_window()
+
+    # -- the chat window: built when first needed, or in idle time ----------------
+    def _prepare_window(self):
+        """Builds the chat window in idle time after the launcher, a slice per idle
+        callback, unless the visitor opens it first (_ensure_window finishes it then)."""
+        if self.window is not None or self.window_steps is not None:
+            return
+        self.window_steps = self._window_steps()
+        idle(self._window_slice)
+
+    def _window_slice(self, _deadline=None):
+        steps = self.window_steps
+        if steps is None:
+            return  # built already (the visitor opened the chat) or the session stopped
+        began = js.performance.now()
+        try:
+            while js.performance.now() - began < WINDOW_SLICE_MS:
+                next(steps)
+        except StopIteration:
+            self.window_steps = None
+            return
+        except Exception as error:  # opening the chat builds it anew
+            self._cancel_window_build()
+            console.error("could not build the chat window: %s" % error)
+            return
+        idle(self._window_slice)
+
+    def _ensure_window(self):
+        """The chat window, finished now if idle time hasn't built it yet."""
+        if self.window is None and self.launcher is not None:
+            steps, self.window_steps = self.window_steps, None
+            for _ in steps or self._window_steps():
+                pass
+        return self.window
+
+    def _cancel_window_build(self):
+        self.window_steps = None
+        if self.window_draft is not None:
+            ui.remove(self.window_draft)
+            self.window_draft = None
 
     def _make_window(self):
-        window = ui.ChatWindow(
+        for _ in self._window_steps():
+            pass
+        return self.window
+
+    def _window_steps(self):
+        """Builds the window a piece per step and then connects it (sets self.window)."""
+        from widget.browser import window as chat_window  # its code loads only when needed
+
+        yield
+        window = chat_window.ChatWindow(
             self.host, self._texts(), self._color(), self.config["appearance"]["position"],
             self._close_by_visitor, self.translator.direction, self._close_button_shown(),
-            self._container(self.config["openIn"]), self._full_screen(),
+            self._container(self.config["openIn"]), self._full_screen(), staged=True,
         )
+        self.window_draft = window
+        while not window.build_step():
+            yield
+        self.window_draft = None
+        self._connect_window(window)
+
+    def _connect_window(self, window):
+        # What may have changed while the window was being built in idle time.
+        window.set_status(self._texts())
+        window.set_close_button(self._close_button_shown())
+        window.place(self.config["appearance"]["position"])
         window.on_send = self.send_message
         window.on_typing = self._visitor_typing
         window.on_scroll = self._scrolled
@@ -857,7 +934,10 @@ class Widget:
             self.view.show(message)
         for frame in self.outbox.pending():
             self.view.show_pending(frame)
-        return window
+        if self.history_loaded and not self.scroll_restored:
+            window.restore_scroll(self.restored_ui.get("scroll"))
+            self.scroll_restored = True
+        mark("window")
 
     def _container(self, open_in):
         """The host element `openIn: {selector}` names, or None for the floating window."""
@@ -878,10 +958,12 @@ class Widget:
         if isinstance(target, str):
             self._open_in_new_window()
             return
+        self._cancel_window_build()  # one under way would draw into the old place
         if self.window is not None:
             # A moved iframe reloads blank (RUNTIME-NOTES): draw the window anew there.
             ui.remove(self.window)
-            self.window = self._make_window()
+            self.window = None
+            self._make_window()
             self._draw_state()
         self.open()
 
@@ -905,16 +987,19 @@ class Widget:
         return not self._launcher_shown() or self.device in ("ios", "android") or self._full_screen()
 
     def _draw_state(self):
-        if self.window is None or self.launcher is None:
+        if self.launcher is None:
             return
         expanded = self.state.value == EXPANDED
-        self.window.show(expanded)
+        if expanded:
+            self._ensure_window()
+        if self.window is not None:
+            self.window.show(expanded)
         t = self.translator.t
         self.launcher.set_expanded(expanded, t("launcher_close") if expanded else t("launcher_open"))
         if expanded:
             self._read_all()
             self.view.report_seen()
-        if self.window.full_screen:
+        if self.window is not None and self.window.full_screen:
             # The full-screen chat has its own close button; the launcher would cover it.
             self.launcher.show(self._launcher_shown() and not expanded)
         if expanded and self.invitation is not None:
@@ -1026,6 +1111,7 @@ class Widget:
         self.launcher_visible = False
         if self.launcher is not None:
             self.launcher.show(False)
+        if self.window is not None:
             self.window.set_close_button(self._close_button_shown())
 
     def show_launcher(self):
@@ -1034,7 +1120,8 @@ class Widget:
             return
         self._render()
         self.launcher.show(self._launcher_shown())
-        self.window.set_close_button(self._close_button_shown())
+        if self.window is not None:
+            self.window.set_close_button(self._close_button_shown())
 
     def update_position(self, position, callback=None):
         parsed, problem = parse_position(position, "position")
@@ -1044,6 +1131,7 @@ class Widget:
         self.config["appearance"]["position"] = parsed
         if self.launcher is not None:
             self.launcher.place(parsed)
+        if self.window is not None:
             self.window.place(parsed)
         if self.invitation is not None:
             self.invitation.place(parsed)
@@ -1142,6 +1230,7 @@ class Widget:
         self.ready_waiters = []  # stopped before `ready`: that session never started
         self._clear_reconnecting()
         self.close()
+        self._cancel_window_build()
         for part in (self.launcher, self.window, self.invitation):
             if part is not None:
                 ui.remove(part)
