@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from e2e.conftest import wait_ready
-from e2e.test_skeleton import snippet_with_config
+from e2e.helpers import snippet_with_config, wait_ready
 
 WINDOW = "iframe[data-parley=window]"
 # A host page that is never idle: requestIdleCallback never calls back.
