@@ -4,7 +4,6 @@ import asyncio
 import logging
 import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from tests.helpers.client import BOB, BOT, EMAIL
 from tests.helpers.db import OPERATOR_PASSWORD, run
 from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
 from tests.helpers.ports import free_port
-from tests.helpers.server import SITE, Server, cli
+from tests.helpers.server import SITE, Server, cli, two_servers_on
 
 DATABASES = ("sqlite", "postgresql")
 
@@ -162,21 +161,6 @@ def served(tmp_path_factory, built_dist):
 
 @pytest.fixture
 def two_servers(tmp_path, built_dist, pg_url, redis_server):
-    """Servers A and B (`parley serve`, configured by $PARLEY_DB and $PARLEY_REDIS_URL)
-    sharing one PostgreSQL database and one Redis; an app with operator Ann."""
-    env = {**os.environ, "PARLEY_DATA": str(tmp_path), "PARLEY_DB": pg_url,
-           "PARLEY_REDIS_URL": redis_server.url}
-    app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
-    cli(env, "operator", "create", "--app", app["appId"], "--email", "ann@shop.example",
-        "--password", PASSWORD)
-    a = Server(env, free_port(), tmp_path / "a.log")
-    b = Server(env, free_port(), tmp_path / "b.log")
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            for started in [pool.submit(a.start), pool.submit(b.start)]:
-                started.result()
-        yield a, b, app
-    finally:
-        for server in (a, b):
-            if server.process and server.process.poll() is None:
-                server.stop()
+    """Servers A and B on one PostgreSQL and one Redis, an app with operator Ann: (a, b, app)."""
+    with two_servers_on(tmp_path, pg_url, redis_server.url, PASSWORD) as servers:
+        yield servers

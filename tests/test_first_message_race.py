@@ -16,11 +16,11 @@ import os
 
 import pytest
 from sqlalchemy import func, select
-from websockets.asyncio.client import connect
 
 from parley.storage.db import Database
 from parley.storage.models import Chat, Message
 from tests.helpers.ports import free_port
+from tests.helpers.real_sockets import welcomed
 from tests.helpers.server import SITE, Server, cli
 
 VISITORS_AT_ONCE = 20
@@ -46,18 +46,6 @@ def racing_server(request, tmp_path, built_dist):
     running.stop()
 
 
-async def _hello(url: str, app_id: str, visitor: dict | None = None):
-    ws = await connect(url, origin=SITE)
-    hello = {"v": 1, "type": "hello", "appId": app_id}
-    if visitor:
-        hello |= {"visitorId": visitor["visitorId"], "visitorToken": visitor["visitorToken"], "lastSeq": 0}
-    await ws.send(json.dumps(hello))
-    while True:
-        frame = json.loads(await ws.recv())
-        if frame["type"] == "welcome":
-            return ws, frame
-
-
 async def _ack(ws, client_id: str) -> dict:
     while True:
         frame = json.loads(await ws.recv())
@@ -72,13 +60,13 @@ def _send(client_id: str) -> str:
 
 async def _send_close_resend(url: str, app_id: str, abrupt: bool) -> tuple[str, dict]:
     """First message, the socket gone before the ack, the resend on a new socket at once."""
-    first, welcome = await _hello(url, app_id)
+    first, welcome = await welcomed(url, app_id)
     await first.send(_send("first"))
     if abrupt:
         first.transport.abort()
     else:
         await first.close()
-    second, _ = await _hello(url, app_id, welcome)
+    second, _ = await welcomed(url, app_id, welcome)
     try:
         await second.send(_send("first"))
         return welcome["visitorId"], await _ack(second, "first")
@@ -88,8 +76,8 @@ async def _send_close_resend(url: str, app_id: str, abrupt: bool) -> tuple[str, 
 
 async def _two_sockets_at_once(url: str, app_id: str) -> tuple[str, dict]:
     """The same first message on two tabs of a fresh visitor, at the same moment."""
-    one, welcome = await _hello(url, app_id)
-    two, _ = await _hello(url, app_id, welcome)
+    one, welcome = await welcomed(url, app_id)
+    two, _ = await welcomed(url, app_id, welcome)
     try:
         await asyncio.gather(one.send(_send("first")), two.send(_send("first")))
         acks = await asyncio.gather(_ack(one, "first"), _ack(two, "first"))
@@ -141,11 +129,11 @@ async def test_a_resend_after_an_abrupt_close_gets_the_stored_message(racing_ser
     """The resend's ack carries the message the first send stored, and no second event."""
     server, app_id, _db_url = racing_server
     url = f"ws://127.0.0.1:{server.port}/ws/visitor"
-    first, welcome = await _hello(url, app_id)
+    first, welcome = await welcomed(url, app_id)
     await first.send(_send("first"))
     stored = await _ack(first, "first")
     first.transport.abort()
-    second, _ = await _hello(url, app_id, welcome)
+    second, _ = await welcomed(url, app_id, welcome)
     try:
         await second.send(_send("first"))
         frames = []

@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests import services
 from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
+from tests.helpers.real_sockets import welcomed
 from tests.helpers.server import SITE, Server, cli
 
 pytestmark = pytest.mark.slow
@@ -57,15 +58,6 @@ async def _frames_until(ws, wanted: set[str], timeout: float = 20) -> dict:
                 return frame
 
 
-async def _welcomed(url: str, app_id: str, visitor: dict | None = None):
-    ws = await connect(url, origin=SITE)
-    hello = {"v": 1, "type": "hello", "appId": app_id}
-    if visitor:
-        hello |= {"visitorId": visitor["visitorId"], "visitorToken": visitor["visitorToken"], "lastSeq": 0}
-    await ws.send(json.dumps(hello))
-    return ws, await _frames_until(ws, {"welcome"})
-
-
 def _send(client_id: str, text: str) -> str:
     return json.dumps({"v": 1, "type": "message.send", "clientId": client_id, "text": text})
 
@@ -75,7 +67,7 @@ async def test_a_postgresql_restart_gives_clear_errors_then_recovers_without_a_s
     server, app = server_on_postgres
     base = f"http://127.0.0.1:{server.port}"
     url = f"ws://127.0.0.1:{server.port}/ws/visitor"
-    ws, welcome = await _welcomed(url, app["appId"])
+    ws, welcome = await welcomed(url, app["appId"])
     await ws.send(_send("before", "hello before the outage"))
     assert (await _frames_until(ws, {"ack"}))["clientId"] == "before"
 
@@ -115,14 +107,14 @@ async def test_a_postgresql_restart_gives_clear_errors_then_recovers_without_a_s
         await asyncio.to_thread(own_postgres.resume)
 
     # Back: the same server process serves again, with nothing lost or stored twice.
-    ws, _resumed = await _welcomed(url, app["appId"], welcome)
+    ws, _resumed = await welcomed(url, app["appId"], welcome)
     await ws.send(_send("during", "hello during the outage"))
     ack = await _frames_until(ws, {"ack"})
     assert ack["clientId"] == "during" and ack["message"]["text"] == "hello during the outage"
     await ws.send(_send("after", "hello after the outage"))
     assert (await _frames_until(ws, {"ack"}))["clientId"] == "after"
     await ws.close()
-    fresh, _ = await _welcomed(url, app["appId"])
+    fresh, _ = await welcomed(url, app["appId"])
     await fresh.close()
     async with httpx.AsyncClient(base_url=base, timeout=20) as http:
         assert (await http.get("/readyz")).status_code == 200

@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -24,9 +22,8 @@ from parley.storage import app_queries, queries
 from parley.storage.models import Chat, Message, Operator, OperatorSocket
 from tests import services
 from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
-from tests.helpers.ports import free_port
 from tests.helpers.real_sockets import Endpoints, ack_of, event_of, event_texts, fed, send_frame
-from tests.helpers.server import SITE, Server, cli
+from tests.helpers.server import SITE, two_servers_on
 from tests.helpers.waiting import wait_until_async
 
 # -- PostgreSQL: concurrent writers ---------------------------------------------------------
@@ -276,21 +273,10 @@ async def test_two_servers_share_postgresql_and_redis(two_servers, pg_url):
 def two_servers_own_redis(tmp_path, built_dist, pg_url):
     """As two_servers, with a Redis of this test's own: it is stopped and started again."""
     redis = services.started(services.start_redis, "Redis")
-    env = {**os.environ, "PARLEY_DATA": str(tmp_path), "PARLEY_DB": pg_url, "PARLEY_REDIS_URL": redis.url}
-    app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
-    cli(env, "operator", "create", "--app", app["appId"], "--email", "ann@shop.example",
-        "--password", PASSWORD)
-    a = Server(env, free_port(), tmp_path / "a.log")
-    b = Server(env, free_port(), tmp_path / "b.log")
     try:
-        with ThreadPoolExecutor(2) as pool:
-            for each in [pool.submit(a.start), pool.submit(b.start)]:
-                each.result()
-        yield a, b, app, redis
+        with two_servers_on(tmp_path, pg_url, redis.url, PASSWORD) as (a, b, app):
+            yield a, b, app, redis
     finally:
-        for server in (a, b):
-            if server.process and server.process.poll() is None:
-                server.stop()
         redis.close()
 
 

@@ -13,6 +13,21 @@ from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
 from tests.helpers.server import SITE, Server
 
 
+async def welcomed(url: str, app_id: str, visitor: dict | None = None, timeout: float = 20):
+    """A visitor socket on `url` (/ws/visitor) after its welcome: (socket, welcome). With
+    `visitor` (a welcome), the same visitor again, replaying from the start."""
+    ws = await connect(url, origin=SITE)
+    hello = {"v": 1, "type": "hello", "appId": app_id}
+    if visitor:
+        hello |= {"visitorId": visitor["visitorId"], "visitorToken": visitor["visitorToken"], "lastSeq": 0}
+    await ws.send(json.dumps(hello))
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame["type"] == "welcome":
+                return ws, frame
+
+
 async def send_frame(ws, type: str, **fields) -> None:
     await ws.send(json.dumps({"type": type, **fields}))
 

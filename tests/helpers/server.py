@@ -3,12 +3,16 @@ real sockets, restarts, signals or several processes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -118,3 +122,24 @@ def start_demo(env: dict, log: Path, *flags: str, within: float = 60) -> tuple[s
 def banner_value(banner: str, label: str) -> str:
     """The value after `label:` in the demo banner (a regex label, e.g. r"App id")."""
     return re.search(rf"{label}:\s+(\S+)", banner).group(1)
+
+
+@contextlib.contextmanager
+def two_servers_on(folder: Path, db_url: str, redis_url: str, password: str) -> Iterator[tuple]:
+    """Servers A and B (`parley serve`, configured by $PARLEY_DB and $PARLEY_REDIS_URL)
+    sharing one PostgreSQL database and one Redis; an app with operator Ann: (a, b, app)."""
+    env = {**os.environ, "PARLEY_DATA": str(folder), "PARLEY_DB": db_url, "PARLEY_REDIS_URL": redis_url}
+    app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
+    cli(env, "operator", "create", "--app", app["appId"], "--email", "ann@shop.example",
+        "--password", password)
+    a = Server(env, None, folder / "a.log")
+    b = Server(env, None, folder / "b.log")
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            for started in [pool.submit(a.start), pool.submit(b.start)]:
+                started.result()
+        yield a, b, app
+    finally:
+        for server in (a, b):
+            if server.process and server.process.poll() is None:
+                server.stop()
