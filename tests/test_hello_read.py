@@ -292,3 +292,18 @@ async def test_an_admin_change_on_one_process_reaches_welcomes_of_the_other(two_
         assert time.monotonic() < deadline, "B's welcomes never showed A's change"
         await asyncio.sleep(0.05)
     assert sorted(o["name"] for o in seen["operators"]) == ["Ada", "ann"]
+
+
+def test_an_operator_made_elsewhere_is_in_the_welcome_once_they_log_in(client, shop, database):
+    # `parley operator create` runs in a process of its own and announces nothing: a cached
+    # welcome went on without the new operator, so the widget said "Operator joined the
+    # chat" instead of their name (seen in e2e/test_conversation). Their login drops the cache.
+    app, _ada, _ann = shop
+    assert [o["name"] for o in welcome_of(client, app.id)["operators"]] == ["Ada", "Ann"]
+
+    async def elsewhere(session):
+        return await operator_queries.create_operator(session, app.id, "bea@shop.example", PASSWORD, "Bea")
+    run(database, elsewhere)
+    assert client.app.state.hello_cache.get(app.id) is not None  # nothing told this process
+    assert login(client, app.id, "bea@shop.example").status_code == 200
+    assert [o["name"] for o in welcome_of(client, app.id)["operators"]] == ["Ada", "Ann", "Bea"]

@@ -10,6 +10,7 @@ from parley.passwords import Busy, Passwords
 from parley.settings import public_url_is_https
 from parley.storage import operator_queries
 from parley.storage.models import Operator
+from parley.web import hello_cache
 
 # The operator's login, Parley's only cookie: HttpOnly (no script reads it), SameSite=Lax
 # (not sent on cross-site POSTs; the Origin checks are the CSRF defence), Path=/, for
@@ -108,6 +109,10 @@ async def login(request: Request) -> JSONResponse:
     limits.failed_logins.reset(key)
     async with request.app.state.db.session() as session:
         token = await operator_queries.create_operator_session(session, operator)
+    # Welcomes carry the app's operators (names for "Ann joined the chat"), cached per app.
+    # An operator made by `parley operator create` (another process) announces nothing; the
+    # login that precedes any chat of theirs drops the cache in every process.
+    await hello_cache.app_changed(request.app.state, operator.app_id)
     response = JSONResponse({"operatorId": operator.id, "appId": operator.app_id,
                              "email": operator.email, "name": operator.name, "role": operator.role})
     response.set_cookie(session_cookie_name(request), token, max_age=operator_queries.SESSION_DAYS * 86400,
