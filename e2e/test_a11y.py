@@ -181,6 +181,11 @@ def tab_to(page: Page, locator, backwards: bool = False, most: int = 40) -> None
 
 def test_widget_with_the_keyboard_only(visitor_page, host_site, parley, app, ann):
     page = visitor_page("desktop")
+    # Playwright turns on file-chooser interception without waiting for it (fire and forget)
+    # when the first listener comes: a listener added only by expect_file_chooser, right before
+    # the key press, sometimes lost the race, and Chromium then showed its own (headless,
+    # invisible) dialog instead of reporting the chooser. Listen from the start instead.
+    page.on("filechooser", lambda _chooser: None)
     open_widget(page, host_site, parley, app["appId"], "desktop", "keyboard")
     launcher = page.frame_locator("iframe[data-parley=launcher]").locator("button")
     window = page.frame_locator(WINDOW)
