@@ -40,6 +40,8 @@ E_UNAVAILABLE = "PARLEY_E_UNAVAILABLE"
 E_FORBIDDEN = "PARLEY_E_FORBIDDEN"  # HTTP 403: logged in, but the role may not do this (admin screens)
 # visitor.update without a hash for an app that accepts signed visitor data only.
 E_HASH_REQUIRED = "PARLEY_E_HASH_REQUIRED"
+# visitor.update with an email that is no address: the email is left out, the rest saved.
+E_INVALID_EMAIL = "PARLEY_E_INVALID_EMAIL"
 
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]

@@ -55,6 +55,12 @@ def visitor_changes(visitor: Visitor, data: dict, signed: bool) -> dict:
     return changes
 
 
+def email_not_an_address(data: dict) -> str | None:
+    """The email of visitor data when it is no address (an empty one clears the field)."""
+    value = data.get("email")
+    return value if value and not looks_like_email(value.strip()) else None
+
+
 def visitor_update(visitor: Visitor, data: dict, signed: bool) -> tuple[dict, dict]:
     """A visitor.update as (what changed, the values to store): the changes of
     visitor_changes, and of `custom` the stored fields merged with the changed ones.

@@ -270,6 +270,9 @@ async def test_customer_data(served):
         with pytest.raises(ClientError) as too_long:
             await visitor.update_customer(name="x" * 201)
         assert (too_long.value.code, too_long.value.parley_code) == ("VALIDATION", protocol.E_BAD_FRAME)
+        with pytest.raises(ClientError) as no_address:
+            await visitor.update_customer(email="[email protected]")
+        assert no_address.value.code == "VALIDATION" and "email" in no_address.value.message
     finally:
         await visitor.disconnect()
         await operator.aclose()

@@ -43,7 +43,6 @@ def test_required_languages_and_keys() -> None:
         "offline_form_title",
         "rate_title",
         "transcript_request",
-        "connection_lost",
         "reconnecting",
         "file_too_large",
         "powered_by",

@@ -174,3 +174,29 @@ def test_hash_of_php_json_encode_is_accepted(client, make_app, database):
         assert tab.of_type("error")["code"] == "PARLEY_E_BAD_HASH"
     row = stored(database, tab.first["visitorId"])
     assert (row.name, row.custom) == ("José", {"site": "https://shop.example/a"})
+
+
+# -- an email that is no address ------------------------------------------------------------
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_an_email_that_is_no_address_is_left_out_and_the_rest_is_saved(client, make_app, database, signed):
+    """The Chaport spec's own setVisitorData example carries "[email protected]" (an
+    address its page mangled): that was stored as the visitor's email, where transcripts
+    go. Now the email is left out, the other fields are saved, and the page hears why."""
+    app = make_app([ORIGIN])
+    data = {"name": "John Doe", "email": "[email protected]", "custom": {"plan": "pro"}}
+    sent = json.dumps(data, separators=(",", ":"))
+    extra = {"hash": identity.sha1_hex(app.secret + sent)} if signed else {}
+    with visitor(client, app.id) as tab:
+        tab.send(type="visitor.update", dataJson=sent, **extra)
+        reply = tab.of_type("visitor")["visitor"]
+        assert (reply["name"], reply["email"], reply["custom"]) == ("John Doe", None, {"plan": "pro"})
+        problem = tab.of_type("error")
+        assert problem["code"] == "PARLEY_E_INVALID_EMAIL" and "[email protected]" in problem["message"]
+        # A real address is still taken.
+        fixed = json.dumps({"email": "john@example.com"})
+        extra = {"hash": identity.sha1_hex(app.secret + fixed)} if signed else {}
+        tab.send(type="visitor.update", dataJson=fixed, **extra)
+        assert tab.of_type("visitor")["visitor"]["email"] == "john@example.com"
+    row = stored(database, tab.first["visitorId"])
+    assert (row.name, row.email) == ("John Doe", "john@example.com")

@@ -38,6 +38,7 @@ ERROR_CODES: dict[str | tuple[str, str], str] = {
     (protocol.E_CONFLICT, "assign"): "CHAT_INACTIVE",  # a closed chat or a team without members
     protocol.E_ORIGIN: "ORIGIN_NOT_ALLOWED",
     protocol.E_BAD_HASH: "BAD_HASH",
+    protocol.E_INVALID_EMAIL: "VALIDATION",
     protocol.E_HASH_REQUIRED: "HASH_REQUIRED",
     protocol.E_BAD_TOKEN: "BAD_TOKEN",
     protocol.E_AUTH: "AUTHENTICATION",

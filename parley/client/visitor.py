@@ -25,6 +25,7 @@ from parley.client.connection import Connection, Timing
 from parley.client.errors import CONNECTION_LOST, NOT_SUPPORTED, REQUEST_TIMEOUT, ClientError
 from parley.client.link import LinkEvents
 from parley.client.outbox import Outbox, check_file_id, check_page_size, new_client_id
+from widget.core.validation import looks_like_email
 
 log = logging.getLogger("parley.client")
 
@@ -459,6 +460,9 @@ class VisitorClient(LinkEvents):
                               fields: dict[str, Any] | None = None, timeout: float | None = None) -> dict:
         """Unsigned data: name, email, phone and notes fill only empty fields, `fields`
         (Parley's custom fields) are merged. Returns the profile as stored."""
+        if email and not looks_like_email(email.strip()):
+            # The server would leave it out (PARLEY_E_INVALID_EMAIL) after saving the rest.
+            raise ClientError("VALIDATION", f"email is not an email address: {email[:80]!r}")
         data: dict[str, Any] = {k: v for k, v in
                                 {"name": name, "email": email, "phone": phone, "notes": notes}.items()
                                 if v is not None}

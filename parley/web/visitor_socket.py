@@ -433,6 +433,11 @@ class _VisitorTab:
         else:
             data = frame.data or {}
         cleaned = protocol.clean_visitor_data(data)
+        # An email that is no address (the spec's own example carries a mangled one) would be
+        # where transcripts go: it is left out, the rest is saved, and the page hears why.
+        not_an_address = rules.email_not_an_address(cleaned)
+        if not_an_address is not None:
+            del cleaned["email"]
         visitor_id, app_id = self.visitor.id, self.app.id
 
         async def work(session):
@@ -447,6 +452,10 @@ class _VisitorTab:
             await self.state.fanout.publish(channels.app_channel(self.app.id), protocol.frame(
                 "visitor.updated", visitor={"id": visitor_id, **changed}))
         await self.outbox.send(protocol.frame("visitor", visitor=wire.visitor_dict(updated)))
+        if not_an_address is not None:
+            await self.outbox.send(protocol.error(
+                protocol.E_INVALID_EMAIL, f"visitor.email is not an email address: {not_an_address[:80]!r}; "
+                "left out, the other fields were saved"))
 
     async def page_view(self, frame: protocol.PageView) -> None:
         visitor_id = self.visitor.id
