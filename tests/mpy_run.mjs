@@ -1,6 +1,7 @@
 // Runs a Python script under the pinned MicroPython WebAssembly build (the
-// same interpreter the widget uses in the browser), with widget/ mounted so
-// `import widget.core...` works. Usage: node tests/mpy_run.mjs ROOT SCRIPT
+// same interpreter the widget uses in the browser), with widget/ and static/ mounted
+// under /lib so `import widget.core...` works (static/<page> is for sys.path).
+// Usage: node tests/mpy_run.mjs ROOT SCRIPT
 // Prints the script's stdout; exits 1 with the traceback on an exception.
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 import { readFileSync, readdirSync, statSync } from "node:fs";
@@ -29,6 +30,9 @@ function mount(dir) {
 }
 mp.FS.mkdirTree("/lib/widget");
 mount(join(root, "widget"));
+// The operator pages' Python (static/inbox, static/admin) runs on MicroPython too.
+mp.FS.mkdirTree("/lib/static");
+mount(join(root, "static"));
 try {
   mp.runPython("import sys\nsys.path.insert(0, '/lib')");
   mp.runPython(readFileSync(script, "utf8"));

@@ -14,6 +14,7 @@ from canned_ui import CannedUI
 from chat_ops import ChatOps
 from dom import api, clear, el, local_time, make, on, reason_of, spawn, translate_page
 from extras import install as install_extras
+from hooks import Hooks
 from model import (
     Inbox,
     TypingOut,
@@ -39,6 +40,7 @@ TABS = ("unassigned", "mine", "open", "closed")
 
 class App:
     def __init__(self):
+        self.hooks = Hooks()  # where the features of extras.py join in (hooks.py)
         self.state = Inbox()
         self.me = None
         self.socket = None
@@ -145,6 +147,10 @@ class App:
             error.textContent = t("error.action", reason=reason_of(status, answer, t))
 
     def enter(self, me):
+        self._enter(me)
+        self.hooks.run("entered", me)
+
+    def _enter(self, me):
         self.me = me
         self.state = Inbox()
         self.state.set_operators(me.get("operators"))
@@ -176,6 +182,10 @@ class App:
         self.leave("")
 
     def leave(self, message):
+        self._leave(message)
+        self.hooks.run("leaving", message)
+
+    def _leave(self, message):
         self.stop_typing()
         self.cancel_upload()
         self.canned.leave()  # a modal dialog must not sit on top of the login form
@@ -259,6 +269,10 @@ class App:
 
     # -- frames --------------------------------------------------------------------------
     def handle(self, frame):
+        self._handle(frame)
+        self.hooks.run("frames", frame)
+
+    def _handle(self, frame):
         kind = frame.get("type")
         state = self.state
         if kind == "subscribed":
@@ -475,6 +489,10 @@ class App:
 
     # -- a conversation ------------------------------------------------------------------
     def open_chat(self, chat_id):
+        self._open_chat(chat_id)
+        self.hooks.run("opened", chat_id)
+
+    def _open_chat(self, chat_id):
         state = self.state
         if state.current != chat_id:
             state.drop_failed(state.current)
@@ -566,6 +584,10 @@ class App:
         node.hidden = not shown
 
     def render_conversation(self, stick=False):
+        self._render_conversation(stick)
+        self.hooks.run("rendered")
+
+    def _render_conversation(self, stick):
         state = self.state
         chat = state.chats.get(state.current) if state.current else None
         el("conv-none").hidden = chat is not None

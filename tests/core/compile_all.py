@@ -1,5 +1,6 @@
-# Compiled by MicroPython in test_both_pythons: every widget/ file must parse on
-# the browser's interpreter (CPython-only syntax such as [*a, b] must not slip in).
+# Compiled by MicroPython in test_both_pythons: every widget/ and static/ (operator pages)
+# file must parse on the browser's interpreter (CPython-only syntax such as [*a, b] must
+# not slip in).
 import os
 
 
@@ -17,8 +18,9 @@ def walk(folder):
 
 
 count = 0
-for path in walk("/lib/widget"):
-    with open(path) as source:
-        compile(source.read(), path, "exec")
-    count += 1
+for folder in ("/lib/widget", "/lib/static"):
+    for path in walk(folder):
+        with open(path) as source:
+            compile(source.read(), path, "exec")
+        count += 1
 print("compiled", count)

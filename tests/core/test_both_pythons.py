@@ -59,8 +59,9 @@ def test_same_output_on_both_pythons(script: Path) -> None:
     assert micropython == cpython
 
 
-def test_every_widget_file_compiles_under_micropython() -> None:
+def test_every_widget_and_operator_page_file_compiles_under_micropython() -> None:
     # Browser-only modules import `js`, so they can't run here, but they must parse.
     output = _run_micropython(Path(__file__).parent / "compile_all.py")
-    expected = len([p for p in (ROOT / "widget").rglob("*.py") if "__pycache__" not in p.parts])
+    expected = len([p for folder in ("widget", "static") for p in (ROOT / folder).rglob("*.py")
+                    if "__pycache__" not in p.parts])
     assert output.strip() == f"compiled {expected}"
