@@ -45,6 +45,9 @@ DEFAULT_MAX_DELAY_MS = 5000
 DEFAULT_DELAY_AFTER_EVENT_MS = 500
 # MicroPython heap for the widget: enough for the UI and history, small for the page.
 WIDGET_HEAP_BYTES = 2 * 1024 * 1024
+# widget/core modules the operator pages import too, served as /static/shared/<name>.py: one
+# copy of a rule (no imports of their own, so a page loads each as a plain file).
+SHARED_WITH_PAGES = ("colors", "validation")
 COMPRESSIBLE = (".js", ".mjs", ".wasm", ".css", ".json", ".html", ".svg", ".py", ".txt", ".bin")
 
 
@@ -299,6 +302,9 @@ def build(out: Path = DIST) -> dict:
     for path in sorted(static.rglob("*")):
         if path.is_file():
             _write(staging, "static/" + path.relative_to(static).as_posix(), path.read_bytes(), written)
+    for name in SHARED_WITH_PAGES:
+        _write(staging, f"static/shared/{name}.py", (ROOT / "widget" / "core" / f"{name}.py").read_bytes(),
+               written)
 
     manifest = {
         "build_id": build_id,

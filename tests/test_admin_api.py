@@ -645,7 +645,7 @@ for value in ("#abc", "#1E88E5", "teal", " Orange ", "nope", "#12", "#ggg"):
     print(value, resolve_color(value, names))
 for color in ("#ffeb3b", "#1d3557", "#3659e3", "bad"):
     print(color, readable_text_color(color))
-for email in ("ann@shop.example", "ann", "a b@c.d", "a@b@c.d"):
+for email in ("ann@shop.example", "ann", "a b@c.d", "a@b@c.d", "a\\tb@c.d"):
     print(email, looks_like_email(email))
 print([parse_delay(v) for v in ("0", " 12 ", "86400", "86401", "-1", "1.5", "")])
 print(conditions_text([["page_url", "contains", "pricing"], ["country", "!=", "DE"]], t))
@@ -669,8 +669,10 @@ def test_page_logic_gives_the_same_answers_under_micropython(tmp_path):
     script = tmp_path / "page_checks.py"
     sources = [(STATIC_ADMIN / name).read_text() for name in ("strings.py", "model.py")]
     script.write_text("\n".join([*sources, PAGE_CHECKS]))
+    # model.py takes the widget's colour and email rules: files beside it on the page, the
+    # widget's package here (and under MicroPython below, where mpy_run puts /lib on the path).
     cpython = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
-                             check=True)
+                             check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     node = shutil.which("node")
     if node is None:
         pytest.fail("node and the pinned MicroPython package are required (run scripts/test)")

@@ -94,3 +94,15 @@ def test_a_changed_source_makes_the_build_stale(built_dist, tmp_path, monkeypatc
     before = build.source_digest()
     (tmp_path / "widget" / "core" / "state.py").write_text("# changed\\n", encoding="utf-8")
     assert build.source_digest() != before
+
+
+def test_the_operator_pages_get_the_widgets_shared_rules_as_they_are(client, built_dist):
+    """The admin screens import the widget's colour and email rules (build.SHARED_WITH_PAGES)
+    from /static/shared/: the very files of widget/core, not copies kept in step by hand."""
+    from build import ROOT, SHARED_WITH_PAGES
+    for name in SHARED_WITH_PAGES:
+        response = client.get(f"/static/shared/{name}.py", headers={"Accept-Encoding": "identity"})
+        assert response.status_code == 200, name
+        assert response.content == (ROOT / "widget" / "core" / f"{name}.py").read_bytes()
+        assert f'"/static/shared/{name}.py?v={{{{ build_id }}}}": "./{name}.py"' in (
+            ROOT / "templates" / "admin.html").read_text()

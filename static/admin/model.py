@@ -5,6 +5,17 @@ everything again with the command line's own validators; these checks only give 
 quick, translated message before a request is made.
 """
 
+# The widget's own rules, shipped beside this file as they are (build.SHARED_WITH_PAGES):
+# the text colour on a window colour, and what an email address looks like.
+try:
+    from colors import readable_text_color
+    from validation import looks_like_email
+except ImportError:  # CPython (tests), where they are the widget's package
+    from widget.core.colors import readable_text_color
+    from widget.core.validation import looks_like_email
+
+__all__ = ["looks_like_email", "readable_text_color"]  # main.py takes them from here
+
 # The widget's colour when neither the page nor the app sets one (widget/browser/main.py).
 DEFAULT_COLOR = "#3659e3"
 HEX = "0123456789abcdef"
@@ -70,31 +81,6 @@ def resolve_color(value, names):
     if len(digits) == 3:
         digits = digits[0] * 2 + digits[1] * 2 + digits[2] * 2
     return "#" + digits
-
-
-def readable_text_color(hex_color):
-    """Black or white, whichever reads better on `hex_color`, as the widget picks it
-    (widget.core.colors.readable_text_color, WCAG luminance)."""
-    try:
-        channels = [int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    except Exception:
-        return "#ffffff"
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "#ffffff" if (1.05 / (luminance + 0.05)) >= ((luminance + 0.05) / 0.05) else "#000000"
-
-
-def looks_like_email(text):
-    """The server's rule (parley.rules.email), which is the widget's
-    (widget/core/validation.py): one @, a dot in the domain and no empty label around
-    it, no spaces, 3 to 320 characters."""
-    text = text.strip()
-    if not 3 <= len(text) <= 320 or text.count("@") != 1:
-        return False
-    local, domain = text.split("@")
-    if not local or "." not in domain or domain.startswith(".") or domain.endswith("."):
-        return False
-    return ".." not in domain and all(char not in " \t\r\n" for char in text)
 
 
 def parse_delay(text):
