@@ -250,3 +250,47 @@ def test_an_operator_who_is_not_an_admin_is_refused(admin_tab, parley):
         'application/json'}, body: JSON.stringify({name: 'mine now'})}).then(r => r.json())""")
     assert status["code"] == "PARLEY_E_FORBIDDEN"
     assert axe_every_frame(page) == []
+
+
+def test_working_hours_and_a_password_reset(admin_tab, parley):
+    """The app screen's working hours and the operators screen's reset, each in one module
+    of the page (static/admin/app_screen.py, operators_screen.py): saved, shown, undone."""
+    app = app_elsewhere(parley, "Admin hours")
+    email = f"ada{next(_numbers)}@shop.example"
+    make_admin(parley, app["appId"], email)
+    xena = f"x{email}"
+    create_operator(parley, app["appId"], xena, "Xena")
+    admin_tab.login(app["appId"], email)
+    page = admin_tab.page
+    admin_tab.open("app")
+    admin_tab.wait_loaded()
+
+    # Hours without a time zone are refused with the field marked; with one they are saved.
+    page.locator("#hours-spec").fill("mon-fri 09:00-17:30")
+    page.locator("#hours-zone").fill("")
+    page.get_by_role("button", name="Save working hours").click()
+    expect(page.locator("#hours-msg")).to_have_text(
+        "Enter the hours and a time zone, or choose “Always open”.")
+    expect(page.locator("#hours-zone")).to_have_attribute("aria-invalid", "true")
+    page.locator("#hours-zone").fill("Europe/Berlin")
+    page.get_by_role("button", name="Save working hours").click()
+    expect(page.locator("#hours-msg")).to_have_text("Working hours saved.")
+    expect(page.locator("#hours-current")).to_contain_text("Europe/Berlin")
+    page.get_by_role("button", name="Always open").click()
+    expect(page.locator("#hours-msg")).to_contain_text("Working hours removed")
+    expect(page.locator("#hours-current")).to_have_text("Now: always open whenever an operator is online.")
+
+    # A reset with a password of the admin's choosing: Xena logs in with it, not the old one.
+    admin_tab.section("Operators")
+    page.get_by_role("button", name="Reset password for Xena").click()
+    expect(page.locator("#reset-heading")).to_have_text("Reset the password of Xena")
+    page.get_by_label("New password", exact=True).fill("a brand new secret")
+    page.get_by_role("button", name="Reset and log out").click()
+    expect(page.locator("#reset-msg")).to_contain_text("Xena's password was changed")
+    with httpx.Client(base_url=parley.url) as client:
+        login = {"appId": app["appId"], "email": xena}
+        headers = {"Origin": parley.url}
+        assert client.post("/api/operator/login", json={**login, "password": PASSWORD},
+                           headers=headers).status_code == 401
+        assert client.post("/api/operator/login", json={**login, "password": "a brand new secret"},
+                           headers=headers).status_code == 200
