@@ -485,12 +485,13 @@ def test_trigger_validation_is_the_clis(client, admin, body, field):
 
 
 def test_trigger_conditions_accept_exactly_what_trigger_add_accepts():
-    from parley.web.admin_api import Problem, condition
+    from parley.web.admin_api import condition
+    from parley.web.json_api import ApiError
     for key in rules.PARAMETER_KEYS:
         for matcher in rules.MATCHERS:
             assert condition([key, matcher, "v 1"], 0) == rules.condition(f"{key} {matcher} v 1")
     for bad in (["Page_url", "=", "x"], ["page_url", "equals", "x"], ["page_url", "=", ""]):
-        with pytest.raises((Problem, rules.InvalidInput)):
+        with pytest.raises((ApiError, rules.InvalidInput)):
             condition(bad, 0)
         with pytest.raises(rules.InvalidInput):
             rules.condition(" ".join(bad))

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from parley import fanout as channels
@@ -31,10 +31,10 @@ from parley.snippet import render_snippet
 from parley.storage import app_queries, operator_queries, presence_queries, trigger_queries
 from parley.storage.models import App, Operator, Team
 from parley.web import hello_cache
-from parley.web.operator_api import own_origin, session_token
+from parley.web.json_api import NO_STORE, ApiError, answer, read_json
+from parley.web.sessions import current_operator, logged_in_operator, own_origin
 from widget.core.config import WINDOW_COLOR_NAMES, WINDOW_COLORS, resolve_window_color
 
-NO_STORE = {"Cache-Control": "no-store"}
 MAX_BODY = protocol.MAX_FRAME_BYTES
 ROLES = ("operator", "admin", "bot")
 # Limits beyond the CLI's: what the columns hold and what the widget takes.
@@ -45,31 +45,13 @@ MAX_CONDITION_VALUE = 2000
 _pages = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
 
 
-class Problem(Exception):
-    """A request the admin API refuses: one JSON error, naming the field when there is one."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
+def bad(field: str, message: str, status: int = 400) -> ApiError:
+    return ApiError(status, protocol.E_BAD_FRAME, f"{field} {message}", field=field)
 
 
-def bad(field: str, message: str, status: int = 400) -> Problem:
-    return Problem(status, protocol.E_BAD_FRAME, f"{field} {message}", field)
-
-
-def not_found(what: str) -> Problem:
+def not_found(what: str) -> ApiError:
     # The same answer for "no such id" and "another app's id": nothing leaks.
-    return Problem(404, protocol.E_NOT_FOUND, f"this app has no such {what}")
-
-
-def _error(problem: Problem) -> JSONResponse:
-    extra = {"field": problem.field} if problem.field else {}
-    return JSONResponse(protocol.error(problem.code, problem.message, **extra),
-                        status_code=problem.status, headers=NO_STORE)
-
-
-def _json(body: dict, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=NO_STORE)
+    return ApiError(404, protocol.E_NOT_FOUND, f"this app has no such {what}")
 
 
 # -- the guard every endpoint goes through ---------------------------------------------
@@ -78,45 +60,24 @@ Handler = Callable[..., Awaitable[Response]]
 NO_BODY, OPTIONAL_BODY, BODY = "none", "optional", "required"
 
 
-async def _read_json(request: Request, mode: str) -> dict:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY and mode != NO_BODY:
-        raise Problem(413, protocol.E_TOO_LARGE, f"bodies are limited to {MAX_BODY} bytes", "body")
-    raw = await request.body()
-    if mode == NO_BODY or (mode == OPTIONAL_BODY and not raw.strip()):
+async def _read_body(request: Request, mode: str) -> dict:
+    if mode == NO_BODY or (mode == OPTIONAL_BODY and not (await request.body()).strip()):
         return {}
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise Problem(415, protocol.E_BAD_FRAME, "send the body as JSON (Content-Type: application/json)",
-                      "body")
-    if len(raw) > MAX_BODY:
-        raise Problem(413, protocol.E_TOO_LARGE, f"bodies are limited to {MAX_BODY} bytes", "body")
-    try:
-        body = protocol.strict_json(raw)
-    except ValueError:
-        raise bad("body", "is not JSON") from None
-    if not isinstance(body, dict):
-        raise bad("body", "must be a JSON object")
-    return body
+    usage = "body must be a JSON object (Content-Type: application/json)"
+    return await read_json(request, MAX_BODY, usage=usage, field="body")
 
 
 def admin_endpoint(handler: Handler, body: str = NO_BODY) -> Handler:
     """Wraps `handler(request, session, admin, body)` in the checks every admin endpoint makes."""
     async def endpoint(request: Request) -> Response:
+        changing = request.method not in ("GET", "HEAD")
+        admin = await current_operator(
+            request, admin=True, change="change settings from this server's own pages" if changing else None)
         async with request.app.state.db.session() as session:
             try:
-                admin = await operator_queries.operator_for_session(session, session_token(request))
-                if admin is None:
-                    raise Problem(401, protocol.E_AUTH, "log in first")
-                if admin.role != "admin":
-                    raise Problem(403, protocol.E_FORBIDDEN, "only an admin of this app can do this")
-                changing = request.method not in ("GET", "HEAD")
-                if changing and request.headers.get("origin") != own_origin(request):
-                    raise Problem(403, protocol.E_ORIGIN, "change settings from this server's own pages")
-                response = await handler(request, session, admin, await _read_json(request, body))
-            except Problem as problem:
-                return _error(problem)
+                response = await handler(request, session, admin, await _read_body(request, body))
             except rules.InvalidInput as invalid:
-                return _error(bad(invalid.field, invalid.message))
+                raise bad(invalid.field, invalid.message) from None
         if changing and response.status_code < 400:
             # Triggers, operators and teams are in every welcome, cached per app: any change
             # by an admin drops that cache, in every process (parley.web.hello_cache).
@@ -216,7 +177,7 @@ def _working_hours(value: object) -> dict | None:
         return hours.parse(spec, timezone)
     except hours.HoursError as error:
         field = "workingHours.timezone" if "time zone" in str(error) else "workingHours.spec"
-        raise Problem(400, protocol.E_BAD_FRAME, f"{field}: {error}", field) from None
+        raise ApiError(400, protocol.E_BAD_FRAME, f"{field}: {error}", field=field) from None
 
 
 def condition(value: object, index: int) -> list[str]:
@@ -278,7 +239,7 @@ def _role(body: dict) -> str:
 async def _own_app(session, admin: Operator) -> App:
     app = await app_queries.get_app(session, admin.app_id)
     if app is None:  # deleted under the session
-        raise Problem(401, protocol.E_AUTH, "log in first")
+        raise ApiError(401, protocol.E_AUTH, "log in first")
     return app
 
 
@@ -286,7 +247,7 @@ async def get_app(request, session, admin, _body) -> Response:
     app = await _own_app(session, admin)
     # The spec's colour names with the hex the widget draws them in, for the colour picker.
     colors = [[name, WINDOW_COLORS[name]] for name in WINDOW_COLOR_NAMES]
-    return _json({**wire.admin_app(app), "windowColors": colors})
+    return answer({**wire.admin_app(app), "windowColors": colors})
 
 
 async def patch_app(request, session, admin, body) -> Response:
@@ -312,19 +273,19 @@ async def patch_app(request, session, admin, body) -> Response:
         if after != before:
             await request.app.state.fanout.publish(channels.app_visitors_channel(app.id),
                                                    protocol.frame("online", online=after))
-    return _json(wire.admin_app(app))
+    return answer(wire.admin_app(app))
 
 
 async def rotate_secret(request, session, admin, _body) -> Response:
     app = await _own_app(session, admin)
     secret = await app_queries.rotate_app_secret(session, app)
-    return _json({"appId": app.id, "secret": secret})
+    return answer({"appId": app.id, "secret": secret})
 
 
 async def snippet(request, session, admin, _body) -> Response:
     server = own_origin(request)
     # What `parley snippet --app-id <id> --server <server>` prints (without print's newline).
-    return _json({"appId": admin.app_id, "server": server, "snippet": render_snippet(admin.app_id, server)})
+    return answer({"appId": admin.app_id, "server": server, "snippet": render_snippet(admin.app_id, server)})
 
 
 # -- operators -----------------------------------------------------------------------------
@@ -343,7 +304,7 @@ async def _from_path(request, session, admin: Operator, what: str):
 
 async def list_operators(request, session, admin, _body) -> Response:
     operators = await operator_queries.list_operators(session, admin.app_id)
-    return _json({"me": admin.id, "operators": [wire.admin_operator(o) for o in operators]})
+    return answer({"me": admin.id, "operators": [wire.admin_operator(o) for o in operators]})
 
 
 async def create_operator(request, session, admin, body) -> Response:
@@ -359,7 +320,7 @@ async def create_operator(request, session, admin, body) -> Response:
     password_hash = await request.app.state.passwords.hash(password)
     operator = await operator_queries.create_operator(session, admin.app_id, email, None, name, role,
                                                       password_hash=password_hash)
-    return _json(wire.admin_operator(operator), 201)
+    return answer(wire.admin_operator(operator), 201)
 
 
 async def patch_operator(request, session, admin, body) -> Response:
@@ -372,7 +333,7 @@ async def patch_operator(request, session, admin, body) -> Response:
     if demoting and await operator_queries.count_admins(session, admin.app_id) <= 1:
         raise bad("role", "cannot be taken from the app's last admin", 409)
     await operator_queries.set_operator_role(session, operator, role)
-    return _json(wire.admin_operator(operator))
+    return answer(wire.admin_operator(operator))
 
 
 async def reset_password(request, session, admin, body) -> Response:
@@ -386,35 +347,35 @@ async def reset_password(request, session, admin, body) -> Response:
     ended = await operator_queries.reset_operator_password(session, operator, None,
                                                            password_hash=password_hash)
     result = {"operatorId": operator.id, "email": operator.email, "sessionsEnded": ended}
-    return _json({**result, "password": password} if generated else result)
+    return answer({**result, "password": password} if generated else result)
 
 
 async def delete_operator(request, session, admin, _body) -> Response:
     operator = await _from_path(request, session, admin, "operator")
     if operator.id == admin.id:
-        raise Problem(409, protocol.E_BAD_FRAME, "you cannot delete your own account")
+        raise ApiError(409, protocol.E_BAD_FRAME, "you cannot delete your own account")
     if operator.role == "admin" and await operator_queries.count_admins(session, admin.app_id) <= 1:
-        raise Problem(409, protocol.E_BAD_FRAME, "the app's last admin cannot be deleted")
+        raise ApiError(409, protocol.E_BAD_FRAME, "the app's last admin cannot be deleted")
     await operator_queries.delete_operator(session, operator)
-    return _json({"operatorId": operator.id, "deleted": True})
+    return answer({"operatorId": operator.id, "deleted": True})
 
 
 # -- teams ---------------------------------------------------------------------------------
 
 async def _team_response(session, team: Team, status: int = 200) -> Response:
-    return _json(wire.admin_team(team, await operator_queries.team_member_ids(session, team.id)), status)
+    return answer(wire.admin_team(team, await operator_queries.team_member_ids(session, team.id)), status)
 
 
 async def list_teams(request, session, admin, _body) -> Response:
     teams = await operator_queries.list_teams(session, admin.app_id)
     members = await operator_queries.team_members_of_app(session, admin.app_id)
-    return _json({"teams": [wire.admin_team(team, members.get(team.id, [])) for team in teams]})
+    return answer({"teams": [wire.admin_team(team, members.get(team.id, [])) for team in teams]})
 
 
 async def create_team(request, session, admin, body) -> Response:
     _only(body, ("name",))
     team = await operator_queries.create_team(session, admin.app_id, _name(body))
-    return _json(wire.admin_team(team, []), 201)
+    return answer(wire.admin_team(team, []), 201)
 
 
 async def patch_team(request, session, admin, body) -> Response:
@@ -427,7 +388,7 @@ async def patch_team(request, session, admin, body) -> Response:
 async def delete_team(request, session, admin, _body) -> Response:
     team = await _from_path(request, session, admin, "team")
     await operator_queries.delete_team(session, team)
-    return _json({"teamId": team.id, "deleted": True})
+    return answer({"teamId": team.id, "deleted": True})
 
 
 async def add_member(request, session, admin, body) -> Response:
@@ -438,7 +399,8 @@ async def add_member(request, session, admin, body) -> Response:
         raise bad("operatorId", "must be an operator id")
     operator = await operator_queries.get_operator(session, admin.app_id, operator_id)
     if operator is None:
-        raise Problem(404, protocol.E_NOT_FOUND, "this app has no such operator", "operatorId")
+        raise ApiError(404, protocol.E_NOT_FOUND, "this app has no such operator",
+                       field="operatorId")
     await operator_queries.add_team_member(session, team, operator)
     return await _team_response(session, team)
 
@@ -446,7 +408,7 @@ async def add_member(request, session, admin, body) -> Response:
 async def remove_member(request, session, admin, _body) -> Response:
     team = await _from_path(request, session, admin, "team")
     if not await operator_queries.remove_team_member(session, team, request.path_params["operator_id"]):
-        raise Problem(404, protocol.E_NOT_FOUND, "that operator is not a member of this team")
+        raise ApiError(404, protocol.E_NOT_FOUND, "that operator is not a member of this team")
     return await _team_response(session, team)
 
 
@@ -455,7 +417,7 @@ async def remove_member(request, session, admin, _body) -> Response:
 async def list_triggers(request, session, admin, _body) -> Response:
     triggers = await trigger_queries.list_triggers(session, admin.app_id)
     # The editor's choices: the spec's parameter keys and compare()'s matchers.
-    return _json({"triggers": [wire.admin_trigger(t) for t in triggers],
+    return answer({"triggers": [wire.admin_trigger(t) for t in triggers],
                   "parameterKeys": list(rules.PARAMETER_KEYS),
                   "matchers": list(rules.MATCHERS), "kinds": list(rules.TRIGGER_KINDS)})
 
@@ -463,19 +425,19 @@ async def list_triggers(request, session, admin, _body) -> Response:
 async def create_trigger(request, session, admin, body) -> Response:
     changes = trigger_changes(body, creating=True)
     trigger = await trigger_queries.create_trigger(session, admin.app_id, changes.pop("message"), **changes)
-    return _json(wire.admin_trigger(trigger), 201)
+    return answer(wire.admin_trigger(trigger), 201)
 
 
 async def patch_trigger(request, session, admin, body) -> Response:
     trigger = await _from_path(request, session, admin, "trigger")
     await trigger_queries.update_trigger(session, trigger, trigger_changes(body, creating=False))
-    return _json(wire.admin_trigger(trigger))
+    return answer(wire.admin_trigger(trigger))
 
 
 async def delete_trigger(request, session, admin, _body) -> Response:
     trigger = await _from_path(request, session, admin, "trigger")
     await trigger_queries.delete_trigger(session, admin.app_id, trigger.id)
-    return _json({"triggerId": trigger.id, "deleted": True})
+    return answer({"triggerId": trigger.id, "deleted": True})
 
 
 # -- the page and the routes ----------------------------------------------------------------
@@ -484,8 +446,7 @@ def admin_page(build_id: str) -> Handler:
     """/inbox/admin: the admin screens for admins; anyone else gets the page's refusal
     (401 not logged in, 403 not an admin) without the admin screens in it."""
     async def page(request: Request) -> Response:
-        async with request.app.state.db.session() as session:
-            operator = await operator_queries.operator_for_session(session, session_token(request))
+        operator = await logged_in_operator(request)
         state = "login" if operator is None else "admin" if operator.role == "admin" else "forbidden"
         html = _pages.get_template("admin.html").render(build_id=build_id, state=state)
         status = {"login": 401, "forbidden": 403, "admin": 200}[state]

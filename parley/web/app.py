@@ -20,7 +20,7 @@ from parley.passwords import Passwords
 from parley.ratelimit import Limits
 from parley.settings import DIST, TEMPLATES
 from parley.storage.db import Database
-from parley.web import admin_api, background
+from parley.web import admin_api, background, json_api
 from parley.web.app_state_feed import AppStateFeeds
 from parley.web.assets import DistFiles
 from parley.web.body_limit import BodyLimit
@@ -109,7 +109,7 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
             await app.state.fanout.close()
 
     return Starlette(
-        exception_handlers=database_unavailable_handlers(),
+        exception_handlers={**database_unavailable_handlers(), **json_api.exception_handlers()},
         routes=[
             Route("/", root),
             Route("/widget/{name:path}", widget_asset),

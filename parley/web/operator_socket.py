@@ -16,7 +16,7 @@ from parley.ratelimit import Charge
 from parley.storage import messages, operator_queries, queries
 from parley.storage.models import Operator
 from parley.web import visitors_api
-from parley.web.operator_api import own_origin, session_token
+from parley.web.sessions import from_own_pages, session_token
 from parley.web.unavailable import closes_when_unavailable
 from parley.web.visitor_socket import Outbox, finish, forward, receive_frame
 
@@ -31,7 +31,7 @@ async def operator_socket(websocket: WebSocket) -> None:
     state = websocket.app.state
     # Cross-site WebSocket hijacking: the cookie rides along from any page, so the
     # Origin must be our own, checked before the handshake completes.
-    if websocket.headers.get("origin") != own_origin(websocket):
+    if not from_own_pages(websocket):
         await websocket.close(CLOSE_POLICY)
         return
     token = session_token(websocket)

@@ -28,7 +28,7 @@ from parley.storage import (
 from parley.storage.models import App, Visitor
 from parley.web import visitor_extras, visitor_presence
 from parley.web.hello_cache import HelloCache
-from parley.web.operator_api import own_origin
+from parley.web.sessions import own_origin
 from parley.web.unavailable import closes_when_unavailable
 
 log = logging.getLogger("parley.visitor")

@@ -23,29 +23,20 @@ from parley.passwords import Busy
 from parley.storage import chat_list, operator_queries, queries, visitor_queries
 from parley.storage.models import Visitor, utcnow
 from parley.web import hello_cache
-from parley.web.inbox_api import (
-    _error,
-    _json,
-    _operator,
-    _operator_or_error,
-    _unauthenticated,
-)
-from parley.web.operator_api import busy_error, session_token
+from parley.web.json_api import ApiError, answer, read_json
+from parley.web.operator_api import busy_error
+from parley.web.sessions import current_operator, session_token
 
 MAX_BODY = 16 * 1024
 
 
-async def _json_body(request: Request) -> dict | None:
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        return None
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        return None
+async def _json_body(request: Request, usage: str) -> dict:
+    """The body as a JSON object of at most MAX_BODY bytes, or 400 `PARLEY_E_BAD_FRAME` with
+    `usage`: these endpoints have always answered 400 to every unusable body (never 413 or 415)."""
     try:
-        body = protocol.strict_json(raw)
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
+        return await read_json(request, MAX_BODY, usage=usage)
+    except ApiError:
+        raise ApiError(400, protocol.E_BAD_FRAME, usage) from None
 
 
 async def chat_items(session, app_id: str, chat_ids: list[str]) -> dict[str, dict]:
@@ -57,12 +48,10 @@ async def chat_items(session, app_id: str, chat_ids: list[str]) -> dict[str, dic
 # -- live visitors ------------------------------------------------------------------------
 
 async def online(request: Request) -> JSONResponse:
-    operator = await _operator(request)
-    if operator is None:
-        return _unauthenticated()
+    operator = await current_operator(request)
     async with request.app.state.db.session() as session:
         visitors = await visitor_queries.online_visitors(session, operator.app_id)
-    return _json({"visitors": visitors, "windowSeconds": int(visitor_queries.ONLINE_WINDOW.total_seconds()),
+    return answer({"visitors": visitors, "windowSeconds": int(visitor_queries.ONLINE_WINDOW.total_seconds()),
                   "now": wire.timestamp(utcnow())})
 
 
@@ -78,26 +67,23 @@ async def _details(session, app_id: str, visitor: Visitor) -> dict:
 
 
 async def visitor_detail(request: Request) -> JSONResponse:
-    operator = await _operator(request)
-    if operator is None:
-        return _unauthenticated()
+    operator = await current_operator(request)
     async with request.app.state.db.session() as session:
         visitor = await queries.get_visitor(session, operator.app_id, request.path_params["visitor_id"])
         if visitor is None:  # another app's visitor gets the same answer as no visitor
-            return _error(404, protocol.E_NOT_FOUND, "no such visitor")
-        return _json(await _details(session, operator.app_id, visitor))
+            raise ApiError(404, protocol.E_NOT_FOUND, "no such visitor")
+        return answer(await _details(session, operator.app_id, visitor))
 
 
 async def visitor_update(request: Request) -> JSONResponse:
     """PATCH {notes}: the operator's notes about the visitor (other inbox tabs hear `visitor.updated`)."""
-    operator, problem = await _operator_or_error(request, "change visitors from this server's own pages")
-    if problem is not None:
-        return problem
-    body = await _json_body(request)
+    operator = await current_operator(request, change="change visitors from this server's own pages")
     limit = protocol.IDENTIFYING_FIELDS["notes"]
-    if body is None or set(body) != {"notes"} or not (
+    usage = f"send JSON {{notes}}: a string of at most {limit} chars"
+    body = await _json_body(request, usage)
+    if set(body) != {"notes"} or not (
             body["notes"] is None or (isinstance(body["notes"], str) and len(body["notes"]) <= limit)):
-        return _error(400, protocol.E_BAD_FRAME, f"send JSON {{notes}}: a string of at most {limit} chars")
+        raise ApiError(400, protocol.E_BAD_FRAME, usage)
     notes = body["notes"].strip() if body["notes"] is not None else None
     visitor_id = request.path_params["visitor_id"]
     app_id = operator.app_id
@@ -111,23 +97,21 @@ async def visitor_update(request: Request) -> JSONResponse:
 
     visitor, details = await delivery.write(request.app.state.db, work)
     if visitor is None:
-        return _error(404, protocol.E_NOT_FOUND, "no such visitor")
+        raise ApiError(404, protocol.E_NOT_FOUND, "no such visitor")
     await request.app.state.fanout.publish(channels.app_channel(app_id), protocol.frame(
         "visitor.updated", visitor=wire.visitor_dict(visitor)))
-    return _json(details)
+    return answer(details)
 
 
 # -- search ----------------------------------------------------------------------------
 
 async def search(request: Request) -> JSONResponse:
-    operator = await _operator(request)
-    if operator is None:
-        return _unauthenticated()
+    operator = await current_operator(request)
     query = " ".join(request.query_params.get("q", "").split())
     # A NUL can't be in any stored text (PostgreSQL refuses it; so does an FTS5 query).
     if not visitor_queries.SEARCH_MIN <= len(query) <= visitor_queries.SEARCH_MAX or "\x00" in query:
-        return _error(400, protocol.E_BAD_FRAME, f"q must be {visitor_queries.SEARCH_MIN}.."
-                                                 f"{visitor_queries.SEARCH_MAX} characters")
+        raise ApiError(400, protocol.E_BAD_FRAME,
+                       f"q must be {visitor_queries.SEARCH_MIN}..{visitor_queries.SEARCH_MAX} characters")
     async with request.app.state.db.session() as session:
         found = await visitor_queries.search(session, operator.app_id, query)
         items = await chat_items(session, operator.app_id, [hit["chatId"] for hit in found])
@@ -139,16 +123,14 @@ async def search(request: Request) -> JSONResponse:
         text, highlight = visitor_queries.snippet(hit["text"], query)
         results.append({"chat": chat, "match": hit["match"], "snippet": text, "highlight": highlight,
                         "messageId": hit["messageId"], "at": hit["at"]})
-    return _json({"query": query, "results": results})
+    return answer({"query": query, "results": results})
 
 
 # -- the operator's profile -------------------------------------------------------------
 
 async def profile(request: Request) -> JSONResponse:
-    operator = await _operator(request)
-    if operator is None:
-        return _unauthenticated()
-    return _json({"profile": wire.profile_dict(operator)})
+    operator = await current_operator(request)
+    return answer({"profile": wire.profile_dict(operator)})
 
 
 def _profile_changes(body: dict) -> tuple[dict | None, str | None]:
@@ -180,13 +162,11 @@ def _profile_changes(body: dict) -> tuple[dict | None, str | None]:
 
 async def update_me(request: Request) -> JSONResponse:
     """PATCH {name?, avatarUrl?, currentPassword?, newPassword?}: the operator's own profile."""
-    operator, problem = await _operator_or_error(request, "change your profile from this server's own pages")
-    if problem is not None:
-        return problem
-    body = await _json_body(request)
-    changes, problem = _profile_changes(body) if body is not None else (None, "send a JSON object")
+    operator = await current_operator(request, change="change your profile from this server's own pages")
+    body = await _json_body(request, "send a JSON object")
+    changes, problem = _profile_changes(body)
     if changes is None:
-        return _error(400, protocol.E_BAD_FRAME, problem)
+        raise ApiError(400, protocol.E_BAD_FRAME, problem)
     limits = request.app.state.limits
     ip = request.client.host if request.client else "?"
     key = (ip, operator.app_id, operator.email)
@@ -194,8 +174,8 @@ async def update_me(request: Request) -> JSONResponse:
     if "password" in changes and not (limits.failed_logins.allowed(key)
                                       and limits.failed_logins_per_ip.allowed(ip)):
         wait = max(limits.failed_logins.retry_after(key), limits.failed_logins_per_ip.retry_after(ip))
-        return _error(429, protocol.E_RATE_LIMIT, "too many wrong passwords; wait a minute",
-                      **{"Retry-After": str(int(wait) + 1)})
+        raise ApiError(429, protocol.E_RATE_LIMIT, "too many wrong passwords; wait a minute",
+                       headers={"Retry-After": str(int(wait) + 1)})
     token = session_token(request)
     operator_id, app_id = operator.id, operator.app_id
     checked_hash, new_hash = operator.password_hash, None
@@ -209,7 +189,7 @@ async def update_me(request: Request) -> JSONResponse:
                 if await passwords.verify(checked_hash, current):
                     new_hash = await passwords.hash(new)
         except Busy as busy:
-            return busy_error(busy)
+            raise busy_error(busy) from None
 
     async def work(session):
         me = await operator_queries.get_operator(session, app_id, operator_id)
@@ -233,20 +213,21 @@ async def update_me(request: Request) -> JSONResponse:
 
     me, refused, ended = await delivery.write(request.app.state.db, work)
     if refused == "avatar":
-        return _error(400, protocol.E_BAD_FRAME, "avatarUrl must be the url of an image uploaded to this app")
+        raise ApiError(400, protocol.E_BAD_FRAME,
+                       "avatarUrl must be the url of an image uploaded to this app")
     if refused == "password":
         limits.failed_logins.hit(key)
         limits.failed_logins_per_ip.hit(ip)
-        return _error(403, protocol.E_AUTH, "the current password is wrong")
+        raise ApiError(403, protocol.E_AUTH, "the current password is wrong")
     if "name" in changes:
         await hello_cache.app_changed(request.app.state, me.app_id)  # welcomes show operators' names
     if "name" in changes or "avatarUrl" in changes:
         await request.app.state.fanout.publish(channels.app_channel(me.app_id), protocol.frame(
             "operator.updated", operator={"id": me.id, "name": me.name, "avatarUrl": me.avatar_url}))
-    answer = {"profile": wire.profile_dict(me)}
+    result = {"profile": wire.profile_dict(me)}
     if "password" in changes:
-        answer["sessionsEnded"] = ended
-    return _json(answer)
+        result["sessionsEnded"] = ended
+    return answer(result)
 
 
 # -- proactive chats (the operator socket's `chat.start`) ----------------------------------
