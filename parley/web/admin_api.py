@@ -19,20 +19,19 @@ from __future__ import annotations
 import secrets
 from collections.abc import Awaitable, Callable
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from parley import fanout as channels
 from parley import hours, protocol, rules, wire
-from parley.settings import TEMPLATES
 from parley.snippet import render_snippet
 from parley.storage import app_queries, operator_queries, presence_queries, trigger_queries
 from parley.storage.models import App, Operator, Team
 from parley.web import hello_cache
 from parley.web.json_api import NO_STORE, ApiError, answer, read_json
 from parley.web.sessions import current_operator, logged_in_operator, own_origin
+from parley.web.templates import templates
 from widget.core.config import WINDOW_COLOR_NAMES, WINDOW_COLORS, resolve_window_color
 
 MAX_BODY = protocol.MAX_FRAME_BYTES
@@ -41,9 +40,6 @@ ROLES = ("operator", "admin", "bot")
 MAX_ORIGINS = 100
 MAX_CONDITIONS = 50
 MAX_CONDITION_VALUE = 2000
-
-_pages = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
-
 
 def bad(field: str, message: str, status: int = 400) -> ApiError:
     return ApiError(status, protocol.E_BAD_FRAME, f"{field} {message}", field=field)
@@ -448,9 +444,9 @@ def admin_page(build_id: str) -> Handler:
     async def page(request: Request) -> Response:
         operator = await logged_in_operator(request)
         state = "login" if operator is None else "admin" if operator.role == "admin" else "forbidden"
-        html = _pages.get_template("admin.html").render(build_id=build_id, state=state)
         status = {"login": 401, "forbidden": 403, "admin": 200}[state]
-        return HTMLResponse(html, status_code=status, headers=NO_STORE)
+        return templates.TemplateResponse(request, "admin.html", {"build_id": build_id, "state": state},
+                                          status_code=status, headers=NO_STORE)
     return page
 
 

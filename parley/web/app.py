@@ -6,7 +6,6 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,7 +17,7 @@ from parley import presence
 from parley.fanout import create_fanout
 from parley.passwords import Passwords
 from parley.ratelimit import Limits
-from parley.settings import DIST, TEMPLATES
+from parley.settings import DIST
 from parley.storage.db import Database
 from parley.web import admin_api, background, json_api
 from parley.web.app_state_feed import AppStateFeeds
@@ -36,14 +35,12 @@ from parley.web.presence_api import set_presence
 from parley.web.security_headers import SecurityHeaders
 from parley.web.session_watch import SessionWatch
 from parley.web.shutdown import OpenSockets, TrackSockets
+from parley.web.templates import templates
 from parley.web.unavailable import database_unavailable_handlers
 from parley.web.visitor_socket import visitor_socket
 from parley.web.visitors_api import routes as visitor_routes
 
 log = logging.getLogger("parley.web")
-
-pages = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
-
 
 def create_app(database: Database, dist: Path = DIST, redis_url: str | None = None) -> Starlette:
     """Builds the app; the caller owns migrating the database and building dist/.
@@ -63,8 +60,8 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
         return await assets.serve(request, "static/" + request.path_params["name"])
 
     async def inbox(request: Request):
-        html = pages.get_template("inbox.html").render(build_id=assets.manifest["build_id"])
-        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+        return templates.TemplateResponse(request, "inbox.html", {"build_id": assets.manifest["build_id"]},
+                                          headers={"Cache-Control": "no-store"})
 
     async def healthz(_request: Request):
         return PlainTextResponse("ok")
