@@ -12,7 +12,8 @@ from starlette.testclient import TestClient
 from parley import protocol
 from parley.storage import operator_queries
 from parley.web.json_api import answer, exception_handlers
-from parley.web.sessions import SESSION_COOKIE, check_origin, current_operator
+from parley.web.peers import check_origin
+from parley.web.sessions import SESSION_COOKIE, current_operator
 from tests.helpers.db import OPERATOR_PASSWORD, run
 
 SERVER = "http://testserver"

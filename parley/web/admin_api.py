@@ -30,7 +30,8 @@ from parley.storage import app_queries, operator_queries, presence_queries, trig
 from parley.storage.models import App, Operator, Team
 from parley.web import hello_cache
 from parley.web.json_api import NO_STORE, ApiError, answer, read_json
-from parley.web.sessions import current_operator, logged_in_operator, own_origin
+from parley.web.peers import own_origin
+from parley.web.sessions import current_operator, logged_in_operator
 from parley.web.templates import templates
 from widget.core.config import WINDOW_COLOR_NAMES, WINDOW_COLORS, resolve_window_color
 

@@ -25,8 +25,8 @@ from parley.storage import file_queries
 from parley.storage.models import File
 from parley.web import visitor_http
 from parley.web.json_api import NO_STORE, ApiError
+from parley.web.peers import client_ip
 from parley.web.sessions import current_operator
-from parley.web.visitor_socket import client_ip
 
 log = logging.getLogger("parley.files")
 

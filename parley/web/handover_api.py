@@ -23,7 +23,7 @@ from parley.ratelimit import RateLimiter
 from parley.storage import app_queries, handovers
 from parley.web import visitor_http
 from parley.web.json_api import NO_STORE, ApiError, read_json
-from parley.web.sessions import check_origin
+from parley.web.peers import check_origin
 
 ISSUES_PER_MINUTE = 10  # a visitor opens the chat in a new tab a few times at most
 MAX_REDEEM_BODY = 1024  # {"appId", "handover"}: well under this

@@ -11,7 +11,8 @@ from parley.storage import operator_queries
 from parley.storage.models import Operator
 from parley.web import hello_cache
 from parley.web.json_api import ApiError, read_json
-from parley.web.sessions import check_origin, secure_cookies, session_cookie_name, session_token
+from parley.web.peers import check_origin
+from parley.web.sessions import secure_cookies, session_cookie_name, session_token
 
 # Spent on unknown emails so a login takes as long whether or not the email exists.
 _DUMMY_HASH = identity.hash_password("parley-dummy-password")

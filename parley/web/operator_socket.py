@@ -16,9 +16,10 @@ from parley.ratelimit import Charge
 from parley.storage import messages, operator_queries, queries
 from parley.storage.models import Operator
 from parley.web import visitors_api
-from parley.web.sessions import from_own_pages, session_token
+from parley.web.peers import from_own_pages
+from parley.web.sessions import session_token
+from parley.web.sockets import Outbox, finish, forward, receive_frame
 from parley.web.unavailable import closes_when_unavailable
-from parley.web.visitor_socket import Outbox, finish, forward, receive_frame
 
 log = logging.getLogger("parley.operator")
 

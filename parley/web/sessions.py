@@ -1,5 +1,5 @@
-"""Who is asking: the operator's session cookie, this server's origin, and the one guard
-every operator endpoint goes through (`current_operator`).
+"""Which operator is asking: the session cookie, and the one guard every operator
+endpoint goes through (`current_operator`).
 
 The cookie rides along on requests from any site, so a request that changes something
 must also come from this server's own pages: browsers always send `Origin` on those, and
@@ -17,6 +17,7 @@ from parley.settings import public_url_is_https
 from parley.storage import operator_queries
 from parley.storage.models import Operator
 from parley.web.json_api import ApiError
+from parley.web.peers import check_origin
 
 # The operator's login, Parley's only cookie: HttpOnly (no script reads it), SameSite=Lax
 # (not sent on cross-site POSTs; the Origin checks are the CSRF defence), Path=/, for
@@ -27,26 +28,6 @@ SESSION_COOKIE = "parley_session"
 # plain-http page can't plant or shadow it. Over plain http (development) the prefix
 # can't be used, so the plain name is read too.
 SECURE_SESSION_COOKIE = "__Host-" + SESSION_COOKIE
-
-
-def own_origin(connection: HTTPConnection) -> str:
-    """This server's origin as the browser sees it (scheme://host[:port])."""
-    scheme = "https" if connection.url.scheme in ("https", "wss") else "http"
-    return f"{scheme}://{connection.url.netloc}"
-
-
-def from_own_pages(connection: HTTPConnection, *, absent_ok: bool = False) -> bool:
-    """Whether `Origin` is this server's own (or, with `absent_ok`, missing)."""
-    origin = connection.headers.get("origin")
-    if origin is None and absent_ok:
-        return True
-    return origin == own_origin(connection)
-
-
-def check_origin(connection: HTTPConnection, refusal: str, *, absent_ok: bool = False) -> None:
-    """Raises 403 `PARLEY_E_ORIGIN` (with `refusal` as the message) unless `from_own_pages`."""
-    if not from_own_pages(connection, absent_ok=absent_ok):
-        raise ApiError(403, protocol.E_ORIGIN, refusal)
 
 
 def session_token(connection: HTTPConnection) -> str | None:

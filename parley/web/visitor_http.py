@@ -15,8 +15,7 @@ from parley import identity, protocol
 from parley.storage import app_queries, queries
 from parley.storage.models import App, Visitor
 from parley.web.json_api import ApiError
-from parley.web.sessions import own_origin
-from parley.web.visitor_socket import origin_allowed
+from parley.web.peers import page_may_use
 
 VISITOR_HEADERS = ("X-Parley-App", "X-Parley-Visitor", "X-Parley-Visitor-Token")
 CORS_MAX_AGE = "600"
@@ -55,7 +54,7 @@ async def prove_visitor(request: Request, session,
     if app is None:
         raise ApiError(404, protocol.E_UNKNOWN_APP, "unknown app: send its id in X-Parley-App",
                        headers={"Vary": "Origin"})
-    if not origin_allowed(app.origins, origin) and origin != own_origin(request):
+    if not page_may_use(request, app.origins):
         raise ApiError(403, protocol.E_ORIGIN, f"this site ({origin}) is not an allowed origin of the app",
                        headers={"Vary": "Origin"})
     answer_cors = cors(origin, allow_headers)
