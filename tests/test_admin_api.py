@@ -679,3 +679,13 @@ def test_page_logic_gives_the_same_answers_under_micropython(tmp_path):
                                  cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert micropython.returncode == 0, micropython.stdout + micropython.stderr
     assert cpython.stdout.strip() and micropython.stdout == cpython.stdout
+
+
+def test_each_resource_answers_its_own_methods_only(client, admin):
+    # HTTPEndpoint picks the method; the router still answers 405 for the others.
+    for method, path in (("PUT", APP), ("DELETE", APP), ("GET", "/api/admin/app/rotate-secret"),
+                         ("POST", "/api/admin/teams/x"), ("GET", "/api/admin/teams/x/members")):
+        response = client.request(method, path, headers=admin)
+        assert response.status_code == 405, (method, path)
+    assert client.head(APP, headers=admin).status_code == 200  # HEAD wherever GET is allowed
+    assert client.head("/api/admin/snippet").status_code == 401

@@ -17,8 +17,9 @@ See docs/protocol.md, "Admin HTTP API".
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from typing import ClassVar
 
+from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -53,7 +54,6 @@ def not_found(what: str) -> ApiError:
 
 # -- the guard every endpoint goes through ---------------------------------------------
 
-Handler = Callable[..., Awaitable[Response]]
 NO_BODY, OPTIONAL_BODY, BODY = "none", "optional", "required"
 
 
@@ -64,9 +64,25 @@ async def _read_body(request: Request, mode: str) -> dict:
     return await read_json(request, MAX_BODY, usage=usage, field="body")
 
 
-def admin_endpoint(handler: Handler, body: str = NO_BODY) -> Handler:
-    """Wraps `handler(request, session, admin, body)` in the checks every admin endpoint makes."""
-    async def endpoint(request: Request) -> Response:
+class AdminEndpoint(HTTPEndpoint):
+    """One admin resource. HTTPEndpoint picks the method (HEAD is GET); its `get`, `post`,
+    `patch` or `delete` is called as (request, session, admin, body) once the checks every
+    admin endpoint makes have passed, with `bodies[method]` saying whether it reads a body."""
+
+    bodies: ClassVar[dict[str, str]] = {"POST": BODY, "PATCH": BODY}
+
+    async def dispatch(self) -> None:
+        request = Request(self.scope, receive=self.receive, send=self.send)
+        method = "GET" if request.method == "HEAD" else request.method
+        handler = getattr(self, method.lower(), None)
+        if handler is None:
+            response = await self.method_not_allowed(request)
+        else:
+            response = await self._checked(request, handler, self.bodies.get(method, NO_BODY))
+        await response(self.scope, self.receive, self.send)
+
+    @staticmethod
+    async def _checked(request: Request, handler, body: str) -> Response:
         changing = request.method not in ("GET", "HEAD")
         admin = await current_operator(
             request, admin=True, change="change settings from this server's own pages" if changing else None)
@@ -80,7 +96,6 @@ def admin_endpoint(handler: Handler, body: str = NO_BODY) -> Handler:
             # by an admin drops that cache, in every process (parley.web.hello_cache).
             await hello_cache.app_changed(request.app.state, admin.app_id)
         return response
-    return endpoint
 
 
 # -- field checks (parley.rules, as the CLI's) --------------------------------------------------------
@@ -240,49 +255,60 @@ async def _own_app(session, admin: Operator) -> App:
     return app
 
 
-async def get_app(request, session, admin, _body) -> Response:
-    app = await _own_app(session, admin)
-    # The spec's colour names with the hex the widget draws them in, for the colour picker.
-    colors = [[name, WINDOW_COLORS[name]] for name in WINDOW_COLOR_NAMES]
-    return answer({**wire.admin_app(app), "windowColors": colors})
+class AppSettings(AdminEndpoint):
+    """`/api/admin/app`: the app's settings (name, origins, appearance, working hours)."""
+
+    async def get(self, request, session, admin, _body) -> Response:
+        app = await _own_app(session, admin)
+        # The spec's colour names with the hex the widget draws them in, for the colour picker.
+        colors = [[name, WINDOW_COLORS[name]] for name in WINDOW_COLOR_NAMES]
+        return answer({**wire.admin_app(app), "windowColors": colors})
+
+    async def patch(self, request, session, admin, body) -> Response:
+        _only(body, ("name", "origins", "appearance", "workingHours"))
+        app = await _own_app(session, admin)
+        changes: dict = {}
+        if "name" in body:
+            changes["name"] = _name(body)
+        if "origins" in body:
+            changes["origins"] = _origins(body["origins"])
+        if "appearance" in body:
+            changes["appearance"] = _appearance(body["appearance"], app.appearance)
+        if "workingHours" in body:
+            changes["working_hours"] = _working_hours(body["workingHours"])
+        if not changes:
+            raise bad("body", "changes nothing: give name, origins, appearance or workingHours")
+        before = await presence_queries.app_online(session, app.id) if "working_hours" in changes else None
+        await app_queries.update_app(session, app, changes)
+        if before is not None:
+            # The widget shows offline outside working hours: tell the app's visitors now,
+            # not at the next tick of the clock (parley.web.background).
+            after = await presence_queries.app_online(session, app.id)
+            if after != before:
+                await request.app.state.fanout.publish(channels.app_visitors_channel(app.id),
+                                                       protocol.frame("online", online=after))
+        return answer(wire.admin_app(app))
 
 
-async def patch_app(request, session, admin, body) -> Response:
-    _only(body, ("name", "origins", "appearance", "workingHours"))
-    app = await _own_app(session, admin)
-    changes: dict = {}
-    if "name" in body:
-        changes["name"] = _name(body)
-    if "origins" in body:
-        changes["origins"] = _origins(body["origins"])
-    if "appearance" in body:
-        changes["appearance"] = _appearance(body["appearance"], app.appearance)
-    if "workingHours" in body:
-        changes["working_hours"] = _working_hours(body["workingHours"])
-    if not changes:
-        raise bad("body", "changes nothing: give name, origins, appearance or workingHours")
-    before = await presence_queries.app_online(session, app.id) if "working_hours" in changes else None
-    await app_queries.update_app(session, app, changes)
-    if before is not None:
-        # The widget shows offline outside working hours: tell the app's visitors now,
-        # not at the next tick of the clock (parley.web.background).
-        after = await presence_queries.app_online(session, app.id)
-        if after != before:
-            await request.app.state.fanout.publish(channels.app_visitors_channel(app.id),
-                                                   protocol.frame("online", online=after))
-    return answer(wire.admin_app(app))
+class RotateSecret(AdminEndpoint):
+    """`/api/admin/app/rotate-secret`: a new secret for the app (no body)."""
+
+    bodies: ClassVar[dict[str, str]] = {}
+
+    async def post(self, request, session, admin, _body) -> Response:
+        app = await _own_app(session, admin)
+        secret = await app_queries.rotate_app_secret(session, app)
+        return answer({"appId": app.id, "secret": secret})
 
 
-async def rotate_secret(request, session, admin, _body) -> Response:
-    app = await _own_app(session, admin)
-    secret = await app_queries.rotate_app_secret(session, app)
-    return answer({"appId": app.id, "secret": secret})
+class Snippet(AdminEndpoint):
+    """`/api/admin/snippet`: what to paste into the site."""
 
-
-async def snippet(request, session, admin, _body) -> Response:
-    server = own_origin(request)
-    # What `parley snippet --app-id <id> --server <server>` prints (without print's newline).
-    return answer({"appId": admin.app_id, "server": server, "snippet": render_snippet(admin.app_id, server)})
+    async def get(self, request, session, admin, _body) -> Response:
+        server = own_origin(request)
+        # What `parley snippet --app-id <id> --server <server>` prints (without print's newline).
+        return answer({"appId": admin.app_id, "server": server,
+                       "snippet": render_snippet(admin.app_id, server)})
 
 
 # -- operators -----------------------------------------------------------------------------
@@ -299,62 +325,71 @@ async def _from_path(request, session, admin: Operator, what: str):
     return found
 
 
-async def list_operators(request, session, admin, _body) -> Response:
-    operators = await operator_queries.list_operators(session, admin.app_id)
-    return answer({"me": admin.id, "operators": [wire.admin_operator(o) for o in operators]})
+class Operators(AdminEndpoint):
+    """`/api/admin/operators`: the app's operators; a new one."""
+
+    async def get(self, request, session, admin, _body) -> Response:
+        operators = await operator_queries.list_operators(session, admin.app_id)
+        return answer({"me": admin.id, "operators": [wire.admin_operator(o) for o in operators]})
+
+    async def post(self, request, session, admin, body) -> Response:
+        _only(body, ("email", "password", "name", "role"))
+        email = rules.email(body.get("email"))
+        password = rules.password(body.get("password"))
+        name = _name(body) if body.get("name") not in (None, "") else email.split("@")[0][:200]
+        role = _role(body) if "role" in body else "operator"
+        if await operator_queries.find_operator(session, admin.app_id, email):
+            raise bad("email",
+                      f"is taken: an operator with email {email.lower()!r} already exists in this app", 409)
+        # Hashed off the event loop, like logins: argon2 would stall every socket meanwhile.
+        password_hash = await request.app.state.passwords.hash(password)
+        operator = await operator_queries.create_operator(session, admin.app_id, email, None, name, role,
+                                                          password_hash=password_hash)
+        return answer(wire.admin_operator(operator), 201)
 
 
-async def create_operator(request, session, admin, body) -> Response:
-    _only(body, ("email", "password", "name", "role"))
-    email = rules.email(body.get("email"))
-    password = rules.password(body.get("password"))
-    name = _name(body) if body.get("name") not in (None, "") else email.split("@")[0][:200]
-    role = _role(body) if "role" in body else "operator"
-    if await operator_queries.find_operator(session, admin.app_id, email):
-        raise bad("email", f"is taken: an operator with email {email.lower()!r} already exists in this app",
-                  409)
-    # Hashed off the event loop, like logins: argon2 would stall every socket meanwhile.
-    password_hash = await request.app.state.passwords.hash(password)
-    operator = await operator_queries.create_operator(session, admin.app_id, email, None, name, role,
-                                                      password_hash=password_hash)
-    return answer(wire.admin_operator(operator), 201)
+class OperatorItem(AdminEndpoint):
+    """`/api/admin/operators/{operator_id}`: one operator: a new role; deletion."""
+
+    async def patch(self, request, session, admin, body) -> Response:
+        _only(body, ("role",))
+        operator = await _from_path(request, session, admin, "operator")
+        role = _role(body)
+        if operator.id == admin.id and role != admin.role:
+            raise bad("role", "of your own account cannot be changed here: ask another admin", 409)
+        demoting = operator.role == "admin" and role != "admin"
+        if demoting and await operator_queries.count_admins(session, admin.app_id) <= 1:
+            raise bad("role", "cannot be taken from the app's last admin", 409)
+        await operator_queries.set_operator_role(session, operator, role)
+        return answer(wire.admin_operator(operator))
+
+    async def delete(self, request, session, admin, _body) -> Response:
+        operator = await _from_path(request, session, admin, "operator")
+        if operator.id == admin.id:
+            raise ApiError(409, protocol.E_BAD_FRAME, "you cannot delete your own account")
+        if operator.role == "admin" and await operator_queries.count_admins(session, admin.app_id) <= 1:
+            raise ApiError(409, protocol.E_BAD_FRAME, "the app's last admin cannot be deleted")
+        await operator_queries.delete_operator(session, operator)
+        return answer({"operatorId": operator.id, "deleted": True})
 
 
-async def patch_operator(request, session, admin, body) -> Response:
-    _only(body, ("role",))
-    operator = await _from_path(request, session, admin, "operator")
-    role = _role(body)
-    if operator.id == admin.id and role != admin.role:
-        raise bad("role", "of your own account cannot be changed here: ask another admin", 409)
-    demoting = operator.role == "admin" and role != "admin"
-    if demoting and await operator_queries.count_admins(session, admin.app_id) <= 1:
-        raise bad("role", "cannot be taken from the app's last admin", 409)
-    await operator_queries.set_operator_role(session, operator, role)
-    return answer(wire.admin_operator(operator))
+class ResetPassword(AdminEndpoint):
+    """`/api/admin/operators/{operator_id}/reset-password`."""
 
+    bodies: ClassVar[dict[str, str]] = {"POST": OPTIONAL_BODY}
 
-async def reset_password(request, session, admin, body) -> Response:
-    """`parley operator reset-password`: a new password (generated unless given), and every
-    login of the operator ends."""
-    _only(body, ("password",))
-    operator = await _from_path(request, session, admin, "operator")
-    generated = body.get("password") in (None, "")
-    password = secrets.token_urlsafe(18) if generated else rules.password(body.get("password"))
-    password_hash = await request.app.state.passwords.hash(password)
-    ended = await operator_queries.reset_operator_password(session, operator, None,
-                                                           password_hash=password_hash)
-    result = {"operatorId": operator.id, "email": operator.email, "sessionsEnded": ended}
-    return answer({**result, "password": password} if generated else result)
-
-
-async def delete_operator(request, session, admin, _body) -> Response:
-    operator = await _from_path(request, session, admin, "operator")
-    if operator.id == admin.id:
-        raise ApiError(409, protocol.E_BAD_FRAME, "you cannot delete your own account")
-    if operator.role == "admin" and await operator_queries.count_admins(session, admin.app_id) <= 1:
-        raise ApiError(409, protocol.E_BAD_FRAME, "the app's last admin cannot be deleted")
-    await operator_queries.delete_operator(session, operator)
-    return answer({"operatorId": operator.id, "deleted": True})
+    async def post(self, request, session, admin, body) -> Response:
+        """`parley operator reset-password`: a new password (generated unless given), and every
+        login of the operator ends."""
+        _only(body, ("password",))
+        operator = await _from_path(request, session, admin, "operator")
+        generated = body.get("password") in (None, "")
+        password = secrets.token_urlsafe(18) if generated else rules.password(body.get("password"))
+        password_hash = await request.app.state.passwords.hash(password)
+        ended = await operator_queries.reset_operator_password(session, operator, None,
+                                                               password_hash=password_hash)
+        result = {"operatorId": operator.id, "email": operator.email, "sessionsEnded": ended}
+        return answer({**result, "password": password} if generated else result)
 
 
 # -- teams ---------------------------------------------------------------------------------
@@ -363,83 +398,98 @@ async def _team_response(session, team: Team, status: int = 200) -> Response:
     return answer(wire.admin_team(team, await operator_queries.team_member_ids(session, team.id)), status)
 
 
-async def list_teams(request, session, admin, _body) -> Response:
-    teams = await operator_queries.list_teams(session, admin.app_id)
-    members = await operator_queries.team_members_of_app(session, admin.app_id)
-    return answer({"teams": [wire.admin_team(team, members.get(team.id, [])) for team in teams]})
+class Teams(AdminEndpoint):
+    """`/api/admin/teams`: the app's teams; a new one."""
+
+    async def get(self, request, session, admin, _body) -> Response:
+        teams = await operator_queries.list_teams(session, admin.app_id)
+        members = await operator_queries.team_members_of_app(session, admin.app_id)
+        return answer({"teams": [wire.admin_team(team, members.get(team.id, [])) for team in teams]})
+
+    async def post(self, request, session, admin, body) -> Response:
+        _only(body, ("name",))
+        team = await operator_queries.create_team(session, admin.app_id, _name(body))
+        return answer(wire.admin_team(team, []), 201)
 
 
-async def create_team(request, session, admin, body) -> Response:
-    _only(body, ("name",))
-    team = await operator_queries.create_team(session, admin.app_id, _name(body))
-    return answer(wire.admin_team(team, []), 201)
+class TeamItem(AdminEndpoint):
+    """`/api/admin/teams/{team_id}`: one team: a new name; deletion."""
+
+    async def patch(self, request, session, admin, body) -> Response:
+        _only(body, ("name",))
+        team = await _from_path(request, session, admin, "team")
+        await operator_queries.rename_team(session, team, _name(body))
+        return await _team_response(session, team)
+
+    async def delete(self, request, session, admin, _body) -> Response:
+        team = await _from_path(request, session, admin, "team")
+        await operator_queries.delete_team(session, team)
+        return answer({"teamId": team.id, "deleted": True})
 
 
-async def patch_team(request, session, admin, body) -> Response:
-    _only(body, ("name",))
-    team = await _from_path(request, session, admin, "team")
-    await operator_queries.rename_team(session, team, _name(body))
-    return await _team_response(session, team)
+class TeamMembers(AdminEndpoint):
+    """`/api/admin/teams/{team_id}/members`: a new member of a team."""
+
+    async def post(self, request, session, admin, body) -> Response:
+        _only(body, ("operatorId",))
+        team = await _from_path(request, session, admin, "team")
+        operator_id = body.get("operatorId")
+        if not isinstance(operator_id, str):
+            raise bad("operatorId", "must be an operator id")
+        operator = await operator_queries.get_operator(session, admin.app_id, operator_id)
+        if operator is None:
+            raise ApiError(404, protocol.E_NOT_FOUND, "this app has no such operator",
+                           field="operatorId")
+        await operator_queries.add_team_member(session, team, operator)
+        return await _team_response(session, team)
 
 
-async def delete_team(request, session, admin, _body) -> Response:
-    team = await _from_path(request, session, admin, "team")
-    await operator_queries.delete_team(session, team)
-    return answer({"teamId": team.id, "deleted": True})
+class TeamMember(AdminEndpoint):
+    """`/api/admin/teams/{team_id}/members/{operator_id}`: a member leaves a team."""
 
-
-async def add_member(request, session, admin, body) -> Response:
-    _only(body, ("operatorId",))
-    team = await _from_path(request, session, admin, "team")
-    operator_id = body.get("operatorId")
-    if not isinstance(operator_id, str):
-        raise bad("operatorId", "must be an operator id")
-    operator = await operator_queries.get_operator(session, admin.app_id, operator_id)
-    if operator is None:
-        raise ApiError(404, protocol.E_NOT_FOUND, "this app has no such operator",
-                       field="operatorId")
-    await operator_queries.add_team_member(session, team, operator)
-    return await _team_response(session, team)
-
-
-async def remove_member(request, session, admin, _body) -> Response:
-    team = await _from_path(request, session, admin, "team")
-    if not await operator_queries.remove_team_member(session, team, request.path_params["operator_id"]):
-        raise ApiError(404, protocol.E_NOT_FOUND, "that operator is not a member of this team")
-    return await _team_response(session, team)
+    async def delete(self, request, session, admin, _body) -> Response:
+        team = await _from_path(request, session, admin, "team")
+        if not await operator_queries.remove_team_member(session, team, request.path_params["operator_id"]):
+            raise ApiError(404, protocol.E_NOT_FOUND, "that operator is not a member of this team")
+        return await _team_response(session, team)
 
 
 # -- triggers -------------------------------------------------------------------------------
 
-async def list_triggers(request, session, admin, _body) -> Response:
-    triggers = await trigger_queries.list_triggers(session, admin.app_id)
-    # The editor's choices: the spec's parameter keys and compare()'s matchers.
-    return answer({"triggers": [wire.admin_trigger(t) for t in triggers],
-                  "parameterKeys": list(rules.PARAMETER_KEYS),
-                  "matchers": list(rules.MATCHERS), "kinds": list(rules.TRIGGER_KINDS)})
+class Triggers(AdminEndpoint):
+    """`/api/admin/triggers`: the app's triggers; a new one."""
+
+    async def get(self, request, session, admin, _body) -> Response:
+        triggers = await trigger_queries.list_triggers(session, admin.app_id)
+        # The editor's choices: the spec's parameter keys and compare()'s matchers.
+        return answer({"triggers": [wire.admin_trigger(t) for t in triggers],
+                      "parameterKeys": list(rules.PARAMETER_KEYS),
+                      "matchers": list(rules.MATCHERS), "kinds": list(rules.TRIGGER_KINDS)})
+
+    async def post(self, request, session, admin, body) -> Response:
+        changes = trigger_changes(body, creating=True)
+        trigger = await trigger_queries.create_trigger(session, admin.app_id, changes.pop("message"),
+                                                       **changes)
+        return answer(wire.admin_trigger(trigger), 201)
 
 
-async def create_trigger(request, session, admin, body) -> Response:
-    changes = trigger_changes(body, creating=True)
-    trigger = await trigger_queries.create_trigger(session, admin.app_id, changes.pop("message"), **changes)
-    return answer(wire.admin_trigger(trigger), 201)
+class TriggerItem(AdminEndpoint):
+    """`/api/admin/triggers/{trigger_id}`: one trigger: changes; deletion."""
 
+    async def patch(self, request, session, admin, body) -> Response:
+        trigger = await _from_path(request, session, admin, "trigger")
+        await trigger_queries.update_trigger(session, trigger, trigger_changes(body, creating=False))
+        return answer(wire.admin_trigger(trigger))
 
-async def patch_trigger(request, session, admin, body) -> Response:
-    trigger = await _from_path(request, session, admin, "trigger")
-    await trigger_queries.update_trigger(session, trigger, trigger_changes(body, creating=False))
-    return answer(wire.admin_trigger(trigger))
-
-
-async def delete_trigger(request, session, admin, _body) -> Response:
-    trigger = await _from_path(request, session, admin, "trigger")
-    await trigger_queries.delete_trigger(session, admin.app_id, trigger.id)
-    return answer({"triggerId": trigger.id, "deleted": True})
+    async def delete(self, request, session, admin, _body) -> Response:
+        trigger = await _from_path(request, session, admin, "trigger")
+        await trigger_queries.delete_trigger(session, admin.app_id, trigger.id)
+        return answer({"triggerId": trigger.id, "deleted": True})
 
 
 # -- the page and the routes ----------------------------------------------------------------
 
-def admin_page(build_id: str) -> Handler:
+def admin_page(build_id: str):
     """/inbox/admin: the admin screens for admins; anyone else gets the page's refusal
     (401 not logged in, 403 not an admin) without the admin screens in it."""
     async def page(request: Request) -> Response:
@@ -453,29 +503,23 @@ def admin_page(build_id: str) -> Handler:
 
 def routes(build_id: str) -> list[Route]:
     """Every admin route; mount them before /inbox/{name} (the page is /inbox/admin)."""
-    def route(path: str, methods: dict[str, tuple[Handler, str]]) -> Route:
-        wrapped = {method: admin_endpoint(handler, body) for method, (handler, body) in methods.items()}
-        if "GET" in wrapped:
-            wrapped["HEAD"] = wrapped["GET"]  # Starlette answers HEAD wherever GET is allowed
-
-        async def dispatch(request: Request) -> Response:
-            return await wrapped[request.method](request)
-        return Route(path, dispatch, methods=list(methods))
+    def route(path: str, endpoint: type[AdminEndpoint]) -> Route:
+        # The methods the class has, so that others get the router's 405 as before.
+        methods = [m for m in ("GET", "POST", "PATCH", "DELETE") if hasattr(endpoint, m.lower())]
+        return Route(path, endpoint, methods=methods)
 
     return [
         Route("/inbox/admin", admin_page(build_id)),
-        route("/api/admin/app", {"GET": (get_app, NO_BODY), "PATCH": (patch_app, BODY)}),
-        route("/api/admin/app/rotate-secret", {"POST": (rotate_secret, NO_BODY)}),
-        route("/api/admin/snippet", {"GET": (snippet, NO_BODY)}),
-        route("/api/admin/operators", {"GET": (list_operators, NO_BODY), "POST": (create_operator, BODY)}),
-        route("/api/admin/operators/{operator_id}", {"PATCH": (patch_operator, BODY),
-                                                     "DELETE": (delete_operator, NO_BODY)}),
-        route("/api/admin/operators/{operator_id}/reset-password", {"POST": (reset_password, OPTIONAL_BODY)}),
-        route("/api/admin/teams", {"GET": (list_teams, NO_BODY), "POST": (create_team, BODY)}),
-        route("/api/admin/teams/{team_id}", {"PATCH": (patch_team, BODY), "DELETE": (delete_team, NO_BODY)}),
-        route("/api/admin/teams/{team_id}/members", {"POST": (add_member, BODY)}),
-        route("/api/admin/teams/{team_id}/members/{operator_id}", {"DELETE": (remove_member, NO_BODY)}),
-        route("/api/admin/triggers", {"GET": (list_triggers, NO_BODY), "POST": (create_trigger, BODY)}),
-        route("/api/admin/triggers/{trigger_id}", {"PATCH": (patch_trigger, BODY),
-                                                   "DELETE": (delete_trigger, NO_BODY)}),
+        route("/api/admin/app", AppSettings),
+        route("/api/admin/app/rotate-secret", RotateSecret),
+        route("/api/admin/snippet", Snippet),
+        route("/api/admin/operators", Operators),
+        route("/api/admin/operators/{operator_id}", OperatorItem),
+        route("/api/admin/operators/{operator_id}/reset-password", ResetPassword),
+        route("/api/admin/teams", Teams),
+        route("/api/admin/teams/{team_id}", TeamItem),
+        route("/api/admin/teams/{team_id}/members", TeamMembers),
+        route("/api/admin/teams/{team_id}/members/{operator_id}", TeamMember),
+        route("/api/admin/triggers", Triggers),
+        route("/api/admin/triggers/{trigger_id}", TriggerItem),
     ]
