@@ -94,3 +94,19 @@ def test_the_field_goes_into_every_refusal(http):
     response = http.post("/echo?field=body", content=b"{", headers={"Content-Type": "application/json"})
     assert refused(response, 400, BAD)["field"] == "body"
     assert refused(http.post("/echo?field=body&max=2", json={"x": 1}), 413, TOO_LARGE)["field"] == "body"
+
+
+async def plain(request: Request):
+    return answer({"got": await read_json(request, 16, usage="send {x}", only_400=True)})
+
+
+def test_only_400_makes_every_unusable_body_the_400():
+    app = Starlette(routes=[Route("/plain", plain, methods=["POST"])],
+                    exception_handlers=exception_handlers())
+    unusable = ((b'{"x": 1}', "text/plain"), (b'{"x": "' + b"a" * 20 + b'"}', "application/json"),
+                (b"{nope", "application/json"), (b"[1]", "application/json"))
+    with TestClient(app) as http:
+        for content, kind in unusable:
+            response = http.post("/plain", content=content, headers={"Content-Type": kind})
+            assert refused(response, 400, BAD)["message"] == "send {x}"
+        assert http.post("/plain", json={"x": 1}).json() == {"got": {"x": 1}}

@@ -282,7 +282,7 @@ class AppSettings(AdminEndpoint):
         await app_queries.update_app(session, app, changes)
         if before is not None:
             # The widget shows offline outside working hours: tell the app's visitors now,
-            # not at the next tick of the clock (parley.web.background).
+            # not at the next tick of the clock (parley.clock).
             after = await presence_queries.app_online(session, app.id)
             if after != before:
                 await request.app.state.fanout.publish(channels.app_visitors_channel(app.id),

@@ -13,13 +13,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
-from parley import presence
+from parley import clock, presence
 from parley.fanout import create_fanout
 from parley.passwords import Passwords
 from parley.ratelimit import Limits
 from parley.settings import DIST
 from parley.storage.db import Database
-from parley.web import admin_api, background, json_api
+from parley.web import admin_api, json_api
 from parley.web.app_state_feed import AppStateFeeds
 from parley.web.assets import DistFiles
 from parley.web.body_limit import BodyLimit
@@ -32,6 +32,7 @@ from parley.web.inbox_api import chats, me
 from parley.web.operator_api import login, logout
 from parley.web.operator_socket import operator_socket
 from parley.web.presence_api import set_presence
+from parley.web.profile_api import routes as profile_routes
 from parley.web.security_headers import SecurityHeaders
 from parley.web.session_watch import SessionWatch
 from parley.web.shutdown import OpenSockets, TrackSockets
@@ -96,11 +97,11 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
         app.state.app_state_feeds = AppStateFeeds(app.state.fanout, database)
         try:
             await app.state.fanout.start()
-            clock = background.Clock(database, app.state.fanout, limits=app.state.limits)
-            async with background.running(clock), \
-                    background.running(app.state.presence), background.running(app.state.sessions), \
-                    background.running(app.state.hello_cache):
-                app.state.clock = clock
+            ticker = clock.Clock(database, app.state.fanout, limits=app.state.limits)
+            async with clock.running(ticker), \
+                    clock.running(app.state.presence), clock.running(app.state.sessions), \
+                    clock.running(app.state.hello_cache):
+                app.state.clock = ticker
                 yield
         finally:
             await app.state.fanout.close()
@@ -123,7 +124,8 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
             Route("/api/operator/me", me),
             Route("/api/operator/presence", set_presence, methods=["PUT"]),
             Route("/api/operator/chats", chats),
-            *visitor_routes(),  # live visitors, details, search, profile
+            *visitor_routes(),  # live visitors, details, search
+            *profile_routes(),  # the operator's own name, avatar, password
             Route("/api/operator/canned", canned, methods=["GET", "POST"]),
             Route("/api/operator/canned/{canned_id}", canned_item, methods=["PATCH", "DELETE"]),
             Route("/api/operator/assignees", assignees),

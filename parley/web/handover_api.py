@@ -69,11 +69,8 @@ async def redeem(request: Request) -> Response:
     # Only the chat page exchanges tokens: a site's page (or any other) never needs to.
     check_origin(request, "only Parley's own chat page exchanges a handover")
     usage = 'send {"appId": "…", "handover": "…"} as JSON'
-    try:
-        # Any Content-Type, as ever; too large, like any unusable body, is a 400 here.
-        data = await read_json(request, MAX_REDEEM_BODY, usage=usage, require_json_type=False)
-    except ApiError:
-        raise ApiError(400, protocol.E_BAD_FRAME, usage) from None
+    # Any Content-Type, as ever; too large, like any unusable body, is a 400 here.
+    data = await read_json(request, MAX_REDEEM_BODY, usage=usage, require_json_type=False, only_400=True)
     if not isinstance(data.get("appId"), str) or not isinstance(data.get("handover"), str):
         raise ApiError(400, protocol.E_BAD_FRAME, usage)
     refused = ApiError(403, protocol.E_AUTH, "unknown, expired or already used handover")

@@ -60,7 +60,7 @@ def is_json(request: Request) -> bool:
 
 
 async def read_json(request: Request, max_bytes: int = MAX_JSON_BODY, *, usage: str = "send a JSON object",
-                    field: str | None = None, require_json_type: bool = True) -> dict:
+                    field: str | None = None, require_json_type: bool = True, only_400: bool = False) -> dict:
     """The request's body as a JSON object, or an `ApiError`:
 
     - 415 `PARLEY_E_BAD_FRAME` when Content-Type is not application/json (unless
@@ -71,7 +71,15 @@ async def read_json(request: Request, max_bytes: int = MAX_JSON_BODY, *, usage: 
       surrogates, NaN or Infinity) or not an object.
 
     `usage` says what to send; `field` goes into every error (the admin screens' "body").
+    With `only_400` every unusable body is the 400, as the inbox's visitor and profile
+    endpoints and the handover redeem have always answered (docs/protocol.md).
     """
+    if only_400:
+        try:
+            return await read_json(request, max_bytes, usage=usage, field=field,
+                                   require_json_type=require_json_type)
+        except ApiError as refused:
+            raise ApiError(400, protocol.E_BAD_FRAME, usage, field=field) from refused
     declared = request.headers.get("content-length", "")
     too_large = ApiError(413, protocol.E_TOO_LARGE, f"bodies are limited to {max_bytes} bytes", field=field)
     if declared.isdigit() and int(declared) > max_bytes:

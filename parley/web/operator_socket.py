@@ -15,7 +15,7 @@ from parley import fanout as channels
 from parley.ratelimit import Charge
 from parley.storage import messages, operator_queries, queries
 from parley.storage.models import Operator
-from parley.web import visitors_api
+from parley.web import proactive_chat
 from parley.web.peers import from_own_pages
 from parley.web.sessions import session_token
 from parley.web.sockets import Outbox, finish, forward, receive_frame
@@ -298,6 +298,6 @@ class _OperatorTab:
         protocol.ChatAssign: chat_assign,
         protocol.NoteAdd: note_add,
         protocol.ChatReopen: chat_reopen,
-        protocol.ChatStart: visitors_api.chat_start,  # proactive chat (docs/protocol.md)
+        protocol.ChatStart: proactive_chat.chat_start,  # proactive chat (docs/protocol.md)
     }
 
