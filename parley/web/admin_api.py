@@ -9,8 +9,8 @@ cookie rides along from any site, so this is the CSRF defence), and those with a
 body need JSON (415, or 400 `PARLEY_E_BAD_FRAME` with `field` naming what is wrong).
 
 The checks are the command line's (`app set`, `operator create`, `operator
-reset-password`, `team create`, `trigger add`): both take them from parley.rules, so
-an app looks the same whichever way it was configured.
+reset-password`, `team create`, `trigger add`): both take them from parley.rules (here
+through parley.web.admin_fields), so an app looks the same whichever way it was configured.
 See docs/protocol.md, "Admin HTTP API".
 """
 
@@ -25,27 +25,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from parley import fanout as channels
-from parley import hours, protocol, rules, wire
+from parley import protocol, rules, wire
 from parley.snippet import render_snippet
 from parley.storage import app_queries, operator_queries, presence_queries, trigger_queries
 from parley.storage.models import App, Operator, Team
+from parley.web import admin_fields as fields
 from parley.web import hello_cache
 from parley.web.json_api import NO_STORE, ApiError, answer, read_json
 from parley.web.peers import own_origin
 from parley.web.sessions import current_operator, logged_in_operator
 from parley.web.templates import templates
-from widget.core.config import WINDOW_COLOR_NAMES, WINDOW_COLORS, resolve_window_color
+from widget.core.config import WINDOW_COLOR_NAMES, WINDOW_COLORS
 
 MAX_BODY = protocol.MAX_FRAME_BYTES
-ROLES = ("operator", "admin", "bot")
-# Limits beyond the CLI's: what the columns hold and what the widget takes.
-MAX_ORIGINS = 100
-MAX_CONDITIONS = 50
-MAX_CONDITION_VALUE = 2000
-
-def bad(field: str, message: str, status: int = 400) -> ApiError:
-    return ApiError(status, protocol.E_BAD_FRAME, f"{field} {message}", field=field)
-
 
 def not_found(what: str) -> ApiError:
     # The same answer for "no such id" and "another app's id": nothing leaks.
@@ -90,160 +82,12 @@ class AdminEndpoint(HTTPEndpoint):
             try:
                 response = await handler(request, session, admin, await _read_body(request, body))
             except rules.InvalidInput as invalid:
-                raise bad(invalid.field, invalid.message) from None
+                raise fields.bad(invalid.field, invalid.message) from None
         if changing and response.status_code < 400:
             # Triggers, operators and teams are in every welcome, cached per app: any change
             # by an admin drops that cache, in every process (parley.web.hello_cache).
             await hello_cache.app_changed(request.app.state, admin.app_id)
         return response
-
-
-# -- field checks (parley.rules, as the CLI's) --------------------------------------------------------
-
-def _only(body: dict, allowed: tuple[str, ...]) -> None:
-    for key in body:
-        if key not in allowed:
-            raise bad(key, f"is not a field here; use {', '.join(allowed)}")
-
-
-def _string(body: dict, field: str, *, low: int = 1, high: int = 200, prefix: str = "") -> str:
-    """body[field], stripped, `low` to `high` characters; errors name `prefix + field`."""
-    value = body.get(field)
-    if not isinstance(value, str):
-        raise bad(prefix + field, "must be a string")
-    value = value.strip()
-    if not low <= len(value) <= high:
-        raise bad(prefix + field,
-                  f"must be {low} to {high} characters" if low else f"must be at most {high} characters")
-    return value
-
-
-def _name(body: dict, field: str = "name") -> str:
-    return rules.name(body.get(field), field)
-
-
-def _origins(value: object) -> list[str]:
-    if not isinstance(value, list) or len(value) > MAX_ORIGINS:
-        raise bad("origins", f"must be a list of at most {MAX_ORIGINS} origins like https://shop.example")
-    origins: list[str] = []
-    for index, origin in enumerate(value):
-        field = f"origins[{index}]"
-        if not isinstance(origin, str) or len(origin) > 300:
-            raise bad(field, "must be a string like https://shop.example")
-        normal = rules.origin(origin, field)
-        if normal not in origins:
-            origins.append(normal)
-    return origins
-
-
-def stored_color(value: str) -> str | None:
-    """What the widget accepts for windowColor (widget.core.config.resolve_window_color),
-    kept as the admin wrote it when it is one of the spec's names, else as '#rrggbb'."""
-    resolved = resolve_window_color(value)
-    if resolved is None:
-        return None
-    name = value.strip().lower()
-    return name if name in WINDOW_COLORS else resolved
-
-
-def _appearance(value: object, current: dict | None) -> dict | None:
-    """Merges the given keys into the stored appearance; null or "" unsets a key."""
-    if not isinstance(value, dict):
-        raise bad("appearance", f"must be an object with {', '.join(rules.APPEARANCE_KEYS)}")
-    merged = dict(current or {})
-    for key, item in value.items():
-        field = f"appearance.{key}"
-        if key not in rules.APPEARANCE_KEYS:
-            raise bad(field, f"is not an appearance setting; use {', '.join(rules.APPEARANCE_KEYS)}")
-        if item is None or (isinstance(item, str) and not item.strip()):
-            merged.pop(key, None)
-            continue
-        if not isinstance(item, str):
-            raise bad(field, "must be a string")
-        if key == "windowColor":
-            color = stored_color(item)
-            if color is None:
-                raise bad(field, "must be a hex colour like #1e88e5 or one of "
-                          + ", ".join(WINDOW_COLOR_NAMES))
-            merged[key] = color
-        else:
-            text = item.strip()
-            if len(text) > rules.APPEARANCE_LIMITS[key]:
-                raise bad(field, f"must be at most {rules.APPEARANCE_LIMITS[key]} characters")
-            merged[key] = text
-    return merged or None
-
-
-def _working_hours(value: object) -> dict | None:
-    """null: open whenever an operator is online; else {spec, timezone} as `--working-hours`."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise bad("workingHours", "must be null or {spec, timezone}")
-    for key in value:
-        if key not in ("spec", "timezone"):
-            raise bad(f"workingHours.{key}", "is not a field here; use spec, timezone")
-    spec = _string(value, "spec", high=1000, prefix="workingHours.")
-    timezone = _string(value, "timezone", high=100, prefix="workingHours.")
-    try:
-        return hours.parse(spec, timezone)
-    except hours.HoursError as error:
-        field = "workingHours.timezone" if "time zone" in str(error) else "workingHours.spec"
-        raise ApiError(400, protocol.E_BAD_FRAME, f"{field}: {error}", field=field) from None
-
-
-def condition(value: object, index: int) -> list[str]:
-    """[parameterKey, matcher, value], checked by `parley trigger add --when`'s own parser."""
-    field = f"conditions[{index}]"
-    if not (isinstance(value, list) and len(value) == 3 and all(isinstance(part, str) for part in value)):
-        raise bad(field, "must be [parameterKey, matcher, value] (three strings)")
-    key, matcher, text = value
-    if not text.strip():
-        raise bad(field, "needs a value to compare with")
-    if len(text) > MAX_CONDITION_VALUE:
-        raise bad(field, f"value must be at most {MAX_CONDITION_VALUE} characters")
-    parsed = rules.condition(f"{key} {matcher} {text}", field)
-    if parsed[:2] != [key, matcher]:  # whitespace inside the key or matcher
-        raise bad(field, f"has an unknown parameter or matcher: {key!r} {matcher!r}")
-    return parsed
-
-
-def trigger_changes(body: dict, creating: bool) -> dict:
-    """Checked trigger fields as model columns (`parley trigger add`'s rules)."""
-    _only(body, ("message", "name", "kind", "delay", "conditions", "enabled"))
-    changes: dict = {}
-    if creating or "message" in body:
-        changes["message"] = _string(body, "message", high=5000)
-    if "name" in body:
-        changes["name"] = _string(body, "name", low=0)
-    if "kind" in body:
-        if body["kind"] not in rules.TRIGGER_KINDS:
-            raise bad("kind", f"must be one of {', '.join(rules.TRIGGER_KINDS)}")
-        changes["kind"] = body["kind"]
-    if "delay" in body:
-        delay = body["delay"]
-        if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= 86400:
-            raise bad("delay", "must be 0 to 86400 seconds")
-        changes["delay_seconds"] = delay
-    if "conditions" in body:
-        conditions = body["conditions"]
-        if not isinstance(conditions, list) or len(conditions) > MAX_CONDITIONS:
-            raise bad("conditions",
-                      f"must be a list of at most {MAX_CONDITIONS} [parameterKey, matcher, value]")
-        changes["conditions"] = [condition(item, index) for index, item in enumerate(conditions)]
-    if "enabled" in body:
-        if not isinstance(body["enabled"], bool):
-            raise bad("enabled", "must be true or false")
-        changes["enabled"] = body["enabled"]
-    if not changes:
-        raise bad("body", "changes nothing: give message, name, kind, delay, conditions or enabled")
-    return changes
-
-
-def _role(body: dict) -> str:
-    if body.get("role") not in ROLES:
-        raise bad("role", "must be operator, admin or bot")
-    return body["role"]
 
 
 # -- the app ---------------------------------------------------------------------------------
@@ -265,19 +109,19 @@ class AppSettings(AdminEndpoint):
         return answer({**wire.admin_app(app), "windowColors": colors})
 
     async def patch(self, request, session, admin, body) -> Response:
-        _only(body, ("name", "origins", "appearance", "workingHours"))
+        fields.only(body, ("name", "origins", "appearance", "workingHours"))
         app = await _own_app(session, admin)
         changes: dict = {}
         if "name" in body:
-            changes["name"] = _name(body)
+            changes["name"] = fields.name(body)
         if "origins" in body:
-            changes["origins"] = _origins(body["origins"])
+            changes["origins"] = fields.origins(body["origins"])
         if "appearance" in body:
-            changes["appearance"] = _appearance(body["appearance"], app.appearance)
+            changes["appearance"] = fields.appearance(body["appearance"], app.appearance)
         if "workingHours" in body:
-            changes["working_hours"] = _working_hours(body["workingHours"])
+            changes["working_hours"] = fields.working_hours(body["workingHours"])
         if not changes:
-            raise bad("body", "changes nothing: give name, origins, appearance or workingHours")
+            raise fields.bad("body", "changes nothing: give name, origins, appearance or workingHours")
         before = await presence_queries.app_online(session, app.id) if "working_hours" in changes else None
         await app_queries.update_app(session, app, changes)
         if before is not None:
@@ -333,13 +177,13 @@ class Operators(AdminEndpoint):
         return answer({"me": admin.id, "operators": [wire.admin_operator(o) for o in operators]})
 
     async def post(self, request, session, admin, body) -> Response:
-        _only(body, ("email", "password", "name", "role"))
+        fields.only(body, ("email", "password", "name", "role"))
         email = rules.email(body.get("email"))
         password = rules.password(body.get("password"))
-        name = _name(body) if body.get("name") not in (None, "") else email.split("@")[0][:200]
-        role = _role(body) if "role" in body else "operator"
+        name = fields.name(body) if body.get("name") not in (None, "") else email.split("@")[0][:200]
+        role = fields.role(body) if "role" in body else "operator"
         if await operator_queries.find_operator(session, admin.app_id, email):
-            raise bad("email",
+            raise fields.bad("email",
                       f"is taken: an operator with email {email.lower()!r} already exists in this app", 409)
         # Hashed off the event loop, like logins: argon2 would stall every socket meanwhile.
         password_hash = await request.app.state.passwords.hash(password)
@@ -352,14 +196,14 @@ class OperatorItem(AdminEndpoint):
     """`/api/admin/operators/{operator_id}`: one operator: a new role; deletion."""
 
     async def patch(self, request, session, admin, body) -> Response:
-        _only(body, ("role",))
+        fields.only(body, ("role",))
         operator = await _from_path(request, session, admin, "operator")
-        role = _role(body)
+        role = fields.role(body)
         if operator.id == admin.id and role != admin.role:
-            raise bad("role", "of your own account cannot be changed here: ask another admin", 409)
+            raise fields.bad("role", "of your own account cannot be changed here: ask another admin", 409)
         demoting = operator.role == "admin" and role != "admin"
         if demoting and await operator_queries.count_admins(session, admin.app_id) <= 1:
-            raise bad("role", "cannot be taken from the app's last admin", 409)
+            raise fields.bad("role", "cannot be taken from the app's last admin", 409)
         await operator_queries.set_operator_role(session, operator, role)
         return answer(wire.admin_operator(operator))
 
@@ -381,7 +225,7 @@ class ResetPassword(AdminEndpoint):
     async def post(self, request, session, admin, body) -> Response:
         """`parley operator reset-password`: a new password (generated unless given), and every
         login of the operator ends."""
-        _only(body, ("password",))
+        fields.only(body, ("password",))
         operator = await _from_path(request, session, admin, "operator")
         generated = body.get("password") in (None, "")
         password = secrets.token_urlsafe(18) if generated else rules.password(body.get("password"))
@@ -407,8 +251,8 @@ class Teams(AdminEndpoint):
         return answer({"teams": [wire.admin_team(team, members.get(team.id, [])) for team in teams]})
 
     async def post(self, request, session, admin, body) -> Response:
-        _only(body, ("name",))
-        team = await operator_queries.create_team(session, admin.app_id, _name(body))
+        fields.only(body, ("name",))
+        team = await operator_queries.create_team(session, admin.app_id, fields.name(body))
         return answer(wire.admin_team(team, []), 201)
 
 
@@ -416,9 +260,9 @@ class TeamItem(AdminEndpoint):
     """`/api/admin/teams/{team_id}`: one team: a new name; deletion."""
 
     async def patch(self, request, session, admin, body) -> Response:
-        _only(body, ("name",))
+        fields.only(body, ("name",))
         team = await _from_path(request, session, admin, "team")
-        await operator_queries.rename_team(session, team, _name(body))
+        await operator_queries.rename_team(session, team, fields.name(body))
         return await _team_response(session, team)
 
     async def delete(self, request, session, admin, _body) -> Response:
@@ -431,11 +275,11 @@ class TeamMembers(AdminEndpoint):
     """`/api/admin/teams/{team_id}/members`: a new member of a team."""
 
     async def post(self, request, session, admin, body) -> Response:
-        _only(body, ("operatorId",))
+        fields.only(body, ("operatorId",))
         team = await _from_path(request, session, admin, "team")
         operator_id = body.get("operatorId")
         if not isinstance(operator_id, str):
-            raise bad("operatorId", "must be an operator id")
+            raise fields.bad("operatorId", "must be an operator id")
         operator = await operator_queries.get_operator(session, admin.app_id, operator_id)
         if operator is None:
             raise ApiError(404, protocol.E_NOT_FOUND, "this app has no such operator",
@@ -467,7 +311,7 @@ class Triggers(AdminEndpoint):
                       "matchers": list(rules.MATCHERS), "kinds": list(rules.TRIGGER_KINDS)})
 
     async def post(self, request, session, admin, body) -> Response:
-        changes = trigger_changes(body, creating=True)
+        changes = fields.trigger_changes(body, creating=True)
         trigger = await trigger_queries.create_trigger(session, admin.app_id, changes.pop("message"),
                                                        **changes)
         return answer(wire.admin_trigger(trigger), 201)
@@ -478,7 +322,7 @@ class TriggerItem(AdminEndpoint):
 
     async def patch(self, request, session, admin, body) -> Response:
         trigger = await _from_path(request, session, admin, "trigger")
-        await trigger_queries.update_trigger(session, trigger, trigger_changes(body, creating=False))
+        await trigger_queries.update_trigger(session, trigger, fields.trigger_changes(body, creating=False))
         return answer(wire.admin_trigger(trigger))
 
     async def delete(self, request, session, admin, _body) -> Response:
