@@ -17,7 +17,7 @@ import pytest
 
 from parley import cli, hours, rules, wire
 from parley.storage import app_queries, operator_queries, trigger_queries
-from parley.web import admin_api
+from parley.web import admin_fields
 from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
 from tests.helpers.db import run
 from tests.helpers.sockets import SERVER, login, visitor
@@ -212,7 +212,7 @@ def test_bad_appearance_is_refused(client, admin, appearance, field):
 
 
 def test_window_colours_are_what_the_widget_accepts():
-    from parley.web.admin_api import stored_color
+    from parley.web.admin_fields import stored_color
     from widget.core.config import WINDOW_COLORS, resolve_window_color
     for value in ("#1e88e5", "#ABC", " orange ", *WINDOW_COLORS):
         assert resolve_window_color(stored_color(value)) == resolve_window_color(value)
@@ -485,12 +485,13 @@ def test_trigger_validation_is_the_clis(client, admin, body, field):
 
 
 def test_trigger_conditions_accept_exactly_what_trigger_add_accepts():
-    from parley.web.admin_api import Problem, condition
+    from parley.web.admin_fields import condition
+    from parley.web.json_api import ApiError
     for key in rules.PARAMETER_KEYS:
         for matcher in rules.MATCHERS:
             assert condition([key, matcher, "v 1"], 0) == rules.condition(f"{key} {matcher} v 1")
     for bad in (["Page_url", "=", "x"], ["page_url", "equals", "x"], ["page_url", "=", ""]):
-        with pytest.raises((Problem, rules.InvalidInput)):
+        with pytest.raises((ApiError, rules.InvalidInput)):
             condition(bad, 0)
         with pytest.raises(rules.InvalidInput):
             rules.condition(" ".join(bad))
@@ -625,7 +626,7 @@ def test_page_error_messages_and_strings():
     assert model.conditions_text([], t) == "Always"
     # Every parameter, matcher, kind and role the API names has words.
     keys = [f"param.{k}" for k in rules.PARAMETER_KEYS] + [f"matcher.{m}" for m in rules.MATCHERS]
-    keys += [f"kind.{k}" for k in rules.TRIGGER_KINDS] + [f"role.{r}" for r in admin_api.ROLES]
+    keys += [f"kind.{k}" for k in rules.TRIGGER_KINDS] + [f"role.{r}" for r in admin_fields.ROLES]
     keys += [f"presence.{p}" for p in ("online", "away", "offline")]
     assert [k for k in keys if k not in strings.STRINGS] == []
     # Every key the page and the code use exists (a missing one would show itself).
@@ -680,3 +681,13 @@ def test_page_logic_gives_the_same_answers_under_micropython(tmp_path):
                                  cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert micropython.returncode == 0, micropython.stdout + micropython.stderr
     assert cpython.stdout.strip() and micropython.stdout == cpython.stdout
+
+
+def test_each_resource_answers_its_own_methods_only(client, admin):
+    # HTTPEndpoint picks the method; the router still answers 405 for the others.
+    for method, path in (("PUT", APP), ("DELETE", APP), ("GET", "/api/admin/app/rotate-secret"),
+                         ("POST", "/api/admin/teams/x"), ("GET", "/api/admin/teams/x/members")):
+        response = client.request(method, path, headers=admin)
+        assert response.status_code == 405, (method, path)
+    assert client.head(APP, headers=admin).status_code == 200  # HEAD wherever GET is allowed
+    assert client.head("/api/admin/snippet").status_code == 401

@@ -13,10 +13,10 @@ from functools import partial
 import pytest
 from sqlalchemy import select
 
+from parley.clock import Clock
 from parley.fanout import InProcessFanout
 from parley.storage import operator_queries, presence_queries
 from parley.storage.models import Chat, Event, Message
-from parley.web.background import Clock
 from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
 from tests.helpers.db import allow_transcripts_to_any_email, run
 from tests.helpers.sockets import ORIGIN, SERVER, Tab, login, operator, same_visitor, visitor

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from parley.clock import Clock
 from parley.fanout import InProcessFanout
 from parley.storage.models import App
-from parley.web.background import Clock
 from tests.helpers.db import run
 from tests.helpers.sockets import ORIGIN, operator, visitor
 

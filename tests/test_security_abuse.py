@@ -26,13 +26,13 @@ from websockets.asyncio.client import connect
 
 from parley import identity
 from parley.cli import main as cli_main
+from parley.clock import Clock
 from parley.fanout import InProcessFanout
 from parley.ratelimit import ByteQuota, Limits
 from parley.settings import ConfigError
 from parley.storage import app_queries, queries
 from parley.storage.db import Database
 from parley.storage.models import Chat, File, Visitor
-from parley.web.background import Clock
 from tests.helpers.db import allow_transcripts_to_any_email, run, upgrade
 from tests.helpers.ports import free_port
 from tests.helpers.server import SITE, Server, cli

@@ -18,14 +18,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from parley import identity
+from parley import clock, identity
 from parley.cli import main as cli_main
+from parley.clock import Clock
 from parley.fanout import InProcessFanout
 from parley.ratelimit import RateLimiter
 from parley.storage import operator_queries
 from parley.storage.models import Operator, Visitor
-from parley.web import background
-from parley.web.background import Clock
 from tests.helpers.db import OPERATOR_PASSWORD, old_chat, run
 from tests.helpers.sockets import ORIGIN, operator, signed_update, visitor
 
@@ -187,15 +186,15 @@ def test_one_bad_missed_chat_does_not_stop_the_others(database, make_app, make_o
     make_operator(app.id)
     bad = old_chat(database, app.id, "first, and broken", 20, "Bad")
     old_chat(database, app.id, "second", 10, "Good")
-    real = background.missed_chat_mail
+    real = clock.missed_chat_mail
 
     def fragile(app_name, visitor, messages, chat_id, public_url):
         if chat_id == bad.id:
             raise RuntimeError("boom")
         return real(app_name, visitor, messages, chat_id, public_url)
 
-    monkeypatch.setattr(background, "missed_chat_mail", fragile)
-    with caplog.at_level(logging.ERROR, logger="parley.background"):
+    monkeypatch.setattr(clock, "missed_chat_mail", fragile)
+    with caplog.at_level(logging.ERROR, logger="parley.clock"):
         assert notify_missed(database) == 1
     assert [email.message_from_bytes(m.content)["Subject"] for m in smtp.messages] == [
         "[Test] Missed chat from Good"]

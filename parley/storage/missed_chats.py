@@ -1,4 +1,4 @@
-"""Chats nobody answered in time (parley.web.background mails about them)."""
+"""Chats nobody answered in time (parley.clock mails about them)."""
 
 from __future__ import annotations
 

@@ -9,268 +9,85 @@ cookie rides along from any site, so this is the CSRF defence), and those with a
 body need JSON (415, or 400 `PARLEY_E_BAD_FRAME` with `field` naming what is wrong).
 
 The checks are the command line's (`app set`, `operator create`, `operator
-reset-password`, `team create`, `trigger add`): both take them from parley.rules, so
-an app looks the same whichever way it was configured.
+reset-password`, `team create`, `trigger add`): both take them from parley.rules (here
+through parley.web.admin_fields), so an app looks the same whichever way it was configured.
 See docs/protocol.md, "Admin HTTP API".
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from typing import ClassVar
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.endpoints import HTTPEndpoint
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from parley import fanout as channels
-from parley import hours, protocol, rules, wire
-from parley.settings import TEMPLATES
+from parley import protocol, rules, wire
 from parley.snippet import render_snippet
 from parley.storage import app_queries, operator_queries, presence_queries, trigger_queries
 from parley.storage.models import App, Operator, Team
+from parley.web import admin_fields as fields
 from parley.web import hello_cache
-from parley.web.operator_api import own_origin, session_token
-from widget.core.config import WINDOW_COLOR_NAMES, WINDOW_COLORS, resolve_window_color
+from parley.web.json_api import NO_STORE, ApiError, answer, read_json
+from parley.web.peers import own_origin
+from parley.web.sessions import current_operator, logged_in_operator
+from parley.web.templates import templates
+from widget.core.config import WINDOW_COLOR_NAMES, WINDOW_COLORS
 
-NO_STORE = {"Cache-Control": "no-store"}
 MAX_BODY = protocol.MAX_FRAME_BYTES
-ROLES = ("operator", "admin", "bot")
-# Limits beyond the CLI's: what the columns hold and what the widget takes.
-MAX_ORIGINS = 100
-MAX_CONDITIONS = 50
-MAX_CONDITION_VALUE = 2000
 
-_pages = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
-
-
-class Problem(Exception):
-    """A request the admin API refuses: one JSON error, naming the field when there is one."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
-
-
-def bad(field: str, message: str, status: int = 400) -> Problem:
-    return Problem(status, protocol.E_BAD_FRAME, f"{field} {message}", field)
-
-
-def not_found(what: str) -> Problem:
+def not_found(what: str) -> ApiError:
     # The same answer for "no such id" and "another app's id": nothing leaks.
-    return Problem(404, protocol.E_NOT_FOUND, f"this app has no such {what}")
-
-
-def _error(problem: Problem) -> JSONResponse:
-    extra = {"field": problem.field} if problem.field else {}
-    return JSONResponse(protocol.error(problem.code, problem.message, **extra),
-                        status_code=problem.status, headers=NO_STORE)
-
-
-def _json(body: dict, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=NO_STORE)
+    return ApiError(404, protocol.E_NOT_FOUND, f"this app has no such {what}")
 
 
 # -- the guard every endpoint goes through ---------------------------------------------
 
-Handler = Callable[..., Awaitable[Response]]
 NO_BODY, OPTIONAL_BODY, BODY = "none", "optional", "required"
 
 
-async def _read_json(request: Request, mode: str) -> dict:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY and mode != NO_BODY:
-        raise Problem(413, protocol.E_TOO_LARGE, f"bodies are limited to {MAX_BODY} bytes", "body")
-    raw = await request.body()
-    if mode == NO_BODY or (mode == OPTIONAL_BODY and not raw.strip()):
+async def _read_body(request: Request, mode: str) -> dict:
+    if mode == NO_BODY or (mode == OPTIONAL_BODY and not (await request.body()).strip()):
         return {}
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise Problem(415, protocol.E_BAD_FRAME, "send the body as JSON (Content-Type: application/json)",
-                      "body")
-    if len(raw) > MAX_BODY:
-        raise Problem(413, protocol.E_TOO_LARGE, f"bodies are limited to {MAX_BODY} bytes", "body")
-    try:
-        body = protocol.strict_json(raw)
-    except ValueError:
-        raise bad("body", "is not JSON") from None
-    if not isinstance(body, dict):
-        raise bad("body", "must be a JSON object")
-    return body
+    usage = "body must be a JSON object (Content-Type: application/json)"
+    return await read_json(request, MAX_BODY, usage=usage, field="body")
 
 
-def admin_endpoint(handler: Handler, body: str = NO_BODY) -> Handler:
-    """Wraps `handler(request, session, admin, body)` in the checks every admin endpoint makes."""
-    async def endpoint(request: Request) -> Response:
+class AdminEndpoint(HTTPEndpoint):
+    """One admin resource. HTTPEndpoint picks the method (HEAD is GET); its `get`, `post`,
+    `patch` or `delete` is called as (request, session, admin, body) once the checks every
+    admin endpoint makes have passed, with `bodies[method]` saying whether it reads a body."""
+
+    bodies: ClassVar[dict[str, str]] = {"POST": BODY, "PATCH": BODY}
+
+    async def dispatch(self) -> None:
+        request = Request(self.scope, receive=self.receive, send=self.send)
+        method = "GET" if request.method == "HEAD" else request.method
+        handler = getattr(self, method.lower(), None)
+        if handler is None:
+            response = await self.method_not_allowed(request)
+        else:
+            response = await self._checked(request, handler, self.bodies.get(method, NO_BODY))
+        await response(self.scope, self.receive, self.send)
+
+    @staticmethod
+    async def _checked(request: Request, handler, body: str) -> Response:
+        changing = request.method not in ("GET", "HEAD")
+        admin = await current_operator(
+            request, admin=True, change="change settings from this server's own pages" if changing else None)
         async with request.app.state.db.session() as session:
             try:
-                admin = await operator_queries.operator_for_session(session, session_token(request))
-                if admin is None:
-                    raise Problem(401, protocol.E_AUTH, "log in first")
-                if admin.role != "admin":
-                    raise Problem(403, protocol.E_FORBIDDEN, "only an admin of this app can do this")
-                changing = request.method not in ("GET", "HEAD")
-                if changing and request.headers.get("origin") != own_origin(request):
-                    raise Problem(403, protocol.E_ORIGIN, "change settings from this server's own pages")
-                response = await handler(request, session, admin, await _read_json(request, body))
-            except Problem as problem:
-                return _error(problem)
+                response = await handler(request, session, admin, await _read_body(request, body))
             except rules.InvalidInput as invalid:
-                return _error(bad(invalid.field, invalid.message))
+                raise fields.bad(invalid.field, invalid.message) from None
         if changing and response.status_code < 400:
             # Triggers, operators and teams are in every welcome, cached per app: any change
             # by an admin drops that cache, in every process (parley.web.hello_cache).
             await hello_cache.app_changed(request.app.state, admin.app_id)
         return response
-    return endpoint
-
-
-# -- field checks (parley.rules, as the CLI's) --------------------------------------------------------
-
-def _only(body: dict, allowed: tuple[str, ...]) -> None:
-    for key in body:
-        if key not in allowed:
-            raise bad(key, f"is not a field here; use {', '.join(allowed)}")
-
-
-def _string(body: dict, field: str, *, low: int = 1, high: int = 200, prefix: str = "") -> str:
-    """body[field], stripped, `low` to `high` characters; errors name `prefix + field`."""
-    value = body.get(field)
-    if not isinstance(value, str):
-        raise bad(prefix + field, "must be a string")
-    value = value.strip()
-    if not low <= len(value) <= high:
-        raise bad(prefix + field,
-                  f"must be {low} to {high} characters" if low else f"must be at most {high} characters")
-    return value
-
-
-def _name(body: dict, field: str = "name") -> str:
-    return rules.name(body.get(field), field)
-
-
-def _origins(value: object) -> list[str]:
-    if not isinstance(value, list) or len(value) > MAX_ORIGINS:
-        raise bad("origins", f"must be a list of at most {MAX_ORIGINS} origins like https://shop.example")
-    origins: list[str] = []
-    for index, origin in enumerate(value):
-        field = f"origins[{index}]"
-        if not isinstance(origin, str) or len(origin) > 300:
-            raise bad(field, "must be a string like https://shop.example")
-        normal = rules.origin(origin, field)
-        if normal not in origins:
-            origins.append(normal)
-    return origins
-
-
-def stored_color(value: str) -> str | None:
-    """What the widget accepts for windowColor (widget.core.config.resolve_window_color),
-    kept as the admin wrote it when it is one of the spec's names, else as '#rrggbb'."""
-    resolved = resolve_window_color(value)
-    if resolved is None:
-        return None
-    name = value.strip().lower()
-    return name if name in WINDOW_COLORS else resolved
-
-
-def _appearance(value: object, current: dict | None) -> dict | None:
-    """Merges the given keys into the stored appearance; null or "" unsets a key."""
-    if not isinstance(value, dict):
-        raise bad("appearance", f"must be an object with {', '.join(rules.APPEARANCE_KEYS)}")
-    merged = dict(current or {})
-    for key, item in value.items():
-        field = f"appearance.{key}"
-        if key not in rules.APPEARANCE_KEYS:
-            raise bad(field, f"is not an appearance setting; use {', '.join(rules.APPEARANCE_KEYS)}")
-        if item is None or (isinstance(item, str) and not item.strip()):
-            merged.pop(key, None)
-            continue
-        if not isinstance(item, str):
-            raise bad(field, "must be a string")
-        if key == "windowColor":
-            color = stored_color(item)
-            if color is None:
-                raise bad(field, "must be a hex colour like #1e88e5 or one of "
-                          + ", ".join(WINDOW_COLOR_NAMES))
-            merged[key] = color
-        else:
-            text = item.strip()
-            if len(text) > rules.APPEARANCE_LIMITS[key]:
-                raise bad(field, f"must be at most {rules.APPEARANCE_LIMITS[key]} characters")
-            merged[key] = text
-    return merged or None
-
-
-def _working_hours(value: object) -> dict | None:
-    """null: open whenever an operator is online; else {spec, timezone} as `--working-hours`."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise bad("workingHours", "must be null or {spec, timezone}")
-    for key in value:
-        if key not in ("spec", "timezone"):
-            raise bad(f"workingHours.{key}", "is not a field here; use spec, timezone")
-    spec = _string(value, "spec", high=1000, prefix="workingHours.")
-    timezone = _string(value, "timezone", high=100, prefix="workingHours.")
-    try:
-        return hours.parse(spec, timezone)
-    except hours.HoursError as error:
-        field = "workingHours.timezone" if "time zone" in str(error) else "workingHours.spec"
-        raise Problem(400, protocol.E_BAD_FRAME, f"{field}: {error}", field) from None
-
-
-def condition(value: object, index: int) -> list[str]:
-    """[parameterKey, matcher, value], checked by `parley trigger add --when`'s own parser."""
-    field = f"conditions[{index}]"
-    if not (isinstance(value, list) and len(value) == 3 and all(isinstance(part, str) for part in value)):
-        raise bad(field, "must be [parameterKey, matcher, value] (three strings)")
-    key, matcher, text = value
-    if not text.strip():
-        raise bad(field, "needs a value to compare with")
-    if len(text) > MAX_CONDITION_VALUE:
-        raise bad(field, f"value must be at most {MAX_CONDITION_VALUE} characters")
-    parsed = rules.condition(f"{key} {matcher} {text}", field)
-    if parsed[:2] != [key, matcher]:  # whitespace inside the key or matcher
-        raise bad(field, f"has an unknown parameter or matcher: {key!r} {matcher!r}")
-    return parsed
-
-
-def trigger_changes(body: dict, creating: bool) -> dict:
-    """Checked trigger fields as model columns (`parley trigger add`'s rules)."""
-    _only(body, ("message", "name", "kind", "delay", "conditions", "enabled"))
-    changes: dict = {}
-    if creating or "message" in body:
-        changes["message"] = _string(body, "message", high=5000)
-    if "name" in body:
-        changes["name"] = _string(body, "name", low=0)
-    if "kind" in body:
-        if body["kind"] not in rules.TRIGGER_KINDS:
-            raise bad("kind", f"must be one of {', '.join(rules.TRIGGER_KINDS)}")
-        changes["kind"] = body["kind"]
-    if "delay" in body:
-        delay = body["delay"]
-        if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= 86400:
-            raise bad("delay", "must be 0 to 86400 seconds")
-        changes["delay_seconds"] = delay
-    if "conditions" in body:
-        conditions = body["conditions"]
-        if not isinstance(conditions, list) or len(conditions) > MAX_CONDITIONS:
-            raise bad("conditions",
-                      f"must be a list of at most {MAX_CONDITIONS} [parameterKey, matcher, value]")
-        changes["conditions"] = [condition(item, index) for index, item in enumerate(conditions)]
-    if "enabled" in body:
-        if not isinstance(body["enabled"], bool):
-            raise bad("enabled", "must be true or false")
-        changes["enabled"] = body["enabled"]
-    if not changes:
-        raise bad("body", "changes nothing: give message, name, kind, delay, conditions or enabled")
-    return changes
-
-
-def _role(body: dict) -> str:
-    if body.get("role") not in ROLES:
-        raise bad("role", "must be operator, admin or bot")
-    return body["role"]
 
 
 # -- the app ---------------------------------------------------------------------------------
@@ -278,53 +95,64 @@ def _role(body: dict) -> str:
 async def _own_app(session, admin: Operator) -> App:
     app = await app_queries.get_app(session, admin.app_id)
     if app is None:  # deleted under the session
-        raise Problem(401, protocol.E_AUTH, "log in first")
+        raise ApiError(401, protocol.E_AUTH, "log in first")
     return app
 
 
-async def get_app(request, session, admin, _body) -> Response:
-    app = await _own_app(session, admin)
-    # The spec's colour names with the hex the widget draws them in, for the colour picker.
-    colors = [[name, WINDOW_COLORS[name]] for name in WINDOW_COLOR_NAMES]
-    return _json({**wire.admin_app(app), "windowColors": colors})
+class AppSettings(AdminEndpoint):
+    """`/api/admin/app`: the app's settings (name, origins, appearance, working hours)."""
+
+    async def get(self, request, session, admin, _body) -> Response:
+        app = await _own_app(session, admin)
+        # The spec's colour names with the hex the widget draws them in, for the colour picker.
+        colors = [[name, WINDOW_COLORS[name]] for name in WINDOW_COLOR_NAMES]
+        return answer({**wire.admin_app(app), "windowColors": colors})
+
+    async def patch(self, request, session, admin, body) -> Response:
+        fields.only(body, ("name", "origins", "appearance", "workingHours"))
+        app = await _own_app(session, admin)
+        changes: dict = {}
+        if "name" in body:
+            changes["name"] = fields.name(body)
+        if "origins" in body:
+            changes["origins"] = fields.origins(body["origins"])
+        if "appearance" in body:
+            changes["appearance"] = fields.appearance(body["appearance"], app.appearance)
+        if "workingHours" in body:
+            changes["working_hours"] = fields.working_hours(body["workingHours"])
+        if not changes:
+            raise fields.bad("body", "changes nothing: give name, origins, appearance or workingHours")
+        before = await presence_queries.app_online(session, app.id) if "working_hours" in changes else None
+        await app_queries.update_app(session, app, changes)
+        if before is not None:
+            # The widget shows offline outside working hours: tell the app's visitors now,
+            # not at the next tick of the clock (parley.clock).
+            after = await presence_queries.app_online(session, app.id)
+            if after != before:
+                await request.app.state.fanout.publish(channels.app_visitors_channel(app.id),
+                                                       protocol.frame("online", online=after))
+        return answer(wire.admin_app(app))
 
 
-async def patch_app(request, session, admin, body) -> Response:
-    _only(body, ("name", "origins", "appearance", "workingHours"))
-    app = await _own_app(session, admin)
-    changes: dict = {}
-    if "name" in body:
-        changes["name"] = _name(body)
-    if "origins" in body:
-        changes["origins"] = _origins(body["origins"])
-    if "appearance" in body:
-        changes["appearance"] = _appearance(body["appearance"], app.appearance)
-    if "workingHours" in body:
-        changes["working_hours"] = _working_hours(body["workingHours"])
-    if not changes:
-        raise bad("body", "changes nothing: give name, origins, appearance or workingHours")
-    before = await presence_queries.app_online(session, app.id) if "working_hours" in changes else None
-    await app_queries.update_app(session, app, changes)
-    if before is not None:
-        # The widget shows offline outside working hours: tell the app's visitors now,
-        # not at the next tick of the clock (parley.web.background).
-        after = await presence_queries.app_online(session, app.id)
-        if after != before:
-            await request.app.state.fanout.publish(channels.app_visitors_channel(app.id),
-                                                   protocol.frame("online", online=after))
-    return _json(wire.admin_app(app))
+class RotateSecret(AdminEndpoint):
+    """`/api/admin/app/rotate-secret`: a new secret for the app (no body)."""
+
+    bodies: ClassVar[dict[str, str]] = {}
+
+    async def post(self, request, session, admin, _body) -> Response:
+        app = await _own_app(session, admin)
+        secret = await app_queries.rotate_app_secret(session, app)
+        return answer({"appId": app.id, "secret": secret})
 
 
-async def rotate_secret(request, session, admin, _body) -> Response:
-    app = await _own_app(session, admin)
-    secret = await app_queries.rotate_app_secret(session, app)
-    return _json({"appId": app.id, "secret": secret})
+class Snippet(AdminEndpoint):
+    """`/api/admin/snippet`: what to paste into the site."""
 
-
-async def snippet(request, session, admin, _body) -> Response:
-    server = own_origin(request)
-    # What `parley snippet --app-id <id> --server <server>` prints (without print's newline).
-    return _json({"appId": admin.app_id, "server": server, "snippet": render_snippet(admin.app_id, server)})
+    async def get(self, request, session, admin, _body) -> Response:
+        server = own_origin(request)
+        # What `parley snippet --app-id <id> --server <server>` prints (without print's newline).
+        return answer({"appId": admin.app_id, "server": server,
+                       "snippet": render_snippet(admin.app_id, server)})
 
 
 # -- operators -----------------------------------------------------------------------------
@@ -341,183 +169,201 @@ async def _from_path(request, session, admin: Operator, what: str):
     return found
 
 
-async def list_operators(request, session, admin, _body) -> Response:
-    operators = await operator_queries.list_operators(session, admin.app_id)
-    return _json({"me": admin.id, "operators": [wire.admin_operator(o) for o in operators]})
+class Operators(AdminEndpoint):
+    """`/api/admin/operators`: the app's operators; a new one."""
+
+    async def get(self, request, session, admin, _body) -> Response:
+        operators = await operator_queries.list_operators(session, admin.app_id)
+        return answer({"me": admin.id, "operators": [wire.admin_operator(o) for o in operators]})
+
+    async def post(self, request, session, admin, body) -> Response:
+        fields.only(body, ("email", "password", "name", "role"))
+        email = rules.email(body.get("email"))
+        password = rules.password(body.get("password"))
+        name = fields.name(body) if body.get("name") not in (None, "") else email.split("@")[0][:200]
+        role = fields.role(body) if "role" in body else "operator"
+        if await operator_queries.find_operator(session, admin.app_id, email):
+            raise fields.bad("email",
+                      f"is taken: an operator with email {email.lower()!r} already exists in this app", 409)
+        # Hashed off the event loop, like logins: argon2 would stall every socket meanwhile.
+        password_hash = await request.app.state.passwords.hash(password)
+        operator = await operator_queries.create_operator(session, admin.app_id, email, None, name, role,
+                                                          password_hash=password_hash)
+        return answer(wire.admin_operator(operator), 201)
 
 
-async def create_operator(request, session, admin, body) -> Response:
-    _only(body, ("email", "password", "name", "role"))
-    email = rules.email(body.get("email"))
-    password = rules.password(body.get("password"))
-    name = _name(body) if body.get("name") not in (None, "") else email.split("@")[0][:200]
-    role = _role(body) if "role" in body else "operator"
-    if await operator_queries.find_operator(session, admin.app_id, email):
-        raise bad("email", f"is taken: an operator with email {email.lower()!r} already exists in this app",
-                  409)
-    # Hashed off the event loop, like logins: argon2 would stall every socket meanwhile.
-    password_hash = await request.app.state.passwords.hash(password)
-    operator = await operator_queries.create_operator(session, admin.app_id, email, None, name, role,
-                                                      password_hash=password_hash)
-    return _json(wire.admin_operator(operator), 201)
+class OperatorItem(AdminEndpoint):
+    """`/api/admin/operators/{operator_id}`: one operator: a new role; deletion."""
+
+    async def patch(self, request, session, admin, body) -> Response:
+        fields.only(body, ("role",))
+        operator = await _from_path(request, session, admin, "operator")
+        role = fields.role(body)
+        if operator.id == admin.id and role != admin.role:
+            raise fields.bad("role", "of your own account cannot be changed here: ask another admin", 409)
+        demoting = operator.role == "admin" and role != "admin"
+        if demoting and await operator_queries.count_admins(session, admin.app_id) <= 1:
+            raise fields.bad("role", "cannot be taken from the app's last admin", 409)
+        await operator_queries.set_operator_role(session, operator, role)
+        return answer(wire.admin_operator(operator))
+
+    async def delete(self, request, session, admin, _body) -> Response:
+        operator = await _from_path(request, session, admin, "operator")
+        if operator.id == admin.id:
+            raise ApiError(409, protocol.E_BAD_FRAME, "you cannot delete your own account")
+        if operator.role == "admin" and await operator_queries.count_admins(session, admin.app_id) <= 1:
+            raise ApiError(409, protocol.E_BAD_FRAME, "the app's last admin cannot be deleted")
+        await operator_queries.delete_operator(session, operator)
+        return answer({"operatorId": operator.id, "deleted": True})
 
 
-async def patch_operator(request, session, admin, body) -> Response:
-    _only(body, ("role",))
-    operator = await _from_path(request, session, admin, "operator")
-    role = _role(body)
-    if operator.id == admin.id and role != admin.role:
-        raise bad("role", "of your own account cannot be changed here: ask another admin", 409)
-    demoting = operator.role == "admin" and role != "admin"
-    if demoting and await operator_queries.count_admins(session, admin.app_id) <= 1:
-        raise bad("role", "cannot be taken from the app's last admin", 409)
-    await operator_queries.set_operator_role(session, operator, role)
-    return _json(wire.admin_operator(operator))
+class ResetPassword(AdminEndpoint):
+    """`/api/admin/operators/{operator_id}/reset-password`."""
 
+    bodies: ClassVar[dict[str, str]] = {"POST": OPTIONAL_BODY}
 
-async def reset_password(request, session, admin, body) -> Response:
-    """`parley operator reset-password`: a new password (generated unless given), and every
-    login of the operator ends."""
-    _only(body, ("password",))
-    operator = await _from_path(request, session, admin, "operator")
-    generated = body.get("password") in (None, "")
-    password = secrets.token_urlsafe(18) if generated else rules.password(body.get("password"))
-    password_hash = await request.app.state.passwords.hash(password)
-    ended = await operator_queries.reset_operator_password(session, operator, None,
-                                                           password_hash=password_hash)
-    result = {"operatorId": operator.id, "email": operator.email, "sessionsEnded": ended}
-    return _json({**result, "password": password} if generated else result)
-
-
-async def delete_operator(request, session, admin, _body) -> Response:
-    operator = await _from_path(request, session, admin, "operator")
-    if operator.id == admin.id:
-        raise Problem(409, protocol.E_BAD_FRAME, "you cannot delete your own account")
-    if operator.role == "admin" and await operator_queries.count_admins(session, admin.app_id) <= 1:
-        raise Problem(409, protocol.E_BAD_FRAME, "the app's last admin cannot be deleted")
-    await operator_queries.delete_operator(session, operator)
-    return _json({"operatorId": operator.id, "deleted": True})
+    async def post(self, request, session, admin, body) -> Response:
+        """`parley operator reset-password`: a new password (generated unless given), and every
+        login of the operator ends."""
+        fields.only(body, ("password",))
+        operator = await _from_path(request, session, admin, "operator")
+        generated = body.get("password") in (None, "")
+        password = secrets.token_urlsafe(18) if generated else rules.password(body.get("password"))
+        password_hash = await request.app.state.passwords.hash(password)
+        ended = await operator_queries.reset_operator_password(session, operator, None,
+                                                               password_hash=password_hash)
+        result = {"operatorId": operator.id, "email": operator.email, "sessionsEnded": ended}
+        return answer({**result, "password": password} if generated else result)
 
 
 # -- teams ---------------------------------------------------------------------------------
 
 async def _team_response(session, team: Team, status: int = 200) -> Response:
-    return _json(wire.admin_team(team, await operator_queries.team_member_ids(session, team.id)), status)
+    return answer(wire.admin_team(team, await operator_queries.team_member_ids(session, team.id)), status)
 
 
-async def list_teams(request, session, admin, _body) -> Response:
-    teams = await operator_queries.list_teams(session, admin.app_id)
-    members = await operator_queries.team_members_of_app(session, admin.app_id)
-    return _json({"teams": [wire.admin_team(team, members.get(team.id, [])) for team in teams]})
+class Teams(AdminEndpoint):
+    """`/api/admin/teams`: the app's teams; a new one."""
+
+    async def get(self, request, session, admin, _body) -> Response:
+        teams = await operator_queries.list_teams(session, admin.app_id)
+        members = await operator_queries.team_members_of_app(session, admin.app_id)
+        return answer({"teams": [wire.admin_team(team, members.get(team.id, [])) for team in teams]})
+
+    async def post(self, request, session, admin, body) -> Response:
+        fields.only(body, ("name",))
+        team = await operator_queries.create_team(session, admin.app_id, fields.name(body))
+        return answer(wire.admin_team(team, []), 201)
 
 
-async def create_team(request, session, admin, body) -> Response:
-    _only(body, ("name",))
-    team = await operator_queries.create_team(session, admin.app_id, _name(body))
-    return _json(wire.admin_team(team, []), 201)
+class TeamItem(AdminEndpoint):
+    """`/api/admin/teams/{team_id}`: one team: a new name; deletion."""
+
+    async def patch(self, request, session, admin, body) -> Response:
+        fields.only(body, ("name",))
+        team = await _from_path(request, session, admin, "team")
+        await operator_queries.rename_team(session, team, fields.name(body))
+        return await _team_response(session, team)
+
+    async def delete(self, request, session, admin, _body) -> Response:
+        team = await _from_path(request, session, admin, "team")
+        await operator_queries.delete_team(session, team)
+        return answer({"teamId": team.id, "deleted": True})
 
 
-async def patch_team(request, session, admin, body) -> Response:
-    _only(body, ("name",))
-    team = await _from_path(request, session, admin, "team")
-    await operator_queries.rename_team(session, team, _name(body))
-    return await _team_response(session, team)
+class TeamMembers(AdminEndpoint):
+    """`/api/admin/teams/{team_id}/members`: a new member of a team."""
+
+    async def post(self, request, session, admin, body) -> Response:
+        fields.only(body, ("operatorId",))
+        team = await _from_path(request, session, admin, "team")
+        operator_id = body.get("operatorId")
+        if not isinstance(operator_id, str):
+            raise fields.bad("operatorId", "must be an operator id")
+        operator = await operator_queries.get_operator(session, admin.app_id, operator_id)
+        if operator is None:
+            raise ApiError(404, protocol.E_NOT_FOUND, "this app has no such operator",
+                           field="operatorId")
+        await operator_queries.add_team_member(session, team, operator)
+        return await _team_response(session, team)
 
 
-async def delete_team(request, session, admin, _body) -> Response:
-    team = await _from_path(request, session, admin, "team")
-    await operator_queries.delete_team(session, team)
-    return _json({"teamId": team.id, "deleted": True})
+class TeamMember(AdminEndpoint):
+    """`/api/admin/teams/{team_id}/members/{operator_id}`: a member leaves a team."""
 
-
-async def add_member(request, session, admin, body) -> Response:
-    _only(body, ("operatorId",))
-    team = await _from_path(request, session, admin, "team")
-    operator_id = body.get("operatorId")
-    if not isinstance(operator_id, str):
-        raise bad("operatorId", "must be an operator id")
-    operator = await operator_queries.get_operator(session, admin.app_id, operator_id)
-    if operator is None:
-        raise Problem(404, protocol.E_NOT_FOUND, "this app has no such operator", "operatorId")
-    await operator_queries.add_team_member(session, team, operator)
-    return await _team_response(session, team)
-
-
-async def remove_member(request, session, admin, _body) -> Response:
-    team = await _from_path(request, session, admin, "team")
-    if not await operator_queries.remove_team_member(session, team, request.path_params["operator_id"]):
-        raise Problem(404, protocol.E_NOT_FOUND, "that operator is not a member of this team")
-    return await _team_response(session, team)
+    async def delete(self, request, session, admin, _body) -> Response:
+        team = await _from_path(request, session, admin, "team")
+        if not await operator_queries.remove_team_member(session, team, request.path_params["operator_id"]):
+            raise ApiError(404, protocol.E_NOT_FOUND, "that operator is not a member of this team")
+        return await _team_response(session, team)
 
 
 # -- triggers -------------------------------------------------------------------------------
 
-async def list_triggers(request, session, admin, _body) -> Response:
-    triggers = await trigger_queries.list_triggers(session, admin.app_id)
-    # The editor's choices: the spec's parameter keys and compare()'s matchers.
-    return _json({"triggers": [wire.admin_trigger(t) for t in triggers],
-                  "parameterKeys": list(rules.PARAMETER_KEYS),
-                  "matchers": list(rules.MATCHERS), "kinds": list(rules.TRIGGER_KINDS)})
+class Triggers(AdminEndpoint):
+    """`/api/admin/triggers`: the app's triggers; a new one."""
+
+    async def get(self, request, session, admin, _body) -> Response:
+        triggers = await trigger_queries.list_triggers(session, admin.app_id)
+        # The editor's choices: the spec's parameter keys and compare()'s matchers.
+        return answer({"triggers": [wire.admin_trigger(t) for t in triggers],
+                      "parameterKeys": list(rules.PARAMETER_KEYS),
+                      "matchers": list(rules.MATCHERS), "kinds": list(rules.TRIGGER_KINDS)})
+
+    async def post(self, request, session, admin, body) -> Response:
+        changes = fields.trigger_changes(body, creating=True)
+        trigger = await trigger_queries.create_trigger(session, admin.app_id, changes.pop("message"),
+                                                       **changes)
+        return answer(wire.admin_trigger(trigger), 201)
 
 
-async def create_trigger(request, session, admin, body) -> Response:
-    changes = trigger_changes(body, creating=True)
-    trigger = await trigger_queries.create_trigger(session, admin.app_id, changes.pop("message"), **changes)
-    return _json(wire.admin_trigger(trigger), 201)
+class TriggerItem(AdminEndpoint):
+    """`/api/admin/triggers/{trigger_id}`: one trigger: changes; deletion."""
 
+    async def patch(self, request, session, admin, body) -> Response:
+        trigger = await _from_path(request, session, admin, "trigger")
+        await trigger_queries.update_trigger(session, trigger, fields.trigger_changes(body, creating=False))
+        return answer(wire.admin_trigger(trigger))
 
-async def patch_trigger(request, session, admin, body) -> Response:
-    trigger = await _from_path(request, session, admin, "trigger")
-    await trigger_queries.update_trigger(session, trigger, trigger_changes(body, creating=False))
-    return _json(wire.admin_trigger(trigger))
-
-
-async def delete_trigger(request, session, admin, _body) -> Response:
-    trigger = await _from_path(request, session, admin, "trigger")
-    await trigger_queries.delete_trigger(session, admin.app_id, trigger.id)
-    return _json({"triggerId": trigger.id, "deleted": True})
+    async def delete(self, request, session, admin, _body) -> Response:
+        trigger = await _from_path(request, session, admin, "trigger")
+        await trigger_queries.delete_trigger(session, admin.app_id, trigger.id)
+        return answer({"triggerId": trigger.id, "deleted": True})
 
 
 # -- the page and the routes ----------------------------------------------------------------
 
-def admin_page(build_id: str) -> Handler:
+def admin_page(build_id: str):
     """/inbox/admin: the admin screens for admins; anyone else gets the page's refusal
     (401 not logged in, 403 not an admin) without the admin screens in it."""
     async def page(request: Request) -> Response:
-        async with request.app.state.db.session() as session:
-            operator = await operator_queries.operator_for_session(session, session_token(request))
+        operator = await logged_in_operator(request)
         state = "login" if operator is None else "admin" if operator.role == "admin" else "forbidden"
-        html = _pages.get_template("admin.html").render(build_id=build_id, state=state)
         status = {"login": 401, "forbidden": 403, "admin": 200}[state]
-        return HTMLResponse(html, status_code=status, headers=NO_STORE)
+        return templates.TemplateResponse(request, "admin.html", {"build_id": build_id, "state": state},
+                                          status_code=status, headers=NO_STORE)
     return page
 
 
 def routes(build_id: str) -> list[Route]:
     """Every admin route; mount them before /inbox/{name} (the page is /inbox/admin)."""
-    def route(path: str, methods: dict[str, tuple[Handler, str]]) -> Route:
-        wrapped = {method: admin_endpoint(handler, body) for method, (handler, body) in methods.items()}
-        if "GET" in wrapped:
-            wrapped["HEAD"] = wrapped["GET"]  # Starlette answers HEAD wherever GET is allowed
-
-        async def dispatch(request: Request) -> Response:
-            return await wrapped[request.method](request)
-        return Route(path, dispatch, methods=list(methods))
+    def route(path: str, endpoint: type[AdminEndpoint]) -> Route:
+        # The methods the class has, so that others get the router's 405 as before.
+        methods = [m for m in ("GET", "POST", "PATCH", "DELETE") if hasattr(endpoint, m.lower())]
+        return Route(path, endpoint, methods=methods)
 
     return [
         Route("/inbox/admin", admin_page(build_id)),
-        route("/api/admin/app", {"GET": (get_app, NO_BODY), "PATCH": (patch_app, BODY)}),
-        route("/api/admin/app/rotate-secret", {"POST": (rotate_secret, NO_BODY)}),
-        route("/api/admin/snippet", {"GET": (snippet, NO_BODY)}),
-        route("/api/admin/operators", {"GET": (list_operators, NO_BODY), "POST": (create_operator, BODY)}),
-        route("/api/admin/operators/{operator_id}", {"PATCH": (patch_operator, BODY),
-                                                     "DELETE": (delete_operator, NO_BODY)}),
-        route("/api/admin/operators/{operator_id}/reset-password", {"POST": (reset_password, OPTIONAL_BODY)}),
-        route("/api/admin/teams", {"GET": (list_teams, NO_BODY), "POST": (create_team, BODY)}),
-        route("/api/admin/teams/{team_id}", {"PATCH": (patch_team, BODY), "DELETE": (delete_team, NO_BODY)}),
-        route("/api/admin/teams/{team_id}/members", {"POST": (add_member, BODY)}),
-        route("/api/admin/teams/{team_id}/members/{operator_id}", {"DELETE": (remove_member, NO_BODY)}),
-        route("/api/admin/triggers", {"GET": (list_triggers, NO_BODY), "POST": (create_trigger, BODY)}),
-        route("/api/admin/triggers/{trigger_id}", {"PATCH": (patch_trigger, BODY),
-                                                   "DELETE": (delete_trigger, NO_BODY)}),
+        route("/api/admin/app", AppSettings),
+        route("/api/admin/app/rotate-secret", RotateSecret),
+        route("/api/admin/snippet", Snippet),
+        route("/api/admin/operators", Operators),
+        route("/api/admin/operators/{operator_id}", OperatorItem),
+        route("/api/admin/operators/{operator_id}/reset-password", ResetPassword),
+        route("/api/admin/teams", Teams),
+        route("/api/admin/teams/{team_id}", TeamItem),
+        route("/api/admin/teams/{team_id}/members", TeamMembers),
+        route("/api/admin/teams/{team_id}/members/{operator_id}", TeamMember),
+        route("/api/admin/triggers", Triggers),
+        route("/api/admin/triggers/{trigger_id}", TriggerItem),
     ]

@@ -6,7 +6,6 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -14,13 +13,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
-from parley import presence
+from parley import clock, presence
 from parley.fanout import create_fanout
 from parley.passwords import Passwords
 from parley.ratelimit import Limits
-from parley.settings import DIST, TEMPLATES
+from parley.settings import DIST
 from parley.storage.db import Database
-from parley.web import admin_api, background
+from parley.web import admin_api, json_api
 from parley.web.app_state_feed import AppStateFeeds
 from parley.web.assets import DistFiles
 from parley.web.body_limit import BodyLimit
@@ -33,17 +32,16 @@ from parley.web.inbox_api import chats, me
 from parley.web.operator_api import login, logout
 from parley.web.operator_socket import operator_socket
 from parley.web.presence_api import set_presence
+from parley.web.profile_api import routes as profile_routes
 from parley.web.security_headers import SecurityHeaders
 from parley.web.session_watch import SessionWatch
 from parley.web.shutdown import OpenSockets, TrackSockets
+from parley.web.templates import templates
 from parley.web.unavailable import database_unavailable_handlers
 from parley.web.visitor_socket import visitor_socket
 from parley.web.visitors_api import routes as visitor_routes
 
 log = logging.getLogger("parley.web")
-
-pages = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
-
 
 def create_app(database: Database, dist: Path = DIST, redis_url: str | None = None) -> Starlette:
     """Builds the app; the caller owns migrating the database and building dist/.
@@ -63,8 +61,8 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
         return await assets.serve(request, "static/" + request.path_params["name"])
 
     async def inbox(request: Request):
-        html = pages.get_template("inbox.html").render(build_id=assets.manifest["build_id"])
-        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+        return templates.TemplateResponse(request, "inbox.html", {"build_id": assets.manifest["build_id"]},
+                                          headers={"Cache-Control": "no-store"})
 
     async def healthz(_request: Request):
         return PlainTextResponse("ok")
@@ -99,17 +97,17 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
         app.state.app_state_feeds = AppStateFeeds(app.state.fanout, database)
         try:
             await app.state.fanout.start()
-            clock = background.Clock(database, app.state.fanout, limits=app.state.limits)
-            async with background.running(clock), \
-                    background.running(app.state.presence), background.running(app.state.sessions), \
-                    background.running(app.state.hello_cache):
-                app.state.clock = clock
+            ticker = clock.Clock(database, app.state.fanout, limits=app.state.limits)
+            async with clock.running(ticker), \
+                    clock.running(app.state.presence), clock.running(app.state.sessions), \
+                    clock.running(app.state.hello_cache):
+                app.state.clock = ticker
                 yield
         finally:
             await app.state.fanout.close()
 
     return Starlette(
-        exception_handlers=database_unavailable_handlers(),
+        exception_handlers={**database_unavailable_handlers(), **json_api.exception_handlers()},
         routes=[
             Route("/", root),
             Route("/widget/{name:path}", widget_asset),
@@ -126,7 +124,8 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
             Route("/api/operator/me", me),
             Route("/api/operator/presence", set_presence, methods=["PUT"]),
             Route("/api/operator/chats", chats),
-            *visitor_routes(),  # live visitors, details, search, profile
+            *visitor_routes(),  # live visitors, details, search
+            *profile_routes(),  # the operator's own name, avatar, password
             Route("/api/operator/canned", canned, methods=["GET", "POST"]),
             Route("/api/operator/canned/{canned_id}", canned_item, methods=["PATCH", "DELETE"]),
             Route("/api/operator/assignees", assignees),

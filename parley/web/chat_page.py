@@ -14,14 +14,12 @@ from __future__ import annotations
 import json
 import re
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 
-from parley.settings import TEMPLATES
 from parley.storage import app_queries
+from parley.web.templates import templates
 
-_pages = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
 _APP_ID = re.compile(r"^[0-9a-f]{24}$")
 
 # Our own page: only our scripts, our sockets, our frames.
@@ -41,9 +39,8 @@ async def chat_page(request: Request) -> Response:
     app_id = await _known(request)
     if app_id is None:
         return PlainTextResponse("unknown app", status_code=404)
-    html = _pages.get_template("chat.html").render(app_id=app_id)
-    return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-store",
-                                       "Referrer-Policy": "no-referrer"})
+    return templates.TemplateResponse(request, "chat.html", {"app_id": app_id}, headers={
+        "Content-Security-Policy": CSP, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
 async def chat_config(request: Request) -> Response:

@@ -6,17 +6,13 @@ shows is what a customer gets.
 
 from __future__ import annotations
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from parley.settings import TEMPLATES
 from parley.snippet import render_snippet
-
-_env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+from parley.web.templates import templates
 
 
 def create_demo_site(app_id: str, server_url: str) -> Starlette:
@@ -24,7 +20,6 @@ def create_demo_site(app_id: str, server_url: str) -> Starlette:
 
     async def page(request: Request):
         name = request.path_params.get("name", "")
-        html = _env.get_template("demo.html").render(snippet=snippet, page=name or "home")
-        return HTMLResponse(html)
+        return templates.TemplateResponse(request, "demo.html", {"snippet": snippet, "page": name or "home"})
 
     return Starlette(routes=[Route("/", page), Route("/{name:str}", page)])

@@ -21,23 +21,19 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from parley import files, protocol
 from parley.ratelimit import ByteQuota
-from parley.storage import file_queries, operator_queries
-from parley.storage.models import File, Operator
+from parley.storage import file_queries
+from parley.storage.models import File
 from parley.web import visitor_http
-from parley.web.operator_api import own_origin, session_token
-from parley.web.visitor_socket import client_ip
+from parley.web.json_api import NO_STORE, ApiError
+from parley.web.peers import client_ip
+from parley.web.sessions import current_operator
 
 log = logging.getLogger("parley.files")
 
-NO_STORE = visitor_http.NO_STORE
 UPLOAD_HEADERS = ("Content-Type", *visitor_http.VISITOR_HEADERS)
 # Decoding and encoding images is CPU and memory heavy: at most this many at once per process.
 CONCURRENT_PREPARES = 2
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
-
-
-def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
-    return visitor_http.error(status, code, message, headers)
 
 
 def _cors(origin: str | None) -> dict:
@@ -54,13 +50,11 @@ async def visitor_upload(request: Request) -> Response:
         return Response(status_code=204, headers=_cors(origin))
     async with request.app.state.db.session() as session:
         proven = await visitor_http.prove_visitor(request, session, UPLOAD_HEADERS)
-    if isinstance(proven, JSONResponse):
-        return proven
     app, visitor, cors = proven.app, proven.visitor, proven.cors
     limits = request.app.state.limits
     limiter = limits.visitor_uploads
     if not limiter.hit(visitor.id):
-        return _rate_limited(limiter.retry_after(visitor.id), cors)
+        raise _rate_limited(limiter.retry_after(visitor.id), cors)
     # Bytes per address as well: visitors are free, so a count per visitor alone let 30
     # of them store 300 MiB (issue 13).
     return await _upload(request, cors, app_id=app.id, visitor_id=visitor.id,
@@ -71,34 +65,29 @@ async def visitor_upload(request: Request) -> Response:
 # -- operators ---------------------------------------------------------------------
 
 async def operator_upload(request: Request) -> Response:
-    if request.headers.get("origin") != own_origin(request):
-        return _error(403, protocol.E_ORIGIN, "upload from this server's own pages (Origin must match)")
-    async with request.app.state.db.session() as session:
-        operator: Operator | None = await operator_queries.operator_for_session(
-            session, session_token(request))
-    if operator is None:
-        return _error(401, protocol.E_AUTH, "log in first")
+    operator = await current_operator(request,
+                                      change="upload from this server's own pages (Origin must match)")
     limiter = request.app.state.limits.operator_uploads
     if not limiter.hit(operator.id):
-        return _rate_limited(limiter.retry_after(operator.id), {})
+        raise _rate_limited(limiter.retry_after(operator.id), {})
     return await _upload(request, {}, app_id=operator.app_id, visitor_id=None,
                          uploader_kind="operator", uploader_id=operator.id)
 
 
 # -- both ----------------------------------------------------------------------------
 
-def _rate_limited(wait: float, headers: dict, what: str = "uploads") -> JSONResponse:
-    return _error(429, protocol.E_RATE_LIMIT, f"too many {what}; retry in {wait:.0f}s",
-                  {**headers, "Retry-After": str(int(wait) + 1)})
+def _rate_limited(wait: float, headers: dict, what: str = "uploads") -> ApiError:
+    return ApiError(429, protocol.E_RATE_LIMIT, f"too many {what}; retry in {wait:.0f}s",
+                    headers={**headers, "Retry-After": str(int(wait) + 1)})
 
 
-def _over_quota(quota: tuple[ByteQuota, str], size: int, headers: dict) -> JSONResponse:
+def _over_quota(quota: tuple[ByteQuota, str], size: int, headers: dict) -> ApiError:
     limiter, key = quota
     return _rate_limited(limiter.retry_after(key, size), headers, "upload bytes from your address")
 
 
-def _too_large(limit: int, headers: dict) -> JSONResponse:
-    return _error(413, protocol.E_FILE_TOO_LARGE, f"files are limited to {limit} bytes", headers)
+def _too_large(limit: int, headers: dict) -> ApiError:
+    return ApiError(413, protocol.E_FILE_TOO_LARGE, f"files are limited to {limit} bytes", headers=headers)
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:
@@ -129,25 +118,26 @@ async def _upload(request: Request, headers: dict, *, app_id: str, visitor_id: s
         try:
             declared_size = int(declared)
         except ValueError:
-            return _error(400, protocol.E_BAD_FRAME, "Content-Length is not a number", headers)
+            raise ApiError(400, protocol.E_BAD_FRAME, "Content-Length is not a number",
+                           headers=headers) from None
         if declared_size > limit:
-            return _too_large(limit, headers)
+            raise _too_large(limit, headers)
         # Over the quota already by its declared size: refused before reading the body.
         if quota is not None and not quota[0].allowed(quota[1], declared_size):
-            return _over_quota(quota, declared_size, headers)
+            raise _over_quota(quota, declared_size, headers)
     data = await _read_body(request, limit)
     if data is None:
-        return _too_large(limit, headers)
+        raise _too_large(limit, headers)
     # Charged with what was received, refused or not (reading and checking it cost as much),
     # checked and taken at once, so uploads running in parallel can't pass the same check.
     if quota is not None and not quota[0].take(quota[1], len(data)):
-        return _over_quota(quota, len(data), headers)
+        raise _over_quota(quota, len(data), headers)
     name = request.query_params.get("name")
     try:
         prepared = await anyio.to_thread.run_sync(files.prepare, data, name,
                                                   limiter=_prepare_limiter(request))
     except files.FileRejected as refusal:
-        return _error(refusal.status, refusal.code, refusal.message, headers)
+        raise ApiError(refusal.status, refusal.code, refusal.message, headers=headers) from None
     file_id = files.new_file_id()
     await anyio.to_thread.run_sync(files.write_file_bytes, file_id, prepared.data)
     row = File(id=file_id, app_id=app_id, visitor_id=visitor_id, uploader_kind=uploader_kind,
@@ -169,12 +159,12 @@ async def _upload(request: Request, headers: dict, *, app_id: str, visitor_id: s
 async def download(request: Request) -> Response:
     file_id = request.path_params["file_id"]
     if not files.FILE_ID.fullmatch(file_id):
-        return _not_found()
+        raise _not_found()
     async with request.app.state.db.session() as session:
         row = await file_queries.get_file(session, file_id)
     path = files.file_path(file_id)
     if row is None or not await anyio.Path(path).is_file():
-        return _not_found()
+        raise _not_found()
     etag = f'"{row.sha256}"'
     headers = {
         "ETag": etag,
@@ -191,5 +181,5 @@ async def download(request: Request) -> Response:
     return FileResponse(path, media_type=row.content_type, headers=headers)
 
 
-def _not_found() -> JSONResponse:
-    return _error(404, protocol.E_NOT_FOUND, "no such file", {"X-Content-Type-Options": "nosniff"})
+def _not_found() -> ApiError:
+    return ApiError(404, protocol.E_NOT_FOUND, "no such file", headers={"X-Content-Type-Options": "nosniff"})

@@ -22,9 +22,9 @@ from parley import handover, protocol
 from parley.ratelimit import RateLimiter
 from parley.storage import app_queries, handovers
 from parley.web import visitor_http
-from parley.web.operator_api import own_origin
+from parley.web.json_api import NO_STORE, ApiError, read_json
+from parley.web.peers import check_origin
 
-NO_STORE = visitor_http.NO_STORE
 ISSUES_PER_MINUTE = 10  # a visitor opens the chat in a new tab a few times at most
 MAX_REDEEM_BODY = 1024  # {"appId", "handover"}: well under this
 
@@ -34,10 +34,6 @@ def routes() -> list[Route]:
         Route("/api/visitor/handover", issue, methods=["POST", "OPTIONS"]),
         Route("/api/visitor/handover/redeem", redeem, methods=["POST"]),
     ]
-
-
-def _error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
-    return visitor_http.error(status, code, message, headers)
 
 
 def _issue_limiter(request: Request) -> RateLimiter:
@@ -57,14 +53,12 @@ async def issue(request: Request) -> Response:
     token = request.headers.get("X-Parley-Visitor-Token", "")
     async with request.app.state.db.session() as session:
         proven = await visitor_http.prove_visitor(request, session)
-        if isinstance(proven, JSONResponse):
-            return proven
         app, visitor, cors = proven.app, proven.visitor, proven.cors
         limiter = _issue_limiter(request)
         if not limiter.hit(visitor.id):
             wait = limiter.retry_after(visitor.id)
-            return _error(429, protocol.E_RATE_LIMIT, f"too many handovers; retry in {wait:.0f}s",
-                          {**cors, "Retry-After": str(int(wait) + 1)})
+            raise ApiError(429, protocol.E_RATE_LIMIT, f"too many handovers; retry in {wait:.0f}s",
+                           headers={**cors, "Retry-After": str(int(wait) + 1)})
         handover_token = await handovers.issue(session, app.id, visitor.id, token)
         await session.commit()
     return JSONResponse({"handover": handover_token, "expiresIn": int(handover.LIFETIME.total_seconds())},
@@ -73,23 +67,19 @@ async def issue(request: Request) -> Response:
 
 async def redeem(request: Request) -> Response:
     # Only the chat page exchanges tokens: a site's page (or any other) never needs to.
-    if request.headers.get("origin") != own_origin(request):
-        return _error(403, protocol.E_ORIGIN, "only Parley's own chat page exchanges a handover")
-    body = await request.body()
-    try:
-        data = protocol.strict_json(body) if len(body) <= MAX_REDEEM_BODY else None
-    except ValueError:
-        data = None
-    if not isinstance(data, dict) or not isinstance(data.get("appId"), str) \
-            or not isinstance(data.get("handover"), str):
-        return _error(400, protocol.E_BAD_FRAME, 'send {"appId": "…", "handover": "…"} as JSON')
-    refused = _error(403, protocol.E_AUTH, "unknown, expired or already used handover")
+    check_origin(request, "only Parley's own chat page exchanges a handover")
+    usage = 'send {"appId": "…", "handover": "…"} as JSON'
+    # Any Content-Type, as ever; too large, like any unusable body, is a 400 here.
+    data = await read_json(request, MAX_REDEEM_BODY, usage=usage, require_json_type=False, only_400=True)
+    if not isinstance(data.get("appId"), str) or not isinstance(data.get("handover"), str):
+        raise ApiError(400, protocol.E_BAD_FRAME, usage)
+    refused = ApiError(403, protocol.E_AUTH, "unknown, expired or already used handover")
     if not handover.well_formed(data["handover"]) or len(data["appId"]) > 64:
-        return refused
+        raise refused
     async with request.app.state.db.session() as session:
         app = await app_queries.get_app(session, data["appId"])
         visitor = await handovers.redeem(session, app, data["handover"]) if app is not None else None
         await session.commit()
     if visitor is None or visitor.token is None:
-        return refused
+        raise refused
     return JSONResponse({"visitorId": visitor.id, "visitorToken": visitor.token}, headers=NO_STORE)

@@ -2,109 +2,60 @@
 
 from __future__ import annotations
 
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from parley import identity, protocol
 from parley.passwords import Busy, Passwords
-from parley.settings import public_url_is_https
 from parley.storage import operator_queries
 from parley.storage.models import Operator
 from parley.web import hello_cache
+from parley.web.json_api import ApiError, read_json
+from parley.web.peers import check_origin
+from parley.web.sessions import secure_cookies, session_cookie_name, session_token
 
-# The operator's login, Parley's only cookie: HttpOnly (no script reads it), SameSite=Lax
-# (not sent on cross-site POSTs; the Origin checks are the CSRF defence), Path=/, for
-# operator_queries.SESSION_DAYS, and Secure over HTTPS (secure_cookies). Only a hash is stored.
-SESSION_COOKIE = "parley_session"
 # Spent on unknown emails so a login takes as long whether or not the email exists.
 _DUMMY_HASH = identity.hash_password("parley-dummy-password")
+LOGIN_USAGE = "send JSON: {appId?, email, password}"
 
 
-def own_origin(connection: HTTPConnection) -> str:
-    """This server's origin as the browser sees it (scheme://host[:port])."""
-    scheme = "https" if connection.url.scheme in ("https", "wss") else "http"
-    return f"{scheme}://{connection.url.netloc}"
-
-
-# Over https the cookie is `__Host-parley_session`: the prefix makes browsers refuse it
-# unless it is Secure, host-only (no Domain) and Path=/, so a sibling subdomain or a
-# plain-http page can't plant or shadow it. Over plain http (development) the prefix
-# can't be used, so the plain name is read too.
-SECURE_SESSION_COOKIE = "__Host-" + SESSION_COOKIE
-
-
-def session_token(connection: HTTPConnection) -> str | None:
-    """The operator login's token from the request's cookie, whichever name it has."""
-    cookies = connection.cookies
-    return cookies.get(SECURE_SESSION_COOKIE) or cookies.get(SESSION_COOKIE)
-
-
-def session_cookie_name(connection: HTTPConnection) -> str:
-    return SECURE_SESSION_COOKIE if secure_cookies(connection) else SESSION_COOKIE
-
-
-def secure_cookies(connection: HTTPConnection) -> bool:
-    """Cookies get `Secure` when this request came over HTTPS (directly, or as a trusted proxy's
-    X-Forwarded-Proto says) or when the public URL is https (TLS ends at a proxy)."""
-    return connection.url.scheme in ("https", "wss") or public_url_is_https()
-
-
-def _error(status: int, code: str, message: str, **headers) -> JSONResponse:
-    return JSONResponse(protocol.error(code, message), status_code=status, headers=headers or None)
-
-
-def busy_error(busy: Busy) -> JSONResponse:
-    """The answer when too many password checks are under way (parley.passwords)."""
-    body = protocol.error(protocol.E_RATE_LIMIT, "the server is busy checking passwords; retry in a second",
-                          retryAfter=busy.retry_after)
-    return JSONResponse(body, status_code=503, headers={"Retry-After": str(busy.retry_after)})
-
-
-def _foreign_origin(request: Request) -> bool:
-    # Browsers send Origin on cross-site POSTs: refuse those (CSRF); tools may omit it.
-    origin = request.headers.get("origin")
-    return origin is not None and origin != own_origin(request)
+def busy_error(busy: Busy) -> ApiError:
+    """The refusal when too many password checks are under way (parley.passwords)."""
+    return ApiError(503, protocol.E_RATE_LIMIT, "the server is busy checking passwords; retry in a second",
+                    headers={"Retry-After": str(busy.retry_after)}, retryAfter=busy.retry_after)
 
 
 async def login(request: Request) -> JSONResponse:
-    if _foreign_origin(request):
-        return _error(403, protocol.E_ORIGIN, "log in from this server's own pages")
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        return _error(415, protocol.E_BAD_FRAME, "send JSON: {appId?, email, password}")
-    try:
-        body = protocol.strict_json(await request.body())
-    except ValueError:
-        body = None
-    if not isinstance(body, dict) or not all(
-            isinstance(body.get(key), str) and 0 < len(body[key]) <= 500 for key in ("email", "password")):
-        return _error(400, protocol.E_BAD_FRAME, "send JSON: {appId?, email, password}")
+    # Scripts and parley.client log in without a browser, so without Origin.
+    check_origin(request, "log in from this server's own pages", absent_ok=True)
+    body = await read_json(request, usage=LOGIN_USAGE)
+    if not all(isinstance(body.get(key), str) and 0 < len(body[key]) <= 500 for key in ("email", "password")):
+        raise ApiError(400, protocol.E_BAD_FRAME, LOGIN_USAGE)
     app_id = body.get("appId")
     if app_id in (None, ""):
         app_id = None  # the app is the one this email and password belong to
     elif not isinstance(app_id, str) or len(app_id) > 500:
-        return _error(400, protocol.E_BAD_FRAME, "appId must be a string")
+        raise ApiError(400, protocol.E_BAD_FRAME, "appId must be a string")
     email = body["email"].strip().lower()
     ip = request.client.host if request.client else "?"
     limits = request.app.state.limits
     key = (ip, app_id or "", email)
     if not limits.failed_logins.allowed(key) or not limits.failed_logins_per_ip.allowed(ip):
         wait = max(limits.failed_logins.retry_after(key), limits.failed_logins_per_ip.retry_after(ip))
-        return _error(429, protocol.E_RATE_LIMIT, "too many failed logins; wait a minute",
-                      **{"Retry-After": str(int(wait) + 1)})
+        raise ApiError(429, protocol.E_RATE_LIMIT, "too many failed logins; wait a minute",
+                       headers={"Retry-After": str(int(wait) + 1)})
     try:
         async with request.app.state.passwords.admitted():
             matching = await _matching_operators(request, app_id, email, body["password"])
     except Busy as busy:
-        return busy_error(busy)
+        raise busy_error(busy) from None
     if len(matching) > 1:
         # Right password, but for several apps: the client must say which (not a failure).
-        body = protocol.error(protocol.E_AUTH, "this email is in several apps: give the app id",
-                              needAppId=True)
-        return JSONResponse(body, status_code=401)
+        raise ApiError(401, protocol.E_AUTH, "this email is in several apps: give the app id", needAppId=True)
     if not matching:
         limits.failed_logins.hit(key)
         limits.failed_logins_per_ip.hit(ip)
-        return _error(401, protocol.E_AUTH, "wrong app, email or password")
+        raise ApiError(401, protocol.E_AUTH, "wrong app, email or password")
     operator = matching[0]
     limits.failed_logins.reset(key)
     async with request.app.state.db.session() as session:
@@ -140,8 +91,7 @@ async def _matching_operators(request: Request, app_id: str | None, email: str,
 
 
 async def logout(request: Request) -> JSONResponse:
-    if _foreign_origin(request):
-        return _error(403, protocol.E_ORIGIN, "log out from this server's own pages")
+    check_origin(request, "log out from this server's own pages", absent_ok=True)
     async with request.app.state.db.session() as session:
         await operator_queries.delete_operator_session(session, session_token(request))
     response = JSONResponse({"ok": True})

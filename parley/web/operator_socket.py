@@ -15,10 +15,11 @@ from parley import fanout as channels
 from parley.ratelimit import Charge
 from parley.storage import messages, operator_queries, queries
 from parley.storage.models import Operator
-from parley.web import visitors_api
-from parley.web.operator_api import own_origin, session_token
+from parley.web import proactive_chat
+from parley.web.peers import from_own_pages
+from parley.web.sessions import session_token
+from parley.web.sockets import Outbox, finish, forward, receive_frame
 from parley.web.unavailable import closes_when_unavailable
-from parley.web.visitor_socket import Outbox, finish, forward, receive_frame
 
 log = logging.getLogger("parley.operator")
 
@@ -31,7 +32,7 @@ async def operator_socket(websocket: WebSocket) -> None:
     state = websocket.app.state
     # Cross-site WebSocket hijacking: the cookie rides along from any page, so the
     # Origin must be our own, checked before the handshake completes.
-    if websocket.headers.get("origin") != own_origin(websocket):
+    if not from_own_pages(websocket):
         await websocket.close(CLOSE_POLICY)
         return
     token = session_token(websocket)
@@ -297,6 +298,6 @@ class _OperatorTab:
         protocol.ChatAssign: chat_assign,
         protocol.NoteAdd: note_add,
         protocol.ChatReopen: chat_reopen,
-        protocol.ChatStart: visitors_api.chat_start,  # proactive chat (docs/protocol.md)
+        protocol.ChatStart: proactive_chat.chat_start,  # proactive chat (docs/protocol.md)
     }
 

@@ -13,25 +13,20 @@ from starlette.responses import JSONResponse
 from parley import delivery, protocol
 from parley import fanout as channels
 from parley.storage import operator_queries, presence_queries
-from parley.web.inbox_api import _error, _json, _operator
-from parley.web.operator_api import own_origin
+from parley.web.json_api import ApiError, answer, read_json
+from parley.web.sessions import current_operator
 
 STATUSES = ("online", "away", "offline")
+USAGE = "status must be online, away or offline"
 
 
 async def set_presence(request: Request) -> JSONResponse:
-    if request.headers.get("origin") != own_origin(request):
-        return _error(403, protocol.E_ORIGIN, "change your status from this server's own pages")
-    operator = await _operator(request)
-    if operator is None:
-        return _error(401, protocol.E_AUTH, "log in first")
-    try:
-        body = protocol.strict_json(await request.body())
-    except ValueError:
-        body = None
-    status = body.get("status") if isinstance(body, dict) else None
+    operator = await current_operator(request, change="change your status from this server's own pages")
+    # Any Content-Type, as ever: the inbox's PUT is all this takes, and Origin guards it.
+    body = await read_json(request, usage=USAGE, require_json_type=False)
+    status = body.get("status")
     if status not in STATUSES:
-        return _error(400, protocol.E_BAD_FRAME, "status must be online, away or offline")
+        raise ApiError(400, protocol.E_BAD_FRAME, USAGE)
     operator_id, app_id = operator.id, operator.app_id
 
     async def work(session):
@@ -45,4 +40,4 @@ async def set_presence(request: Request) -> JSONResponse:
                           protocol.frame("online", online=after))
     await hub.publish(channels.app_channel(operator.app_id), protocol.frame(
         "operator.presence", operatorId=operator.id, status=status, presence=presence))
-    return _json({"status": status, "presence": presence, "appOnline": after})
+    return answer({"status": status, "presence": presence, "appOnline": after})

@@ -10,24 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from parley import identity, protocol
 from parley.storage import app_queries, queries
 from parley.storage.models import App, Visitor
-from parley.web.operator_api import own_origin
-from parley.web.visitor_socket import origin_allowed
+from parley.web.json_api import ApiError
+from parley.web.peers import page_may_use
 
-NO_STORE = {"Cache-Control": "no-store"}
 VISITOR_HEADERS = ("X-Parley-App", "X-Parley-Visitor", "X-Parley-Visitor-Token")
 CORS_MAX_AGE = "600"
 # Checked in place of an unknown visitor, so the answer takes as long either way.
 _NOBODY = Visitor(id="", app_id="", token=identity.new_secret())
-
-
-def error(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse(protocol.error(code, message), status_code=status,
-                        headers={**NO_STORE, **(headers or {})})
 
 
 def cors(origin: str | None, allow_headers: tuple[str, ...] = VISITOR_HEADERS) -> dict:
@@ -52,18 +45,18 @@ class Proven:
 
 
 async def prove_visitor(request: Request, session,
-                        allow_headers: tuple[str, ...] = VISITOR_HEADERS) -> Proven | JSONResponse:
+                        allow_headers: tuple[str, ...] = VISITOR_HEADERS) -> Proven:
     """The app and visitor the request's headers prove, with the CORS headers for its answer;
-    or the error to answer (unknown app 404, foreign origin 403, wrong visitor or token 403)."""
+    or an `ApiError` (unknown app 404, foreign origin 403, wrong visitor or token 403)."""
     origin = request.headers.get("origin")
     app_id, visitor_id, token = (request.headers.get(name, "") for name in VISITOR_HEADERS)
     app = await app_queries.get_app(session, app_id) if app_id and len(app_id) <= 64 else None
     if app is None:
-        return error(404, protocol.E_UNKNOWN_APP, "unknown app: send its id in X-Parley-App",
-                     {"Vary": "Origin"})
-    if not origin_allowed(app.origins, origin) and origin != own_origin(request):
-        return error(403, protocol.E_ORIGIN, f"this site ({origin}) is not an allowed origin of the app",
-                     {"Vary": "Origin"})
+        raise ApiError(404, protocol.E_UNKNOWN_APP, "unknown app: send its id in X-Parley-App",
+                       headers={"Vary": "Origin"})
+    if not page_may_use(request, app.origins):
+        raise ApiError(403, protocol.E_ORIGIN, f"this site ({origin}) is not an allowed origin of the app",
+                       headers={"Vary": "Origin"})
     answer_cors = cors(origin, allow_headers)
     visitor = None
     if visitor_id and len(visitor_id) <= 64:
@@ -73,5 +66,6 @@ async def prove_visitor(request: Request, session,
     # visitor too, so the answer takes as long either way.
     token_ok = queries.visitor_token_ok(visitor if known else _NOBODY, token, app.secret)
     if not (known and token_ok):
-        return error(403, protocol.E_AUTH, "unknown visitor or wrong token for this app", answer_cors)
+        raise ApiError(403, protocol.E_AUTH, "unknown visitor or wrong token for this app",
+                       headers=answer_cors)
     return Proven(app, visitor, answer_cors)

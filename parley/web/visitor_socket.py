@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 from types import SimpleNamespace
 from typing import ClassVar
@@ -15,7 +14,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDiscon
 
 from parley import delivery, files, geo, identity, mail, protocol, rules, wire
 from parley import fanout as channels
-from parley.fanout import Overflow
 from parley.ratelimit import Charge
 from parley.storage import (
     app_queries,
@@ -28,7 +26,8 @@ from parley.storage import (
 from parley.storage.models import App, Visitor
 from parley.web import visitor_extras, visitor_presence
 from parley.web.hello_cache import HelloCache
-from parley.web.operator_api import own_origin
+from parley.web.peers import client_ip, page_may_use
+from parley.web.sockets import Outbox, finish, forward, receive_frame
 from parley.web.unavailable import closes_when_unavailable
 
 log = logging.getLogger("parley.visitor")
@@ -41,91 +40,6 @@ CLOSE_NO_HELLO = 4408  # no hello within Limits.hello_timeout
 CLOSE_TOO_MANY = 4429  # too many new visitors (per address, per app) or open sockets (per address)
 # Nothing frees a place among an address's open sockets at a known time: a hint to back off.
 SOCKETS_RETRY_AFTER = 30.0
-
-
-def client_ip(connection) -> str:
-    """The peer's address: uvicorn puts a trusted proxy's X-Forwarded-For there (its
-    --proxy-headers, --forwarded-allow-ips); a header is never read here, or anyone
-    could name any address."""
-    return connection.client.host if connection.client else "?"
-
-
-def origin_allowed(allowed: list[str], origin: str | None) -> bool:
-    """Exact match of scheme://host[:port]; an empty list allows every origin."""
-    if not allowed:
-        return True
-    return origin is not None and origin.rstrip("/") in {o.rstrip("/") for o in allowed}
-
-
-class Outbox:
-    """Serialises sends on one socket (the reader and the live forwarders share it)."""
-
-    def __init__(self, websocket: WebSocket) -> None:
-        self._websocket = websocket
-        self._lock = asyncio.Lock()
-
-    async def send(self, frame: dict) -> None:
-        """Raises WebSocketDisconnect when the peer is gone, like a receive does."""
-        async with self._lock:
-            # Raw UTF-8, not \uXXXX escapes: MicroPython's json (the widget, the inbox) does
-            # not join escaped surrogate pairs, so an emoji would arrive as garbage.
-            text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
-            try:
-                await self._websocket.send_text(text)
-            except WebSocketDisconnected:
-                # A peer that closed before its ack (a reload, a lost network) is a normal
-                # event: the message is stored and its resend gets the same ack.
-                raise WebSocketDisconnect(1006) from None
-
-    async def close(self, code: int, reason: str = "") -> None:
-        """Closes the socket after whatever is being sent now; a peer already gone is fine."""
-        async with self._lock:
-            with contextlib.suppress(WebSocketDisconnect, WebSocketDisconnected):
-                await self._websocket.close(code, reason)
-
-
-async def receive_frame(websocket: WebSocket) -> str | bytes:
-    """The next text or binary frame; raises WebSocketDisconnect when the peer leaves."""
-    message = await websocket.receive()
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000))
-    text = message.get("text")
-    return text if text is not None else (message.get("bytes") or b"")
-
-
-CLOSE_FELL_BEHIND = 4410  # the socket read too slowly for its live feed: reconnect and catch up
-
-
-async def forward(subscription, outbox: Outbox, send=None) -> None:
-    """Sends every payload of a live subscription (app-wide state, operator feeds) through
-    `send` (default: the outbox's). A socket whose reader fell so far behind that the feed
-    overflowed is closed with CLOSE_FELL_BEHIND, never left open and silently fed nothing:
-    the client reconnects and reloads (the inbox on `subscribed`, the widget by lastSeq)."""
-    try:
-        async for payload in subscription:
-            if channels.is_resync(payload) and send is None:
-                continue  # nothing to catch up on a live-only feed (typing); never sent as it is
-            await (send or outbox.send)(payload)
-    except Overflow:
-        log.warning("a socket fell behind its live feed (%s); closing it", subscription.channel)
-        await outbox.close(CLOSE_FELL_BEHIND, "fell behind: reconnect")
-
-
-async def finish(tasks: list[asyncio.Task], closers: list) -> None:
-    """Closes subscriptions so their tasks end by themselves; cancels only stragglers.
-
-    Shielded: a task is never cancelled in the middle of a database query.
-    """
-    with anyio.CancelScope(shield=True):
-        for closer in closers:
-            await closer.close()
-        if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=5)
-            for task in pending:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
 
 
 def hello_gate(state) -> asyncio.Semaphore:
@@ -249,8 +163,7 @@ async def visitor_socket(websocket: WebSocket) -> None:
         origin = websocket.headers.get("origin")
         if not app.origins:
             log.warning("app %s allows every origin; set its origins", app.id)
-        # Parley's own standalone chat page (openIn: '_blank') is always allowed.
-        if not origin_allowed(app.origins, origin) and origin != own_origin(websocket):
+        if not page_may_use(websocket, app.origins):
             await websocket.send_json(protocol.error(
                 protocol.E_ORIGIN, f"this site ({origin}) is not an allowed origin of the app"))
             await websocket.close(CLOSE_POLICY)

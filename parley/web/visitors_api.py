@@ -1,14 +1,13 @@
-"""The inbox's visitor features over HTTP (and the operator socket's `chat.start`):
+"""The inbox's visitor features over HTTP:
 
 - `GET /api/operator/visitors/online`: who is on the site now (current page, visit, source);
 - `GET /api/operator/visitors/{id}` and `PATCH` (notes): the details pane;
-- `GET /api/operator/search?q=`: chats by message text, visitor name or email;
-- `GET /api/operator/profile`, `PATCH /api/operator/me`: the operator's name, avatar, password;
-- `chat.start` (operator socket): a proactive chat with a visitor.
+- `GET /api/operator/search?q=`: chats by message text, visitor name or email.
 
 Every endpoint needs the operator session and answers only with the operator's own
-app's data; the PATCHes also need `Origin` equal to this server's (CSRF). See
-docs/protocol.md.
+app's data; the PATCH also needs `Origin` equal to this server's (CSRF). The operator's
+own profile is parley.web.profile_api; a proactive chat, parley.web.proactive_chat.
+See docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -17,35 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from parley import delivery, files, protocol, rules, wire
+from parley import delivery, protocol, wire
 from parley import fanout as channels
-from parley.passwords import Busy
-from parley.storage import chat_list, operator_queries, queries, visitor_queries
+from parley.storage import chat_list, queries, visitor_queries
 from parley.storage.models import Visitor, utcnow
-from parley.web import hello_cache
-from parley.web.inbox_api import (
-    _error,
-    _json,
-    _operator,
-    _operator_or_error,
-    _unauthenticated,
-)
-from parley.web.operator_api import busy_error, session_token
+from parley.web.json_api import ApiError, answer, read_json
+from parley.web.sessions import current_operator
 
 MAX_BODY = 16 * 1024
-
-
-async def _json_body(request: Request) -> dict | None:
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        return None
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        return None
-    try:
-        body = protocol.strict_json(raw)
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 async def chat_items(session, app_id: str, chat_ids: list[str]) -> dict[str, dict]:
@@ -57,12 +35,10 @@ async def chat_items(session, app_id: str, chat_ids: list[str]) -> dict[str, dic
 # -- live visitors ------------------------------------------------------------------------
 
 async def online(request: Request) -> JSONResponse:
-    operator = await _operator(request)
-    if operator is None:
-        return _unauthenticated()
+    operator = await current_operator(request)
     async with request.app.state.db.session() as session:
         visitors = await visitor_queries.online_visitors(session, operator.app_id)
-    return _json({"visitors": visitors, "windowSeconds": int(visitor_queries.ONLINE_WINDOW.total_seconds()),
+    return answer({"visitors": visitors, "windowSeconds": int(visitor_queries.ONLINE_WINDOW.total_seconds()),
                   "now": wire.timestamp(utcnow())})
 
 
@@ -78,26 +54,23 @@ async def _details(session, app_id: str, visitor: Visitor) -> dict:
 
 
 async def visitor_detail(request: Request) -> JSONResponse:
-    operator = await _operator(request)
-    if operator is None:
-        return _unauthenticated()
+    operator = await current_operator(request)
     async with request.app.state.db.session() as session:
         visitor = await queries.get_visitor(session, operator.app_id, request.path_params["visitor_id"])
         if visitor is None:  # another app's visitor gets the same answer as no visitor
-            return _error(404, protocol.E_NOT_FOUND, "no such visitor")
-        return _json(await _details(session, operator.app_id, visitor))
+            raise ApiError(404, protocol.E_NOT_FOUND, "no such visitor")
+        return answer(await _details(session, operator.app_id, visitor))
 
 
 async def visitor_update(request: Request) -> JSONResponse:
     """PATCH {notes}: the operator's notes about the visitor (other inbox tabs hear `visitor.updated`)."""
-    operator, problem = await _operator_or_error(request, "change visitors from this server's own pages")
-    if problem is not None:
-        return problem
-    body = await _json_body(request)
+    operator = await current_operator(request, change="change visitors from this server's own pages")
     limit = protocol.IDENTIFYING_FIELDS["notes"]
-    if body is None or set(body) != {"notes"} or not (
+    usage = f"send JSON {{notes}}: a string of at most {limit} chars"
+    body = await read_json(request, MAX_BODY, usage=usage, only_400=True)
+    if set(body) != {"notes"} or not (
             body["notes"] is None or (isinstance(body["notes"], str) and len(body["notes"]) <= limit)):
-        return _error(400, protocol.E_BAD_FRAME, f"send JSON {{notes}}: a string of at most {limit} chars")
+        raise ApiError(400, protocol.E_BAD_FRAME, usage)
     notes = body["notes"].strip() if body["notes"] is not None else None
     visitor_id = request.path_params["visitor_id"]
     app_id = operator.app_id
@@ -111,23 +84,21 @@ async def visitor_update(request: Request) -> JSONResponse:
 
     visitor, details = await delivery.write(request.app.state.db, work)
     if visitor is None:
-        return _error(404, protocol.E_NOT_FOUND, "no such visitor")
+        raise ApiError(404, protocol.E_NOT_FOUND, "no such visitor")
     await request.app.state.fanout.publish(channels.app_channel(app_id), protocol.frame(
         "visitor.updated", visitor=wire.visitor_dict(visitor)))
-    return _json(details)
+    return answer(details)
 
 
 # -- search ----------------------------------------------------------------------------
 
 async def search(request: Request) -> JSONResponse:
-    operator = await _operator(request)
-    if operator is None:
-        return _unauthenticated()
+    operator = await current_operator(request)
     query = " ".join(request.query_params.get("q", "").split())
     # A NUL can't be in any stored text (PostgreSQL refuses it; so does an FTS5 query).
     if not visitor_queries.SEARCH_MIN <= len(query) <= visitor_queries.SEARCH_MAX or "\x00" in query:
-        return _error(400, protocol.E_BAD_FRAME, f"q must be {visitor_queries.SEARCH_MIN}.."
-                                                 f"{visitor_queries.SEARCH_MAX} characters")
+        raise ApiError(400, protocol.E_BAD_FRAME,
+                       f"q must be {visitor_queries.SEARCH_MIN}..{visitor_queries.SEARCH_MAX} characters")
     async with request.app.state.db.session() as session:
         found = await visitor_queries.search(session, operator.app_id, query)
         items = await chat_items(session, operator.app_id, [hit["chatId"] for hit in found])
@@ -139,153 +110,7 @@ async def search(request: Request) -> JSONResponse:
         text, highlight = visitor_queries.snippet(hit["text"], query)
         results.append({"chat": chat, "match": hit["match"], "snippet": text, "highlight": highlight,
                         "messageId": hit["messageId"], "at": hit["at"]})
-    return _json({"query": query, "results": results})
-
-
-# -- the operator's profile -------------------------------------------------------------
-
-async def profile(request: Request) -> JSONResponse:
-    operator = await _operator(request)
-    if operator is None:
-        return _unauthenticated()
-    return _json({"profile": wire.profile_dict(operator)})
-
-
-def _profile_changes(body: dict) -> tuple[dict | None, str | None]:
-    """The checked fields of a PATCH /api/operator/me body, or (None, the problem)."""
-    allowed = {"name", "avatarUrl", "currentPassword", "newPassword"}
-    if not body or not set(body) <= allowed:
-        return None, "send JSON with any of: name, avatarUrl, currentPassword + newPassword"
-    changes: dict = {}
-    if "name" in body:
-        try:
-            changes["name"] = " ".join(rules.name(body["name"]).split())
-        except rules.InvalidInput as invalid:
-            return None, str(invalid)
-    if "avatarUrl" in body:
-        if body["avatarUrl"] is not None and not isinstance(body["avatarUrl"], str):
-            return None, "avatarUrl must be an uploaded image's url or null"
-        changes["avatarUrl"] = body["avatarUrl"]
-    if "newPassword" in body or "currentPassword" in body:
-        new, current = body.get("newPassword"), body.get("currentPassword")
-        if not isinstance(current, str) or not current:
-            return None, "changing the password needs currentPassword"
-        try:
-            rules.password(new, "newPassword")
-        except rules.InvalidInput as invalid:
-            return None, str(invalid)
-        changes["password"] = (current, new)
-    return changes, None
-
-
-async def update_me(request: Request) -> JSONResponse:
-    """PATCH {name?, avatarUrl?, currentPassword?, newPassword?}: the operator's own profile."""
-    operator, problem = await _operator_or_error(request, "change your profile from this server's own pages")
-    if problem is not None:
-        return problem
-    body = await _json_body(request)
-    changes, problem = _profile_changes(body) if body is not None else (None, "send a JSON object")
-    if changes is None:
-        return _error(400, protocol.E_BAD_FRAME, problem)
-    limits = request.app.state.limits
-    ip = request.client.host if request.client else "?"
-    key = (ip, operator.app_id, operator.email)
-    # The same budget as logins: a stolen session can't guess the password either.
-    if "password" in changes and not (limits.failed_logins.allowed(key)
-                                      and limits.failed_logins_per_ip.allowed(ip)):
-        wait = max(limits.failed_logins.retry_after(key), limits.failed_logins_per_ip.retry_after(ip))
-        return _error(429, protocol.E_RATE_LIMIT, "too many wrong passwords; wait a minute",
-                      **{"Retry-After": str(int(wait) + 1)})
-    token = session_token(request)
-    operator_id, app_id = operator.id, operator.app_id
-    checked_hash, new_hash = operator.password_hash, None
-    if "password" in changes:
-        # argon2 runs in a thread, before the write, so neither the event loop nor a
-        # transaction waits on it (parley.passwords).
-        passwords = request.app.state.passwords
-        current, new = changes["password"]
-        try:
-            async with passwords.admitted():
-                if await passwords.verify(checked_hash, current):
-                    new_hash = await passwords.hash(new)
-        except Busy as busy:
-            return busy_error(busy)
-
-    async def work(session):
-        me = await operator_queries.get_operator(session, app_id, operator_id)
-        if "avatarUrl" in changes and changes["avatarUrl"] is not None:
-            file = await visitor_queries.avatar_file(session, me.app_id, changes["avatarUrl"])
-            if file is None:
-                return me, "avatar", 0
-            changes["avatarUrl"] = files.url_for(file.id, file.name)
-        # Wrong, or changed elsewhere since it was checked: refused like a wrong password.
-        if "password" in changes and (new_hash is None or me.password_hash != checked_hash):
-            return me, "password", 0
-        if "name" in changes:
-            me.name = changes["name"]
-        if "avatarUrl" in changes:
-            me.avatar_url = changes["avatarUrl"]
-        ended = 0
-        if "password" in changes:
-            ended = await visitor_queries.change_password(session, me, new_hash, token)
-        await session.commit()
-        return me, None, ended
-
-    me, refused, ended = await delivery.write(request.app.state.db, work)
-    if refused == "avatar":
-        return _error(400, protocol.E_BAD_FRAME, "avatarUrl must be the url of an image uploaded to this app")
-    if refused == "password":
-        limits.failed_logins.hit(key)
-        limits.failed_logins_per_ip.hit(ip)
-        return _error(403, protocol.E_AUTH, "the current password is wrong")
-    if "name" in changes:
-        await hello_cache.app_changed(request.app.state, me.app_id)  # welcomes show operators' names
-    if "name" in changes or "avatarUrl" in changes:
-        await request.app.state.fanout.publish(channels.app_channel(me.app_id), protocol.frame(
-            "operator.updated", operator={"id": me.id, "name": me.name, "avatarUrl": me.avatar_url}))
-    answer = {"profile": wire.profile_dict(me)}
-    if "password" in changes:
-        answer["sessionsEnded"] = ended
-    return _json(answer)
-
-
-# -- proactive chats (the operator socket's `chat.start`) ----------------------------------
-
-async def chat_start(tab, frame: protocol.ChatStart) -> None:
-    """Starts a chat with a visitor of the operator's app who has none open; answers `ack`
-    (with `chat`), or an error with the clientId (`PARLEY_E_CONFLICT` + `openChatId` when the
-    visitor already has an open chat). `tab` is the operator socket's tab."""
-    operator = tab.operator
-    state = tab.state
-    limiter = state.limits.operator_messages
-
-    async def work(session):
-        visitor = await queries.get_visitor(session, operator.app_id, frame.visitorId)
-        if visitor is None:
-            raise protocol.FrameError(protocol.E_NOT_FOUND, "no such visitor")
-        protocol.check_message_body(frame.text, None)
-        if not limiter.allowed(operator.id):
-            raise protocol.rate_limited("messages", limiter.retry_after(operator.id))
-        stored = await visitor_queries.start_chat(session, operator, visitor, frame.clientId, frame.text)
-        if stored.created:
-            limiter.hit(operator.id)
-        return stored
-
-    try:
-        stored = await delivery.write(state.db, work)
-    except protocol.FrameError as error:
-        await tab.outbox.send(protocol.refusal(error, clientId=frame.clientId))
-        return
-    except visitor_queries.ChatAlreadyOpen as already:
-        await tab.outbox.send(protocol.error(
-            protocol.E_CONFLICT, "the visitor already has an open chat: write there",
-            clientId=frame.clientId, openChatId=already.chat.id))
-        return
-    if stored.created:
-        await delivery.publish(state.fanout, operator.app_id, stored.chat.visitor_id, stored.events)
-    answer = protocol.ack(frame.clientId, stored.message_dict())
-    answer["chat"] = wire.chat_dict(stored.chat)
-    await tab.outbox.send(answer)
+    return answer({"query": query, "results": results})
 
 
 def routes() -> list[Route]:
@@ -295,6 +120,4 @@ def routes() -> list[Route]:
         Route("/api/operator/visitors/{visitor_id}", visitor_detail),
         Route("/api/operator/visitors/{visitor_id}", visitor_update, methods=["PATCH"]),
         Route("/api/operator/search", search),
-        Route("/api/operator/profile", profile),
-        Route("/api/operator/me", update_me, methods=["PATCH"]),
     ]

@@ -36,7 +36,7 @@ from parley.storage import (
 from parley.storage.db import Database
 from parley.storage.models import Chat, utcnow
 
-log = logging.getLogger("parley.background")
+log = logging.getLogger("parley.clock")
 
 TICK_SECONDS = 30
 QUEUE_TICK_SECONDS = 5  # waiting visitors learn their place and get an operator this fast

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from parley import fanout as channels
 from parley import hours
+from parley.clock import Clock
 from parley.fanout import InProcessFanout
 from parley.storage import operator_queries, presence_queries, queries
 from parley.storage.models import App, Chat
-from parley.web.background import Clock
 from tests.helpers.db import old_chat, run
 from tests.helpers.sockets import ORIGIN, operator, visitor
 
