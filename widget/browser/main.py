@@ -73,7 +73,8 @@ class Widget:
         self.history_loaded = False  # the first history frame came (the scroll can be restored)
         self.invitation = None
         self.launcher_visible = True  # launcher.show, then hideLauncher/showLauncher
-        self.widget_allowed = True  # devices/countries say the widget shows here
+        self.widget_allowed = True  # devices/countries (and parley.ui) say the widget shows here
+        self.headless = False  # parley.ui false: nothing drawn, the page's own UI on chaport.client
         self.started = False  # `ready` has fired
         self.session_running = False
         self.socket = None
@@ -138,6 +139,8 @@ class Widget:
         self.api.handlers["getActiveTrigger"] = self.triggers.get_active
         self.api.handlers["getTriggerById"] = self.triggers.get_by_id
         self.assignments = self.config["assignments"]
+        self.headless = self.config["parley"]["ui"] is False
+        self.widget_allowed = not self.headless
         self.launcher_visible = self.config["launcher"]["show"]
         self._take_site_look()
         self.translator = Translator(self._language())
@@ -410,7 +413,8 @@ class Widget:
             fresh = not self.timeline.has_id(message.get("id"))
             self._show(message)
             # Words from the team count as unread; system lines ("Ann joined") do not.
-            if fresh and message.get("authorKind") in ("operator", "bot") and self.state.value != EXPANDED:
+            if (fresh and message.get("authorKind") in ("operator", "bot") and self.state.value != EXPANDED
+                    and not self.headless):  # headless: the page's own UI tells the visitor
                 self._unread_message(message)
             # A bot's message shown for the first time (a live event, never a history reload).
             bot_sent = self.triggers.bot_message_event(message) if fresh else None
@@ -791,7 +795,7 @@ class Widget:
         self.socket.send({"type": "history", "limit": 50})
         self.started = True
         # The site may hide the widget here (devices/countries): then API only, nothing drawn.
-        self.widget_allowed = widget_visible_for(self.config, self.device, self.country)
+        self.widget_allowed = not self.headless and widget_visible_for(self.config, self.device, self.country)
         self.emitter.emit("ready", to_host({"visitorId": self.visitor_id}))
         mark("ready")
         # startSession callbacks: the session has started (unless a ready listener stopped it,
