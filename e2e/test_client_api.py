@@ -40,3 +40,99 @@ def test_headless_option_with_a_bad_value_warns_once_and_draws_the_widget(page, 
     page.wait_for_selector("iframe[data-parley=launcher]", state="attached")
     console_caught_up(page, page_log)
     assert page_log.parley() == ["[parley] chaportConfig: parley.ui must be true or false"]
+
+
+# Records every chaport.client event into window.cevents as [name, payload].
+RECORD_CLIENT = """window.cevents = [];
+['connected', 'disconnected', 'customer_id', 'incoming_event', 'incoming_chat', 'chat_deactivated',
+ 'chat_transferred', 'chat_rated', 'incoming_typing_indicator', 'events_marked_as_seen', 'customer_updated',
+ 'availability_updated', 'queue_position_updated', 'chat_properties_updated'].forEach(function (name) {
+  chaport.client.on(name, function (payload) { window.cevents.push([name, payload]); });
+});"""
+
+
+def settled(page, call: str):
+    """Runs a chaport.client call in the page: {'ok': value} or {'error': {code, message, …}}."""
+    return page.evaluate(f"Promise.resolve().then(() => {call})"
+                         ".then(v => ({ok: v === undefined ? null : v}), e => ({error: e}))")
+
+
+def code(page, call: str) -> str | None:
+    """The code a chaport.client call rejects with (None when it resolves)."""
+    return settled(page, call).get("error", {}).get("code")
+
+
+def events(page, name: str) -> list:
+    return [payload for event, payload in page.evaluate("window.cevents") if event == name]
+
+
+def wait_event(page, name: str, predicate: str = "true", seconds: float = 20) -> None:
+    wait_for_js(page, f"window.cevents.some(([n, p]) => n === {name!r} && ({predicate}))", seconds)
+
+
+def client_page(page, host_site, parley, app, name, config="parley: { ui: false },"):
+    headless_page(page, host_site, parley, app, name, config)
+    page.evaluate(RECORD_CLIENT)
+
+
+def test_a_conversation_on_chaport_client(page, host_site, parley, app, ann, page_log):
+    client_page(page, host_site, parley, app, "client-chat")
+    started = settled(page, "chaport.client.startChat({chat: {thread: {events: [{type: 'message', "
+                            "text: 'Hello from my own UI'}]}}})")["ok"]
+    chat_id = started["chat"]["id"]
+    assert started["message"]["text"] == "Hello from my own UI"
+    assert started["message"]["chatId"] == chat_id and started["chat"]["status"] == "open"
+    wait_event(page, "incoming_chat", f"p.chat.id === {chat_id!r} && p.startedBy === 'visitor'")
+    wait_event(page, "incoming_event", "p.event.text === 'Hello from my own UI'")
+    assert code(page, "chaport.client.startChat({text: 'again'})") == "CHAT_ALREADY_ACTIVE"
+
+    # The operator sees it, types, answers; the client hears all of it.
+    ann.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == "Hello from my own UI")
+    ann.send(type="typing", chatId=chat_id, typing=True)
+    wait_event(page, "incoming_typing_indicator", f"p.chatId === {chat_id!r} && p.typingIndicator.isTyping")
+    reply = ann.reply(chat_id, "Hi, Ann here")["message"]
+    wait_event(page, "incoming_event", "p.event.text === 'Hi, Ann here' && p.event.authorKind === 'operator'")
+
+    # Seen both ways.
+    assert settled(page, f"chaport.client.markEventsAsSeen({{seenUpTo: {reply['id']}}})") == {"ok": None}
+    ann.wait_for(lambda f: f["type"] == "seen" and f.get("by") == "visitor" and f["upTo"] >= reply["id"])
+    sent = settled(page, "chaport.client.sendEvent({type: 'message', text: 'Thanks!'})")["ok"]
+    assert sent["chatId"] == chat_id and sent["authorKind"] == "visitor" and isinstance(sent["id"], int)
+    ann.send(type="seen", chatId=chat_id, upTo=sent["id"])
+    wait_event(page, "events_marked_as_seen", f"p.by === 'operator' && p.seenUpTo >= {sent['id']}")
+
+    # Chats and history.
+    assert settled(page, f"chaport.client.getChat({chat_id!r})")["ok"]["id"] == chat_id
+    assert code(page, "chaport.client.getChat('nope')") == "MISSING_CHAT"
+    assert [c["id"] for c in settled(page, "chaport.client.listChats()")["ok"]] == [chat_id]
+    pages = page.evaluate(f"""(async () => {{
+        const pages = [];
+        const history = chaport.client.getChatHistory({chat_id!r}, {{pageSize: 2}});
+        for await (const page of history) pages.push(page);
+        return pages;
+    }})()""")
+    texts = [m["text"] for page_ in reversed(pages) for m in page_ if m["authorKind"] != "system"]
+    assert texts == ["Hello from my own UI", "Hi, Ann here", "Thanks!"]
+    assert all(len(p) <= 2 for p in pages)
+    first = page.evaluate("chaport.client.getChatHistory().next()")
+    assert first["done"] is False and first["value"][-1]["text"] == "Thanks!"
+
+    # Things Parley has no concept of, and bad arguments.
+    assert code(page, f"chaport.client.resumeChat({{chatId: {chat_id!r}}})") == "CHAT_ALREADY_ACTIVE"
+    assert code(page, "chaport.client.cancelRate()") == "NOT_SUPPORTED"
+    assert code(page, "chaport.client.sendEvent({type: 'rich_message'})") == "NOT_SUPPORTED"
+    assert code(page, "chaport.client.sendEvent({type: 'message', text: ''})") == "VALIDATION"
+    assert code(page, "chaport.client.sendEvent({type: 'message', text: 'x'}, 'other')") == "MISSING_CHAT"
+
+    # The visitor ends the chat and rates it.
+    closed = settled(page, "chaport.client.deactivateChat()")["ok"]
+    assert closed["id"] == chat_id and closed["status"] == "closed"
+    wait_event(page, "chat_deactivated", f"p.chatId === {chat_id!r}")
+    assert code(page, "chaport.client.deactivateChat()") == "MISSING_CHAT"
+    assert code(page, f"chaport.client.resumeChat({{chatId: {chat_id!r}}})") == "NOT_SUPPORTED"
+    rated = settled(page, f"chaport.client.rateChat({{chatId: {chat_id!r}, rating: {{score: 1, "
+                          "comment: 'quick'}})")["ok"]
+    assert (rated["rating"], rated["ratingComment"]) == ("good", "quick")
+    wait_event(page, "chat_rated", f"p.chatId === {chat_id!r}")
+    assert code(page, "chaport.client.rateChat({rating: {score: 3}})") == "VALIDATION"
+    assert page_log.parley("error") == []

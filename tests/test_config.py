@@ -137,7 +137,8 @@ def test_one_warning_naming_the_path(raw: dict, warning: str) -> None:
 
 def test_parley_reconnecting_after() -> None:
     # Parley's own option: how long the socket is down before "Reconnecting…" shows.
-    assert normalize_config({"appId": "app"}, "desktop")[0]["parley"] == {"reconnectingAfter": 4000, "ui": True}
+    defaults = normalize_config({"appId": "app"}, "desktop")[0]["parley"]
+    assert defaults == {"reconnectingAfter": 4000, "ui": True}
     config, warnings = normalize_config({"appId": "app", "parley": {"reconnectingAfter": 300}}, "desktop")
     assert warnings == []
     assert config["parley"] == {"reconnectingAfter": 300, "ui": True}

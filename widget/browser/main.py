@@ -100,6 +100,9 @@ class Widget:
         self.view = ChatView(self)
         self.scroll_restored = False  # the last page's scroll position is applied once
         self.scroll_timer = None
+        self.client = None  # chaport.client, built when the page first reads it
+        self.chats = {}  # chat id -> CHAT, as welcome, events and history described them
+        self.resumed_from = None  # the stored visitor id this session started with (restore)
         self.api = HostApi(host, {
             "close": self.close,
             "compare": self.compare,
@@ -124,6 +127,7 @@ class Widget:
             "toggle": self.toggle,
             "updatePosition": self.update_position,
         })
+        self.api.client_factory = self._client_object
 
     # -- start-up ---------------------------------------------------------
     def start(self):
@@ -406,6 +410,37 @@ class Widget:
             self.timeline.last_seq = frame.get("seq") or 0
             self.socket.send({"type": "history", "limit": 100})
 
+    def _socket_frame(self, frame):
+        """Every frame: chaport.client's answers go to it, the rest to the widget, then to it."""
+        client = self.client
+        if client is not None and client.claims(frame):
+            return
+        self._note_chats(frame)
+        self._frame(frame)
+        if client is not None:
+            client.frame(frame)
+
+    def _note_chats(self, frame):
+        kind = frame.get("type")
+        chat = None
+        if kind in ("welcome", "history"):
+            chat = frame.get("chat")
+        elif kind == "event":
+            chat = (frame.get("event") or {}).get("chat")
+        if isinstance(chat, dict) and isinstance(chat.get("id"), str):
+            self.chats[chat["id"]] = chat
+
+    def _client_object(self):
+        try:
+            if self.client is None:
+                from widget.browser.client import Client  # loaded only when the page uses it
+
+                self.client = Client(self)
+            return self.client.object
+        except Exception as error:
+            console.error("chaport.client could not be built: %s" % error)
+            return None
+
     def _event(self, event):
         kind = event.get("type")
         if kind == "message":
@@ -626,6 +661,7 @@ class Widget:
         self.view.show_pending(frame)
         if self.socket is not None:
             self.socket.send(frame)
+        return client_id
 
     def _message_trigger(self, text):
         """The id of the first enabled trigger with a `message_text` condition that the chat's
@@ -727,6 +763,8 @@ class Widget:
         if self.connection_down:
             return  # another failed retry of the same outage: its clock already runs
         self.connection_down = True
+        if self.client is not None:
+            self.client.down(self.socket.close_code if self.socket is not None else None)
         self.reconnecting_timer = self.host.setTimeout(self._show_reconnecting,
                                                        self.config["parley"]["reconnectingAfter"])
 
@@ -757,6 +795,8 @@ class Widget:
         self.session_running = False
         self.ready_waiters = []
         self._clear_reconnecting()
+        if self.client is not None:
+            self.client.down(_code)
 
     def _welcome(self, frame):
         mark("welcome")
@@ -1220,7 +1260,8 @@ class Widget:
             stored = {}
         self.visitor_id = stored.get("visitorId")
         self.visitor_token = stored.get("visitorToken")
-        self.socket = VisitorSocket(self._socket_url(), self._send_hello, self._frame, self._down,
+        self.resumed_from = self.visitor_id if self.visitor_token else None
+        self.socket = VisitorSocket(self._socket_url(), self._send_hello, self._socket_frame, self._down,
                                     self._refused)
         self.socket.connect()
         if callback is not None:
@@ -1230,6 +1271,8 @@ class Widget:
         if self.socket is not None:
             self.socket.stop()
             self.socket = None
+            if self.client is not None:
+                self.client.down(1000, manual=True)
         self.session_running = False
         self.ready_waiters = []  # stopped before `ready`: that session never started
         self._clear_reconnecting()
