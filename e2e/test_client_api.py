@@ -136,3 +136,124 @@ def test_a_conversation_on_chaport_client(page, host_site, parley, app, ann, pag
     wait_event(page, "chat_rated", f"p.chatId === {chat_id!r}")
     assert code(page, "chaport.client.rateChat({rating: {score: 3}})") == "VALIDATION"
     assert page_log.parley("error") == []
+
+
+def test_customer_data_page_views_sneak_peek_and_predictions(page, host_site, parley, app, ann, page_log):
+    client_page(page, host_site, parley, app, "client-customer")
+    customer = settled(page, "chaport.client.getCustomer()")["ok"]
+    visitor_id = customer["id"]
+    assert customer["name"] is None and customer["verified"] is False
+    updated = settled(page, "chaport.client.updateCustomer({name: 'Kari', email: 'kari@example.org', "
+                            "sessionFields: {plan: 'pro'}})")["ok"]
+    assert (updated["name"], updated["email"]) == ("Kari", "kari@example.org")
+    assert updated["custom"] == {"plan": "pro"}
+    wait_event(page, "customer_updated", "p.name === 'Kari'")
+    ann.wait_for(lambda f: f["type"] == "visitor.updated" and f["visitor"]["id"] == visitor_id)
+    fields = settled(page, "chaport.client.setCustomerSessionFields({sessionFields: {cart: '3'}})")["ok"]
+    assert fields["custom"] == {"plan": "pro", "cart": "3"}
+    assert settled(page, "chaport.client.getCustomer()")["ok"]["custom"] == {"plan": "pro", "cart": "3"}
+    assert code(page, "chaport.client.updateCustomer({name: 7})") == "VALIDATION"
+    assert code(page, "chaport.client.updateCustomer({nickname: 'Kari'})") == "VALIDATION"
+
+    assert settled(page, "chaport.client.updateCustomerPage({url: location.href + '?step=2', "
+                         "title: 'Step 2'})") == {"ok": None}
+    ann.wait_for(lambda f: f["type"] == "page.view" and "step=2" in f["url"] and f["title"] == "Step 2")
+
+    predicted = settled(page, "chaport.client.getPredictedAgent()")["ok"]
+    assert set(predicted) == {"agent", "queue"}
+
+    started = settled(page, "chaport.client.startChat('Looking at plans')")["ok"]
+    chat_id = started["chat"]["id"]
+    assert settled(page, "chaport.client.setSneakPeek({sneakPeekText: 'I would like'})") == {"ok": None}
+    ann.wait_for(lambda f: f["type"] == "typing" and f.get("text") == "I would like")
+
+    props = settled(page, "chaport.client.updateChatProperties({properties: {source: 'ads', step: 2}})")["ok"]
+    assert props == {"source": "ads", "step": 2}
+    wait_event(page, "chat_properties_updated", f"p.chatId === {chat_id!r} && p.properties.source === 'ads'")
+    left = settled(page, "chaport.client.deleteChatProperties({properties: ['step']})")["ok"]
+    assert left == {"source": "ads"}
+    ann.wait_for(lambda f: f["type"] == "chat.properties")
+
+    assert settled(page, "chaport.client.acceptGreeting({greetingId: 'trigger-1'})") == {"ok": None}
+    accepted = ann.wait_for(lambda f: f["type"] == "greeting" and f["action"] == "accept")
+    assert accepted["triggerId"] == "trigger-1"
+    assert settled(page, "chaport.client.cancelGreeting({greetingId: 'trigger-1'})") == {"ok": None}
+    ann.wait_for(lambda f: f["type"] == "greeting" and f["action"] == "cancel")
+    assert code(page, "chaport.client.acceptGreeting({})") == "VALIDATION"
+    assert page_log.parley("error") == []
+
+
+def test_connect_disconnect_and_listeners(page, host_site, parley, app, page_log):
+    client_page(page, host_site, parley, app, "client-connection")
+    page.evaluate("""window.counts = {once: 0, on: 0, off: 0};
+      window.offListener = () => { window.counts.off += 1; };
+      chaport.client.once('connected', () => { window.counts.once += 1; });
+      chaport.client.on('connected', () => { window.counts.on += 1; });
+      chaport.client.on('connected', window.offListener);
+      chaport.client.off('connected', window.offListener);""")
+    assert settled(page, "chaport.client.disconnect()") == {"ok": None}
+    wait_event(page, "disconnected", "p.reason === 'manual' && p.willReconnect === false")
+    assert code(page, "chaport.client.getCustomer()") == "CONNECTION_LOST"
+    assert code(page, "chaport.client.sendEvent({type: 'message', text: 'offline'})") == "CONNECTION_LOST"
+    session = settled(page, "chaport.client.connect()")["ok"]
+    assert session["availability"] in ("online", "offline") and session["chat"] is None
+    wait_event(page, "connected", f"p.customerId === {session['customerId']!r}")
+    assert settled(page, "chaport.client.connect()")["ok"]["customerId"] == session["customerId"]
+    settled(page, "chaport.client.disconnect()")
+    settled(page, "chaport.client.connect()")
+    assert page.evaluate("window.counts") == {"once": 1, "on": 2, "off": 0}
+    page.evaluate("chaport.client.on('no_such_event', () => {})")
+    console_caught_up(page, page_log)
+    assert any("unknown event 'no_such_event'" in line for line in page_log.parley("error"))
+
+
+def test_availability_updated_when_an_operator_comes(page, host_site, parley, app, page_log):
+    fresh = parley.cli("app", "create", "--name", "Availability", "--origin", host_site.origin)
+    client_page(page, host_site, parley, fresh, "client-availability")
+    assert settled(page, "chaport.client.connect()")["ok"]["availability"] == "offline"
+    from e2e.operator import ScriptedOperator
+    parley.cli("operator", "create", "--app", fresh["appId"], "--email", "avail@shop.example",
+               "--password", "correct horse")
+    operator = ScriptedOperator(parley.url, fresh["appId"], "avail@shop.example", "correct horse")
+    try:
+        wait_event(page, "availability_updated", "p.availability === 'online'")
+    finally:
+        operator.close()
+    wait_event(page, "availability_updated", "p.availability === 'offline'")
+
+
+def test_client_beside_the_widget_sees_the_same_conversation(page, host_site, parley, app, ann, page_log):
+    from e2e.helpers import WINDOW, bubbles, type_message, wait_ready
+    snippet = snippet_with_config(f"appId: '{app['appId']}',", parley.loader)
+    page.goto(host_site.page("client-beside", f"<script>{snippet}</script>"))
+    wait_ready(page)
+    page.evaluate(RECORD_CLIENT)
+    page.evaluate("chaport.open()")
+    page.frame_locator(WINDOW).locator("form.composer textarea").wait_for()
+    type_message(page, "Typed in the window")
+    wait_event(page, "incoming_event", "p.event.text === 'Typed in the window'")
+    sent = settled(page, "chaport.client.sendEvent({type: 'message', text: 'Sent by chaport.client'})")["ok"]
+    assert sent["text"] == "Sent by chaport.client"
+    bubbles(page, "visitor").filter(has_text="Sent by chaport.client").wait_for()
+    ann.reply(sent["chatId"], "Both of you see me")
+    wait_event(page, "incoming_event", "p.event.text === 'Both of you see me'")
+    bubbles(page, "operator").filter(has_text="Both of you see me").wait_for()
+    assert page_log.parley("error") == []
+
+
+def test_upload_a_file_and_send_it(page, host_site, parley, app, ann, page_log):
+    from e2e.helpers import png_bytes
+    client_page(page, host_site, parley, app, "client-upload")
+    data = list(png_bytes())
+    file = page.evaluate("""async (bytes) => {
+        window.progress = [];
+        const blob = new File([new Uint8Array(bytes)], 'photo.png', {type: 'image/png'});
+        return chaport.client.uploadFile(blob, {onProgress: p => window.progress.push(p)});
+    }""", data)
+    assert file["name"] == "photo.png" and file["contentType"] == "image/png"
+    assert page.evaluate("window.progress.length > 0 && window.progress.every(p => p >= 0 && p <= 1)")
+    sent = page.evaluate("file => chaport.client.sendEvent({type: 'file', file, text: 'my photo'})", file)
+    assert sent["file"]["id"] == file["id"] and sent["text"] == "my photo"
+    ann.wait_for(lambda f: f["type"] == "message" and (f["message"]["file"] or {}).get("id") == file["id"])
+    assert code(page, "chaport.client.uploadFile('not a file')") == "VALIDATION"
+    assert code(page, "chaport.client.sendEvent({type: 'file', file: {id: 'nope'}})") == "VALIDATION"

@@ -216,6 +216,7 @@ class Client:
                 if on_timeout is not None:
                     on_timeout()
         later(expired, timeout_ms)
+        return waiter
 
     # -- requests ----------------------------------------------------------------------
     def _request(self, frame, want, done, failed, context=None):
@@ -533,15 +534,32 @@ class Client:
             return self._fail(rules.MISSING_CHAT, "no active chat with that id")
 
         def run(resolve, reject):
-            def asked(_answer):
-                chat = self.widget.chats.get(open_id) or {}
-                if chat.get("status") == "closed":
-                    resolve(chat)
-                    return
-                self._wait("chat_deactivated", lambda p: p["chatId"] == open_id, lambda p: resolve(p["chat"]),
-                           on_timeout=lambda: reject(_timeout("the chat's end was not announced in time")))
-            self._request({"type": "chat.close"}, None, asked, reject)
+            self._request_and_event({"type": "chat.close"}, "chat_deactivated",
+                                    lambda p: p["chatId"] == open_id, resolve, reject,
+                                    "the chat's end was not announced in time")
         return self._promise(run)
+
+    def _request_and_event(self, frame, name, predicate, resolve, reject, what):
+        """Sends `frame`; resolves with the CHAT of the event it causes, once both the
+        request's answer and the event came (the event may come first)."""
+        state = {"heard": None, "answered": False}
+
+        def heard(payload):
+            state["heard"] = payload
+            if state["answered"]:
+                resolve(payload["chat"])
+
+        def asked(_answer):
+            state["answered"] = True
+            if state["heard"] is not None:
+                resolve(state["heard"]["chat"])
+
+        def failed(problem):
+            if waiter in self.waiters:
+                self.waiters.remove(waiter)
+            reject(problem)
+        waiter = self._wait(name, predicate, heard, on_timeout=lambda: reject(_timeout(what)))
+        self._request(frame, None, asked, failed)
 
     def get_chat(self, chat_id=None):
         chat_id = _chat_id(chat_id)
@@ -628,11 +646,8 @@ class Client:
         chat_id = frame.get("chatId")
 
         def run(resolve, reject):
-            def asked(_answer):
-                self._wait("chat_rated", lambda p: chat_id is None or p["chatId"] == chat_id,
-                           lambda p: resolve(p["chat"]),
-                           on_timeout=lambda: reject(_timeout("the rating was not announced in time")))
-            self._request(frame, None, asked, reject)
+            self._request_and_event(frame, "chat_rated", lambda p: chat_id is None or p["chatId"] == chat_id,
+                                    resolve, reject, "the rating was not announced in time")
         return self._promise(run)
 
     def cancel_rate(self, _options=None):

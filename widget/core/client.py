@@ -154,13 +154,21 @@ def event_to_send(event):
         return text, None, None
     if kind == "file":
         file = event.get("file")
-        if not isinstance(file, dict) or not isinstance(file.get("id"), str) or not file["id"]:
+        if not isinstance(file, dict) or not file_id_ok(file.get("id")):
             return None, None, error(VALIDATION, "a file event needs file: the FILE uploadFile resolved with")
         return text, file, None
     if isinstance(kind, str):
         return None, None, error(NOT_SUPPORTED, "Parley's visitors send 'message' and 'file' events, not '%s'"
                                  % kind)
     return None, None, error(VALIDATION, "an event needs a type ('message' or 'file')")
+
+
+def file_id_ok(file_id):
+    """A file id is 32 hex digits (what uploadFile resolved with); the server refuses
+    another form without naming the message, so it is checked here."""
+    if not isinstance(file_id, str) or len(file_id) != 32:
+        return False
+    return all(char in "0123456789abcdef" for char in file_id)
 
 
 def start_chat_event(options):
