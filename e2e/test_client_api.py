@@ -257,3 +257,39 @@ def test_upload_a_file_and_send_it(page, host_site, parley, app, ann, page_log):
     ann.wait_for(lambda f: f["type"] == "message" and (f["message"]["file"] or {}).get("id") == file["id"])
     assert code(page, "chaport.client.uploadFile('not a file')") == "VALIDATION"
     assert code(page, "chaport.client.sendEvent({type: 'file', file: {id: 'nope'}})") == "VALIDATION"
+
+
+# -- restore (Genesys' restoreChat semantics) ---------------------------------------------------
+
+def test_restore_without_a_stored_session_resolves_none(page, host_site, parley, app):
+    client_page(page, host_site, parley, app, "restore-none")
+    assert settled(page, "chaport.client.restore()") == {"ok": "none"}
+
+
+def test_restore_after_a_reload_resolves_with_the_session(page, host_site, parley, app, ann):
+    client_page(page, host_site, parley, app, "restore-session")
+    started = settled(page, "chaport.client.startChat('Before the reload')")["ok"]
+    customer_id = started["chat"]["visitorId"]
+    # The next page starts no session by itself: restore() starts it.
+    snippet = snippet_with_config(f"appId: '{app['appId']}', parley: {{ ui: false }}, "
+                                  "session: { autoStart: false },", parley.loader)
+    page.goto(host_site.page("restore-session-2", f"<script>{snippet}</script>"))
+    wait_for_js(page, "window.chaport && typeof window.chaport.getWidgetState === 'function'")
+    page.evaluate(RECORD_CLIENT)
+    session = settled(page, "chaport.client.restore()")["ok"]
+    assert session["customerId"] == customer_id
+    assert session["chat"]["id"] == started["chat"]["id"] and session["chat"]["status"] == "open"
+    assert events(page, "customer_id") == []  # the same visitor, not a new one
+    history = page.evaluate("chaport.client.getChatHistory().next()")
+    assert [m["text"] for m in history["value"] if m["authorKind"] == "visitor"] == ["Before the reload"]
+
+
+def test_restore_of_a_session_the_server_does_not_know_rejects(page, host_site, parley, app):
+    stored = '{"visitorId": "0123456789abcdef01234567", "visitorToken": "not-the-token"}'
+    page.add_init_script(f"localStorage.setItem('parley:{app['appId']}', {stored!r});")
+    client_page(page, host_site, parley, app, "restore-failed")
+    failed = settled(page, "chaport.client.restore()")["error"]
+    assert failed["code"] == "SESSION_NOT_RESTORED"
+    assert failed["details"]["customerId"] not in (None, "0123456789abcdef01234567")
+    # The page goes on as a new visitor.
+    assert settled(page, "chaport.client.getCustomer()")["ok"]["id"] == failed["details"]["customerId"]
