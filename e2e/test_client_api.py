@@ -293,3 +293,71 @@ def test_restore_of_a_session_the_server_does_not_know_rejects(page, host_site, 
     assert failed["details"]["customerId"] not in (None, "0123456789abcdef01234567")
     # The page goes on as a new visitor.
     assert settled(page, "chaport.client.getCustomer()")["ok"]["id"] == failed["details"]["customerId"]
+
+
+# -- examples/custom-ui: a chat UI of the site's own, with the real inbox ------------------------
+
+def serve_custom_ui(host_site, parley, app) -> str:
+    """examples/custom-ui on the host site, with this server and app put in its snippet."""
+    from e2e.helpers import ROOT
+    folder = host_site.folder / "custom-ui"
+    folder.mkdir(exist_ok=True)
+    for source in (ROOT / "examples" / "custom-ui").iterdir():
+        text = source.read_text().replace("PARLEY_SERVER", parley.url).replace("APP_ID", app["appId"])
+        (folder / source.name).write_text(text)
+    return f"{host_site.origin}/custom-ui/index.html"
+
+
+def test_the_custom_ui_example_holds_a_conversation_with_the_inbox(browser, page, host_site, parley, app,
+                                                                   inbox, operator_email, page_log):
+    import re
+
+    from playwright.sync_api import expect
+
+    from e2e.helpers import png_bytes
+    from e2e.inbox_helpers import open_chat_of
+
+    inbox.log_in(operator_email)
+    url = serve_custom_ui(host_site, parley, app)
+    page.goto(url)
+    expect(page.locator("body[data-ready=true]")).to_be_attached(timeout=20_000)
+    expect(page.locator("#availability")).to_have_text("We are online")
+
+    # The visitor writes; the operator opens the chat (which reads it: "Seen").
+    page.get_by_label("Message").fill("Hello from a custom UI")
+    page.get_by_role("button", name="Send").click()
+    mine = page.locator("#log .msg.visitor").filter(has_text="Hello from a custom UI")
+    expect(mine.locator(".status")).to_have_text("Sent")
+    open_chat_of(inbox, "Hello from a custom UI")
+    expect(mine.locator(".status")).to_have_text("Seen")
+
+    # The operator types and answers; the custom UI reports it read.
+    reply = inbox.page.get_by_label("Reply")
+    reply.press_sequentially("Hi")
+    expect(page.locator("#typing")).to_have_text("Olivia is typing…")
+    reply.fill("Hi! How can I help?")
+    reply.press("Enter")
+    expect(page.locator("#log .msg.operator")).to_have_text(["Hi! How can I help?"])
+    expect(page.locator("#typing")).to_have_text("")
+    log = inbox.page.locator("#log")
+    expect(log.locator(".msg.operator .meta").last).to_have_text(re.compile(r" · Seen$"))
+
+    # A file, then the history after a reload.
+    page.get_by_label("Attach a file").set_input_files(
+        files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": png_bytes()}])
+    expect(page.locator("#log .msg.visitor a.file")).to_have_text("receipt.png")
+    expect(log.get_by_role("img", name="receipt.png")).to_be_visible()
+    page.reload()
+    expect(page.locator("body[data-ready=true]")).to_be_attached(timeout=20_000)
+    expect(page.locator("#log .msg.visitor .text")).to_have_text(["Hello from a custom UI", ""])
+    expect(page.locator("#log .msg.operator")).to_have_text(["Hi! How can I help?"])
+    expect(page.locator("#log .msg.visitor a.file")).to_have_text("receipt.png")
+
+    # The visitor ends the chat and rates it; the inbox shows both.
+    page.get_by_role("button", name="End chat").click()
+    expect(page.locator("#ended")).to_be_visible()
+    page.get_by_role("button", name="Good").click()
+    expect(page.locator("#rated")).to_have_text("Thanks for rating us: good")
+    expect(inbox.page.locator("#conv-feedback .rating")).to_have_text("👍 Rated good")
+    assert page.locator("iframe[data-parley=launcher]").count() == 0
+    assert page_log.parley("error") == []
