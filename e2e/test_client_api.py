@@ -257,6 +257,8 @@ def test_upload_a_file_and_send_it(page, host_site, parley, app, ann, page_log):
     ann.wait_for(lambda f: f["type"] == "message" and (f["message"]["file"] or {}).get("id") == file["id"])
     assert code(page, "chaport.client.uploadFile('not a file')") == "VALIDATION"
     assert code(page, "chaport.client.sendEvent({type: 'file', file: {id: 'nope'}})") == "VALIDATION"
+    unknown = "{type: 'file', file: {id: '%s'}}" % ("0123456789abcdef" * 2)
+    assert code(page, f"chaport.client.sendEvent({unknown})") == "MISSING_FILE"
 
 
 # -- restore (Genesys' restoreChat semantics) ---------------------------------------------------

@@ -66,7 +66,7 @@ class Client:
         self.inflight = []  # requests sent, in order
         self.unsent = []  # requests waiting for the connection
         self.numbers = 0
-        self.sending = {}  # clientId -> (resolve, reject) of sendEvent/startChat
+        self.sending = {}  # clientId -> (resolve, reject, a file?) of sendEvent/startChat
         self.message_ids = set()
         self.up = widget.started and widget.socket is not None and widget.socket.connected
         self.visitor_id = widget.visitor_id if widget.started else None
@@ -274,8 +274,8 @@ class Client:
             return True
         if kind == "error" and frame.get("clientId") in self.sending:
             # A message of this client was refused (it stays in the outbox and goes again).
-            resolve_reject = self.sending.pop(frame.get("clientId"))
-            resolve_reject[1](rules.error_from_frame(frame, "file" if frame.get("fileId") else None))
+            waiting = self.sending.pop(frame.get("clientId"))
+            waiting[1](rules.error_from_frame(frame, "file" if waiting[2] else None))
             return True
         current = None
         for request in self.inflight:
@@ -600,7 +600,7 @@ class Client:
             reject(rules.error(rules.CONNECTION_LOST, "not connected: call connect() first"))
             return
         client_id = self.widget._queue_message(text, file)
-        self.sending[client_id] = (resolve, reject)
+        self.sending[client_id] = (resolve, reject, file is not None)
 
     def upload_file(self, file=None, options=None):
         """Uploads a File or Blob: resolves with the FILE for sendEvent({type: 'file', file}).
