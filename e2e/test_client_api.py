@@ -45,8 +45,10 @@ def test_headless_option_with_a_bad_value_warns_once_and_draws_the_widget(page, 
 # Records every chaport.client event into window.cevents as [name, payload].
 RECORD_CLIENT = """window.cevents = [];
 ['connected', 'disconnected', 'customer_id', 'incoming_event', 'incoming_chat', 'chat_deactivated',
- 'chat_transferred', 'chat_rated', 'incoming_typing_indicator', 'events_marked_as_seen', 'customer_updated',
- 'availability_updated', 'queue_position_updated', 'chat_properties_updated'].forEach(function (name) {
+ 'chat_transferred', 'user_added_to_chat', 'chat_rated', 'incoming_typing_indicator',
+ 'events_marked_as_seen', 'customer_updated',
+ 'availability_updated', 'queue_position_updated', 'chat_properties_updated',
+ 'incoming_greeting'].forEach(function (name) {
   chaport.client.on(name, function (payload) { window.cevents.push([name, payload]); });
 });"""
 
@@ -363,3 +365,29 @@ def test_the_custom_ui_example_holds_a_conversation_with_the_inbox(browser, page
     expect(inbox.page.locator("#conv-feedback .rating")).to_have_text("👍 Rated good")
     assert page.locator("iframe[data-parley=launcher]").count() == 0
     assert page_log.parley("error") == []
+
+
+def test_operators_added_and_transfers(page, host_site, parley, app, ann):
+    client_page(page, host_site, parley, app, "client-transfer")
+    chat_id = settled(page, "chaport.client.startChat('Who will answer?')")["ok"]["chat"]["id"]
+    wait_event(page, "user_added_to_chat", f"p.chatId === {chat_id!r} && p.user.type === 'agent'")
+    first = events(page, "user_added_to_chat")[0]["user"]["id"]
+    import uuid
+    email = f"{uuid.uuid4().hex}@shop.example"
+    other = parley.cli("operator", "create", "--app", app["appId"], "--email", email,
+                       "--password", "correct horse", "--name", "Ola")["operatorId"]
+    assert other != first
+    ann.send(type="chat.assign", chatId=chat_id, operatorId=other)
+    wait_event(page, "chat_transferred", f"p.transferredTo.agentIds[0] === {other!r}")
+    transferred = events(page, "chat_transferred")[0]
+    assert transferred["requesterId"] and transferred["transferredTo"]["groupIds"] == []
+    wait_event(page, "user_added_to_chat", f"p.user.id === {other!r}")
+    assert settled(page, f"chaport.client.getChat({chat_id!r})")["ok"]["status"] == "open"
+
+
+def test_incoming_greeting_in_headless_mode(page, host_site, parley, app):
+    client_page(page, host_site, parley, app, "client-greeting")
+    page.evaluate("chaport.setActiveTrigger({message: 'Need a hand with sizes?'})")
+    wait_event(page, "incoming_greeting", "p.text === 'Need a hand with sizes?' && p.kind === 'invitation'")
+    assert events(page, "incoming_greeting")[0]["id"] is None  # the page's own invitation has no id
+    assert page.locator("iframe[data-parley=invitation]").count() == 0  # headless: nothing drawn

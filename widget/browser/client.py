@@ -393,11 +393,21 @@ class Client:
         self._sent(message.get("clientId"), message)
         self._emit("incoming_event", {"chatId": message.get("chatId"), "event": message})
         system = message.get("system") or {}
+        if system.get("code") == "assigned" and system.get("operatorId"):
+            # The visitor's log has no chat.assigned: the system line is how an operator comes.
+            self._emit("user_added_to_chat", {"chatId": message.get("chatId"),
+                                              "user": {"id": system["operatorId"], "type": "agent"}})
         if system.get("code") == "assigned" and system.get("by"):
             self._emit("chat_transferred", {
                 "chatId": message.get("chatId"), "requesterId": system["by"],
                 "transferredTo": {"agentIds": [system.get("operatorId")],
                                   "groupIds": [system["teamId"]] if system.get("teamId") else []}})
+
+    def greeting(self, trigger, text):
+        """An invitation shows (a trigger of the app's, or the page's setActiveTrigger)."""
+        trigger = trigger if isinstance(trigger, dict) else {}
+        self._emit("incoming_greeting", {"id": trigger.get("id"), "text": text,
+                                         "kind": trigger.get("kind") or "invitation"})
 
     def _sent(self, client_id, message):
         if client_id in self.sending:

@@ -1319,6 +1319,8 @@ class Widget:
             self.ready_waiters.append(action)
 
     def _show_invitation(self, message):
+        if self.client is not None:
+            self.client.greeting(self.triggers.active, message)
         if not self.widget_allowed:
             return
         self._render()

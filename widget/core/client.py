@@ -71,6 +71,7 @@ CLIENT_EVENTS = (
     "incoming_chat",
     "chat_deactivated",
     "chat_transferred",
+    "user_added_to_chat",
     "chat_rated",
     "incoming_typing_indicator",
     "events_marked_as_seen",
@@ -78,6 +79,7 @@ CLIENT_EVENTS = (
     "availability_updated",
     "queue_position_updated",
     "chat_properties_updated",
+    "incoming_greeting",
     "history_reset",
 )
 
