@@ -391,3 +391,45 @@ def test_incoming_greeting_in_headless_mode(page, host_site, parley, app):
     wait_event(page, "incoming_greeting", "p.text === 'Need a hand with sizes?' && p.kind === 'invitation'")
     assert events(page, "incoming_greeting")[0]["id"] is None  # the page's own invitation has no id
     assert page.locator("iframe[data-parley=invitation]").count() == 0  # headless: nothing drawn
+
+
+def test_a_message_sent_while_the_network_is_down_goes_once_on_reconnect(page, host_site, parley, app, ann):
+    from e2e.helpers import SocketSwitch
+    switch = SocketSwitch(page)
+    client_page(page, host_site, parley, app, "client-outage")
+    chat_id = settled(page, "chaport.client.startChat('Before the outage')")["ok"]["chat"]["id"]
+    switch.cut()
+    wait_event(page, "disconnected", "p.willReconnect === true && p.code === 1011")  # the test's close
+    page.evaluate("() => { chaport.client.sendEvent({type: 'message', text: 'Written offline'})"
+                  ".then(m => { window.delivered = m; }); }")
+    switch.restore()
+    wait_event(page, "connected", "true")
+    wait_for_js(page, "window.delivered && window.delivered.text === 'Written offline'")
+    assert page.evaluate("window.delivered.chatId") == chat_id
+    ann.wait_for(lambda f: f["type"] == "message" and f["message"]["text"] == "Written offline")
+    ann.drain()
+    stored = [f for f in ann.seen if f["type"] == "message" and f["message"]["text"] == "Written offline"]
+    assert len(stored) == 1
+    assert settled(page, "chaport.client.getCustomer()")["ok"]["id"]
+
+
+def test_queue_position_updated(page, host_site, parley):
+    from e2e.inbox_helpers import RawVisitor
+    from e2e.operator import ScriptedOperator
+    fresh = parley.cli("app", "create", "--name", "Queue", "--origin", host_site.origin)
+    parley.cli("app", "set", "--app", fresh["appId"], "--max-chats", "1")
+    parley.cli("operator", "create", "--app", fresh["appId"], "--email", "queue@shop.example",
+               "--password", "correct horse")
+    operator = ScriptedOperator(parley.url, fresh["appId"], "queue@shop.example", "correct horse")
+    first = RawVisitor(parley.url, fresh["appId"], host_site.origin)
+    try:
+        first_chat = first.say("I came first")["chatId"]
+        client_page(page, host_site, parley, fresh, "client-queue")
+        chat_id = settled(page, "chaport.client.startChat('Am I in line?')")["ok"]["chat"]["id"]
+        wait_event(page, "queue_position_updated", f"p.chatId === {chat_id!r} && p.queue.position === 1")
+        operator.send(type="chat.close", chatId=first_chat)
+        wait_event(page, "queue_position_updated", f"p.chatId === {chat_id!r} && p.queue.position === null")
+        wait_event(page, "user_added_to_chat", f"p.chatId === {chat_id!r}")
+    finally:
+        first.close()
+        operator.close()
