@@ -36,7 +36,7 @@ SHAPE = {
     "launcher": {"show"},
     "openIn": None,
     "operators": None,
-    "parley": {"reconnectingAfter"},
+    "parley": {"reconnectingAfter", "ui"},
     "responsive": None,
     "session": {"user": {"id", "token"}, "autoStart": None, "persist": None, "cookieDomain": None},
     "triggers": {"all", "enabled", "disabled"},
@@ -126,6 +126,7 @@ def test_missing_app_id_is_a_warning() -> None:
         ),
         ({"parley": {"reconnectingAfter": -1}}, "parley.reconnectingAfter must be a non-negative number"),
         ({"parley": {"reconnectAfter": 1}}, "unknown option 'parley.reconnectAfter'"),
+        ({"parley": {"ui": "no"}}, "parley.ui must be true or false"),
     ],
 )
 def test_one_warning_naming_the_path(raw: dict, warning: str) -> None:
@@ -136,10 +137,17 @@ def test_one_warning_naming_the_path(raw: dict, warning: str) -> None:
 
 def test_parley_reconnecting_after() -> None:
     # Parley's own option: how long the socket is down before "Reconnecting…" shows.
-    assert normalize_config({"appId": "app"}, "desktop")[0]["parley"] == {"reconnectingAfter": 4000}
+    defaults = normalize_config({"appId": "app"}, "desktop")[0]["parley"]
+    assert defaults == {"reconnectingAfter": 4000, "ui": True}
     config, warnings = normalize_config({"appId": "app", "parley": {"reconnectingAfter": 300}}, "desktop")
     assert warnings == []
-    assert config["parley"] == {"reconnectingAfter": 300}
+    assert config["parley"] == {"reconnectingAfter": 300, "ui": True}
+
+
+def test_parley_ui_false_is_headless() -> None:
+    config, warnings = normalize_config({"appId": "app", "parley": {"ui": False}}, "desktop")
+    assert warnings == []
+    assert config["parley"]["ui"] is False
 
 
 def test_bad_values_fall_back_to_defaults() -> None:

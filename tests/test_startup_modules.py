@@ -19,6 +19,13 @@ def test_the_chat_window_code_is_not_loaded_at_start_up():
     assert "widget.browser.ui" in modules  # the launcher
 
 
+def test_chaport_client_code_is_not_loaded_at_start_up():
+    # Built when the page first reads chaport.client (issue 15).
+    modules = build.startup_modules(build.widget_sources())
+    assert "widget.browser.client" not in modules
+    assert "widget.core.client" not in modules
+
+
 def test_only_module_level_imports_count():
     sources = {
         "pkg/__init__.py": "",

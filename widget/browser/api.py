@@ -24,6 +24,8 @@ class HostApi:
         # The host's own argument values of the call being handled (e.g. the
         # object whose exact JSON an integrity hash signs).
         self.raw_args = []
+        # Builds `chaport.client` the first time the page reads it (widget.browser.client).
+        self.client_factory = None
 
     def install(self, stub):
         """Turns the snippet's stub into the real API; returns the stub's queue and listeners.
@@ -43,6 +45,8 @@ class HostApi:
         for name in COMMANDS:
             parley_js.set(api, name, self._method(name))
         parley_js.set(api, "q", self._queue_call)
+        if self.client_factory is not None:
+            parley_js.lazy(api, "client", self.client_factory)
         # Pages keep the stub's q too (`var cpt = window.chaport.q; cpt('open')`): its
         # pushes into _q now reach the real API instead of a queue nobody reads.
         forward = parley_js.hostObject()

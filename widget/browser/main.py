@@ -73,7 +73,8 @@ class Widget:
         self.history_loaded = False  # the first history frame came (the scroll can be restored)
         self.invitation = None
         self.launcher_visible = True  # launcher.show, then hideLauncher/showLauncher
-        self.widget_allowed = True  # devices/countries say the widget shows here
+        self.widget_allowed = True  # devices/countries (and parley.ui) say the widget shows here
+        self.headless = False  # parley.ui false: nothing drawn, the page's own UI on chaport.client
         self.started = False  # `ready` has fired
         self.session_running = False
         self.socket = None
@@ -99,6 +100,9 @@ class Widget:
         self.view = ChatView(self)
         self.scroll_restored = False  # the last page's scroll position is applied once
         self.scroll_timer = None
+        self.client = None  # chaport.client, built when the page first reads it
+        self.chats = {}  # chat id -> CHAT, as welcome, events and history described them
+        self.resumed_from = None  # the stored visitor id this session started with (restore)
         self.api = HostApi(host, {
             "close": self.close,
             "compare": self.compare,
@@ -123,6 +127,7 @@ class Widget:
             "toggle": self.toggle,
             "updatePosition": self.update_position,
         })
+        self.api.client_factory = self._client_object
 
     # -- start-up ---------------------------------------------------------
     def start(self):
@@ -138,6 +143,8 @@ class Widget:
         self.api.handlers["getActiveTrigger"] = self.triggers.get_active
         self.api.handlers["getTriggerById"] = self.triggers.get_by_id
         self.assignments = self.config["assignments"]
+        self.headless = self.config["parley"]["ui"] is False
+        self.widget_allowed = not self.headless
         self.launcher_visible = self.config["launcher"]["show"]
         self._take_site_look()
         self.translator = Translator(self._language())
@@ -403,6 +410,37 @@ class Widget:
             self.timeline.last_seq = frame.get("seq") or 0
             self.socket.send({"type": "history", "limit": 100})
 
+    def _socket_frame(self, frame):
+        """Every frame: chaport.client's answers go to it, the rest to the widget, then to it."""
+        client = self.client
+        if client is not None and client.claims(frame):
+            return
+        self._note_chats(frame)
+        self._frame(frame)
+        if client is not None:
+            client.frame(frame)
+
+    def _note_chats(self, frame):
+        kind = frame.get("type")
+        chat = None
+        if kind in ("welcome", "history"):
+            chat = frame.get("chat")
+        elif kind == "event":
+            chat = (frame.get("event") or {}).get("chat")
+        if isinstance(chat, dict) and isinstance(chat.get("id"), str):
+            self.chats[chat["id"]] = chat
+
+    def _client_object(self):
+        try:
+            if self.client is None:
+                from widget.browser.client import Client  # loaded only when the page uses it
+
+                self.client = Client(self)
+            return self.client.object
+        except Exception as error:
+            console.error("chaport.client could not be built: %s" % error)
+            return None
+
     def _event(self, event):
         kind = event.get("type")
         if kind == "message":
@@ -410,7 +448,8 @@ class Widget:
             fresh = not self.timeline.has_id(message.get("id"))
             self._show(message)
             # Words from the team count as unread; system lines ("Ann joined") do not.
-            if fresh and message.get("authorKind") in ("operator", "bot") and self.state.value != EXPANDED:
+            if (fresh and message.get("authorKind") in ("operator", "bot") and self.state.value != EXPANDED
+                    and not self.headless):  # headless: the page's own UI tells the visitor
                 self._unread_message(message)
             # A bot's message shown for the first time (a live event, never a history reload).
             bot_sent = self.triggers.bot_message_event(message) if fresh else None
@@ -622,6 +661,7 @@ class Widget:
         self.view.show_pending(frame)
         if self.socket is not None:
             self.socket.send(frame)
+        return client_id
 
     def _message_trigger(self, text):
         """The id of the first enabled trigger with a `message_text` condition that the chat's
@@ -723,6 +763,8 @@ class Widget:
         if self.connection_down:
             return  # another failed retry of the same outage: its clock already runs
         self.connection_down = True
+        if self.client is not None:
+            self.client.down(self.socket.close_code if self.socket is not None else None)
         self.reconnecting_timer = self.host.setTimeout(self._show_reconnecting,
                                                        self.config["parley"]["reconnectingAfter"])
 
@@ -753,6 +795,8 @@ class Widget:
         self.session_running = False
         self.ready_waiters = []
         self._clear_reconnecting()
+        if self.client is not None:
+            self.client.down(_code)
 
     def _welcome(self, frame):
         mark("welcome")
@@ -791,7 +835,7 @@ class Widget:
         self.socket.send({"type": "history", "limit": 50})
         self.started = True
         # The site may hide the widget here (devices/countries): then API only, nothing drawn.
-        self.widget_allowed = widget_visible_for(self.config, self.device, self.country)
+        self.widget_allowed = not self.headless and widget_visible_for(self.config, self.device, self.country)
         self.emitter.emit("ready", to_host({"visitorId": self.visitor_id}))
         mark("ready")
         # startSession callbacks: the session has started (unless a ready listener stopped it,
@@ -1216,7 +1260,8 @@ class Widget:
             stored = {}
         self.visitor_id = stored.get("visitorId")
         self.visitor_token = stored.get("visitorToken")
-        self.socket = VisitorSocket(self._socket_url(), self._send_hello, self._frame, self._down,
+        self.resumed_from = self.visitor_id if self.visitor_token else None
+        self.socket = VisitorSocket(self._socket_url(), self._send_hello, self._socket_frame, self._down,
                                     self._refused)
         self.socket.connect()
         if callback is not None:
@@ -1226,6 +1271,8 @@ class Widget:
         if self.socket is not None:
             self.socket.stop()
             self.socket = None
+            if self.client is not None:
+                self.client.down(1000, manual=True)
         self.session_running = False
         self.ready_waiters = []  # stopped before `ready`: that session never started
         self._clear_reconnecting()
@@ -1272,6 +1319,8 @@ class Widget:
             self.ready_waiters.append(action)
 
     def _show_invitation(self, message):
+        if self.client is not None:
+            self.client.greeting(self.triggers.active, message)
         if not self.widget_allowed:
             return
         self._render()

@@ -34,6 +34,7 @@ class VisitorSocket:
         self._failures = 0
         self._stopped = False
         self.connected = False
+        self.close_code = None  # the last close's code (chaport.client's `disconnected`)
 
     def connect(self):
         if self._stopped:
@@ -82,6 +83,7 @@ class VisitorSocket:
         self.connected = False
         self._socket = None
         code = event.code
+        self.close_code = code
         if self._stopped:
             return
         if code in FINAL_CLOSE_CODES:

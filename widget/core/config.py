@@ -30,7 +30,9 @@ Decisions where the spec is silent:
 - `devices.configs` keeps the raw override dicts (for reference); the options
   they carry are already merged into the rest of the result.
 - `parley` holds Parley's own options, which Chaport does not have:
-  `reconnectingAfter` (ms the socket is down before "Reconnecting…" shows).
+  `reconnectingAfter` (ms the socket is down before "Reconnecting…" shows) and `ui`
+  (false: headless, the runtime and connection with no launcher and no window; the page
+  builds its own UI on `chaport.client`).
 """
 
 from widget.core.assignments import normalize_rules
@@ -59,7 +61,7 @@ OPTIONS = (
     "visitorIntegrityHash",
 )
 # Parley's own options (not in the Chaport spec), under `parley`; a Chaport page never sets them.
-PARLEY_OPTION_KEYS = ("reconnectingAfter",)
+PARLEY_OPTION_KEYS = ("reconnectingAfter", "ui")
 # How long (ms) the socket is down before the window says "Reconnecting…": a quick
 # reconnect shows nothing.
 RECONNECTING_AFTER_MS = 4000
@@ -126,7 +128,7 @@ def default_config():
         "launcher": {"show": True},
         "openIn": None,
         "operators": None,
-        "parley": {"reconnectingAfter": RECONNECTING_AFTER_MS},
+        "parley": {"reconnectingAfter": RECONNECTING_AFTER_MS, "ui": True},
         "responsive": None,
         "session": {
             "user": {"id": None, "token": None},
@@ -666,6 +668,7 @@ def _check(ck, raw):
     parley = ck.obj(section.get("parley"), "parley", PARLEY_OPTION_KEYS)
     config["parley"] = {
         "reconnectingAfter": ck.number(parley, "parley", "reconnectingAfter", RECONNECTING_AFTER_MS),
+        "ui": ck.boolean(parley, "parley", "ui", True),
     }
     config["responsive"] = ck.boolean(section, "", "responsive", None)
     config["session"] = _session(ck, section.get("session"))
