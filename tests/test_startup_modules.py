@@ -39,3 +39,15 @@ def test_only_english_strings_load_at_start_up():
     from widget.core.i18n import LANGUAGES
 
     assert {f"widget/core/lang/{code}.py" for code in LANGUAGES} <= set(sources)
+
+
+def test_the_second_bundle_holds_the_window_code_and_nothing_start_up_needs():
+    sources = build.widget_sources()
+    later = build.later_modules(sources)
+    assert later[-1] == build.LATER_ENTRY
+    assert {"widget.browser.window", "widget.browser.panels", "widget.core.linkify"} <= set(later)
+    assert not set(later) & set(build.startup_modules(sources))
+    start, rest = build.split_bundle({"widget/browser/window.mpy": b"w", "widget/browser/main.mpy": b"m",
+                                      "widget/core/lang/de.mpy": b"d"}, later)
+    assert start == {"widget/browser/main.mpy": b"m", "widget/core/lang/de.mpy": b"d"}
+    assert rest == {"widget/browser/window.mpy": b"w"}
