@@ -1,1 +1,0 @@
-"""One module per widget language, each a `TABLE` of every string by key (widget.core.i18n)."""
