@@ -136,6 +136,26 @@ def test_is_online_both_interfaces(page, host_site, parley, app):
     assert sorted(page.evaluate("window.answers")) == [["q", False], ["t", False]]
 
 
+def test_results_survive_the_runtimes_garbage_collection(page, host_site, parley, app):
+    """MicroPython 1.27 collects garbage when a call from the page returns, before it turns
+    the result into a JS value: an object built for the answer could be freed first, and
+    getActiveTrigger() then answered undefined now and then (seen in CI)."""
+    load(page, host_site, parley, app, "gc-results")
+    page.evaluate("""window.chaport.setActiveTrigger({ message: "Still here?" })""")
+    page.frame_locator("iframe[data-parley=invitation]").locator(".bubble p").wait_for()
+    missing = page.evaluate("""() => {
+        let missing = 0;
+        for (let i = 0; i < 3000; i++) {
+            const trigger = chaport.getActiveTrigger();
+            const queued = chaport.q('getActiveTrigger');
+            if (!trigger || trigger.message !== "Still here?") missing++;
+            if (!queued || queued.message !== "Still here?") missing++;
+        }
+        return missing;
+    }""")
+    assert missing == 0
+
+
 def test_set_active_trigger_shows_custom_invitation_and_fires_event(page, host_site, parley, app):
     load(page, host_site, parley, app, "invite", before="window.invites = [];",
          after="window.chaport.on('chat.autoInvitation', function (d) { window.invites.push(d); });")

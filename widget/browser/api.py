@@ -43,8 +43,8 @@ class HostApi:
         is_stub = stub is not None and parley_js.kind(stub) == "object"
         api = stub if is_stub else parley_js.hostObject()
         for name in COMMANDS:
-            parley_js.set(api, name, self._method(name))
-        parley_js.set(api, "q", self._queue_call)
+            parley_js.set(api, name, parley_js.answering(self._method(name)))
+        parley_js.set(api, "q", parley_js.answering(self._answer_queued_call))
         if self.client_factory is not None:
             parley_js.lazy(api, "client", self.client_factory)
         # Pages keep the stub's q too (`var cpt = window.chaport.q; cpt('open')`): its
@@ -85,14 +85,19 @@ class HostApi:
             self._run(name, args)
 
     def _method(self, name):
-        def method(*args):
+        # give(answer), not `return answer`: see parley_js.answering in boot.mjs.
+        def method(give, *args):
+            answer = None
             try:
                 self.raw_args = list(args)
-                return to_host(self.call(name, [to_py(a) for a in args]))
+                answer = to_host(self.call(name, [to_py(a) for a in args]))
             except Exception as error:  # never throw into the host page
                 console.error("chaport.%s failed: %s" % (name, error))
-                return None
+            give(answer)
         return method
+
+    def _answer_queued_call(self, give, name=None, args=None):
+        give(self._queue_call(name, args))
 
     def _queue_call(self, name=None, args=None):
         try:

@@ -110,7 +110,7 @@ class Client:
             if name in ("on", "once", "off"):
                 parley_js.set(target, name, self._listener_method(calls[name]))
             elif name == "getChatHistory":
-                parley_js.set(target, name, self._history_method)
+                parley_js.set(target, name, parley_js.answering(self._history_method))
             else:
                 parley_js.set(target, name, self._method(name, calls[name]))
         return target
@@ -123,16 +123,18 @@ class Client:
                 console.error("chaport.client.on/off failed: %s" % error)
         return method
 
-    def _history_method(self, chat_id=None, options=None):
+    def _history_method(self, give, chat_id=None, options=None):
+        # give(answer), not `return answer`: see parley_js.answering in boot.mjs.
+        answer = None
         try:
-            return self.get_chat_history(to_py(chat_id), to_py(options))
+            answer = self.get_chat_history(to_py(chat_id), to_py(options))
         except Exception as error:  # never throw into the host page
             console.error("chaport.client.getChatHistory failed: %s" % error)
-            return None
+        give(answer)
 
     def _method(self, name, call):
         """The page's function: a Promise settled by what `call` returns (a _Pending)."""
-        def method(js_resolve, js_reject, *args):
+        def method(js_resolve, js_reject, set_cancel, *args):
             def resolve(value=None):
                 js_resolve(to_host(value))
 
@@ -141,11 +143,11 @@ class Client:
             try:
                 pending = call(*[to_py(arg) for arg in args])
                 pending.run(resolve, reject)
-                return pending.cancel
+                if pending.cancel is not None:
+                    set_cancel(pending.cancel)  # handed over, not returned: parley_js.answering
             except Exception as error:  # never throw into the host page
                 console.error("chaport.client.%s failed: %s" % (name, error))
                 reject(rules.error(rules.INTERNAL, str(error)))
-                return None
         return parley_js.promising(method)
 
     def _promise(self, run, cancel=None):

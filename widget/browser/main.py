@@ -430,16 +430,17 @@ class Widget:
         if isinstance(chat, dict) and isinstance(chat.get("id"), str):
             self.chats[chat["id"]] = chat
 
-    def _client_object(self):
+    def _client_object(self, give):
+        # give(the object), not `return`: see parley_js.answering in boot.mjs.
         try:
             if self.client is None:
                 from widget.browser.client import Client  # loaded only when the page uses it
 
                 self.client = Client(self)
-            return self.client.object
+            give(self.client.object)
         except Exception as error:
             console.error("chaport.client could not be built: %s" % error)
-            return None
+            give(None)
 
     def _event(self, event):
         kind = event.get("type")
