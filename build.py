@@ -209,6 +209,25 @@ def startup_modules(sources: dict[str, str], entry: str = WIDGET_ENTRY) -> list[
     return ordered
 
 
+# The chat window's code: downloaded after `ready`, in idle time, or when the visitor
+# opens the chat before that (issue 16). Its module-level imports come with it.
+LATER_ENTRY = "widget.browser.window"
+
+
+def later_modules(sources: dict[str, str]) -> list[str]:
+    """The modules of the second bundle: what `LATER_ENTRY` imports at module level,
+    directly or not, that the start-up import doesn't load (dependencies first)."""
+    startup = set(startup_modules(sources))
+    return [name for name in startup_modules(sources, LATER_ENTRY) if name not in startup]
+
+
+def split_bundle(compiled: dict[str, bytes], later: list[str]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """`compiled` (.mpy files by path) as (start-up files, files of the `later` modules)."""
+    paths = {name.replace(".", "/") + ".mpy" for name in later}
+    start = {path: data for path, data in compiled.items() if path not in paths}
+    return start, {path: data for path, data in compiled.items() if path in paths}
+
+
 # What a build is made from: when any of it changes, dist/ is stale.
 INPUTS = ("build.py", "package-lock.json", "templates", "static", "widget")
 
@@ -269,14 +288,19 @@ def build(out: Path = DIST) -> dict:
     _write(staging, "widget/" + runtime_wasm_name, runtime_wasm, written)
 
     sources = widget_sources()
-    bundle = pack_bundle(compile_widget(sources))
+    start_files, later_files = split_bundle(compile_widget(sources), later_modules(sources))
+    bundle = pack_bundle(start_files)
     bundle_name = _hashed_name("widget", ".bin", bundle)
     _write(staging, "widget/" + bundle_name, bundle, written)
-    build_id = _digest(bundle + runtime_js + runtime_wasm)
+    later_bundle = pack_bundle(later_files)
+    later_name = _hashed_name("later", ".bin", later_bundle)
+    _write(staging, "widget/" + later_name, later_bundle, written)
+    build_id = _digest(bundle + later_bundle + runtime_js + runtime_wasm)
     boot = env.get_template("boot.mjs.j2").render(
         runtime_js=runtime_js_name,
         runtime_wasm=runtime_wasm_name,
         bundle=bundle_name,
+        later_bundle=later_name,
         heap_bytes=WIDGET_HEAP_BYTES,
         build_id=build_id,
         startup_modules=json.dumps(startup_modules(sources)),
@@ -316,6 +340,8 @@ def build(out: Path = DIST) -> dict:
             "runtime_wasm": "widget/" + runtime_wasm_name,
             "bundle": "widget/" + bundle_name,
         },
+        # Downloaded after `ready` (or when the chat opens first): not in the start-up sizes.
+        "widget_later": {"bundle": "widget/" + later_name},
         "files": written,
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
@@ -328,9 +354,11 @@ def build(out: Path = DIST) -> dict:
     return manifest
 
 
-def widget_download_sizes(manifest: dict) -> dict[str, int]:
-    """Bytes a visitor's browser downloads for the widget (loader, boot, runtime), by encoding."""
-    names = list(manifest["widget"].values())
+def widget_download_sizes(manifest: dict, part: str = "widget") -> dict[str, int]:
+    """Bytes a visitor's browser downloads for the widget before `ready` (loader, boot,
+    runtime, start-up bytecode), by encoding; part="widget_later": the chat window's
+    bytecode, downloaded after `ready`."""
+    names = list(manifest.get(part, {}).values())
     files = manifest["files"]
     return {
         "raw": sum(files[n]["bytes"] for n in names),
@@ -342,8 +370,10 @@ def widget_download_sizes(manifest: dict) -> dict[str, int]:
 def main() -> None:
     manifest = build()
     sizes = widget_download_sizes(manifest)
-    print(f"built dist/ (build {manifest['build_id']}); widget download: "
-          f"{sizes['brotli'] / 1024:.1f} KiB brotli, {sizes['raw'] / 1024:.1f} KiB raw")
+    later = widget_download_sizes(manifest, "widget_later")
+    print(f"built dist/ (build {manifest['build_id']}); widget download before ready: "
+          f"{sizes['brotli'] / 1024:.1f} KiB brotli, {sizes['raw'] / 1024:.1f} KiB raw; "
+          f"the chat window's code after ready: {later['brotli'] / 1024:.1f} KiB brotli")
 
 
 if __name__ == "__main__":

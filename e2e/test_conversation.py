@@ -197,7 +197,7 @@ def test_pasting_an_image_sends_it(page, host_site, parley, app, ann):
 
 
 def test_a_whole_conversation_in_german(page, host_site, parley, app, ann):
-    from widget.core.i18n import DE
+    from widget.core.lang.de import TABLE as DE
 
     window = page.frame_locator(WINDOW)
     open_page(page, host_site, parley, app, "german", "language: { use: 'de' },")

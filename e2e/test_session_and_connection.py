@@ -204,8 +204,13 @@ def test_reconnecting_line_never_flashes_on_a_quick_reconnect(page, host_site, p
     page.goto(page_url(host_site, parley, app, "reconnect-quick", "parley: { reconnectingAfter: 1500 },"))
     wait_ready(page)
     switch.wait_for_welcomes(1)
-    page.evaluate("""chaport.open();
-        window.shownAt = [];
+    page.evaluate("chaport.open()")
+    # The window's code may still be downloading (a second bundle, issue 16): wait for it.
+    page.wait_for_function("""() => {
+        const f = document.querySelector('iframe[data-parley=window]');
+        return !!f && !!f.contentDocument.querySelector('form.composer textarea');
+    }""")
+    page.evaluate("""window.shownAt = [];
         const doc = document.querySelector('iframe[data-parley=window]').contentDocument;
         new MutationObserver(() => {
             const line = doc.querySelector('.connection');

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.helpers import WINDOW, open_page, rendered, snippet_with_config, type_message, wait_ready
-from widget.core.i18n import AR
+from widget.core.lang.ar import TABLE as AR
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +161,8 @@ def test_launcher_is_drawn_within_one_frame_of_ready(page, host_site, parley, ap
 
 
 def test_the_apps_languages_limit_the_widgets(page, host_site, parley):
-    from widget.core.i18n import DE, FR
+    from widget.core.lang.de import TABLE as DE
+    from widget.core.lang.fr import TABLE as FR
 
     shop = parley.cli("app", "create", "--name", "Lingua", "--origin", host_site.origin)
     parley.cli("app", "set", "--app", shop["appId"], "--languages", "fr,de")

@@ -70,11 +70,15 @@ def test_widget_ships_as_bytecode_for_every_widget_module(built_dist):
     import build
 
     data = (Path(build.DIST) / built_dist["widget"]["bundle"]).read_bytes()
-    files = build.unpack_bundle(data)
+    later = (Path(build.DIST) / built_dist["widget_later"]["bundle"]).read_bytes()
+    files, later_files = build.unpack_bundle(data), build.unpack_bundle(later)
     sources = build.widget_sources()
-    assert sorted(files) == sorted(p[:-3] + ".mpy" for p in sources)
-    assert all(blob[:1] == b"M" for blob in files.values())  # the .mpy header's magic byte
-    assert build.pack_bundle(files) == data
+    # Every module in one of the two bundles, none in both; the second is the window's code.
+    assert not set(files) & set(later_files)
+    assert sorted({**files, **later_files}) == sorted(p[:-3] + ".mpy" for p in sources)
+    assert "widget/browser/window.mpy" in later_files and "widget/browser/main.mpy" in files
+    assert all(blob[:1] == b"M" for blob in {**files, **later_files}.values())  # the .mpy magic byte
+    assert build.pack_bundle(files) == data and build.pack_bundle(later_files) == later
 
 
 def test_a_changed_source_makes_the_build_stale(built_dist, tmp_path, monkeypatch):

@@ -34,3 +34,27 @@ def test_only_module_level_imports_count():
         "pkg/c.py": "",
     }
     assert build.startup_modules(sources, "pkg.a") == ["pkg", "pkg.b", "pkg.a"]
+
+
+def test_only_english_strings_load_at_start_up():
+    """Issue 16: widget.core.i18n imports English only; the visitor's language module is
+    imported by name when the Translator is made, so it is in the bundle but not the list."""
+    sources = build.widget_sources()
+    modules = build.startup_modules(sources)
+    assert "widget.core.i18n" in modules
+    assert [m for m in modules if m.startswith("widget.core.lang.")] == ["widget.core.lang.en"]
+    from widget.core.i18n import LANGUAGES
+
+    assert {f"widget/core/lang/{code}.py" for code in LANGUAGES} <= set(sources)
+
+
+def test_the_second_bundle_holds_the_window_code_and_nothing_start_up_needs():
+    sources = build.widget_sources()
+    later = build.later_modules(sources)
+    assert later[-1] == build.LATER_ENTRY
+    assert {"widget.browser.window", "widget.browser.panels", "widget.core.linkify"} <= set(later)
+    assert not set(later) & set(build.startup_modules(sources))
+    start, rest = build.split_bundle({"widget/browser/window.mpy": b"w", "widget/browser/main.mpy": b"m",
+                                      "widget/core/lang/de.mpy": b"d"}, later)
+    assert start == {"widget/browser/main.mpy": b"m", "widget/core/lang/de.mpy": b"d"}
+    assert rest == {"widget/browser/window.mpy": b"w"}

@@ -70,6 +70,9 @@ class Widget:
         self.window = None  # built when the visitor opens the chat, or in idle time after ready
         self.window_steps = None  # the idle-time build under way (a generator), if any
         self.window_draft = None  # the window that build is drawing (not usable until complete)
+        # The window's code comes in a second bundle after `ready` (boot.mjs loadLater).
+        self.window_code = False  # it is in the runtime's files
+        self.window_code_waiting = []  # what runs when it arrives (asked for once)
         self.history_loaded = False  # the first history frame came (the scroll can be restored)
         self.invitation = None
         self.launcher_visible = True  # launcher.show, then hideLauncher/showLauncher
@@ -903,10 +906,36 @@ class Widget:
     def _prepare_window(self):
         """Builds the chat window in idle time after the launcher, a slice per idle
         callback, unless the visitor opens it first (_ensure_window finishes it then)."""
-        if self.window is not None or self.window_steps is not None:
+        if self.window is not None or self.window_steps is not None or self.launcher is None:
+            return
+        if not self.window_code:
+            # Its code downloads in idle time too; the build starts when it is here.
+            idle(lambda _deadline=None: self._with_window_code(self._prepare_window))
             return
         self.window_steps = self._window_steps()
         idle(self._window_slice)
+
+    def _with_window_code(self, then):
+        """Runs `then()` when the chat window's code (build.later_modules) is in the
+        runtime's files: now if it is, else once its bundle has downloaded."""
+        if self.window_code:
+            then()
+            return
+        self.window_code_waiting.append(then)
+        if len(self.window_code_waiting) == 1:
+            parley_js.loadLater(self._window_code_arrived)
+
+    def _window_code_arrived(self, problem):
+        waiting, self.window_code_waiting = self.window_code_waiting, []
+        if problem is not None:  # the next open or idle build asks again
+            console.error("the chat window could not load: %s" % problem)
+            return
+        self.window_code = True
+        for then in waiting:
+            try:
+                then()
+            except Exception as error:
+                console.error("the chat window: %s" % error)
 
     def _window_slice(self, _deadline=None):
         steps = self.window_steps
@@ -926,7 +955,11 @@ class Widget:
         idle(self._window_slice)
 
     def _ensure_window(self):
-        """The chat window, finished now if idle time hasn't built it yet."""
+        """The chat window, finished now if idle time hasn't built it yet; None while its
+        code is still downloading (the state is drawn again when it arrives)."""
+        if self.window is None and self.launcher is not None and not self.window_code:
+            self._with_window_code(self._draw_state)
+            return None
         if self.window is None and self.launcher is not None:
             steps, self.window_steps = self.window_steps, None
             for _ in steps or self._window_steps():
@@ -1041,7 +1074,7 @@ class Widget:
             self.window.show(expanded)
         t = self.translator.t
         self.launcher.set_expanded(expanded, t("launcher_close") if expanded else t("launcher_open"))
-        if expanded:
+        if expanded and self.window is not None:  # (else its code is on its way: drawn again then)
             self._read_all()
             self.view.report_seen()
         if self.window is not None and self.window.full_screen:
@@ -1110,6 +1143,11 @@ class Widget:
     def _launcher_clicked(self):
         # A person clicked: move focus into the chat (never on load or API calls).
         self.toggle()
+        if self.state.value == EXPANDED:
+            # After the window's code has come, if it was still downloading (drawn first).
+            self._with_window_code(self._focus_window_input)
+
+    def _focus_window_input(self):
         if self.state.value == EXPANDED and self.window is not None:
             self.window.focus_input()
 
