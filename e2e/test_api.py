@@ -410,10 +410,13 @@ def test_open_in_blank_continues_the_chat_on_parleys_own_page(page, host_site, p
     assert box["width"] == chat.viewport_size["width"]
     # The original page stays collapsed; openIn('_blank') opens it again.
     assert page.evaluate("chaport.getWidgetState()") == "collapsed"
+    chat.close()
     with page.context.expect_page() as again:
         page.evaluate("window.chaport.openIn('_blank')")
+    # Closed once the handover is over: a tab closed while the opener moves it to its
+    # token (location.replace) left Playwright's close() waiting forever (2 runs in 5).
+    wait_for_js(again.value, f"() => !!({API_READY} && chaport.getWidgetState() === 'expanded')")
     again.value.close()
-    chat.close()
 
 
 def test_init_event_target_and_delay_after_event(page, host_site, parley, app):
