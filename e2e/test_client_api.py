@@ -7,6 +7,8 @@ widget too. Tests wait for facts: promises the page awaits, events it recorded.
 
 from __future__ import annotations
 
+import itertools
+
 from e2e.helpers import console_caught_up, snippet_with_config, wait_for_js
 
 # The real API replaced the stub (the stub has no getWidgetState) and `ready` fired.
@@ -261,6 +263,9 @@ def test_upload_a_file_and_send_it(page, host_site, parley, app, ann, page_log):
     assert code(page, "chaport.client.sendEvent({type: 'file', file: {id: 'nope'}})") == "VALIDATION"
     unknown = "{type: 'file', file: {id: '%s'}}" % ("0123456789abcdef" * 2)
     assert code(page, f"chaport.client.sendEvent({unknown})") == "MISSING_FILE"
+    # A message that can never be stored leaves the outbox: it is not resent on every reconnect.
+    outbox = page.evaluate(f"localStorage.getItem('parley:{app['appId']}:outbox')") or "[]"
+    assert "0123456789abcdef" not in outbox
 
 
 # -- restore (Genesys' restoreChat semantics) ---------------------------------------------------
@@ -433,3 +438,128 @@ def test_queue_position_updated(page, host_site, parley):
     finally:
         first.close()
         operator.close()
+
+
+def test_set_language_redraws_the_widget_and_keeps_what_the_visitor_had(page, host_site, parley, app,
+                                                                        page_log):
+    """onWebChat's runtime language switch (l1): chaport.client.setLanguage."""
+    from e2e.helpers import WINDOW, wait_ready
+    from widget.core.lang.ar import TABLE as AR
+    from widget.core.lang.de import TABLE as DE
+    snippet = snippet_with_config(f"appId: '{app['appId']}', language: {{ use: 'en' }},", parley.loader)
+    page.goto(host_site.page("client-language", f"<script>{snippet}</script>"))
+    wait_ready(page)
+    page.evaluate("chaport.open()")
+    composer = page.frame_locator(WINDOW).locator("form.composer textarea")
+    composer.fill("Halb geschrieben")
+    assert settled(page, "chaport.client.setLanguage('de-AT')") == {"ok": {"language": "de"}}
+    # Drawn again in German: the window stays open with the visitor's draft.
+    composer = page.frame_locator(WINDOW).locator(f"textarea[placeholder='{DE['placeholder']}']")
+    composer.wait_for()
+    assert composer.input_value() == "Halb geschrieben"
+    assert page.evaluate("chaport.getWidgetState()") == "expanded"
+    launcher = page.frame_locator("iframe[data-parley=launcher]").locator("button")
+    assert launcher.get_attribute("aria-label") == DE["launcher_close"]
+    assert page.locator("iframe[data-parley=window]").count() == 1
+    assert page.locator("iframe[data-parley=launcher]").count() == 1
+    # A right-to-left language turns the window around.
+    assert settled(page, "chaport.client.setLanguage({language: 'ar'})") == {"ok": {"language": "ar"}}
+    page.frame_locator(WINDOW).locator(f"textarea[placeholder='{AR['placeholder']}']").wait_for()
+    assert page.frame_locator(WINDOW).locator("[dir=rtl]").count() >= 1
+    # A language the widget does not have: refused, nothing redrawn.
+    rejected = settled(page, "chaport.client.setLanguage('xx')")["error"]
+    assert rejected["code"] == "VALIDATION" and "de" in rejected["message"]
+    assert code(page, "chaport.client.setLanguage(42)") == "VALIDATION"
+    assert launcher.get_attribute("aria-label") == AR["launcher_close"]
+    assert page_log.parley("error") == []
+
+
+def test_set_language_in_headless_mode_and_with_an_invitation(page, host_site, parley, app):
+    client_page(page, host_site, parley, app, "client-language-headless")
+    assert settled(page, "chaport.client.setLanguage('fr')") == {"ok": {"language": "fr"}}
+    # With the widget: an invitation on show stays, in the new language's frame.
+    from e2e.helpers import wait_ready
+    from widget.core.lang.es import TABLE as ES
+    snippet = snippet_with_config(f"appId: '{app['appId']}',", parley.loader)
+    page.goto(host_site.page("client-language-invite", f"<script>{snippet}</script>"))
+    wait_ready(page)
+    page.evaluate("chaport.setActiveTrigger({message: 'Hola?'})")
+    bubble = page.frame_locator("iframe[data-parley=invitation]").locator(".bubble p")
+    bubble.wait_for()
+    assert settled(page, "chaport.client.setLanguage('es')")["ok"] == {"language": "es"}
+    dismiss = page.frame_locator("iframe[data-parley=invitation]").locator(
+        f"button.dismiss[aria-label='{ES['dismiss']}']")
+    dismiss.wait_for()
+    assert bubble.text_content() == "Hola?"
+    assert page.locator("iframe[data-parley=invitation]").count() == 1
+    assert page.evaluate("chaport.getActiveTrigger().message") == "Hola?"
+
+
+def test_launcher_clicked_and_visitor_typing_events(page, host_site, parley, app, ann):
+    """onWebChat's onClick and onStartWriting, as chaport.client events."""
+    from e2e.helpers import WINDOW, type_message, wait_ready
+    snippet = snippet_with_config(f"appId: '{app['appId']}',", parley.loader)
+    page.goto(host_site.page("client-clicks", f"<script>{snippet}</script>"))
+    wait_ready(page)
+    page.evaluate("""window.cevents = [];
+      ['launcher_clicked', 'visitor_typing', 'incoming_event'].forEach(function (name) {
+        chaport.client.on(name, function (p) { window.cevents.push([name, p]); });
+      });""")
+    launcher = page.frame_locator("iframe[data-parley=launcher]").locator("button")
+    launcher.click()
+    wait_event(page, "launcher_clicked", "p.state === 'expanded'")
+    # The API's open/close are no click.
+    page.evaluate("chaport.close(); chaport.open()")
+    composer = page.frame_locator(WINDOW).locator("form.composer textarea")
+    composer.press_sequentially("Hel")
+    wait_event(page, "visitor_typing", "p.isTyping === true")
+    composer.fill("")
+    composer.press("Backspace")  # an input event with the empty draft
+    wait_event(page, "visitor_typing", "p.isTyping === false")
+    type_message(page, "Hello there")
+    wait_event(page, "incoming_event", "p.event.text === 'Hello there'")
+    typing = [p["isTyping"] for p in events(page, "visitor_typing")]
+    # Started and stopped each time, never twice in a row the same.
+    assert typing[:2] == [True, False] and typing[-1] is False
+    assert all(a != b for a, b in itertools.pairwise(typing))
+    chat_id = events(page, "incoming_event")[0]["chatId"]
+    composer.press_sequentially("Again")
+    wait_event(page, "visitor_typing", f"p.isTyping === true && p.chatId === {chat_id!r}")
+    launcher.click()
+    wait_event(page, "launcher_clicked", "p.state === 'collapsed'")
+    assert [p["state"] for p in events(page, "launcher_clicked")] == ["expanded", "collapsed"]
+
+
+def test_connection_unstable_and_recovered(page, host_site, parley, app):
+    """A heartbeat `sync` whose `synced` is late: connection_unstable, then connection_recovered
+    when it comes. The test holds the server's answers back in a routed WebSocket."""
+    import re
+    routed = {"hold": False, "held": [], "page": None}
+
+    def route(ws):
+        server = ws.connect_to_server()
+        routed["page"] = ws
+
+        def from_server(message):
+            if routed["hold"] and '"synced"' in str(message) and "pc-ping" in str(message):
+                routed["held"].append(message)
+                return
+            ws.send(message)
+        server.on_message(from_server)
+    page.route_web_socket(re.compile(r"/ws/visitor"), route)
+    headless_page(page, host_site, parley, app, "client-heartbeat")
+    page.evaluate("""window.cevents = [];
+      ['connection_unstable', 'connection_recovered', 'disconnected'].forEach(function (name) {
+        chaport.client.on(name, function (p) { window.cevents.push([name, p]); });
+      });""")
+    routed["hold"] = True
+    wait_event(page, "connection_unstable", seconds=30)
+    assert events(page, "connection_recovered") == [] and events(page, "disconnected") == []
+    routed["hold"] = False
+    for message in routed["held"]:
+        routed["page"].send(message)
+    wait_event(page, "connection_recovered", seconds=10)
+    # Still one working connection: a call goes through.
+    assert settled(page, "chaport.client.getCustomer()")["ok"]["id"]
+    assert [name for name, _ in page.evaluate("window.cevents")] == [
+        "connection_unstable", "connection_recovered"]

@@ -19,9 +19,18 @@ from widget.browser import console
 from widget.browser.hostjs import HostCallbackError, host_callable, later, to_host, to_py
 from widget.browser.uploads import Upload, visitor_headers
 from widget.core import client as rules
+from widget.core.i18n import LANGUAGES
 
 REQUEST_TIMEOUT_MS = 15000
 SYNC_PREFIX = "pc-"
+# connection_unstable / connection_recovered: a `sync` goes every PING_EVERY_MS while the
+# page has a client; no `synced` within UNSTABLE_AFTER_MS is an unstable connection (the
+# Python client's ping timing). Only pages that use chaport.client send them.
+PING_EVERY_MS = 10000
+# A message refused with these stays refused: it leaves the outbox (rate limits and the
+# like are worth another try, and the outbox makes it).
+NEVER_STORED = ("PARLEY_E_NOT_FOUND", "PARLEY_E_BAD_FRAME", "PARLEY_E_FORBIDDEN")
+UNSTABLE_AFTER_MS = 4000
 # restore() resolves with this when the page had no session to restore.
 NO_SESSION = "none"
 
@@ -72,7 +81,13 @@ class Client:
         self.visitor_id = widget.visitor_id if widget.started else None
         self.last_seq = widget.timeline.last_seq if widget.started else None
         self.availability = "online" if widget.online else "offline"
+        self.pings = 0  # sync ids of the heartbeat
+        self.ping_round = 0  # a new connection: the last one's timers do nothing
+        self.ping_waiting = None  # the heartbeat's sync id not answered yet
+        self.unstable = False
         self.object = self._build()
+        if self.up:
+            self._start_pings()
 
     # -- the host object ---------------------------------------------------------------
     def _build(self):
@@ -98,6 +113,7 @@ class Client:
             "uploadFile": self.upload_file,
             "markEventsAsSeen": self.mark_events_as_seen,
             "rateChat": self.rate_chat,
+            "setLanguage": self.set_language,
             "cancelRate": self.cancel_rate,
             "setSneakPeek": self.set_sneak_peek,
             "getPredictedAgent": self.get_predicted_agent,
@@ -265,6 +281,9 @@ class Client:
             sync_id = frame.get("id")
             if not isinstance(sync_id, str) or not sync_id.startswith(SYNC_PREFIX):
                 return False
+            if sync_id == self.ping_waiting:
+                self._pong()
+                return True
             for request in self.inflight:
                 if request.fence == sync_id:
                     request.open = True
@@ -276,8 +295,11 @@ class Client:
             return True
         if kind == "error" and frame.get("clientId") in self.sending:
             # A message of this client was refused (it stays in the outbox and goes again).
-            waiting = self.sending.pop(frame.get("clientId"))
+            client_id = frame.get("clientId")
+            waiting = self.sending.pop(client_id)
             waiting[1](rules.error_from_frame(frame, "file" if waiting[2] else None))
+            if frame.get("code") in NEVER_STORED:
+                self.widget.drop_unsent(client_id)  # else resent on every reconnect, refused each time
             return True
         current = None
         for request in self.inflight:
@@ -307,6 +329,9 @@ class Client:
     def down(self, code=None, manual=False):
         """The socket closed (code None: not known), or the session was stopped (manual)."""
         was_up, self.up = self.up, False
+        self.ping_round += 1
+        self.ping_waiting = None
+        self.unstable = False  # `disconnected` says more
         inflight, self.inflight = self.inflight, []
         lost = rules.error(rules.CONNECTION_LOST, "the connection was lost")
         for request in inflight:
@@ -356,6 +381,8 @@ class Client:
         self.visitor_id = visitor_id
         self.availability = "online" if frame.get("online") else "offline"
         self.up = True
+        self.unstable = False
+        self._start_pings()
         if new_visitor:
             self._emit("customer_id", visitor_id)
         unsent, self.unsent = self.unsent, []
@@ -363,6 +390,37 @@ class Client:
             if not request.settled and not self._send_request(request):
                 self.unsent.append(request)
         self._emit("connected", self._session())
+
+    # -- the heartbeat: connection_unstable / connection_recovered ------------------------
+    def _start_pings(self):
+        self.ping_round += 1
+        self.ping_waiting = None
+        self._next_ping(self.ping_round)
+
+    def _next_ping(self, round_):
+        later(lambda: self._ping(round_), PING_EVERY_MS)
+
+    def _ping(self, round_):
+        socket = self.widget.socket
+        if round_ != self.ping_round or not self.up or socket is None or not socket.connected:
+            return
+        self.pings += 1
+        ping_id = SYNC_PREFIX + "ping-%d" % self.pings
+        self.ping_waiting = ping_id
+        socket.send({"type": "sync", "id": ping_id})
+        later(lambda: self._ping_late(round_, ping_id), UNSTABLE_AFTER_MS)
+
+    def _ping_late(self, round_, ping_id):
+        if round_ == self.ping_round and self.ping_waiting == ping_id and not self.unstable:
+            self.unstable = True
+            self._emit("connection_unstable")
+
+    def _pong(self):
+        self.ping_waiting = None
+        if self.unstable:
+            self.unstable = False
+            self._emit("connection_recovered")
+        self._next_ping(self.ping_round)
 
     def _session(self):
         return {"customerId": self.visitor_id, "availability": self.availability, "chat": self._open_chat()}
@@ -672,6 +730,22 @@ class Client:
         if isinstance(text, str) and self.up and socket is not None:
             socket.send({"type": "typing", "text": text[:rules.MAX_TEXT]})
         return self._resolved()
+
+    def set_language(self, options=None):
+        """onWebChat's runtime language switch: the widget's texts in that language from
+        now on, redrawn at once (not kept for the next page: call it on each page, as
+        chaportConfig.language is set on each page)."""
+        code = rules.language_code(options, LANGUAGES)
+        if code is None:
+            return self._fail(rules.VALIDATION, "setLanguage takes a language code the widget "
+                                                "has: " + ", ".join(LANGUAGES))
+        return self._resolved({"language": self.widget.set_language(code)})
+
+    def launcher_clicked(self, state):
+        self._emit("launcher_clicked", {"state": state})
+
+    def visitor_typing(self, is_typing):
+        self._emit("visitor_typing", {"chatId": self._open_chat_id(), "isTyping": is_typing})
 
     def get_predicted_agent(self, options=None):
         frame = {"type": "agent.predict"}

@@ -90,6 +90,7 @@ class Widget:
         self.timeline = Timeline()
         self.sent_count = 0
         self.last_typing_sent = 0
+        self.visitor_writing = False  # for chaport.client's visitor_typing (started/stopped)
         self.user = None
         self.unread = 0
         self.interacted = False  # sounds only after the visitor used the page (autoplay rules)
@@ -344,6 +345,38 @@ class Widget:
             self.translator = Translator(lang)
             ui.LANGUAGE[0] = self.translator.lang
             ui.LANGUAGE[1] = self.translator.direction
+
+    def set_language(self, code):
+        """chaport.client.setLanguage: the widget's texts in `code` (a supported language)
+        from now on. Returns the language now in use."""
+        translator = Translator(code)
+        if translator.lang == self.translator.lang:
+            return translator.lang
+        self.translator = translator
+        ui.LANGUAGE[0] = translator.lang
+        ui.LANGUAGE[1] = translator.direction
+        if self.launcher is not None:
+            self._redraw()
+        return translator.lang
+
+    def _redraw(self):
+        """Draws the launcher, the window and an invitation again (their texts, labels and
+        direction are the old language's), keeping what the visitor had: the window open
+        or not, the draft, the scroll position, the invitation."""
+        if self.window is not None:
+            self.restored_ui["draft"] = self.window.draft()
+            self.restored_ui["scroll"] = self.window.scroll_state()
+            self.scroll_restored = False
+        active = self.triggers.active
+        invitation_shown = self.invitation is not None and active is not None
+        self._cancel_window_build()
+        for part in (self.launcher, self.window, self.invitation):
+            if part is not None:
+                ui.remove(part)
+        self.launcher = self.window = self.invitation = None
+        self._render()
+        if invitation_shown:
+            self._draw_invitation(active["message"])
 
     def _socket_url(self):
         url = js.URL.new("../ws/visitor", self.base_url)
@@ -631,6 +664,7 @@ class Widget:
     def send_message(self, text):
         """The visitor wrote `text`: queue it with a client id, show it, send it.
         Returns False when the message was not taken (the offline form needs a fix)."""
+        self._writing(False)  # the composer empties as the message goes
         email = self.window.email_value() if self.window is not None else ""
         if email:
             if not looks_like_email(email):
@@ -735,6 +769,14 @@ class Widget:
         icon = {"message_unread": "\u2713", "message_read": "\u2713\u2713"}.get(key, "\u25f7")
         return (icon, text)
 
+    def drop_unsent(self, client_id):
+        """A message the server refused for good (chaport.client's sendEvent of an unknown
+        file): out of the outbox and the window's pending bubbles."""
+        if self.outbox.acknowledge(client_id):
+            self.store.save("outbox", self.outbox.pending())
+        if self.window is not None:
+            self.window.drop_pending(client_id)
+
     def _acknowledged(self, client_id, message):
         if self.outbox.acknowledge(client_id):
             self.store.save("outbox", self.outbox.pending())
@@ -743,12 +785,21 @@ class Widget:
 
     def _visitor_typing(self, text):
         self._save_ui()
+        self._writing(bool(text.strip()))
         # Sneak peek for the operator, at most once a second.
         now = js.Date.now()
         if now - self.last_typing_sent < 1000 or self.socket is None:
             return
         self.last_typing_sent = now
         self.socket.send({"type": "typing", "text": text[:1000]})
+
+    def _writing(self, writing):
+        # The page hears when the visitor starts and stops writing (onWebChat's onStartWriting).
+        if writing == self.visitor_writing:
+            return
+        self.visitor_writing = writing
+        if self.client is not None:
+            self.client.visitor_typing(writing)
 
     def _set_online(self, online):
         if online == self.online:
@@ -1143,6 +1194,8 @@ class Widget:
     def _launcher_clicked(self):
         # A person clicked: move focus into the chat (never on load or API calls).
         self.toggle()
+        if self.client is not None:
+            self.client.launcher_clicked(self.state.value)
         if self.state.value == EXPANDED:
             # After the window's code has come, if it was still downloading (drawn first).
             self._with_window_code(self._focus_window_input)
@@ -1363,6 +1416,9 @@ class Widget:
         if not self.widget_allowed:
             return
         self._render()
+        self._draw_invitation(message)
+
+    def _draw_invitation(self, message):
         if self.state.value == EXPANDED:
             return
         if self.invitation is None:

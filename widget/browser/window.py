@@ -470,6 +470,12 @@ class ChatWindow:
         else:
             self.body.scrollTop = self.body.scrollHeight
 
+    def drop_pending(self, key):
+        """Takes away a message shown before (key: its clientId) that will never be stored."""
+        item = self._items.pop(key, None)
+        if item is not None and item.parentNode is not None:
+            item.parentNode.removeChild(item)
+
     def set_meta(self, key, time, meta):
         """Updates the status line of a message shown before (key: clientId or 'id:<n>')."""
         item = self._items.get(key)

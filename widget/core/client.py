@@ -67,6 +67,8 @@ CLOSE_REASONS = {
 CLIENT_EVENTS = (
     "connected",
     "disconnected",
+    "connection_unstable",
+    "connection_recovered",
     "customer_id",
     "incoming_event",
     "incoming_chat",
@@ -82,6 +84,9 @@ CLIENT_EVENTS = (
     "chat_properties_updated",
     "incoming_greeting",
     "history_reset",
+    # Parley's own, for onWebChat's onClick / onStartWriting (docs/client.md).
+    "launcher_clicked",
+    "visitor_typing",
 )
 
 MAX_TEXT = 5000
@@ -261,6 +266,17 @@ def upload_error(status, cancelled=False):
     if not status:
         return error(CONNECTION_LOST, "the upload did not reach the server")
     return error(UPLOAD_STATUS.get(status, INTERNAL), "the upload was refused (HTTP %s)" % status)
+
+
+def language_code(value, supported):
+    """setLanguage's argument ('de', 'pt-BR' or {language}) as a code of `supported`,
+    or None when it names no language the widget has."""
+    if isinstance(value, dict):
+        value = value.get("language")
+    if not isinstance(value, str) or not value.strip():
+        return None
+    code = value.strip().replace("_", "-").split("-")[0].lower()
+    return code if code in supported else None
 
 
 def page_size(value):

@@ -4,6 +4,7 @@ from widget.core.client import (
     error_from_frame,
     event_to_send,
     known_chats,
+    language_code,
     page_size,
     rating_frame,
     sdk_code,
@@ -50,3 +51,8 @@ print([c["id"] for c in known_chats({"a": {"id": "a", "startedAt": "2025-01-01"}
                                      "b": {"id": "b", "startedAt": "2025-02-01"}, "c": None})])
 print(upload_error(413)["code"], upload_error(415)["code"], upload_error(0)["code"])
 print(upload_error(0, True)["code"], upload_error(500)["code"])
+# setLanguage's argument: a code, a tag or {language}; None for what the widget lacks.
+HAVE = ("en", "de", "pt", "ar")
+ASKED = ("de", "de-AT", "pt_BR", " AR ", {"language": "de"}, "xx", "", 42, None, {"lang": "de"}, ["de"])
+print([language_code(v, HAVE) for v in ASKED])
+assert language_code("de-AT", HAVE) == "de" and language_code("xx", HAVE) is None
