@@ -454,7 +454,7 @@ def test_set_language_redraws_the_widget_and_keeps_what_the_visitor_had(page, ho
     composer.fill("Halb geschrieben")
     assert settled(page, "chaport.client.setLanguage('de-AT')") == {"ok": {"language": "de"}}
     # Drawn again in German: the window stays open with the visitor's draft.
-    composer = page.frame_locator(WINDOW).locator(f"textarea[placeholder='{DE['placeholder']}']")
+    composer = page.frame_locator(WINDOW).locator(f"textarea[placeholder='{DE['composer_placeholder']}']")
     composer.wait_for()
     assert composer.input_value() == "Halb geschrieben"
     assert page.evaluate("chaport.getWidgetState()") == "expanded"
@@ -464,7 +464,7 @@ def test_set_language_redraws_the_widget_and_keeps_what_the_visitor_had(page, ho
     assert page.locator("iframe[data-parley=launcher]").count() == 1
     # A right-to-left language turns the window around.
     assert settled(page, "chaport.client.setLanguage({language: 'ar'})") == {"ok": {"language": "ar"}}
-    page.frame_locator(WINDOW).locator(f"textarea[placeholder='{AR['placeholder']}']").wait_for()
+    page.frame_locator(WINDOW).locator(f"textarea[placeholder='{AR['composer_placeholder']}']").wait_for()
     assert page.frame_locator(WINDOW).locator("[dir=rtl]").count() >= 1
     # A language the widget does not have: refused, nothing redrawn.
     rejected = settled(page, "chaport.client.setLanguage('xx')")["error"]
@@ -488,7 +488,7 @@ def test_set_language_in_headless_mode_and_with_an_invitation(page, host_site, p
     bubble.wait_for()
     assert settled(page, "chaport.client.setLanguage('es')")["ok"] == {"language": "es"}
     dismiss = page.frame_locator("iframe[data-parley=invitation]").locator(
-        f"button.dismiss[aria-label='{ES['dismiss']}']")
+        f"button.dismiss[aria-label='{ES['invitation_close']}']")
     dismiss.wait_for()
     assert bubble.text_content() == "Hola?"
     assert page.locator("iframe[data-parley=invitation]").count() == 1
