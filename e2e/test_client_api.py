@@ -443,12 +443,10 @@ def test_queue_position_updated(page, host_site, parley):
 def test_set_language_redraws_the_widget_and_keeps_what_the_visitor_had(page, host_site, parley, app,
                                                                         page_log):
     """onWebChat's runtime language switch (l1): chaport.client.setLanguage."""
-    from e2e.helpers import WINDOW, wait_ready
+    from e2e.helpers import WINDOW, goto
     from widget.core.lang.ar import TABLE as AR
     from widget.core.lang.de import TABLE as DE
-    snippet = snippet_with_config(f"appId: '{app['appId']}', language: {{ use: 'en' }},", parley.loader)
-    page.goto(host_site.page("client-language", f"<script>{snippet}</script>"))
-    wait_ready(page)
+    goto(page, host_site, parley, app, "client-language", "language: { use: 'en' },")
     page.evaluate("chaport.open()")
     composer = page.frame_locator(WINDOW).locator("form.composer textarea")
     composer.fill("Halb geschrieben")
@@ -478,11 +476,9 @@ def test_set_language_in_headless_mode_and_with_an_invitation(page, host_site, p
     client_page(page, host_site, parley, app, "client-language-headless")
     assert settled(page, "chaport.client.setLanguage('fr')") == {"ok": {"language": "fr"}}
     # With the widget: an invitation on show stays, in the new language's frame.
-    from e2e.helpers import wait_ready
+    from e2e.helpers import goto
     from widget.core.lang.es import TABLE as ES
-    snippet = snippet_with_config(f"appId: '{app['appId']}',", parley.loader)
-    page.goto(host_site.page("client-language-invite", f"<script>{snippet}</script>"))
-    wait_ready(page)
+    goto(page, host_site, parley, app, "client-language-invite")
     page.evaluate("chaport.setActiveTrigger({message: 'Hola?'})")
     bubble = page.frame_locator("iframe[data-parley=invitation]").locator(".bubble p")
     bubble.wait_for()
@@ -497,10 +493,8 @@ def test_set_language_in_headless_mode_and_with_an_invitation(page, host_site, p
 
 def test_launcher_clicked_and_visitor_typing_events(page, host_site, parley, app, ann):
     """onWebChat's onClick and onStartWriting, as chaport.client events."""
-    from e2e.helpers import WINDOW, type_message, wait_ready
-    snippet = snippet_with_config(f"appId: '{app['appId']}',", parley.loader)
-    page.goto(host_site.page("client-clicks", f"<script>{snippet}</script>"))
-    wait_ready(page)
+    from e2e.helpers import WINDOW, goto, type_message
+    goto(page, host_site, parley, app, "client-clicks")
     page.evaluate("""window.cevents = [];
       ['launcher_clicked', 'visitor_typing', 'incoming_event'].forEach(function (name) {
         chaport.client.on(name, function (p) { window.cevents.push([name, p]); });

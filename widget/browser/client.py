@@ -27,10 +27,10 @@ SYNC_PREFIX = "pc-"
 # page has a client; no `synced` within UNSTABLE_AFTER_MS is an unstable connection (the
 # Python client's ping timing). Only pages that use chaport.client send them.
 PING_EVERY_MS = 10000
+UNSTABLE_AFTER_MS = 4000
 # A message refused with these stays refused: it leaves the outbox (rate limits and the
 # like are worth another try, and the outbox makes it).
 NEVER_STORED = ("PARLEY_E_NOT_FOUND", "PARLEY_E_BAD_FRAME", "PARLEY_E_FORBIDDEN")
-UNSTABLE_AFTER_MS = 4000
 # restore() resolves with this when the page had no session to restore.
 NO_SESSION = "none"
 

@@ -151,9 +151,7 @@ class Widget:
         self.widget_allowed = not self.headless
         self.launcher_visible = self.config["launcher"]["show"]
         self._take_site_look()
-        self.translator = Translator(self._language())
-        ui.LANGUAGE[0] = self.translator.lang
-        ui.LANGUAGE[1] = self.translator.direction
+        self._use_language(self._language())
         self.analytics = Analytics(self.host, self.config["analytics"]["google"])
         queued, listeners = self.api.install(self.host.chaport)
         mark("api")
@@ -342,22 +340,22 @@ class Widget:
         # Before anything is drawn: the app may offer fewer languages than the widget has.
         lang = self._language(offered)
         if lang != self.translator.lang and self.launcher is None:
-            self.translator = Translator(lang)
-            ui.LANGUAGE[0] = self.translator.lang
-            ui.LANGUAGE[1] = self.translator.direction
+            self._use_language(lang)
 
     def set_language(self, code):
         """chaport.client.setLanguage: the widget's texts in `code` (a supported language)
         from now on. Returns the language now in use."""
-        translator = Translator(code)
-        if translator.lang == self.translator.lang:
-            return translator.lang
-        self.translator = translator
-        ui.LANGUAGE[0] = translator.lang
-        ui.LANGUAGE[1] = translator.direction
-        if self.launcher is not None:
-            self._redraw()
-        return translator.lang
+        if self.translator.lang != code:
+            self._use_language(code)
+            if self.launcher is not None:
+                self._redraw()
+        return self.translator.lang
+
+    def _use_language(self, lang):
+        # The widget's texts, and every widget document's lang and dir from now on.
+        self.translator = Translator(lang)
+        ui.LANGUAGE[0] = self.translator.lang
+        ui.LANGUAGE[1] = self.translator.direction
 
     def _redraw(self):
         """Draws the launcher, the window and an invitation again (their texts, labels and
@@ -651,8 +649,8 @@ class Widget:
         if not isinstance(message, dict) or not self.timeline.add(message):
             return
         # The server has it (seen in history or an event even if its ack was lost).
-        if message.get("clientId") and self.outbox.acknowledge(message["clientId"]):
-            self.store.save("outbox", self.outbox.pending())
+        if message.get("clientId"):
+            self._out_of_outbox(message["clientId"])
         if self.launcher is None and self.widget_allowed:
             self._render()
         if self.launcher is None:
@@ -772,14 +770,16 @@ class Widget:
     def drop_unsent(self, client_id):
         """A message the server refused for good (chaport.client's sendEvent of an unknown
         file): out of the outbox and the window's pending bubbles."""
-        if self.outbox.acknowledge(client_id):
-            self.store.save("outbox", self.outbox.pending())
+        self._out_of_outbox(client_id)
         if self.window is not None:
             self.window.drop_pending(client_id)
 
-    def _acknowledged(self, client_id, message):
+    def _out_of_outbox(self, client_id):
         if self.outbox.acknowledge(client_id):
             self.store.save("outbox", self.outbox.pending())
+
+    def _acknowledged(self, client_id, message):
+        self._out_of_outbox(client_id)
         if isinstance(message, dict):
             self._show(message)
 

@@ -7,6 +7,8 @@ Parley's own code without its `PARLEY_E_` prefix. No browser imports: tests run 
 rules under CPython and MicroPython (tests/core/cases/client_rules.py).
 """
 
+from widget.core.parameters import split_language_tag
+
 # Codes the client gives by itself (no server frame behind them).
 CONNECTION_LOST = "CONNECTION_LOST"
 REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
@@ -273,9 +275,7 @@ def language_code(value, supported):
     or None when it names no language the widget has."""
     if isinstance(value, dict):
         value = value.get("language")
-    if not isinstance(value, str) or not value.strip():
-        return None
-    code = value.strip().replace("_", "-").split("-")[0].lower()
+    code = split_language_tag(value)
     return code if code in supported else None
 
 
