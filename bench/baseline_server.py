@@ -114,5 +114,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    # The stdlib asyncio loop, as `parley serve` runs uvicorn (asyncio.run, no uvloop).
-    asyncio.run(main(args.port))
+    # The same event loop as `parley serve` (parley/event_loop.py: uvloop when installed),
+    # so that the ratio compares the servers, not their loops.
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main(args.port))
+    else:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main(args.port))

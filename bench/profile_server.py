@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                         # Setup is over (logins, connects, first messages): record the
                         # steady round trips only.
                         command = [py_spy, "record", "--pid", str(server.process.pid), "--rate", "200",
-                                   "--format", "raw", "--output", str(out), "--nonblocking",
+                                   "--format", "raw", "--output", str(out), "--nonblocking", "--threads",
                                    "--duration", str(max(1, int(args.seconds) - 1) if not args.setup else 30)]
                         if args.native:
                             command.append("--native")

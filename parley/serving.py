@@ -8,6 +8,7 @@ import asyncio
 import signal
 from collections.abc import Awaitable, Callable
 
+from parley import event_loop
 from parley.storage.db import Database
 from parley.web.workers import ServeSettings
 
@@ -83,7 +84,7 @@ def serve(database: Database, settings: ServeSettings, open_database: Callable[[
         finally:
             await database.close()
 
-    asyncio.run(run())
+    event_loop.run(run())
 
 
 def serve_workers(database: Database, settings: ServeSettings, count: int,

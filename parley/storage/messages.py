@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from parley import wire
+from parley.storage.direct import execute
 from parley.storage.models import Chat, Event, File, Message, Visitor, utcnow
 
 CHATS = Chat.__table__
@@ -87,22 +88,22 @@ def lock_visitor_row(connection: Connection, visitor_id: str) -> None:
     queries.lock_visitor); on SQLite Database.run's BEGIN IMMEDIATE already holds the
     database's write lock."""
     if connection.dialect.name != "sqlite":
-        connection.execute(_LOCK_VISITOR, {"visitor_id": visitor_id})
+        execute(connection, _LOCK_VISITOR, {"visitor_id": visitor_id})
 
 
 def visitor_message(connection: Connection, visitor_id: str, client_id: str):
     """The visitor's stored message with this clientId (the partial unique index's terms)."""
-    return connection.execute(_VISITOR_MESSAGE, {"visitor_id": visitor_id, "client_id": client_id}).first()
+    return execute(connection, _VISITOR_MESSAGE, {"visitor_id": visitor_id, "client_id": client_id}).first()
 
 
 def chat_message(connection: Connection, chat_id: str, client_id: str):
-    return connection.execute(_CHAT_MESSAGE, {"chat_id": chat_id, "client_id": client_id}).first()
+    return execute(connection, _CHAT_MESSAGE, {"chat_id": chat_id, "client_id": client_id}).first()
 
 
 def file_row(connection: Connection, file_id: str | None):
     if file_id is None:
         return None
-    return connection.execute(_FILE, {"file_id": file_id}).first()
+    return execute(connection, _FILE, {"file_id": file_id}).first()
 
 
 def usable_file(connection: Connection, file_id: str | None, app_id: str, visitor_id: str | None):
@@ -116,20 +117,20 @@ def usable_file(connection: Connection, file_id: str | None, app_id: str, visito
 
 
 def open_chat_id(connection: Connection, visitor_id: str) -> str | None:
-    return connection.execute(_OPEN_CHAT_ID, {"visitor_id": visitor_id}).scalar()
+    return execute(connection, _OPEN_CHAT_ID, {"visitor_id": visitor_id}).scalar()
 
 
 def chat_of_app(connection: Connection, app_id: str, chat_id: str):
     """The chat, only if it belongs to `app_id`."""
-    return connection.execute(_CHAT_OF_APP, {"chat_id": chat_id, "app_id": app_id}).first()
+    return execute(connection, _CHAT_OF_APP, {"chat_id": chat_id, "app_id": app_id}).first()
 
 
 def append_event(connection: Connection, visitor_id: str, kind: str, payload: dict) -> StoredEvent:
     """The visitor's next event (as queries.append_event: the counter bump on the visitor
     row serialises writers of one visitor; unique (visitor_id, seq) is the net)."""
-    seq = connection.execute(_NEXT_SEQ, {"visitor_id": visitor_id}).scalar_one()
-    connection.execute(_INSERT_EVENT, {"visitor_id": visitor_id, "seq": seq, "kind": kind, "payload": payload,
-                                       "created_at": utcnow()})
+    seq = execute(connection, _NEXT_SEQ, {"visitor_id": visitor_id}).scalar_one()
+    execute(connection, _INSERT_EVENT,
+            {"visitor_id": visitor_id, "seq": seq, "kind": kind, "payload": payload, "created_at": utcnow()})
     return StoredEvent(visitor_id, seq, kind, payload)
 
 
@@ -137,7 +138,7 @@ def _insert_message(connection: Connection, chat_id: str, author_kind: str, auth
                     client_id: str, file_id: str | None) -> SimpleNamespace:
     values = {"chat_id": chat_id, "author_kind": author_kind, "author_id": author_id, "text": text,
               "client_message_id": client_id, "created_at": utcnow(), "file_id": file_id, "seen_at": None}
-    result = connection.execute(_INSERT_MESSAGE, values)
+    result = execute(connection, _INSERT_MESSAGE, values)
     return SimpleNamespace(id=result.inserted_primary_key[0], **values)
 
 
@@ -152,7 +153,7 @@ def store_visitor_message(connection: Connection, visitor_id: str, app_id: str, 
     lock_visitor_row(connection, visitor_id)
     existing = visitor_message(connection, visitor_id, client_id)
     if existing is not None:
-        chat = connection.execute(_CHAT, {"chat_id": existing.chat_id}).first()
+        chat = execute(connection, _CHAT, {"chat_id": existing.chat_id}).first()
         return Written(existing, chat, False, [], file_row(connection, existing.file_id))
     chat_id = open_chat_id(connection, visitor_id)
     if chat_id is None:
@@ -187,7 +188,7 @@ def store_operator_message(connection: Connection, operator_id: str, app_id: str
     joined = author_kind == "operator" and operator_id not in operator_ids
     if joined:
         operator_ids.append(operator_id)
-        connection.execute(_SET_OPERATORS, {"chat_id": chat.id, "operator_ids": operator_ids})
+        execute(connection, _SET_OPERATORS, {"chat_id": chat.id, "operator_ids": operator_ids})
         chat = SimpleNamespace(**{**chat._mapping, "operator_ids": operator_ids})
     message = _insert_message(connection, chat.id, author_kind, operator_id, text, client_id,
                               file.id if file is not None else None)

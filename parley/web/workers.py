@@ -14,7 +14,6 @@ sockets as a single server does), and a worker that dies after it was serving is
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import multiprocessing
@@ -30,6 +29,7 @@ from multiprocessing.synchronize import Event
 import uvicorn
 from starlette.applications import Starlette
 
+from parley import event_loop
 from parley.web.shutdown import GracefulServer
 
 log = logging.getLogger("parley.workers")
@@ -198,7 +198,7 @@ def worker_main(settings: ServeSettings, listener: socket.socket, ready: Event) 
     for handler in logging.getLogger().handlers:
         handler.addFilter(_tag_worker)  # lines of N processes interleave: say whose each is
     try:
-        asyncio.run(_serve(settings, listener, ready))
+        event_loop.run(_serve(settings, listener, ready))
     except Exception as error:
         # One line like the CLI's own errors (the parent then names the worker that failed).
         log.error("worker process %s failed: %s: %s", os.getpid(), type(error).__name__, error,
