@@ -66,6 +66,9 @@ class Result:
         self.rowcount = rowcount
         self.inserted_primary_key = (lastrowid,)
 
+    def __iter__(self):
+        return iter(self._rows)
+
     def first(self):
         return self._rows[0] if self._rows else None
 
@@ -81,7 +84,11 @@ class Result:
         return self._rows[0][0]
 
 
+# Plans by statement (and an INSERT's keys). The hot path's statements are module
+# constants; a statement built per call would only miss the cache, so the cache is
+# bounded rather than growing with them.
 _plans: dict[tuple[int, tuple[str, ...]], _Plan] = {}
+MAX_PLANS = 512
 
 
 def execute(connection: Connection, statement: ClauseElement, params: dict[str, Any]):
@@ -93,6 +100,8 @@ def execute(connection: Connection, statement: ClauseElement, params: dict[str, 
     keys = tuple(params) if statement.is_insert else ()
     plan = _plans.get((id(statement), keys))
     if plan is None:
+        if len(_plans) >= MAX_PLANS:
+            _plans.clear()
         plan = _plans[(id(statement), keys)] = _Plan(statement, keys)
     values = []
     for name, default, process in plan.binds:

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from parley import hours, wire
 from parley.storage import queries
+from parley.storage.direct import execute
 from parley.storage.models import App, Chat, Event, Operator, Team, TeamMember, Trigger, Visitor, utcnow
 
 APPS = App.__table__
@@ -44,6 +45,7 @@ _ONLINE_OPERATOR = (select(OPERATORS.c.id)
                     .limit(1))
 _OPEN_CHAT = (select(CHATS).where(CHATS.c.visitor_id == bindparam("visitor_id"), CHATS.c.status == "open")
               .order_by(CHATS.c.started_at.desc()).limit(1))
+_NEWEST_SEQ = select(VISITORS.c.last_event_seq).where(VISITORS.c.id == bindparam("visitor_id"))
 _OLDEST_SEQ = select(func.min(EVENTS.c.seq)).where(EVENTS.c.visitor_id == bindparam("visitor_id"))
 _EVENTS_AFTER = (select(EVENTS.c.seq, EVENTS.c.kind, EVENTS.c.payload)
                  .where(EVENTS.c.visitor_id == bindparam("visitor_id"), EVENTS.c.seq > bindparam("after"))
@@ -93,11 +95,11 @@ def app_parts(connection: Connection, app_id: str) -> AppParts:
     `operators` option may name a team)."""
     params = {"app_id": app_id}
     teams: dict[str, list[str]] = {}
-    for operator_id, team_id in connection.execute(_TEAMS_OF_OPERATORS, params):
+    for operator_id, team_id in execute(connection, _TEAMS_OF_OPERATORS, params):
         teams.setdefault(operator_id, []).append(team_id)
     operators = [{**wire.public_operator_dict(row), "teamIds": teams.get(row.id, [])}
-                 for row in connection.execute(_OPERATORS, params)]
-    triggers = [wire.trigger_dict(row) for row in connection.execute(_TRIGGERS, params)]
+                 for row in execute(connection, _OPERATORS, params)]
+    triggers = [wire.trigger_dict(row) for row in execute(connection, _TRIGGERS, params)]
     return AppParts(triggers, operators)
 
 
@@ -105,7 +107,7 @@ def online(connection: Connection, app: Any) -> bool:
     """As queries.app_online, for an app row already read."""
     if not hours.is_open(app.working_hours, utcnow()):
         return False
-    return connection.execute(_ONLINE_OPERATOR, {"app_id": app.id}).first() is not None
+    return execute(connection, _ONLINE_OPERATOR, {"app_id": app.id}).first() is not None
 
 
 # (last_seq, newest_seq, oldest_kept_seq) -> a plan with .reset and .after: delivery.resume_plan,
@@ -118,11 +120,11 @@ def replay(connection: Connection, visitor_id: str, newest: int, last_seq: int |
     """The resume plan on what is stored, and the events to replay (at most `limit`)."""
     oldest = None
     if last_seq is not None:
-        oldest = connection.execute(_OLDEST_SEQ, {"visitor_id": visitor_id}).scalar()
+        oldest = execute(connection, _OLDEST_SEQ, {"visitor_id": visitor_id}).scalar()
     planned = plan(last_seq, newest, oldest)
     if planned.reset or planned.after >= newest:
         return Replay(newest, planned.reset, planned.after)
-    events = connection.execute(_EVENTS_AFTER, {"visitor_id": visitor_id, "after": planned.after,
+    events = execute(connection, _EVENTS_AFTER, {"visitor_id": visitor_id, "after": planned.after,
                                                 "limit": limit}).all()
     return Replay(newest, False, planned.after, events)
 
@@ -130,7 +132,7 @@ def replay(connection: Connection, visitor_id: str, newest: int, last_seq: int |
 def visitor_replay(connection: Connection, visitor_id: str, last_seq: int | None, plan: Planner,
                    limit: int) -> Replay:
     """replay() for a visitor whose newest seq is read here too."""
-    newest = connection.execute(select(VISITORS.c.last_event_seq).where(VISITORS.c.id == visitor_id)).scalar()
+    newest = execute(connection, _NEWEST_SEQ, {"visitor_id": visitor_id}).scalar()
     return replay(connection, visitor_id, newest or 0, last_seq, plan, limit)
 
 
@@ -140,7 +142,7 @@ def read_hello(connection: Connection, app_id: str, visitor_id: str | None, toke
     """One hello's reads. `token` must prove `visitor_id` (queries.visitor_token_ok) unless
     `trusted` (the caller proved it: a signed user it just logged in). `with_parts`: also
     read AppParts (the caller's cache had none). `plan`, `limit`: see replay()."""
-    app = connection.execute(_APP, {"app_id": app_id}).first()
+    app = execute(connection, _APP, {"app_id": app_id}).first()
     if app is None:
         return HelloRead()
     found = HelloRead(app=app, online=online(connection, app))
@@ -148,12 +150,12 @@ def read_hello(connection: Connection, app_id: str, visitor_id: str | None, toke
         found.parts = app_parts(connection, app_id)
     if not visitor_id or len(visitor_id) > 64 or not (trusted or token):
         return found
-    visitor = connection.execute(_VISITOR, {"visitor_id": visitor_id}).first()
+    visitor = execute(connection, _VISITOR, {"visitor_id": visitor_id}).first()
     if visitor is None or visitor.app_id != app_id:
         return found
     if not trusted and not queries.visitor_token_ok(visitor, token, app.secret):
         return found
     found.visitor = visitor
-    found.open_chat = connection.execute(_OPEN_CHAT, {"visitor_id": visitor_id}).first()
+    found.open_chat = execute(connection, _OPEN_CHAT, {"visitor_id": visitor_id}).first()
     found.replay = replay(connection, visitor_id, visitor.last_event_seq or 0, last_seq, plan, limit)
     return found
