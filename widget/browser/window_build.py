@@ -1,11 +1,11 @@
 """The chat window's build: its code comes in the second bundle (build.later_modules,
 boot.mjs loadLater), then the window is drawn a slice per idle callback after the
-launcher, or at once when the visitor opens the chat first; then it is connected to
-the conversation.
+launcher, or at once when the visitor opens the chat first, and connected to the
+conversation (widget.browser.window_setup, the second bundle's entry).
 
-A mixin of widget.browser.main.Widget (its state is made in Widget.__init__). The
-window's own module is imported inside a function only: it stays out of the start-up
-bundle.
+A mixin of widget.browser.main.Widget (its state is made in Widget.__init__). It imports
+window_setup inside a function only: that module and the window's own stay out of the
+start-up bundle.
 """
 
 import js
