@@ -210,8 +210,9 @@ def startup_modules(sources: dict[str, str], entry: str = WIDGET_ENTRY) -> list[
 
 
 # The chat window's code: downloaded after `ready`, in idle time, or when the visitor
-# opens the chat before that (issue 16). Its module-level imports come with it.
-LATER_ENTRY = "widget.browser.window"
+# opens the chat before that (issue 16). Its module-level imports come with it: the
+# window itself (widget.browser.window) and what it is drawn with.
+LATER_ENTRY = "widget.browser.window_setup"
 
 
 def later_modules(sources: dict[str, str]) -> list[str]:

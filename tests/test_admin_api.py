@@ -595,8 +595,8 @@ def test_page_checks_agree_with_the_server():
         assert model.check_origin(value) is None
     for value in ("#abc", "#1E88E5", "orange", " Teal ", "nope", "#12", ""):
         assert model.resolve_color(value, WINDOW_COLORS) == resolve_window_color(value)
-    widget_main = (ROOT / "widget" / "browser" / "main.py").read_text()
-    assert re.search(r'DEFAULT_COLOR = "(#[0-9a-f]{6})"', widget_main)[1] == model.DEFAULT_COLOR
+    widget_drawing = (ROOT / "widget" / "browser" / "drawing.py").read_text()
+    assert re.search(r'DEFAULT_COLOR = "(#[0-9a-f]{6})"', widget_drawing)[1] == model.DEFAULT_COLOR
     from widget.browser import ui
     for color in ("#ffeb3b", "#1d3557", "#3659e3", "#ffffff", "#000000"):
         assert model.readable_text_color(color) == ui.readable_text_color(color)

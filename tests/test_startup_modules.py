@@ -15,6 +15,7 @@ def test_startup_modules_come_dependencies_first_and_end_with_the_entry():
 def test_the_chat_window_code_is_not_loaded_at_start_up():
     modules = build.startup_modules(build.widget_sources())
     assert "widget.browser.window" not in modules
+    assert "widget.browser.window_setup" not in modules  # connects the window: comes with it
     assert "widget.browser.panels" not in modules
     assert "widget.browser.ui" in modules  # the launcher
 
@@ -52,7 +53,8 @@ def test_the_second_bundle_holds_the_window_code_and_nothing_start_up_needs():
     sources = build.widget_sources()
     later = build.later_modules(sources)
     assert later[-1] == build.LATER_ENTRY
-    assert {"widget.browser.window", "widget.browser.panels", "widget.core.linkify"} <= set(later)
+    assert {"widget.browser.window", "widget.browser.window_setup", "widget.browser.panels",
+            "widget.core.linkify"} <= set(later)
     assert not set(later) & set(build.startup_modules(sources))
     start, rest = build.split_bundle({"widget/browser/window.mpy": b"w", "widget/browser/main.mpy": b"m",
                                       "widget/core/lang/de.mpy": b"d"}, later)

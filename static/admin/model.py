@@ -16,7 +16,7 @@ except ImportError:  # CPython (tests), where they are the widget's package
 
 __all__ = ["looks_like_email", "readable_text_color"]  # main.py takes them from here
 
-# The widget's colour when neither the page nor the app sets one (widget/browser/main.py).
+# The widget's colour when neither the page nor the app sets one (widget/browser/drawing.py).
 DEFAULT_COLOR = "#3659e3"
 HEX = "0123456789abcdef"
 MAX_DELAY = 86400
