@@ -132,7 +132,9 @@ def _sqlite_writer(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # On the driver itself: exec_driver_sql is a whole SQLAlchemy execution, a tenth
+        # of a message's time in the writer thread (measured with thread_time per part).
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
     return engine
 
@@ -146,7 +148,7 @@ def _sqlite_reader(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.connection.driver_connection.execute("BEGIN")
 
     return engine
 

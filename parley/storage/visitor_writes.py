@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from parley import identity
 from parley.storage import queries
+from parley.storage.direct import execute
 from parley.storage.models import PageView, Visitor, utcnow
 from parley.storage.visitor_queries import ONLINE_WINDOW
 
@@ -26,6 +27,19 @@ _NEWEST_URL = (select(PAGE_VIEWS.c.url).where(PAGE_VIEWS.c.visitor_id == bindpar
                .order_by(PAGE_VIEWS.c.id.desc()).limit(1))
 _INSERT_VIEW = insert(PAGE_VIEWS)
 _INSERT_VISITOR = insert(VISITORS)
+# Every socket's hello and goodbye: built once (storage.direct), a None keeping what is stored.
+_TOUCH = (update(VISITORS).where(VISITORS.c.id == bindparam("visitor_id"))
+          .values(last_seen_at=bindparam("at", type_=VISITORS.c.last_seen_at.type),
+                  language=func.coalesce(bindparam("language", type_=VISITORS.c.language.type),
+                                         VISITORS.c.language),
+                  user_agent=func.coalesce(bindparam("user_agent", type_=VISITORS.c.user_agent.type),
+                                           VISITORS.c.user_agent),
+                  country=func.coalesce(bindparam("country", type_=VISITORS.c.country.type),
+                                        VISITORS.c.country)))
+_MARK_LEFT = (update(VISITORS)
+              .where(VISITORS.c.id == bindparam("visitor_id"),
+                     VISITORS.c.last_seen_at <= bindparam("touched", type_=VISITORS.c.last_seen_at.type))
+              .values(last_seen_at=bindparam("gone_at", type_=VISITORS.c.last_seen_at.type)))
 
 
 def register(connection: Connection, app_id: str) -> Visitor:
@@ -34,9 +48,9 @@ def register(connection: Connection, app_id: str) -> Visitor:
     now = utcnow()
     visitor = Visitor(id=identity.new_id(), app_id=app_id, token=identity.new_secret(), first_seen_at=now,
                       last_seen_at=now, custom={}, verified=False, last_event_seq=0)
-    connection.execute(_INSERT_VISITOR, {"id": visitor.id, "app_id": app_id, "token_hash": visitor.token_hash,
-                                         "first_seen_at": now, "last_seen_at": now, "custom": {},
-                                         "verified": False, "last_event_seq": 0})
+    execute(connection, _INSERT_VISITOR, {
+        "id": visitor.id, "app_id": app_id, "token_hash": visitor.token_hash, "first_seen_at": now,
+        "last_seen_at": now, "custom": {}, "verified": False, "last_event_seq": 0})
     return visitor
 
 
@@ -44,14 +58,10 @@ def touch(connection: Connection, visitor_id: str, at: datetime, language: str |
           user_agent: str | None = None, country: str | None = None) -> None:
     """The visitor was on the site at `at` (plus, at connect, its browser's language and agent,
     and the country of its address: the newest connection's; None keeps the stored one)."""
-    values: dict = {"last_seen_at": at}
-    if language:
-        values["language"] = language[:35]
-    if user_agent:
-        values["user_agent"] = user_agent[:500]
-    if country:
-        values["country"] = country
-    connection.execute(update(VISITORS).where(VISITORS.c.id == visitor_id).values(**values))
+    execute(connection, _TOUCH, {"visitor_id": visitor_id, "at": at,
+                                 "language": language[:35] if language else None,
+                                 "user_agent": user_agent[:500] if user_agent else None,
+                                 "country": country or None})
 
 
 def touch_many(connection: Connection, visitor_ids: list[str], at: datetime) -> None:
@@ -75,19 +85,18 @@ def connect(connection: Connection, visitor_id: str, at: datetime, language: str
 def mark_left(connection: Connection, visitor_id: str, touched: datetime, now: datetime) -> bool:
     """As visitor_queries.mark_left: True when the visitor now counts as gone."""
     gone_at = min(touched, now - ONLINE_WINDOW - timedelta(seconds=1))
-    result = connection.execute(update(VISITORS).where(VISITORS.c.id == visitor_id,
-                                                       VISITORS.c.last_seen_at <= touched)
-                                .values(last_seen_at=gone_at))
+    result = execute(connection, _MARK_LEFT,
+                     {"visitor_id": visitor_id, "touched": touched, "gone_at": gone_at})
     return result.rowcount == 1
 
 
 def arrive(connection: Connection, visitor_id: str, url: str, title: str, referrer: str):
     """As visitor_queries.arrive: the page view the socket opened on, or None when the
     visitor's newest page view already is that URL (a reconnect, a reload)."""
-    if connection.execute(_NEWEST_URL, {"visitor_id": visitor_id}).scalar() == url:
+    if execute(connection, _NEWEST_URL, {"visitor_id": visitor_id}).scalar() == url:
         return None
     values = {"visitor_id": visitor_id, "url": url, "title": title, "referrer": referrer,
               "utm": queries.utm_of(url), "created_at": utcnow()}
-    result = connection.execute(_INSERT_VIEW, values)
+    result = execute(connection, _INSERT_VIEW, values)
     return SimpleNamespace(id=result.inserted_primary_key[0], **values)
 
