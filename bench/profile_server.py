@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chats", type=int, default=100)
     parser.add_argument("--native", action="store_true", help="py-spy --native (C frames too)")
     parser.add_argument("--no-profile", action="store_true", help="measure only")
+    parser.add_argument("--gil", action="store_true",
+                        help="py-spy --gil: only samples holding the GIL (what runs, not what waits for it)")
     parser.add_argument("--setup", action="store_true",
                         help="profile the setup instead (logins, visitors' hello -> welcome, first messages)")
     args = parser.parse_args(argv)
@@ -147,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                                    "--duration", str(max(1, int(args.seconds) - 1) if not args.setup else 30)]
                         if args.native:
                             command.append("--native")
+                        if args.gil:
+                            command.append("--gil")
                         recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL,
                                                     stderr=subprocess.DEVNULL)
                 client.wait(timeout=args.seconds + 150)

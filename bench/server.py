@@ -50,7 +50,7 @@ def config(quick: bool, scale: float | None, budget: float | None) -> dict:
              "budget_s": 75.0, "reserve_s": 25.0, "storm_timeout_s": 30.0}
     else:
         c = {"idle_counts": [1000, 5000, 10000], "visitors": 1000, "chats": 100, "rtt_rate": 20,
-             "rtt_seconds": 15, "steps": [10, 20, 40, 60, 80, 100, 150, 200, 300, 400, 600],
+             "rtt_seconds": 15, "steps": [10, 20, 40, 60, 80, 100, 150, 200, 300, 400, 600, 800, 1000],
              "step_seconds": 5,
              "storm_visitors": 5000, "storm_chats": 500, "budget_s": 540.0, "reserve_s": 150.0,
              "storm_timeout_s": 150.0}
