@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import StaticPool
 
 from parley import settings
-from parley.storage.group_commit import GroupWriter
+from parley.storage.group_commit import BUSY_TIMEOUT_MS, GroupWriter
 
 T = TypeVar("T")
 
@@ -67,7 +67,7 @@ class Database:
             async with self.engine.begin() as connection:
                 return await connection.run_sync(unit)
         if self._writer is None:
-            self._writer = GroupWriter(_sqlite_writer(self.url))
+            self._writer = GroupWriter(_sqlite_writer(self.url), inline=True)
         return await self._writer.run(unit)
 
     async def read(self, unit: Callable[[Connection], T]) -> T:
@@ -158,7 +158,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     # In WAL mode NORMAL is durable against crashes of the process (a power cut may lose
     # the last commits, never corrupt); FULL would fsync every commit, one per message.
     cursor.execute("PRAGMA synchronous=NORMAL")
