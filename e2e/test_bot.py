@@ -70,11 +70,15 @@ def test_a_bot_login_answers_in_the_widget_and_hands_over_in_the_inbox(browser, 
             expect(turn.locator(".meta")).to_contain_text("Shop bot")
 
             type_message(page, "I'd like a human, please")
-            expect(window.locator(".msg.bot .bubble", has_text="handing you over")).to_be_visible()
+            # The bot is another process (a chat client) answering through the server: under a
+            # full suite's load its turn took more than expect's default 5 s once.
+            handover = window.locator(".msg.bot .bubble", has_text="handing you over")
+            expect(handover).to_be_visible(timeout=20_000)
             composer = inbox.page.locator("#composer textarea")
             composer.fill("Hi, Olivia here.")
             composer.press("Enter")
-            expect(window.locator(".msg.operator .bubble", has_text="Hi, Olivia here.")).to_be_visible()
+            expect(window.locator(".msg.operator .bubble", has_text="Hi, Olivia here.")).to_be_visible(
+                timeout=20_000)
         # Two bot answers, each announced once: nothing more for the human's reply.
         assert page.evaluate("window.botSent.length") == 2
     finally:
