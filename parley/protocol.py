@@ -294,7 +294,33 @@ def _decode(decoder: msgspec.json.Decoder, data: str | bytes):
         raise FrameError(E_BAD_FRAME, "frames must be JSON objects") from None
     if frame.v != VERSION:
         raise FrameError(E_VERSION, f"protocol version {frame.v} is not supported; use {VERSION}")
+    if _has_nul(data, frame):
+        raise FrameError(E_BAD_FRAME, NUL_REFUSED)
     return frame
+
+
+NUL_REFUSED = "text may not contain NUL characters (\\u0000)"
+
+
+def _has_nul(raw: str | bytes, decoded: object) -> bool:
+    """Whether any string in `decoded` holds a NUL. PostgreSQL can't store one in text
+    (SQLite could), so a frame or body with one would be stored on one database and fail
+    with a database error on the other. JSON can only carry it escaped, so the raw text
+    is searched first and the decoded value walked only when the escape is there."""
+    if (b"\\u0000" if isinstance(raw, bytes) else "\\u0000") not in raw:
+        return False
+    pending = [msgspec.to_builtins(decoded)]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def decode_visitor_frame(data: str | bytes) -> VisitorFrame:
@@ -332,9 +358,12 @@ def decode_visitor_data(data_json: str) -> object:
     UTF-8), NaN, Infinity and numbers out of range.
     """
     try:
-        return _data_json_decoder.decode(data_json)
+        data = _data_json_decoder.decode(data_json)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
         raise FrameError(E_BAD_FRAME, f"dataJson is not valid JSON text: {error}") from None
+    if _has_nul(data_json, data):
+        raise FrameError(E_BAD_FRAME, f"dataJson: {NUL_REFUSED}")
+    return data
 
 
 def strict_json(raw: str | bytes) -> object:
@@ -345,9 +374,12 @@ def strict_json(raw: str | bytes) -> object:
     Infinity, so each API answers its usual 400 instead.
     """
     try:
-        return msgspec.json.decode(raw)
+        body = msgspec.json.decode(raw)
     except msgspec.DecodeError as error:
         raise ValueError(str(error)) from None
+    if _has_nul(raw, body):
+        raise ValueError(NUL_REFUSED)
+    return body
 
 
 def _custom_too_large(message: str) -> FrameError:
