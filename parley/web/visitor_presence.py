@@ -68,6 +68,18 @@ async def touch(state, visitor_id: str, **extra) -> None:
 BEAT_SECONDS = 10.0
 
 
+def _beat_lock(state) -> asyncio.Lock:
+    """Held by a heartbeat's write and by a socket's goodbye (`close`): without it, a beat
+    that chose a visitor before its last socket closed could store its touch after the
+    goodbye (the visitor back online for ONLINE_WINDOW), or just before it, so that the
+    goodbye, holding an older touch, found a newer one and kept the visitor online."""
+    lock = getattr(state, "visitor_beat_lock", None)
+    if lock is None:
+        lock = asyncio.Lock()
+        state.visitor_beat_lock = lock
+    return lock
+
+
 def _ensure_heartbeat(state) -> None:
     if getattr(state, "visitor_heartbeat", None) is None:
         state.visitor_heartbeat = asyncio.create_task(_heartbeat(state))
@@ -81,23 +93,27 @@ async def _heartbeat(state) -> None:
             registry = _registry(state)
             if not registry:
                 return
-            now = utcnow()
-            due = [visitor_id for visitor_id, seen in registry.items()
-                   if seen.touched is None or now - seen.touched >= FRESH]
-            if not due:
-                continue
-            try:
-                await delivery.run(state.db, functools.partial(
-                    visitor_writes.touch_many, visitor_ids=due, at=now))
-            except Exception:  # a busy database: the next beat tries again
-                log.warning("could not refresh %d visitors", len(due), exc_info=True)
-                continue
-            for visitor_id in due:
-                seen = registry.get(visitor_id)
-                if seen is not None and (seen.touched is None or now > seen.touched):
-                    seen.touched = now
+            async with _beat_lock(state):
+                await _beat(state, registry)
     finally:
         state.visitor_heartbeat = None
+
+
+async def _beat(state, registry: dict[str, _Seen]) -> None:
+    now = utcnow()
+    due = [visitor_id for visitor_id, seen in registry.items()
+           if seen.touched is None or now - seen.touched >= FRESH]
+    if not due:
+        return
+    try:
+        await delivery.run(state.db, functools.partial(visitor_writes.touch_many, visitor_ids=due, at=now))
+    except Exception:  # a busy database: the next beat tries again
+        log.warning("could not refresh %d visitors", len(due), exc_info=True)
+        return
+    for visitor_id in due:
+        seen = registry.get(visitor_id)
+        if seen is not None and (seen.touched is None or now > seen.touched):
+            seen.touched = now
 
 
 class VisitorPresence:
@@ -145,15 +161,18 @@ class VisitorPresence:
         seen.sockets -= 1
         if seen.sockets > 0:
             return
-        del registry[self.visitor_id]
-        touched = seen.touched
-        if touched is None:
-            return  # never stored as here: nothing to take back
-
         try:
-            # Not gone when another process touched the visitor later: its socket is open.
-            if await delivery.run(self.state.db, functools.partial(
-                    visitor_writes.mark_left, visitor_id=self.visitor_id, touched=touched, now=utcnow())):
+            async with _beat_lock(self.state):  # no heartbeat write in flight meanwhile
+                if registry.get(self.visitor_id) is not seen or seen.sockets > 0:
+                    return  # a new socket for the visitor arrived while this one waited
+                del registry[self.visitor_id]
+                touched = seen.touched
+                if touched is None:
+                    return  # never stored as here: nothing to take back
+                # Not gone when another process touched the visitor later: its socket is open.
+                gone = await delivery.run(self.state.db, functools.partial(
+                    visitor_writes.mark_left, visitor_id=self.visitor_id, touched=touched, now=utcnow()))
+            if gone:
                 await self.state.fanout.publish(channels.app_channel(self.app_id), protocol.frame(
                     "visitor.left", visitorId=self.visitor_id))
         except Exception:  # never let the goodbye break the socket's own cleanup
