@@ -1,17 +1,18 @@
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from argon2 import PasswordHasher
 from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
 
-from parley import logs
+from parley import identity, logs
 from parley.storage import app_queries, operator_queries
 from parley.storage.db import Database
 from parley.web.app import create_app
@@ -25,26 +26,75 @@ from tests.helpers.server import SITE, Server, cli, two_servers_on
 DATABASES = ("sqlite", "postgresql")
 
 
+def chosen_databases() -> tuple[str, ...]:
+    """The databases the server tests run on: both, or only $PARLEY_TEST_DB (sqlite or postgresql)."""
+    chosen = os.environ.get("PARLEY_TEST_DB", "").strip().lower()
+    if not chosen:
+        return DATABASES
+    kind = "postgresql" if chosen.startswith("postgres") else chosen
+    if kind not in DATABASES:
+        raise pytest.UsageError(f"PARLEY_TEST_DB={chosen!r}: expected sqlite or postgresql")
+    return (kind,)
+
+
 def pytest_generate_tests(metafunc) -> None:
-    """A test marked `both_databases` runs once on SQLite and once on PostgreSQL: its
-    `database` fixture (asked for directly or through `client`, `make_app`...) is parametrized."""
-    if metafunc.definition.get_closest_marker("both_databases") and "database" in metafunc.fixturenames:
-        metafunc.parametrize("database", DATABASES, indirect=True)
+    """Every test that uses the `database` fixture (directly or through `client`, `make_app`...)
+    runs once per database: test_x[sqlite], test_x[postgresql]. A test marked `sqlite_only`
+    (its reason says why PostgreSQL has nothing to show there) runs on SQLite alone."""
+    if "database" not in metafunc.fixturenames:
+        return
+    kinds = chosen_databases()
+    if metafunc.definition.get_closest_marker("sqlite_only"):
+        kinds = tuple(kind for kind in kinds if kind == "sqlite")
+    if not kinds:  # PARLEY_TEST_DB=postgresql and a SQLite-only test
+        metafunc.parametrize("database", [pytest.param("sqlite", marks=pytest.mark.skip(
+            reason="SQLite only; PARLEY_TEST_DB=postgresql"))], indirect=True)
+        return
+    metafunc.parametrize("database", kinds, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated to the newest schema once per run; each test gets a copy
+    (copying a file is much cheaper than running every migration per test)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    template = Database(f"sqlite+aiosqlite:///{path}")
+
+    async def migrate() -> None:
+        try:
+            await template.upgrade()
+        finally:
+            await template.close()  # the last connection's close checkpoints the WAL into the file
+    services.run_async(migrate)
+    return path
 
 
 @pytest.fixture
-def database(request, tmp_path: Path) -> Iterator[Database]:
-    """SQLite in tmp_path, or PostgreSQL (a fresh migrated database) for the `postgresql` case
-    of a `both_databases` test; PARLEY_TEST_DB=postgresql runs every other test that uses it
-    on PostgreSQL too."""
-    kind = getattr(request, "param", None) or os.environ.get("PARLEY_TEST_DB", "sqlite")
-    if kind.startswith("postgres"):
-        yield request.getfixturevalue("pg_database")
-        return
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
-    asyncio.run(database.upgrade())
-    asyncio.run(database.engine.dispose())  # the app's own event loop makes new connections
-    yield database
+def sqlite_database(sqlite_template: Path, tmp_path: Path) -> Database:
+    """A fresh SQLite database at the newest schema, in tmp_path."""
+    path = tmp_path / "test.db"
+    shutil.copyfile(sqlite_template, path)
+    return Database(f"sqlite+aiosqlite:///{path}")
+
+
+@pytest.fixture
+def database(request) -> Database:
+    """The test's database: SQLite (`sqlite_database`) or PostgreSQL (`pg_database`), per the
+    parameter pytest_generate_tests gives it; SQLite when asked for without one."""
+    kind = getattr(request, "param", "sqlite")
+    return request.getfixturevalue("pg_database" if kind == "postgresql" else "sqlite_database")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """argon2 at its lowest cost for the in-process tests: they create operators and log in
+    hundreds of times, and argon2-cffi's default cost (~0.1-0.3 s of CPU each) was most of
+    a server test's set-up. Still argon2 (verification reads the cost from the hash); real
+    servers in their own processes (tests/helpers/server.py) keep the default cost."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    saved, identity._hasher = identity._hasher, cheap
+    yield
+    identity._hasher = saved
 
 
 # -- PostgreSQL and Redis (tests/services.py), started once per test run -------------------

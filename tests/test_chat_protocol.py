@@ -45,7 +45,6 @@ def test_synced_comes_after_every_answer_to_the_frames_before_it(client, make_ap
         assert feed.of_type("synced")["id"] == "o1"
 
 
-@pytest.mark.both_databases
 def test_resending_a_client_id_returns_the_same_message(client, make_app, database):
     app = make_app([ORIGIN])
     with visitor(client, app.id) as tab:
@@ -61,7 +60,6 @@ def test_resending_a_client_id_returns_the_same_message(client, make_app, databa
     assert message_count(database) == 1
 
 
-@pytest.mark.both_databases
 def test_operator_resend_is_idempotent_too(client, make_app, make_operator, database):
     app = make_app([ORIGIN])
     make_operator(app.id)
@@ -84,7 +82,6 @@ def event_seqs(frames):
     return [f["seq"] for f in frames if f["type"] == "event"]
 
 
-@pytest.mark.both_databases
 def test_resume_gets_exactly_the_missed_events(client, make_app, make_operator, database):
     app = make_app([ORIGIN])
     make_operator(app.id)
@@ -130,7 +127,6 @@ def test_fresh_tab_without_last_seq_starts_live(client, make_app):
         assert [m["text"] for m in page["messages"]] == ["hi"] and page["hasMore"] is False
 
 
-@pytest.mark.both_databases
 def test_too_large_a_gap_is_a_reset(client, make_app, database):
     app = make_app([ORIGIN])
     with visitor(client, app.id) as tab:
@@ -152,7 +148,6 @@ def test_too_large_a_gap_is_a_reset(client, make_app, database):
         assert tab.ws.receive_json()["type"] == "reset"  # a seq from another database
 
 
-@pytest.mark.both_databases
 def test_two_tabs_of_one_visitor_both_receive(client, make_app, make_operator):
     app = make_app([ORIGIN])
     make_operator(app.id)
@@ -356,7 +351,6 @@ def test_history_pages(client, make_app, make_operator):
 
 # -- isolation between apps --------------------------------------------------------------------
 
-@pytest.mark.both_databases
 def test_operator_of_one_app_never_sees_another_apps_data(client, make_app, make_operator, database):
     shop, other = make_app([ORIGIN]), make_app([ORIGIN])
     make_operator(shop.id)
@@ -382,7 +376,6 @@ def test_operator_of_one_app_never_sees_another_apps_data(client, make_app, make
     assert message_count(database) == 3
 
 
-@pytest.mark.both_databases
 def test_visitor_cannot_address_another_apps_chat(client, make_app, database):
     shop, other = make_app([ORIGIN]), make_app([ORIGIN])
     with visitor(client, other.id) as stranger:
@@ -399,7 +392,6 @@ def test_visitor_cannot_address_another_apps_chat(client, make_app, database):
     assert [m.text for m in foreign_messages] == ["secret"]
 
 
-@pytest.mark.both_databases
 def test_visitor_socket_cannot_resume_events_of_another_apps_visitor(client, make_app):
     shop, other = make_app([ORIGIN]), make_app([ORIGIN])
     with visitor(client, other.id) as stranger:

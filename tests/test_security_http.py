@@ -195,8 +195,9 @@ class BrokenEngine:
 
 def test_readyz_keeps_database_errors_to_the_log(http, database, monkeypatch, caplog):
     assert http.get("/readyz").json() == {"ready": True}
-    monkeypatch.setattr(database, "engine", BrokenEngine())
-    with caplog.at_level(logging.WARNING):
+    # Put back before the fixtures' teardown, which disposes of the real engine.
+    with monkeypatch.context() as patched, caplog.at_level(logging.WARNING):
+        patched.setattr(database, "engine", BrokenEngine())
         response = http.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"ready": False, "reason": "database unavailable"}

@@ -68,6 +68,19 @@ async def touch(state, visitor_id: str, **extra) -> None:
 BEAT_SECONDS = 10.0
 
 
+def _beat_lock(state) -> asyncio.Lock:
+    """Held by a heartbeat for its write. A socket's goodbye (`close`) waits for a beat in
+    flight before it marks the visitor gone: without that, a beat that chose the visitor
+    before its last socket closed could store its touch after the goodbye (the visitor back
+    online for ONLINE_WINDOW), or just before it, so that the goodbye, holding an older
+    touch, found a newer one and kept the visitor online. Goodbyes don't wait for each other."""
+    lock = getattr(state, "visitor_beat_lock", None)
+    if lock is None:
+        lock = asyncio.Lock()
+        state.visitor_beat_lock = lock
+    return lock
+
+
 def _ensure_heartbeat(state) -> None:
     if getattr(state, "visitor_heartbeat", None) is None:
         state.visitor_heartbeat = asyncio.create_task(_heartbeat(state))
@@ -81,23 +94,28 @@ async def _heartbeat(state) -> None:
             registry = _registry(state)
             if not registry:
                 return
-            now = utcnow()
-            due = [visitor_id for visitor_id, seen in registry.items()
-                   if seen.touched is None or now - seen.touched >= FRESH]
-            if not due:
-                continue
-            try:
-                await delivery.run(state.db, functools.partial(
-                    visitor_writes.touch_many, visitor_ids=due, at=now))
-            except Exception:  # a busy database: the next beat tries again
-                log.warning("could not refresh %d visitors", len(due), exc_info=True)
-                continue
-            for visitor_id in due:
-                seen = registry.get(visitor_id)
-                if seen is not None and (seen.touched is None or now > seen.touched):
-                    seen.touched = now
+            async with _beat_lock(state):
+                await _beat(state, registry)
     finally:
         state.visitor_heartbeat = None
+
+
+async def _beat(state, registry: dict[str, _Seen]) -> None:
+    now = utcnow()
+    due = {visitor_id: seen for visitor_id, seen in registry.items()
+           if seen.touched is None or now - seen.touched >= FRESH}
+    if not due:
+        return
+    try:
+        await delivery.run(state.db, functools.partial(visitor_writes.touch_many, visitor_ids=list(due),
+                                                       at=now))
+    except Exception:  # a busy database: the next beat tries again
+        log.warning("could not refresh %d visitors", len(due), exc_info=True)
+        return
+    # Also for a visitor whose last socket closed meanwhile: its goodbye reads this touch.
+    for seen in due.values():
+        if seen.touched is None or now > seen.touched:
+            seen.touched = now
 
 
 class VisitorPresence:
@@ -145,12 +163,13 @@ class VisitorPresence:
         seen.sockets -= 1
         if seen.sockets > 0:
             return
-        del registry[self.visitor_id]
-        touched = seen.touched
-        if touched is None:
-            return  # never stored as here: nothing to take back
-
+        del registry[self.visitor_id]  # no beat from now on chooses this visitor
         try:
+            async with _beat_lock(self.state):
+                pass  # a beat that chose it has stored its touch (and set seen.touched)
+            touched = seen.touched
+            if touched is None:
+                return  # never stored as here: nothing to take back
             # Not gone when another process touched the visitor later: its socket is open.
             if await delivery.run(self.state.db, functools.partial(
                     visitor_writes.mark_left, visitor_id=self.visitor_id, touched=touched, now=utcnow())):
