@@ -209,6 +209,72 @@ def startup_modules(sources: dict[str, str], entry: str = WIDGET_ENTRY) -> list[
     return ordered
 
 
+# -- the operator pages' modules ------------------------------------------------------------
+# Each operator page (PyScript, on Parley's own origin) runs static/<page>/main.py and finds
+# the modules it imports in one flat folder, put there from the page's config `files`. The
+# map is derived here from the imports, so a module can't be forgotten (issue 17); a name
+# is looked up in these folders of static/ in order, then among SHARED_WITH_PAGES.
+PAGES = {"inbox": ("inbox", "common"), "admin": ("admin", "common")}
+PAGE_ENTRY = "main"
+
+
+def _imported_names(text: str) -> set[str]:
+    """Every module name `text` imports anywhere (module level, in functions, in a
+    try: the page needs each file whichever branch runs)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+def page_module_files(page: str) -> dict[str, Path]:
+    """The modules a page could import, by name: its folders' .py files, then the shared ones."""
+    files: dict[str, Path] = {}
+    for folder in PAGES[page]:
+        for path in sorted((ROOT / "static" / folder).glob("*.py")):
+            files.setdefault(path.stem, path)
+    for name in SHARED_WITH_PAGES:
+        files.setdefault(name, ROOT / "widget" / "core" / f"{name}.py")
+    return files
+
+
+def page_modules(page: str) -> list[str]:
+    """The modules static/<page>/main.py imports, directly or not, by name, sorted; not main
+    itself. Names that aren't page modules (pyscript, asyncio, the CPython fallbacks
+    `widget.core.*`) are the runtime's or never run in the browser."""
+    files = page_module_files(page)
+    found: set[str] = set()
+    pending = [PAGE_ENTRY]
+    while pending:
+        name = pending.pop()
+        for imported in _imported_names(files[name].read_text(encoding="utf-8")):
+            if imported in files and imported != PAGE_ENTRY and imported not in found:
+                found.add(imported)
+                pending.append(imported)
+    return sorted(found)
+
+
+def _static_name(path: Path) -> str:
+    """Where `path` (a page module) is in dist/: static/... (the shared ones: static/shared/)."""
+    if path.is_relative_to(ROOT / "static"):
+        return "static/" + path.relative_to(ROOT / "static").as_posix()
+    return f"static/shared/{path.name}"
+
+
+def page_files_config(page: str) -> dict[str, str]:
+    """The page's PyScript `files`: the URL of each module it imports -> ./<name>.py.
+    The URL carries the file's digest, so a browser never runs a stale copy."""
+    files = page_module_files(page)
+    config = {}
+    for name in page_modules(page):
+        url = f"/{_static_name(files[name])}?v={_digest(files[name].read_bytes())}"
+        config[url] = f"./{name}.py"
+    return config
+
+
 # The chat window's code: downloaded after `ready`, in idle time, or when the visitor
 # opens the chat before that (issue 16). Its module-level imports come with it: the
 # window itself (widget.browser.window) and what it is drawn with.
@@ -343,6 +409,8 @@ def build(out: Path = DIST) -> dict:
         },
         # Downloaded after `ready` (or when the chat opens first): not in the start-up sizes.
         "widget_later": {"bundle": "widget/" + later_name},
+        # Each operator page's entry and PyScript `files`, rendered into its template.
+        "pages": {page: {"files": page_files_config(page)} for page in PAGES},
         "files": written,
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")

@@ -37,6 +37,11 @@ class DistFiles:
         self.manifest = json.loads((dist / "manifest.json").read_text())
         self.files = self.manifest["files"]
 
+    def page_files(self, page: str) -> dict[str, str]:
+        """An operator page's PyScript `files` (module URL -> ./<name>), as build.py derived
+        them from the page's imports; none from a dist/ that has no pages."""
+        return self.manifest.get("pages", {}).get(page, {}).get("files", {})
+
     async def serve(self, request: Request, name: str) -> Response:
         entry = self.files.get(name)
         if entry is None:
