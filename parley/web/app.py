@@ -63,7 +63,7 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
     async def inbox(request: Request):
         return templates.TemplateResponse(request, "inbox.html",
                                           {"build_id": assets.manifest["build_id"],
-                                           "page_files": assets.page_files("inbox")},
+                                           "script": assets.page_script("inbox")},
                                           headers={"Cache-Control": "no-store"})
 
     async def healthz(_request: Request):
@@ -113,7 +113,7 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
         routes=[
             Route("/", root),
             Route("/widget/{name:path}", widget_asset),
-            *admin_api.routes(assets.manifest["build_id"], assets.page_files("admin")),  # /inbox/admin first
+            *admin_api.routes(assets.manifest["build_id"], assets.page_script("admin")),  # /inbox/admin first
             Route("/inbox/{name:path}", inbox_asset),
             Route("/static/{name:path}", static_asset),
             Route("/inbox", inbox),
