@@ -74,3 +74,29 @@ def test_every_module_of_the_folder_is_used(page):
     # A file nothing imports is dead code (or a forgotten import): either way, not shipped unseen.
     assert on_disk - listed == set(), f"static/{page}/ has modules main.py doesn't import: {on_disk - listed}"
 
+
+
+def test_the_map_follows_imports_anywhere_in_a_module(tmp_path, monkeypatch):
+    """Imports in functions and in try blocks count (the page needs the file when they
+    run); the runtime's modules and files nothing imports don't."""
+    import build
+
+    (tmp_path / "static" / "page").mkdir(parents=True)
+    (tmp_path / "static" / "common").mkdir()
+    files = {
+        "page/main.py": "import asyncio\nfrom first import f\n",
+        "page/first.py": "def f():\n    import second\n",
+        "page/second.py": "try:\n    from colors import c\n"
+                          "except ImportError:\n    from widget.core.colors import c\n",
+        "page/unused.py": "",
+        "common/dom.py": "",
+        "../widget/core/colors.py": "c = 1\n",
+    }
+    (tmp_path / "widget" / "core").mkdir(parents=True)
+    for path, text in files.items():
+        (tmp_path / "static" / path).write_text(text)
+    monkeypatch.setattr(build, "ROOT", tmp_path)
+    monkeypatch.setattr(build, "PAGES", {"page": ("page", "common")})
+    monkeypatch.setattr(build, "SHARED_WITH_PAGES", ("colors",))
+    assert build.page_modules("page") == ["colors", "first", "second"]
+    assert build.page_module_files("page")["colors"] == tmp_path / "widget" / "core" / "colors.py"
