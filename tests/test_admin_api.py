@@ -568,10 +568,13 @@ def test_the_page_is_for_admins_only(client, shop, admin):
     assert anonymous.status_code == 401 and 'data-state="login"' in anonymous.text
     assert 'id="panel-' not in anonymous.text
     # The page's own files are built and served like the inbox's.
-    for name in ("admin/main.py", "admin/model.py", "admin/strings.py", "admin/admin.css",
-                 "common/dom.py", "common/base.css"):  # common/: shared with the inbox
+    for name in ("admin/main.py", "admin/admin.css", "common/base.css"):  # common/: shared with the inbox
         assert f"/static/{name}" in page.text
         assert client.get(f"/static/{name}").status_code == 200
+    # Its modules as bytecode (build.compile_page), dom from common/ like the inbox's.
+    for name in ("model", "strings", "dom"):
+        url = re.search(rf'"(/inbox/py/{name}\.\w+\.mpy)": "\./{name}\.mpy"', page.text).group(1)
+        assert client.get(url).status_code == 200
 
 
 # -- the page's own Python (static/admin), pure parts under CPython --------------------------------------

@@ -130,6 +130,12 @@ def test_serve_demo_from_another_folder(installed, tmp_path):
             assert http.get(f"{base}/inbox/pyscript/core.js").status_code == 200
             css = re.search(r'href="(/static/inbox/inbox\.css)', inbox.text).group(1)
             assert http.get(f"{base}{css}").status_code == 200
+            # The page's modules: the build's bytecode, carried by the wheel like the widget's.
+            modules = re.findall(r'"(/inbox/py/\w+\.[0-9a-f]{12}\.mpy)"', inbox.text)
+            assert len(modules) > 5 and "./dom.mpy" in inbox.text, inbox.text[-2000:]
+            for url in modules:
+                module = http.get(f"{base}{url}")
+                assert module.status_code == 200 and module.content[:1] == b"M", url
             # The demo operator (an admin) logs in; the admin page is a template of its own.
             email, password = re.search(r"Operator login: +(\S+) / (\S+)", text).groups()
             app_id = re.search(r"App id: +(\S+)", text).group(1)

@@ -333,19 +333,21 @@ class TriggerItem(AdminEndpoint):
 
 # -- the page and the routes ----------------------------------------------------------------
 
-def admin_page(build_id: str):
+def admin_page(build_id: str, script: dict):
     """/inbox/admin: the admin screens for admins; anyone else gets the page's refusal
-    (401 not logged in, 403 not an admin) without the admin screens in it."""
+    (401 not logged in, 403 not an admin) without the admin screens in it. `script`: the
+    page script's URL and modules, from the build (DistFiles.page_script)."""
     async def page(request: Request) -> Response:
         operator = await logged_in_operator(request)
         state = "login" if operator is None else "admin" if operator.role == "admin" else "forbidden"
         status = {"login": 401, "forbidden": 403, "admin": 200}[state]
-        return templates.TemplateResponse(request, "admin.html", {"build_id": build_id, "state": state},
-                                          status_code=status, headers=NO_STORE)
+        context = {"build_id": build_id, "state": state, "script": script}
+        return templates.TemplateResponse(request, "admin.html", context, status_code=status,
+                                          headers=NO_STORE)
     return page
 
 
-def routes(build_id: str) -> list[Route]:
+def routes(build_id: str, script: dict) -> list[Route]:
     """Every admin route; mount them before /inbox/{name} (the page is /inbox/admin)."""
     def route(path: str, endpoint: type[AdminEndpoint]) -> Route:
         # The methods the class has, so that others get the router's 405 as before.
@@ -353,7 +355,7 @@ def routes(build_id: str) -> list[Route]:
         return Route(path, endpoint, methods=methods)
 
     return [
-        Route("/inbox/admin", admin_page(build_id)),
+        Route("/inbox/admin", admin_page(build_id, script)),
         route("/api/admin/app", AppSettings),
         route("/api/admin/app/rotate-secret", RotateSecret),
         route("/api/admin/snippet", Snippet),

@@ -61,7 +61,9 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
         return await assets.serve(request, "static/" + request.path_params["name"])
 
     async def inbox(request: Request):
-        return templates.TemplateResponse(request, "inbox.html", {"build_id": assets.manifest["build_id"]},
+        return templates.TemplateResponse(request, "inbox.html",
+                                          {"build_id": assets.manifest["build_id"],
+                                           "script": assets.page_script("inbox")},
                                           headers={"Cache-Control": "no-store"})
 
     async def healthz(_request: Request):
@@ -111,7 +113,7 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
         routes=[
             Route("/", root),
             Route("/widget/{name:path}", widget_asset),
-            *admin_api.routes(assets.manifest["build_id"]),  # /inbox/admin first
+            *admin_api.routes(assets.manifest["build_id"], assets.page_script("admin")),  # /inbox/admin first
             Route("/inbox/{name:path}", inbox_asset),
             Route("/static/{name:path}", static_asset),
             Route("/inbox", inbox),

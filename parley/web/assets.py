@@ -29,6 +29,17 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 # Names that stay the same across builds (the snippet's loader URL): short cache.
 STABLE_CACHE = "public, max-age=300"
 STABLE_NAMES = {"widget/loader.js"}
+# Under inbox/ but named by digest (the operator pages' compiled modules, build.PAGE_MODULES_DIR).
+HASHED_FOLDERS = ("inbox/py/",)
+
+
+def cache_control(name: str) -> str:
+    """Unhashed names (loader, inbox files, static/) revalidate; hashed ones never change."""
+    if name.startswith(HASHED_FOLDERS):
+        return IMMUTABLE
+    if name in STABLE_NAMES or name.startswith(("inbox/", "static/")):
+        return STABLE_CACHE
+    return IMMUTABLE
 
 
 class DistFiles:
@@ -37,6 +48,11 @@ class DistFiles:
         self.manifest = json.loads((dist / "manifest.json").read_text())
         self.files = self.manifest["files"]
 
+    def page_script(self, page: str) -> dict:
+        """An operator page's script: its URL ("main") and PyScript `files` (module URL ->
+        ./<name>.mpy), as build.py derived them from the page's imports."""
+        return self.manifest.get("pages", {}).get(page) or {"main": f"/static/{page}/main.py", "files": {}}
+
     async def serve(self, request: Request, name: str) -> Response:
         entry = self.files.get(name)
         if entry is None:
@@ -44,9 +60,7 @@ class DistFiles:
         accepted = request.headers.get("accept-encoding", "")
         path = self.dist / name
         headers = {
-            # Unhashed names (loader, inbox files, static/) revalidate; hashed ones never change.
-            "Cache-Control": STABLE_CACHE if name in STABLE_NAMES or name.startswith(("inbox/", "static/"))
-            else IMMUTABLE,
+            "Cache-Control": cache_control(name),
             "Access-Control-Allow-Origin": "*",
             "Cross-Origin-Resource-Policy": "cross-origin",
             "X-Content-Type-Options": "nosniff",
