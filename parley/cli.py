@@ -27,7 +27,7 @@ from parley.settings import (
     redis_url,
 )
 from parley.snippet import render_snippet
-from parley.storage import app_queries, operator_queries, queries, retention, trigger_queries
+from parley.storage import app_queries, operator_queries, retention, trigger_queries, visitor_store
 from parley.storage.db import Database
 
 
@@ -338,7 +338,7 @@ def cmd_visitor_delete(args) -> int:
 
     async def work(session):
         await _need_app(session, args.app_id)
-        visitor = await queries.get_visitor(session, args.app_id, args.visitor_id)
+        visitor = await visitor_store.get_visitor(session, args.app_id, args.visitor_id)
         if visitor is None:  # also another app's visitor: the same answer
             raise UsageError(f"the app has no visitor with id {args.visitor_id!r}")
         return await retention.erase_visitor(session, visitor)

@@ -27,11 +27,12 @@ from parley.ratelimit import Limits
 from parley.storage import (
     app_queries,
     assignment_queries,
+    message_store,
     missed_chats,
     operator_queries,
     presence_queries,
-    queries,
     retention,
+    visitor_store,
 )
 from parley.storage.db import Database
 from parley.storage.models import Chat, utcnow
@@ -114,9 +115,9 @@ class Clock:
                 return 0
             operators = await operator_queries.list_operators(session, chat.app_id)
             app = await app_queries.get_app(session, chat.app_id)
-            visitor = await queries.get_visitor(session, chat.app_id, chat.visitor_id)
-            page, _ = await queries.message_page(session, [chat.id], None, 20)
-            messages = await queries.message_dicts(session, page)
+            visitor = await visitor_store.get_visitor(session, chat.app_id, chat.visitor_id)
+            page, _ = await message_store.message_page(session, [chat.id], None, 20)
+            messages = await message_store.message_dicts(session, page)
         sent = 0
         assigned = [o for o in operators if o.id in (chat.operator_ids or [])]
         for operator in assigned or operators:
