@@ -84,6 +84,7 @@ def test_missed_chats_are_mailed_once_to_the_team(database, make_app, make_opera
             stored.chat.started_at = datetime.now(UTC) - timedelta(minutes=30)
             await session.commit()
             await message_store.add_operator_message(session, operator, stored.chat, "o-1", "Hi!")
+            await session.commit()
         await database.engine.dispose()
     asyncio.run(answered_chat())
 

@@ -492,6 +492,7 @@ async def test_the_body_is_not_read_past_the_limit(database, dist, shop, monkeyp
     monkeypatch.setenv("PARLEY_MAX_UPLOAD_BYTES", "1000")
     async with database.session() as session:
         visitor = await visitor_store.resume_or_register_visitor(session, shop.id, None, None)
+        await session.commit()
     app = create_app(database, dist)
     sent = []
 

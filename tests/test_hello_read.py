@@ -169,6 +169,7 @@ def test_an_event_published_right_after_the_hellos_read_still_arrives(client, sh
                 chat = await chat_store.get_chat(session, app.id, chat_id)
                 stored = await message_store.add_operator_message(session, operator_row, chat, "o-late",
                                                                   "just now")
+                await session.commit()
             await delivery.publish(client.app.state.fanout, app.id, credentials["visitorId"], stored.events)
             published.extend(stored.events)
         return found

@@ -30,6 +30,7 @@ async def _setup(db):
                                                           "pw-long-enough-1", "Op")
         visitor = await visitor_store.register_visitor(session, app.id)
         other = await visitor_store.register_visitor(session, app.id)
+        await session.commit()
     return app, operator, visitor, other
 
 
@@ -50,7 +51,9 @@ def run(db, scenario):
 async def first_message(session, visitor):
     """The visitor's first message, through the general path (it opens the chat)."""
     visitor_row = await session.get(Visitor, visitor.id)
-    return await message_store.add_visitor_message(session, visitor_row, "c0", "hi")
+    stored = await message_store.add_visitor_message(session, visitor_row, "c0", "hi")
+    await session.commit()
+    return stored
 
 
 def visitor_unit(visitor, client_id, text="hello", file_id=None):

@@ -38,11 +38,15 @@ async def test_concurrent_writes_of_one_visitor_serialise_on_postgresql(pg_url):
         async with database.session() as session:
             app = await app_queries.create_app(session, "Shop", [SITE])
             visitor = await visitor_store.resume_or_register_visitor(session, app.id, None, None)
+            await session.commit()
 
         async def send(client_id: str):
             async def work(session):
                 fresh = await session.get(type(visitor), visitor.id)
-                return await message_store.add_visitor_message(session, fresh, client_id, f"text {client_id}")
+                stored = await message_store.add_visitor_message(session, fresh, client_id,
+                                                                 f"text {client_id}")
+                await session.commit()
+                return stored
             return await delivery.write(database, work)
 
         client_ids = [f"c-{n % 6}" for n in range(12)]  # every clientId twice

@@ -187,6 +187,7 @@ def test_another_process_touching_later_keeps_the_visitor_online(database):
     async def scenario(session):
         app = await app_queries.create_app(session, "Shop", [])
         found = await visitor_store.resume_or_register_visitor(session, app.id, None, None)
+        await session.commit()  # before the Core units below, on connections of their own
         mine = utcnow() - timedelta(seconds=30)
 
         def write(unit, **values):

@@ -66,7 +66,6 @@ async def close_chat(session: AsyncSession, chat: Chat, by: str = "operator") ->
     chat.closed_by = by
     line = await add_system_line(session, chat, "closed", by=by)
     event = await append_event(session, chat.visitor_id, "chat.closed", {"chat": wire.chat_dict(chat)})
-    await session.commit()
     return [line, event]
 
 
@@ -100,7 +99,6 @@ async def reopen_chat(session: AsyncSession, chat: Chat, by: str) -> list[Event]
     chat.closed_by = None
     event = await append_event(session, chat.visitor_id, "chat.reopened", {"chat": wire.chat_dict(chat)})
     line = await add_system_line(session, chat, "reopened", by=by)
-    await session.commit()
     return [event, line]
 
 
@@ -123,7 +121,6 @@ async def assign_chat(session: AsyncSession, chat: Chat, operator: Operator, by:
     if team_id is not None:
         fields["teamId"] = team_id
     line = await add_system_line(session, chat, "assigned", **fields)
-    await session.commit()
     return [line]
 
 
@@ -134,7 +131,6 @@ async def rate_chat(session: AsyncSession, chat: Chat, rating: str, comment: str
     chat.rating_comment = comment.strip() or None
     chat.rated_at = utcnow()
     event = await append_event(session, chat.visitor_id, "chat.rated", {"chat": wire.chat_dict(chat)})
-    await session.commit()
     return event
 
 
@@ -146,7 +142,6 @@ async def request_transcript(session: AsyncSession, chat: Chat, email: str) -> b
         update(Chat).where(Chat.id == chat.id, Chat.transcript_requested_at.is_(None))
         .values(transcript_email=email, transcript_requested_at=now),
         execution_options={"synchronize_session": False})
-    await session.commit()
     if claimed.rowcount != 1:
         return False
     chat.transcript_email = email

@@ -116,7 +116,6 @@ async def add_visitor_message(session: AsyncSession, visitor: Visitor, client_id
         events.extend(await _bot_answer(session, chat, trigger_id))
     if assigned:
         events.append(await add_system_line(session, chat, "assigned", operatorId=chat.operator_ids[0]))
-    await session.commit()
     return Stored(message, chat, True, events, file)
 
 
@@ -151,7 +150,6 @@ async def add_operator_message(session: AsyncSession, operator: Operator, chat: 
     await session.flush()
     event = await append_event(session, chat.visitor_id, "message",
                                {"message": wire.message_dict(message, file)})
-    await session.commit()
     return Stored(message, chat, True, [event], file)
 
 
@@ -167,7 +165,7 @@ async def add_note(session: AsyncSession, operator: Operator, chat: Chat, client
     note = Message(chat_id=chat.id, author_kind="note", author_id=operator.id, text=text,
                    client_message_id=client_id)
     session.add(note)
-    await session.commit()
+    await session.flush()
     return Stored(note, chat, True, [])
 
 

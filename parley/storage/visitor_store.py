@@ -43,7 +43,6 @@ async def resume_visitor(session: AsyncSession, app: App, visitor_id: str | None
         return None
     if touch:
         visitor.last_seen_at = utcnow()
-        await session.commit()
     visitor.proved_by(token)
     return visitor
 
@@ -52,7 +51,7 @@ async def register_visitor(session: AsyncSession, app_id: str) -> Visitor:
     """A new visitor with a fresh token (`visitor.token`; only its hash is stored)."""
     visitor = Visitor(id=identity.new_id(), app_id=app_id, token=identity.new_secret())
     session.add(visitor)
-    await session.commit()
+    await session.flush()
     return visitor
 
 
@@ -92,7 +91,7 @@ async def visitor_for_user(session: AsyncSession, app: App, user_id: str) -> Vis
     visitor.user_id = user_id
     visitor.verified = True
     visitor.last_seen_at = utcnow()
-    await session.commit()
+    await session.flush()
     visitor.proved_by(identity.user_visitor_token(app.secret, visitor.id))
     return visitor
 
@@ -102,16 +101,13 @@ async def set_visitor_country(session: AsyncSession, visitor: Visitor, country: 
     if country and visitor.country != country:
         await session.execute(update(Visitor).where(Visitor.id == visitor.id).values(country=country),
                               execution_options={"synchronize_session": False})
-        await session.commit()
         visitor.country = country
 
 
 async def set_visitor_fields(session: AsyncSession, visitor: Visitor, values: dict) -> Visitor:
-    """Sets checked profile fields (rules.visitor_update decides them) and commits."""
+    """Sets checked profile fields (rules.visitor_update decides them)."""
     for field, value in values.items():
         setattr(visitor, field, value)
-    if values:
-        await session.commit()
     return visitor
 
 
@@ -154,5 +150,5 @@ async def add_page_view(session: AsyncSession, visitor_id: str, url: str, title:
                         referrer: str) -> PageView:
     view = PageView(visitor_id=visitor_id, url=url, title=title, referrer=referrer, utm=utm_of(url))
     session.add(view)
-    await session.commit()
+    await session.flush()
     return view

@@ -172,7 +172,9 @@ class _OperatorTab:
     async def chat_close(self, frame: protocol.ChatClose) -> None:
         async def work(session):
             chat = await self._chat(session, frame.chatId)
-            return chat, await chat_store.close_chat(session, chat, by="operator")
+            events = await chat_store.close_chat(session, chat, by="operator")
+            await session.commit()
+            return chat, events
 
         chat, events = await delivery.write(self.state.db, work)
         await delivery.publish(self.state.fanout, self.operator.app_id, chat.visitor_id, events)
@@ -202,6 +204,7 @@ class _OperatorTab:
             except chat_store.ChatClosed:
                 raise protocol.FrameError(protocol.E_CONFLICT,
                                           "the chat is closed: reopen it first") from None
+            await session.commit()
             return chat, events
 
         try:
@@ -223,7 +226,9 @@ class _OperatorTab:
 
         async def work(session):
             chat = await self._chat_to_write_in(session, frame, None, charge)
-            return await message_store.add_note(session, operator, chat, frame.clientId, frame.text)
+            stored = await message_store.add_note(session, operator, chat, frame.clientId, frame.text)
+            await session.commit()
+            return stored
 
         try:
             stored = await delivery.write(self.state.db, work)
@@ -240,7 +245,9 @@ class _OperatorTab:
     async def chat_reopen(self, frame: protocol.ChatReopen) -> None:
         async def work(session):
             chat = await self._chat(session, frame.chatId)
-            return chat, await chat_store.reopen_chat(session, chat, self.operator.id)
+            events = await chat_store.reopen_chat(session, chat, self.operator.id)
+            await session.commit()
+            return chat, events
 
         try:
             chat, events = await delivery.write(self.state.db, work)

@@ -183,7 +183,9 @@ async def visitor_socket(websocket: WebSocket) -> None:
         elif user is not None:
             # Two browsers of one user may arrive at once: a race on creating it is retried.
             async def login(session):
-                return await visitor_store.visitor_for_user(session, app, user.id)
+                visitor = await visitor_store.visitor_for_user(session, app, user.id)
+                await session.commit()
+                return visitor
             visitor = await delivery.write(state.db, login)
             visitor_id, token = visitor.id, visitor.token
             live, stream = await subscribe_visitor(visitor_id)
@@ -314,9 +316,11 @@ class _VisitorTab:
                     existing = await message_store.find_visitor_message(session, visitor.id, frame.clientId)
                     if existing is None and not charge.pay():
                         raise protocol.rate_limited("messages", charge.retry_after())
-                    return await message_store.add_visitor_message(
+                    stored = await message_store.add_visitor_message(
                         session, visitor, frame.clientId, frame.text,
                         frame.assignees, frame.fileId, frame.triggerId)
+                    await session.commit()  # before the events are published
+                    return stored
 
                 stored = await delivery.write(self.state.db, work)
         except protocol.FrameError as error:
@@ -360,7 +364,9 @@ class _VisitorTab:
         async def work(session):
             visitor = await visitor_store.get_visitor(session, app_id, visitor_id)
             changes, values = rules.visitor_update(visitor, cleaned, signed)
-            return await visitor_store.set_visitor_fields(session, visitor, values), changes
+            updated = await visitor_store.set_visitor_fields(session, visitor, values)
+            await session.commit()
+            return updated, changes
 
         updated, changed = await delivery.write(self.state.db, work)
         if changed:
@@ -378,8 +384,10 @@ class _VisitorTab:
         visitor_id = self.visitor.id
 
         async def work(session):
-            return await visitor_store.add_page_view(session, visitor_id, frame.url, frame.title,
+            view = await visitor_store.add_page_view(session, visitor_id, frame.url, frame.title,
                                                      frame.referrer)
+            await session.commit()
+            return view
 
         view = await delivery.write(self.state.db, work)
         await visitor_presence.touch(self.state, visitor_id)
@@ -432,7 +440,9 @@ class _VisitorTab:
     async def chat_rate(self, frame: protocol.ChatRate) -> None:
         async def work(session):
             chat = await self._own_chat(session, frame.chatId)
-            return await chat_store.rate_chat(session, chat, frame.rating, frame.comment)
+            event = await chat_store.rate_chat(session, chat, frame.rating, frame.comment)
+            await session.commit()
+            return event
 
         event = await delivery.write(self.state.db, work)
         await delivery.publish(self.state.fanout, self.app.id, self.visitor.id, [event])
@@ -463,6 +473,7 @@ class _VisitorTab:
                 raise protocol.rate_limited("transcripts", charge.retry_after())
             if not await chat_store.request_transcript(session, chat, address):
                 raise already(chat)  # another tab asked first
+            await session.commit()  # the one claim, before the mail goes
             messages, _ = await message_store.message_page(session, [chat.id], None, 10_000)
             names = {o.id: o.name for o in await operator_queries.list_operators(session, self.app.id)}
             return chat, await message_store.message_dicts(session, messages), names, address
@@ -478,7 +489,11 @@ class _VisitorTab:
 
         async def work(session):
             chat = await chat_store.open_chat_of(session, visitor_id)
-            return [] if chat is None else await chat_store.close_chat(session, chat, by="visitor")
+            if chat is None:
+                return []
+            events = await chat_store.close_chat(session, chat, by="visitor")
+            await session.commit()
+            return events
 
         events = await delivery.write(self.state.db, work)
         await delivery.publish(self.state.fanout, self.app.id, visitor_id, events)

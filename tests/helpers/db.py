@@ -17,11 +17,14 @@ OPERATOR_PASSWORD = "correct horse battery"
 
 
 def run(database: Database, work):
-    """Runs `work(session)` against the database from sync test code."""
+    """Runs `work(session)` against the database from sync test code, as one unit of work
+    (committed at the end, like a handler's)."""
     async def go():
         try:
             async with database.session() as session:
-                return await work(session)
+                result = await work(session)
+                await session.commit()
+                return result
         finally:
             await database.engine.dispose()
     return asyncio.run(go())
