@@ -107,7 +107,9 @@ async def _with_db(url: str | None, work):
     try:
         await _open(database)
         async with database.session() as session:
-            return await work(session)
+            result = await work(session)
+            await session.commit()  # the command's one unit of work
+            return result
     finally:
         await database.close()
 

@@ -113,6 +113,7 @@ class Clock:
         async with self.database.session() as session:
             if not await missed_chats.claim_missed_notice(session, chat.id):
                 return 0
+            await session.commit()  # the claim: one notice per chat, even across processes
             operators = await operator_queries.list_operators(session, chat.app_id)
             app = await app_queries.get_app(session, chat.app_id)
             visitor = await visitor_store.get_visitor(session, chat.app_id, chat.visitor_id)

@@ -148,7 +148,6 @@ async def visitor_chat_ids(session: AsyncSession, visitor_id: str, limit: int = 
 
 async def set_notes(session: AsyncSession, visitor: Visitor, notes: str | None) -> Visitor:
     visitor.notes = notes
-    await session.commit()
     return visitor
 
 
@@ -319,5 +318,4 @@ async def start_chat(session: AsyncSession, operator: Operator, visitor: Visitor
     await session.flush()
     events.append(await event_log.append_event(session, visitor.id, "message",
                                              {"message": wire.message_dict(message)}))
-    await session.commit()
     return message_store.Stored(message, chat, True, events)

@@ -81,6 +81,8 @@ class AdminEndpoint(HTTPEndpoint):
         async with request.app.state.db.session() as session:
             try:
                 response = await handler(request, session, admin, await _read_body(request, body))
+                if changing:
+                    await session.commit()  # the endpoint's one unit of work
             except rules.InvalidInput as invalid:
                 raise fields.bad(invalid.field, invalid.message) from None
         if changing and response.status_code < 400:

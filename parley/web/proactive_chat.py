@@ -25,6 +25,7 @@ async def chat_start(tab, frame: protocol.ChatStart) -> None:
         if not limiter.allowed(operator.id):
             raise protocol.rate_limited("messages", limiter.retry_after(operator.id))
         stored = await visitor_queries.start_chat(session, operator, visitor, frame.clientId, frame.text)
+        await session.commit()  # before the events are published
         if stored.created:
             limiter.hit(operator.id)
         return stored

@@ -80,6 +80,7 @@ async def visitor_update(request: Request) -> JSONResponse:
         if visitor is None:
             return None, None
         await visitor_queries.set_notes(session, visitor, notes or None)
+        await session.commit()
         return visitor, await _details(session, app_id, visitor)
 
     visitor, details = await delivery.write(request.app.state.db, work)
