@@ -78,6 +78,7 @@ class Clock:
         cutoff = now - timedelta(seconds=self.limits.unattached_upload_seconds)
         async with self.database.session() as session:
             file_ids = await retention.purge_unattached_uploads(session, cutoff, self.uploads_checked_until)
+            await session.commit()  # the rows first: bytes without a row are never served
         self.uploads_checked_until = cutoff
         for file_id in file_ids:
             await anyio.to_thread.run_sync(files.delete_file_bytes, file_id)
