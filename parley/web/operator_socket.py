@@ -38,6 +38,7 @@ async def operator_socket(websocket: WebSocket) -> None:
     token = session_token(websocket)
     async with state.db.session() as session:
         operator = await operator_queries.operator_for_session(session, token)
+        await session.commit()  # the login's renewal, if it was due
     if operator is None:
         await websocket.close(CLOSE_UNAUTHENTICATED)
         return
