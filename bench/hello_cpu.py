@@ -59,6 +59,7 @@ async def _setup_app(db_url: str, app_id: str) -> None:
                 await trigger_queries.create_trigger(session, app_id, f"Can we help? ({n})", name=f"t{n}",
                                              delay_seconds=5 * n, conditions=[["url", "contains", "/p"]])
             await app_queries.update_app(session, app, {"appearance": {"accentColor": "#336699"}})
+            await session.commit()
     finally:
         await database.close()
 

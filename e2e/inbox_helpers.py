@@ -137,6 +137,7 @@ async def main(app_id, email, password, name):
     try:
         async with database.session() as session:
             await operator_queries.create_operator(session, app_id, email, password, name, "admin")
+            await session.commit()
     finally:
         await database.close()
 

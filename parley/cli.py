@@ -27,7 +27,7 @@ from parley.settings import (
     redis_url,
 )
 from parley.snippet import render_snippet
-from parley.storage import app_queries, operator_queries, queries, retention, trigger_queries
+from parley.storage import app_queries, operator_queries, retention, trigger_queries, visitor_store
 from parley.storage.db import Database
 
 
@@ -107,7 +107,9 @@ async def _with_db(url: str | None, work):
     try:
         await _open(database)
         async with database.session() as session:
-            return await work(session)
+            result = await work(session)
+            await session.commit()  # the command's one unit of work
+            return result
     finally:
         await database.close()
 
@@ -338,7 +340,7 @@ def cmd_visitor_delete(args) -> int:
 
     async def work(session):
         await _need_app(session, args.app_id)
-        visitor = await queries.get_visitor(session, args.app_id, args.visitor_id)
+        visitor = await visitor_store.get_visitor(session, args.app_id, args.visitor_id)
         if visitor is None:  # also another app's visitor: the same answer
             raise UsageError(f"the app has no visitor with id {args.visitor_id!r}")
         return await retention.erase_visitor(session, visitor)

@@ -27,11 +27,12 @@ from parley.ratelimit import Limits
 from parley.storage import (
     app_queries,
     assignment_queries,
+    message_store,
     missed_chats,
     operator_queries,
     presence_queries,
-    queries,
     retention,
+    visitor_store,
 )
 from parley.storage.db import Database
 from parley.storage.models import Chat, utcnow
@@ -77,6 +78,7 @@ class Clock:
         cutoff = now - timedelta(seconds=self.limits.unattached_upload_seconds)
         async with self.database.session() as session:
             file_ids = await retention.purge_unattached_uploads(session, cutoff, self.uploads_checked_until)
+            await session.commit()  # the rows first: bytes without a row are never served
         self.uploads_checked_until = cutoff
         for file_id in file_ids:
             await anyio.to_thread.run_sync(files.delete_file_bytes, file_id)
@@ -112,11 +114,12 @@ class Clock:
         async with self.database.session() as session:
             if not await missed_chats.claim_missed_notice(session, chat.id):
                 return 0
+            await session.commit()  # the claim: one notice per chat, even across processes
             operators = await operator_queries.list_operators(session, chat.app_id)
             app = await app_queries.get_app(session, chat.app_id)
-            visitor = await queries.get_visitor(session, chat.app_id, chat.visitor_id)
-            page, _ = await queries.message_page(session, [chat.id], None, 20)
-            messages = await queries.message_dicts(session, page)
+            visitor = await visitor_store.get_visitor(session, chat.app_id, chat.visitor_id)
+            page, _ = await message_store.message_page(session, [chat.id], None, 20)
+            messages = await message_store.message_dicts(session, page)
         sent = 0
         assigned = [o for o in operators if o.id in (chat.operator_ids or [])]
         for operator in assigned or operators:

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley import fanout as channels
 from parley import protocol, wire
 from parley.fanout import Fanout, Overflow
-from parley.storage import hello_read, queries
+from parley.storage import event_log, hello_read
 from parley.storage.db import Database
 from parley.storage.models import Event
 
@@ -203,7 +203,8 @@ class EventStream:
         while True:
             with anyio.CancelScope(shield=True):
                 async with self._database.session() as session:
-                    events = await queries.events_after(session, self._visitor_id, self.last_sent, limit=200)
+                    events = await event_log.events_after(session, self._visitor_id, self.last_sent,
+                                                          limit=200)
             for event in events:
                 await self._send(event_frame(event))
                 self.last_sent = event.seq

@@ -30,4 +30,5 @@ async def set_up(database: Database, demo_url: str) -> tuple[str, dict]:
             # A fresh password each run: it is printed, never stored in clear.
             await operator_queries.update_operator(
                 session, operator, {"password_hash": identity.hash_password(password)})
+        await session.commit()
         return app.id, {"email": DEMO_EMAIL, "password": password}

@@ -55,8 +55,10 @@ class Presence:
         expires_at = utcnow() + self.lease
 
         async def work(session):
-            return await presence_queries.open_operator_socket(session, operator, socket_id, self.server_id,
-                                                               expires_at)
+            online = await presence_queries.open_operator_socket(session, operator, socket_id, self.server_id,
+                                                                 expires_at)
+            await session.commit()
+            return online
 
         await self._announce(operator.app_id, *await delivery.write(self.database, work))
 
@@ -65,7 +67,9 @@ class Presence:
             return  # a bot's socket, never recorded
 
         async def work(session):
-            return await presence_queries.close_operator_socket(session, operator, socket_id)
+            online = await presence_queries.close_operator_socket(session, operator, socket_id)
+            await session.commit()
+            return online
 
         await self._announce(operator.app_id, *await delivery.write(self.database, work))
 
@@ -76,14 +80,21 @@ class Presence:
             async with self.database.session() as session:
                 kept = await presence_queries.renew_operator_sockets(session, self.server_id,
                                                                      now + self.lease)
+                await session.commit()
             for socket_id, operator in list(self.sockets.items()):
                 if socket_id not in kept and socket_id in self.sockets:
                     # Swept while this process stalled past its lease: the socket is still open.
                     log.warning("presence of operator %s was swept while its socket was open; restoring it",
                                 operator.id)
                     await self._record(operator, socket_id)
+        changes = []
         async with self.database.session() as session:
-            changes = await presence_queries.sweep_operator_sockets(session, now)
+            app_ids = await presence_queries.apps_with_expired_sockets(session, now)
+            await session.rollback()  # ends the read: each app's sweep is a transaction of its own
+            for app_id in app_ids:
+                before, after = await presence_queries.sweep_app_sockets(session, app_id, now)
+                await session.commit()
+                changes.append((app_id, before, after))
         for app_id, before, after in changes:
             await self._announce(app_id, before, after)
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from parley import assignment, protocol, wire
 from parley import fanout as channels
 from parley.delivery import publish
-from parley.storage import assignment_queries, queries
+from parley.storage import assignment_queries, chat_store
 from parley.storage.models import Chat, Event, Operator, utcnow
 
 
@@ -35,7 +35,7 @@ async def _hand_out(session: AsyncSession, chat: Chat, operator: Operator) -> li
         return None  # another process took it
     chat.operator_ids = [operator.id]
     operator.last_assigned_at = utcnow()
-    line = await queries.add_system_line(session, chat, "assigned", operatorId=operator.id)
+    line = await chat_store.add_system_line(session, chat, "assigned", operatorId=operator.id)
     await session.commit()
     return [line]
 

@@ -10,7 +10,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from parley import identity
 from parley.ratelimit import RateLimiter
-from parley.storage import queries
+from parley.storage import event_log
 from parley.storage.models import Chat, Message, PageView, Visitor
 from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
 from tests.helpers.db import run
@@ -97,7 +97,7 @@ def test_resume_gets_exactly_the_missed_events(client, make_app, make_operator, 
             op.ack(f"o-{n}")
     with visitor(client, app.id, **credentials) as other:
         other.say("v-2", "from another tab")
-    newest = run(database, lambda s: queries.newest_seq(s, credentials["visitorId"]))
+    newest = run(database, lambda s: event_log.newest_seq(s, credentials["visitorId"]))
     missed = list(range(seen + 1, newest + 1))
     assert len(missed) == 6
 
@@ -108,7 +108,7 @@ def test_resume_gets_exactly_the_missed_events(client, make_app, make_operator, 
     duplicated = len(received) - len(set(received))
     assert (len(lost), duplicated) == (0, 0)
     assert received == missed  # in order, and nothing from before lastSeq
-    texts = run(database, lambda s: queries.events_after(s, credentials["visitorId"], seen))
+    texts = run(database, lambda s: event_log.events_after(s, credentials["visitorId"], seen))
     assert [e.payload["message"]["text"] for e in texts] == [
         *(f"reply {n}" for n in range(5)), "from another tab"]
 
@@ -135,7 +135,7 @@ def test_too_large_a_gap_is_a_reset(client, make_app, database):
 
     async def fill(session):
         for n in range(1001):
-            await queries.append_event(session, visitor_id, "note", {"n": n})
+            await event_log.append_event(session, visitor_id, "note", {"n": n})
         await session.commit()
     run(database, fill)
     with visitor(client, app.id, lastSeq=0, **credentials) as tab:

@@ -10,7 +10,7 @@ from parley import fanout as channels
 from parley import hours
 from parley.clock import Clock
 from parley.fanout import InProcessFanout
-from parley.storage import operator_queries, presence_queries, queries
+from parley.storage import message_store, operator_queries, presence_queries, visitor_store
 from parley.storage.models import App, Chat
 from tests.helpers.db import old_chat, run
 from tests.helpers.sockets import ORIGIN, operator, visitor
@@ -79,11 +79,12 @@ def test_missed_chats_are_mailed_once_to_the_team(database, make_app, make_opera
     async def answered_chat():
         async with database.session() as session:
             operator = (await operator_queries.list_operators(session, app.id))[0]
-            visitor = await queries.resume_or_register_visitor(session, app.id, None, None)
-            stored = await queries.add_visitor_message(session, visitor, "c-2", "Answered one")
+            visitor = await visitor_store.resume_or_register_visitor(session, app.id, None, None)
+            stored = await message_store.add_visitor_message(session, visitor, "c-2", "Answered one")
             stored.chat.started_at = datetime.now(UTC) - timedelta(minutes=30)
             await session.commit()
-            await queries.add_operator_message(session, operator, stored.chat, "o-1", "Hi!")
+            await message_store.add_operator_message(session, operator, stored.chat, "o-1", "Hi!")
+            await session.commit()
         await database.engine.dispose()
     asyncio.run(answered_chat())
 

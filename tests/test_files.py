@@ -16,7 +16,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from parley import files
-from parley.storage import app_queries, operator_queries, queries
+from parley.storage import app_queries, operator_queries, visitor_store
 from parley.storage.models import File
 from parley.web.app import create_app
 from tests.helpers.db import run
@@ -305,7 +305,7 @@ def shop(database):
 
 
 def new_visitor(database, app_id: str):
-    return run(database, lambda s: queries.resume_or_register_visitor(s, app_id, None, None))
+    return run(database, lambda s: visitor_store.resume_or_register_visitor(s, app_id, None, None))
 
 
 def visitor_headers(app_id: str, visitor, origin: str | None = ORIGIN, token: str | None = None) -> dict:
@@ -491,7 +491,8 @@ def test_size_limit_413(http, database, shop, monkeypatch, data_folder):
 async def test_the_body_is_not_read_past_the_limit(database, dist, shop, monkeypatch):
     monkeypatch.setenv("PARLEY_MAX_UPLOAD_BYTES", "1000")
     async with database.session() as session:
-        visitor = await queries.resume_or_register_visitor(session, shop.id, None, None)
+        visitor = await visitor_store.resume_or_register_visitor(session, shop.id, None, None)
+        await session.commit()
     app = create_app(database, dist)
     sent = []
 

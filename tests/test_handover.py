@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from parley.storage import app_queries, handovers, queries
+from parley.storage import app_queries, handovers, visitor_store
 from parley.storage.models import HandoverToken, utcnow
 from parley.web.app import create_app
 from tests.helpers.db import run
@@ -51,7 +51,7 @@ def shop(database):
 
 
 def new_visitor(database, app_id: str):
-    return run(database, lambda s: queries.resume_or_register_visitor(s, app_id, None, None))
+    return run(database, lambda s: visitor_store.resume_or_register_visitor(s, app_id, None, None))
 
 
 def issue(http, app_id: str, visitor, origin: str | None = ORIGIN, token: str | None = None):
@@ -233,7 +233,7 @@ def test_two_exchanges_at_once_get_the_visitor_once(database, shop):
 
 def test_a_logged_in_users_visitor_is_handed_over_too(http, database, shop):
     """session.user visitors hold a token derived from the app secret: it is sealed the same way."""
-    visitor = run(database, lambda s: queries.visitor_for_user(s, shop, "user-42"))
+    visitor = run(database, lambda s: visitor_store.visitor_for_user(s, shop, "user-42"))
     assert visitor.token
     handover = issued(http, shop.id, visitor)
     assert redeem(http, shop.id, handover).json() == {"visitorId": "user-42", "visitorToken": visitor.token}

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from parley import delivery
-from parley.storage import app_queries, hello_read, operator_queries, queries
+from parley.storage import app_queries, chat_store, hello_read, message_store, operator_queries
 from parley.web import hello_cache
 from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
 from tests.helpers.db import run
@@ -166,8 +166,10 @@ def test_an_event_published_right_after_the_hellos_read_still_arrives(client, sh
         if getattr(unit, "func", None) is hello_read.read_hello and not published:
             async with database.session() as session:
                 operator_row = await operator_queries.get_operator(session, app.id, ann.id)
-                chat = await queries.get_chat(session, app.id, chat_id)
-                stored = await queries.add_operator_message(session, operator_row, chat, "o-late", "just now")
+                chat = await chat_store.get_chat(session, app.id, chat_id)
+                stored = await message_store.add_operator_message(session, operator_row, chat, "o-late",
+                                                                  "just now")
+                await session.commit()
             await delivery.publish(client.app.state.fanout, app.id, credentials["visitorId"], stored.events)
             published.extend(stored.events)
         return found

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from parley import identity, protocol, wire
 from parley.ratelimit import Charge, RateLimiter
-from parley.storage import app_queries, messages, operator_queries, queries
+from parley.storage import app_queries, event_log, message_store, messages, operator_queries, visitor_store
 from parley.storage.models import Event, File, Message, Visitor
 
 
@@ -28,8 +28,9 @@ async def _setup(db):
         app = await app_queries.create_app(session, "Unit", [])
         operator = await operator_queries.create_operator(session, app.id, "op@example.com",
                                                           "pw-long-enough-1", "Op")
-        visitor = await queries.register_visitor(session, app.id)
-        other = await queries.register_visitor(session, app.id)
+        visitor = await visitor_store.register_visitor(session, app.id)
+        other = await visitor_store.register_visitor(session, app.id)
+        await session.commit()
     return app, operator, visitor, other
 
 
@@ -49,7 +50,10 @@ def run(db, scenario):
 
 async def first_message(session, visitor):
     """The visitor's first message, through the general path (it opens the chat)."""
-    return await queries.add_visitor_message(session, await session.get(Visitor, visitor.id), "c0", "hi")
+    visitor_row = await session.get(Visitor, visitor.id)
+    stored = await message_store.add_visitor_message(session, visitor_row, "c0", "hi")
+    await session.commit()
+    return stored
 
 
 def visitor_unit(visitor, client_id, text="hello", file_id=None):
@@ -80,7 +84,7 @@ def test_a_message_in_the_open_chat_is_stored_once_with_its_event(db):
         assert not again.created and again.events == [] and again.message_dict() == shown
         # The stored event is what the general path would store: what a resume replays.
         async with db.session() as session:
-            replay = await queries.events_after(session, visitor.id, first.events[-1].seq)
+            replay = await event_log.events_after(session, visitor.id, first.events[-1].seq)
         assert [(e.seq, wire.event_body(e)) for e in replay] == [
             (written.events[0].seq, {"type": "message", "message": shown})]
         assert await _count(db, Message, Message.client_message_id == "c1") == 1
@@ -154,7 +158,7 @@ def test_units_that_arrive_together_commit_together_and_fail_alone(database):
         visitors = [visitor, other]
         async with database.session() as session:
             for _ in range(38):
-                visitors.append(await queries.register_visitor(session, app.id))
+                visitors.append(await visitor_store.register_visitor(session, app.id))
             for each in visitors:
                 await first_message(session, each)
             session.add(File(id="f" * 32, app_id=app.id, visitor_id=other.id, uploader_kind="visitor",

@@ -16,6 +16,7 @@ async def _setup(database):
         app = await app_queries.create_app(session, "Shop", [])
         ann = await operator_queries.create_operator(session, app.id, "ann@shop.example", OPERATOR_PASSWORD,
                                                      "Ann")
+        await session.commit()
     return app, ann
 
 

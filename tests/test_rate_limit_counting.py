@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from parley.ratelimit import Charge, RateLimiter
-from parley.storage import queries
+from parley.storage import message_store
 from tests.helpers.sockets import ORIGIN, operator, visitor
 
 
 @pytest.fixture
 def every_write_races_once(monkeypatch):
     """The first try of every message write loses a race, as it does under load."""
-    add_visitor_message = queries.add_visitor_message
+    add_visitor_message = message_store.add_visitor_message
 
     def racing(real):
         tried: set[str] = set()
@@ -32,8 +32,8 @@ def every_write_races_once(monkeypatch):
             return await real(session, *args, **kwargs)
         return first_try_loses
 
-    monkeypatch.setattr(queries, "add_operator_message", racing(queries.add_operator_message))
-    monkeypatch.setattr(queries, "add_visitor_message", racing(queries.add_visitor_message))
+    monkeypatch.setattr(message_store, "add_operator_message", racing(message_store.add_operator_message))
+    monkeypatch.setattr(message_store, "add_visitor_message", racing(message_store.add_visitor_message))
 
 
 def test_an_operator_gets_the_documented_120_messages_a_minute(client, make_app, make_operator,

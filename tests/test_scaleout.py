@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 
 from parley import delivery
 from parley.fanout import RESYNC, Overflow, RedisFanout
-from parley.storage import app_queries, queries
+from parley.storage import app_queries, event_log, message_store, visitor_store
 from parley.storage.models import Chat, Message, Operator, OperatorSocket
 from tests import services
 from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
@@ -37,12 +37,16 @@ async def test_concurrent_writes_of_one_visitor_serialise_on_postgresql(pg_url):
     try:
         async with database.session() as session:
             app = await app_queries.create_app(session, "Shop", [SITE])
-            visitor = await queries.resume_or_register_visitor(session, app.id, None, None)
+            visitor = await visitor_store.resume_or_register_visitor(session, app.id, None, None)
+            await session.commit()
 
         async def send(client_id: str):
             async def work(session):
                 fresh = await session.get(type(visitor), visitor.id)
-                return await queries.add_visitor_message(session, fresh, client_id, f"text {client_id}")
+                stored = await message_store.add_visitor_message(session, fresh, client_id,
+                                                                 f"text {client_id}")
+                await session.commit()
+                return stored
             return await delivery.write(database, work)
 
         client_ids = [f"c-{n % 6}" for n in range(12)]  # every clientId twice
@@ -50,7 +54,7 @@ async def test_concurrent_writes_of_one_visitor_serialise_on_postgresql(pg_url):
         async with database.session() as session:
             chats = (await session.scalars(select(Chat).where(Chat.visitor_id == visitor.id))).all()
             count = await session.scalar(select(func.count()).select_from(Message))
-            events = await queries.events_after(session, visitor.id, 0)
+            events = await event_log.events_after(session, visitor.id, 0)
     finally:
         await database.close()
     assert len(chats) == 1 and chats[0].status == "open"

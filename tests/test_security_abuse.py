@@ -30,7 +30,7 @@ from parley.clock import Clock
 from parley.fanout import InProcessFanout
 from parley.ratelimit import ByteQuota, Limits
 from parley.settings import ConfigError
-from parley.storage import app_queries, queries
+from parley.storage import app_queries, visitor_store
 from parley.storage.db import Database
 from parley.storage.models import Chat, File, Visitor
 from tests.helpers.db import allow_transcripts_to_any_email, run, upgrade
@@ -428,9 +428,9 @@ async def test_migration_0012_hashes_existing_tokens_in_place(backend, tmp_path,
         assert rows == {"v1": sha256("token-one"), "v2": sha256("token-two")}
         async with database.session() as session:
             app = await app_queries.get_app(session, "a1")
-            assert (await queries.resume_visitor(session, app, "v1", "token-one")).id == "v1"
-            assert await queries.resume_visitor(session, app, "v1", sha256("token-one")) is None
-            assert await queries.resume_visitor(session, app, "v2", "token-one") is None
+            assert (await visitor_store.resume_visitor(session, app, "v1", "token-one")).id == "v1"
+            assert await visitor_store.resume_visitor(session, app, "v1", sha256("token-one")) is None
+            assert await visitor_store.resume_visitor(session, app, "v2", "token-one") is None
     finally:
         await database.close()
         if drop is not None:
@@ -443,8 +443,8 @@ def test_the_token_check_is_constant_time(monkeypatch):
     real = identity.same
     monkeypatch.setattr(identity, "same", lambda a, b: compared.append((a, b)) or real(a, b))
     row = Visitor(id="v1", app_id="a1", token="secret-token")
-    assert queries.visitor_token_ok(row, "secret-token", "app-secret")
-    assert not queries.visitor_token_ok(row, "guess", "app-secret")
+    assert visitor_store.visitor_token_ok(row, "secret-token", "app-secret")
+    assert not visitor_store.visitor_token_ok(row, "guess", "app-secret")
     assert compared and all(len(a) == len(b) == 64 for a, b in compared[:2])
 
 

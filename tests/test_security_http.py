@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from parley import logs
-from parley.storage import app_queries, queries
+from parley.storage import app_queries, visitor_store
 from parley.web.app import create_app
 from tests.helpers.db import run
 from tests.helpers.sockets import login
@@ -108,7 +108,7 @@ def test_json_bodies_up_to_the_cap_still_work(http, make_app, make_operator):
 
 def test_uploads_keep_their_own_larger_limit(http, database):
     shop = run(database, lambda s: app_queries.create_app(s, "Shop", [ORIGIN]))
-    visitor = run(database, lambda s: queries.resume_or_register_visitor(s, shop.id, None, None))
+    visitor = run(database, lambda s: visitor_store.resume_or_register_visitor(s, shop.id, None, None))
     headers = {"X-Parley-App": shop.id, "X-Parley-Visitor": visitor.id,
                "X-Parley-Visitor-Token": visitor.token, "Content-Type": "application/octet-stream",
                "Origin": ORIGIN}

@@ -34,6 +34,7 @@ async def live_server(database, built_dist):
         app_row = await app_queries.create_app(session, "Shop", ["https://shop.example"])
         await operator_queries.create_operator(session, app_row.id, "ann@shop.example", OPERATOR_PASSWORD,
                                                "Ann")
+        await session.commit()
     app = create_app(database)
     # Port 0: the OS picks a free one as uvicorn binds it (no race), read back once it listens.
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import update
 
-from parley.storage import app_queries, operator_queries, queries, visitor_queries, visitor_writes
+from parley.storage import app_queries, operator_queries, visitor_queries, visitor_store, visitor_writes
 from parley.storage.models import Visitor, utcnow
 from parley.web import visitor_presence
 from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
@@ -186,7 +186,8 @@ def test_one_heartbeat_keeps_every_open_visitor_on_the_site(client, make_app, ma
 def test_another_process_touching_later_keeps_the_visitor_online(database):
     async def scenario(session):
         app = await app_queries.create_app(session, "Shop", [])
-        found = await queries.resume_or_register_visitor(session, app.id, None, None)
+        found = await visitor_store.resume_or_register_visitor(session, app.id, None, None)
+        await session.commit()  # before the Core units below, on connections of their own
         mine = utcnow() - timedelta(seconds=30)
 
         def write(unit, **values):

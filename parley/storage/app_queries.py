@@ -14,7 +14,7 @@ from parley.storage.models import (
 async def create_app(session: AsyncSession, name: str, origins: list[str]) -> App:
     app = App(id=identity.new_id(), name=name, secret=identity.new_secret(), origins=origins)
     session.add(app)
-    await session.commit()
+    await session.flush()
     return app
 
 
@@ -34,14 +34,12 @@ async def update_app(session: AsyncSession, app: App, changes: dict) -> App:
     """Sets validated fields (name, origins, appearance, working_hours, ...), as `parley app set`."""
     for field, value in changes.items():
         setattr(app, field, value)
-    await session.commit()
     return app
 
 
 async def rotate_app_secret(session: AsyncSession, app: App) -> str:
     """A new secret: integrity hashes and user tokens signed with the old one stop verifying."""
     app.secret = identity.new_secret()
-    await session.commit()
     return app.secret
 
 

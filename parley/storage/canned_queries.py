@@ -32,7 +32,7 @@ async def get_canned(session: AsyncSession, app_id: str, canned_id: str) -> Cann
 
 async def create_canned(session: AsyncSession, app_id: str, shortcut: str, text: str,
                         most: int) -> CannedResponse:
-    """Adds one and commits; raises LimitReached when the app has `most` already, and
+    """Adds one (the caller commits); raises LimitReached when the app has `most` already, and
     ShortcutTaken when the shortcut is."""
     count = await session.scalar(select(func.count()).select_from(CannedResponse)
                                  .where(CannedResponse.app_id == app_id))
@@ -40,26 +40,27 @@ async def create_canned(session: AsyncSession, app_id: str, shortcut: str, text:
         raise LimitReached(most)
     row = CannedResponse(id=identity.new_id(), app_id=app_id, shortcut=shortcut, text=text)
     session.add(row)
-    await _commit(session, shortcut)
+    await _flush(session, shortcut)
     return row
 
 
 async def update_canned(session: AsyncSession, row: CannedResponse, changes: dict) -> CannedResponse:
-    """Sets checked fields (shortcut, text) and commits; raises ShortcutTaken."""
+    """Sets checked fields (shortcut, text) (the caller commits); raises ShortcutTaken."""
     for name, value in changes.items():
         setattr(row, name, value)
-    await _commit(session, changes.get("shortcut", ""))
+    await _flush(session, changes.get("shortcut", ""))
     return row
 
 
 async def delete_canned(session: AsyncSession, row: CannedResponse) -> None:
     await session.delete(row)
-    await session.commit()
 
 
-async def _commit(session: AsyncSession, shortcut: str) -> None:
+async def _flush(session: AsyncSession, shortcut: str) -> None:
+    # The unique (app, shortcut) speaks at the INSERT/UPDATE: flushing here turns it into
+    # ShortcutTaken for the caller, who then commits (or not).
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError:
         await session.rollback()
         raise ShortcutTaken(shortcut) from None

@@ -8,9 +8,9 @@ from parley.storage.models import File
 
 
 async def add_file(session: AsyncSession, row: File) -> None:
-    """Stores a new upload's row and commits."""
+    """Stores a new upload's row (the caller commits)."""
     session.add(row)
-    await session.commit()
+    await session.flush()
 
 
 async def get_file(session: AsyncSession, file_id: str) -> File | None:

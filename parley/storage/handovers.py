@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import handover
 from parley.storage.models import App, HandoverToken, Visitor, utcnow
-from parley.storage.queries import visitor_token_ok
+from parley.storage.visitor_store import visitor_token_ok
 
 
 def _aware(moment: datetime) -> datetime:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 
 from parley import hours, wire
-from parley.storage import queries
+from parley.storage import visitor_store
 from parley.storage.direct import execute
 from parley.storage.models import App, Chat, Event, Operator, Team, TeamMember, Trigger, Visitor, utcnow
 
@@ -104,7 +104,7 @@ def app_parts(connection: Connection, app_id: str) -> AppParts:
 
 
 def online(connection: Connection, app: Any) -> bool:
-    """As queries.app_online, for an app row already read."""
+    """As presence_queries.app_online, for an app row already read."""
     if not hours.is_open(app.working_hours, utcnow()):
         return False
     return execute(connection, _ONLINE_OPERATOR, {"app_id": app.id}).first() is not None
@@ -139,7 +139,7 @@ def visitor_replay(connection: Connection, visitor_id: str, last_seq: int | None
 def read_hello(connection: Connection, app_id: str, visitor_id: str | None, token: str | None,
                last_seq: int | None, with_parts: bool, plan: Planner, limit: int,
                trusted: bool = False) -> HelloRead:
-    """One hello's reads. `token` must prove `visitor_id` (queries.visitor_token_ok) unless
+    """One hello's reads. `token` must prove `visitor_id` (visitor_store.visitor_token_ok) unless
     `trusted` (the caller proved it: a signed user it just logged in). `with_parts`: also
     read AppParts (the caller's cache had none). `plan`, `limit`: see replay()."""
     app = execute(connection, _APP, {"app_id": app_id}).first()
@@ -153,7 +153,7 @@ def read_hello(connection: Connection, app_id: str, visitor_id: str | None, toke
     visitor = execute(connection, _VISITOR, {"visitor_id": visitor_id}).first()
     if visitor is None or visitor.app_id != app_id:
         return found
-    if not trusted and not queries.visitor_token_ok(visitor, token, app.secret):
+    if not trusted and not visitor_store.visitor_token_ok(visitor, token, app.secret):
         return found
     found.visitor = visitor
     found.open_chat = execute(connection, _OPEN_CHAT, {"visitor_id": visitor_id}).first()

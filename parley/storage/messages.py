@@ -4,7 +4,7 @@ Every function here takes a synchronous `Connection` inside a transaction that
 `Database.run` began (one thread hop on SQLite, run_sync on PostgreSQL). They cover
 the common case only: a visitor's message in their open chat, an operator's message
 in a chat. A visitor's first message (a new chat: assignment, the bot's answer, a
-system line) goes through `queries.add_visitor_message`, which stays the general path;
+system line) goes through `message_store.add_visitor_message`, which stays the general path;
 `store_visitor_message` says so by returning None before it writes anything.
 
 The rows they return are the table's own columns (`Row`s, or a namespace for a chat
@@ -42,7 +42,7 @@ class StoredEvent:
 
 @dataclass
 class Written:
-    """A message write's outcome, shaped like queries.Stored for the socket handlers."""
+    """A message write's outcome, shaped like message_store.Stored for the socket handlers."""
 
     message: Any
     chat: Any  # the chat row; None for a new visitor message (its chatId is in the message)
@@ -85,7 +85,7 @@ _SET_OPERATORS = update(CHATS).where(CHATS.c.id == bindparam("chat_id")).values(
 
 def lock_visitor_row(connection: Connection, visitor_id: str) -> None:
     """Serialises writes of one visitor's chat on PostgreSQL (a row lock till commit, as
-    queries.lock_visitor); on SQLite Database.run's BEGIN IMMEDIATE already holds the
+    visitor_store.lock_visitor); on SQLite Database.run's BEGIN IMMEDIATE already holds the
     database's write lock."""
     if connection.dialect.name != "sqlite":
         execute(connection, _LOCK_VISITOR, {"visitor_id": visitor_id})
@@ -107,7 +107,7 @@ def file_row(connection: Connection, file_id: str | None):
 
 
 def usable_file(connection: Connection, file_id: str | None, app_id: str, visitor_id: str | None):
-    """As queries.usable_file: the upload, if this sender may attach it; else FileRefused."""
+    """As message_store.usable_file: the upload, if this sender may attach it; else FileRefused."""
     if file_id is None:
         return None
     file = file_row(connection, file_id)
@@ -126,7 +126,7 @@ def chat_of_app(connection: Connection, app_id: str, chat_id: str):
 
 
 def append_event(connection: Connection, visitor_id: str, kind: str, payload: dict) -> StoredEvent:
-    """The visitor's next event (as queries.append_event: the counter bump on the visitor
+    """The visitor's next event (as event_log.append_event: the counter bump on the visitor
     row serialises writers of one visitor; unique (visitor_id, seq) is the net)."""
     seq = execute(connection, _NEXT_SEQ, {"visitor_id": visitor_id}).scalar_one()
     execute(connection, _INSERT_EVENT,

@@ -29,5 +29,4 @@ async def claim_missed_notice(session: AsyncSession, chat_id: str) -> bool:
     result = await session.execute(
         update(Chat).where(Chat.id == chat_id, Chat.missed_notified_at.is_(None))
         .values(missed_notified_at=utcnow()), execution_options={"synchronize_session": False})
-    await session.commit()
     return result.rowcount == 1

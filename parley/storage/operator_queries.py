@@ -33,7 +33,7 @@ async def create_operator(
         role=role,
     )
     session.add(operator)
-    await session.commit()
+    await session.flush()
     return operator
 
 
@@ -55,11 +55,10 @@ async def list_operators(session: AsyncSession, app_id: str) -> list[Operator]:
 
 
 async def update_operator(session: AsyncSession, operator: Operator, changes: dict) -> Operator:
-    """Sets checked fields (name, avatar_url, password_hash, ...) and commits; the
+    """Sets checked fields (name, avatar_url, password_hash, ...); the
     operator's logins stay (reset_operator_password ends them)."""
     for field, value in changes.items():
         setattr(operator, field, value)
-    await session.commit()
     return operator
 
 
@@ -69,7 +68,6 @@ async def reset_operator_password(session: AsyncSession, operator: Operator, pas
     operator's logins; returns how many ended."""
     operator.password_hash = password_hash or identity.hash_password(password or "")
     ended = await session.execute(delete(OperatorSession).where(OperatorSession.operator_id == operator.id))
-    await session.commit()
     return ended.rowcount
 
 
@@ -80,7 +78,6 @@ async def count_admins(session: AsyncSession, app_id: str) -> int:
 
 async def set_operator_role(session: AsyncSession, operator: Operator, role: str) -> None:
     operator.role = role
-    await session.commit()
 
 
 async def delete_operator(session: AsyncSession, operator: Operator) -> None:
@@ -88,7 +85,6 @@ async def delete_operator(session: AsyncSession, operator: Operator) -> None:
     Chats and messages keep its id, as they keep a deleted visitor's messages' authors."""
     await session.execute(delete(Operator).where(Operator.id == operator.id,
                                                  Operator.app_id == operator.app_id))
-    await session.commit()
 
 
 SESSION_DAYS = 14  # a login lasts at most this long from its creation ...
@@ -137,7 +133,7 @@ async def create_operator_session(session: AsyncSession, operator: Operator) -> 
     session.add(OperatorSession(
         token_hash=_token_hash(token), operator_id=operator.id, app_id=operator.app_id,
         created_at=now, expires_at=session_expiry(now, now)))
-    await session.commit()
+    await session.flush()
     return token
 
 
@@ -160,7 +156,6 @@ async def _renew_login(session: AsyncSession, row: OperatorSession) -> None:
     if renewed - aware(row.expires_at) >= SESSION_RENEW_AFTER:
         await session.execute(update(OperatorSession).where(OperatorSession.token_hash == row.token_hash)
                               .values(expires_at=renewed), execution_options={"synchronize_session": False})
-        await session.commit()
 
 
 async def renew_logins(session: AsyncSession, token_hashes: set[str]) -> None:
@@ -171,20 +166,18 @@ async def renew_logins(session: AsyncSession, token_hashes: set[str]) -> None:
         renewed = session_expiry(row.created_at, now)
         if renewed - aware(row.expires_at) >= SESSION_RENEW_AFTER:
             row.expires_at = renewed
-    await session.commit()
 
 
 async def delete_operator_session(session: AsyncSession, token: str | None) -> None:
     if token:
         await session.execute(delete(OperatorSession).where(
             OperatorSession.token_hash == _token_hash(token)))
-        await session.commit()
 
 
 async def create_team(session: AsyncSession, app_id: str, name: str) -> Team:
     team = Team(id=identity.new_id(), app_id=app_id, name=name)
     session.add(team)
-    await session.commit()
+    await session.flush()
     return team
 
 
@@ -200,7 +193,7 @@ async def add_team_member(session: AsyncSession, team: Team, operator: Operator)
     if await session.get(TeamMember, (team.id, operator.id)) is not None:
         return False
     session.add(TeamMember(team_id=team.id, operator_id=operator.id))
-    await session.commit()
+    await session.flush()
     return True
 
 
@@ -229,20 +222,17 @@ async def list_teams(session: AsyncSession, app_id: str, by_name: bool = False) 
 
 async def rename_team(session: AsyncSession, team: Team, name: str) -> None:
     team.name = name
-    await session.commit()
 
 
 async def delete_team(session: AsyncSession, team: Team) -> None:
     """Deletes the team and its memberships (ON DELETE CASCADE); the operators stay."""
     await session.execute(delete(Team).where(Team.id == team.id, Team.app_id == team.app_id))
-    await session.commit()
 
 
 async def remove_team_member(session: AsyncSession, team: Team, operator_id: str) -> bool:
     """Removes the operator from the team; False if it was no member."""
     result = await session.execute(delete(TeamMember).where(
         TeamMember.team_id == team.id, TeamMember.operator_id == operator_id))
-    await session.commit()
     return result.rowcount > 0
 
 

@@ -20,7 +20,6 @@ from parley.storage.models import (
 
 async def set_presence(session: AsyncSession, operator_id: str, presence: str) -> None:
     await session.execute(update(Operator).where(Operator.id == operator_id).values(presence=presence))
-    await session.commit()
 
 
 async def lock_app(session: AsyncSession, app_id: str) -> None:
@@ -43,7 +42,7 @@ async def _refresh_presence(session: AsyncSession, operator_ids: list[str], now:
 
 
 async def choose_status(session: AsyncSession, operator: Operator, status: str) -> tuple[bool, bool, str]:
-    """Sets the operator's chosen status and commits; returns the app's online state before
+    """Sets the operator's chosen status; returns the app's online state before
     and after, and the operator's resulting presence."""
     await lock_app(session, operator.app_id)
     before = await app_online(session, operator.app_id)
@@ -52,13 +51,12 @@ async def choose_status(session: AsyncSession, operator: Operator, status: str) 
     await _refresh_presence(session, [operator.id], utcnow())
     after = await app_online(session, operator.app_id)
     presence = await session.scalar(select(Operator.presence).where(Operator.id == operator.id))
-    await session.commit()
     return before, after, presence
 
 
 async def open_operator_socket(session: AsyncSession, operator: Operator, socket_id: str,
                                server_id: str, expires_at: datetime) -> tuple[bool, bool]:
-    """Records an open inbox socket and commits; returns the app's online state before and after."""
+    """Records an open inbox socket; returns the app's online state before and after."""
     await lock_app(session, operator.app_id)
     before = await app_online(session, operator.app_id)
     session.add(OperatorSocket(id=socket_id, operator_id=operator.id, app_id=operator.app_id,
@@ -66,52 +64,48 @@ async def open_operator_socket(session: AsyncSession, operator: Operator, socket
     await session.flush()
     await _refresh_presence(session, [operator.id], utcnow())
     after = await app_online(session, operator.app_id)
-    await session.commit()
     return before, after
 
 
 async def close_operator_socket(session: AsyncSession, operator: Operator,
                                 socket_id: str) -> tuple[bool, bool]:
-    """Forgets a closed inbox socket and commits; returns the app's online state before and after.
+    """Forgets a closed inbox socket; returns the app's online state before and after.
     The operator stays online while another socket of theirs is open, on any process."""
     await lock_app(session, operator.app_id)
     before = await app_online(session, operator.app_id)
     await session.execute(delete(OperatorSocket).where(OperatorSocket.id == socket_id))
     await _refresh_presence(session, [operator.id], utcnow())
     after = await app_online(session, operator.app_id)
-    await session.commit()
     return before, after
 
 
 async def renew_operator_sockets(session: AsyncSession, server_id: str, expires_at: datetime) -> set[str]:
-    """Extends the lease of a process's sockets and commits; returns the ids still recorded
+    """Extends the lease of a process's sockets; returns the ids still recorded
     (a row swept while the process stalled is missing: the caller records it again)."""
     await session.execute(update(OperatorSocket).where(OperatorSocket.server_id == server_id)
                           .values(expires_at=expires_at), execution_options={"synchronize_session": False})
     kept = set((await session.scalars(
         select(OperatorSocket.id).where(OperatorSocket.server_id == server_id))).all())
-    await session.commit()
     return kept
 
 
-async def sweep_operator_sockets(session: AsyncSession, now: datetime) -> list[tuple[str, bool, bool]]:
-    """Deletes expired sockets (of processes that died) and commits; returns
-    (app id, online before, online after) for every app that had some."""
-    app_ids = sorted(set((await session.scalars(
+async def apps_with_expired_sockets(session: AsyncSession, now: datetime) -> list[str]:
+    """The apps that have sockets expired by `now` (of processes that died)."""
+    return sorted(set((await session.scalars(
         select(OperatorSocket.app_id).where(OperatorSocket.expires_at <= now))).all()))
-    await session.rollback()
-    changes = []
-    for app_id in app_ids:
-        await lock_app(session, app_id)
-        before = await app_online(session, app_id, now)
-        expired = (OperatorSocket.app_id == app_id) & (OperatorSocket.expires_at <= now)
-        operator_ids = sorted(set((await session.scalars(
-            select(OperatorSocket.operator_id).where(expired))).all()))
-        await session.execute(delete(OperatorSocket).where(expired))
-        await _refresh_presence(session, operator_ids, now)
-        changes.append((app_id, before, await app_online(session, app_id, now)))
-        await session.commit()
-    return changes
+
+
+async def sweep_app_sockets(session: AsyncSession, app_id: str, now: datetime) -> tuple[bool, bool]:
+    """Deletes the app's expired sockets; returns the app's online state before and after.
+    It takes the app's lock: the caller commits each app's sweep on its own."""
+    await lock_app(session, app_id)
+    before = await app_online(session, app_id, now)
+    expired = (OperatorSocket.app_id == app_id) & (OperatorSocket.expires_at <= now)
+    operator_ids = sorted(set((await session.scalars(
+        select(OperatorSocket.operator_id).where(expired))).all()))
+    await session.execute(delete(OperatorSocket).where(expired))
+    await _refresh_presence(session, operator_ids, now)
+    return before, await app_online(session, app_id, now)
 
 
 async def app_online(session: AsyncSession, app_id: str, now: datetime | None = None) -> bool:

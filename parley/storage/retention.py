@@ -42,14 +42,13 @@ async def _remove_files(session: AsyncSession, where, dry_run: bool) -> list[str
 async def purge_unattached_uploads(session: AsyncSession, created_before: datetime,
                                    created_after: datetime | None = None) -> list[str]:
     """Deletes visitors' uploads made before `created_before` (and not before
-    `created_after`) that no message uses, and commits; returns their ids (the bytes are
+    `created_after`) that no message uses; returns their ids (the bytes are
     the caller's). Operators' uploads stay: an avatar is attached to no message."""
     attached = select(Message.id).where(Message.file_id == File.id).exists()
     where = (File.uploader_kind == "visitor") & (File.created_at < created_before) & ~attached
     if created_after is not None:
         where &= File.created_at >= created_after
     file_ids = await _remove_files(session, where, dry_run=False)
-    await session.commit()
     return file_ids
 
 
@@ -66,7 +65,7 @@ async def _count_or_delete(session: AsyncSession, model, where, dry_run: bool) -
 
 
 async def erase_visitor(session: AsyncSession, visitor: Visitor) -> tuple[dict, list[str]]:
-    """Deletes the visitor and everything of theirs (GDPR erasure) and commits.
+    """Deletes the visitor and everything of theirs (GDPR erasure); the caller commits.
 
     Chats (and their messages), events, page views and their own files go by the
     foreign keys' ON DELETE CASCADE; files attached in their chats by operators are
@@ -85,13 +84,12 @@ async def erase_visitor(session: AsyncSession, visitor: Visitor) -> tuple[dict, 
         "files": len(file_ids),
     }
     await session.execute(delete(Visitor).where(Visitor.id == visitor.id))
-    await session.commit()
     return counts, file_ids
 
 
 async def purge_old(session: AsyncSession, days: int, app_id: str | None = None,
                     dry_run: bool = False) -> tuple[dict, list[str]]:
-    """Retention: deletes what is older than `days` (in one app, or all) and commits.
+    """Retention: deletes what is older than `days` (in one app, or all); the caller commits.
 
     - closed chats that ended before the cutoff, with their messages;
     - page views and events created before it;
@@ -99,7 +97,7 @@ async def purge_old(session: AsyncSession, days: int, app_id: str | None = None,
     - the files of all of these (see `_files_going_with`).
 
     Returns the counts and the ids of the deleted files (their bytes are the
-    caller's); with `dry_run` only counts and rolls back.
+    caller's, after its commit); with `dry_run` only counts, changing nothing.
     """
     cutoff = utcnow() - timedelta(days=days)
     has_open_chat = select(Chat.id).where(Chat.visitor_id == Visitor.id, Chat.status == "open") \
@@ -130,8 +128,4 @@ async def purge_old(session: AsyncSession, days: int, app_id: str | None = None,
     counts["events"] = await _count_or_delete(session, Event, older(Event), dry_run)
     counts["visitors"] = await _count_or_delete(session, Visitor, gone_visitor, dry_run)
     counts["files"] = len(file_ids)
-    if dry_run:
-        await session.rollback()
-    else:
-        await session.commit()
     return counts, file_ids

@@ -17,7 +17,7 @@ async def create_trigger(session: AsyncSession, app_id: str, message: str, *, na
     trigger = Trigger(id=identity.new_id(), app_id=app_id, name=name, kind=kind, message=message,
                       delay_seconds=delay_seconds, conditions=conditions or [], enabled=enabled)
     session.add(trigger)
-    await session.commit()
+    await session.flush()
     return trigger
 
 
@@ -29,7 +29,6 @@ async def list_triggers(session: AsyncSession, app_id: str) -> list[Trigger]:
 async def delete_trigger(session: AsyncSession, app_id: str, trigger_id: str) -> bool:
     """Deletes the app's trigger; False when the app has no trigger with that id."""
     result = await session.execute(delete(Trigger).where(Trigger.app_id == app_id, Trigger.id == trigger_id))
-    await session.commit()
     return result.rowcount > 0
 
 
@@ -43,5 +42,5 @@ async def update_trigger(session: AsyncSession, trigger: Trigger, changes: dict)
     """Sets validated fields (name, kind, message, delay_seconds, conditions, enabled)."""
     for field, value in changes.items():
         setattr(trigger, field, value)
-    await session.commit()
+    await session.flush()
     return trigger

@@ -27,7 +27,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parley import identity, wire
-from parley.storage import operator_queries, queries
+from parley.storage import chat_store, event_log, message_store, operator_queries, visitor_store
 from parley.storage.errors import Conflict
 from parley.storage.models import Chat, File, Message, Operator, OperatorSession, PageView, Visitor, utcnow
 
@@ -148,7 +148,6 @@ async def visitor_chat_ids(session: AsyncSession, visitor_id: str, limit: int = 
 
 async def set_notes(session: AsyncSession, visitor: Visitor, notes: str | None) -> Visitor:
     visitor.notes = notes
-    await session.commit()
     return visitor
 
 
@@ -290,20 +289,20 @@ class ChatAlreadyOpen(Conflict):
 
 
 async def start_chat(session: AsyncSession, operator: Operator, visitor: Visitor, client_id: str,
-                     text: str) -> queries.Stored:
+                     text: str) -> message_store.Stored:
     """An operator starts a chat with a visitor who has none open: the chat (assigned to the
     operator) and its first message, as the visitor's events `chat.started` and `message`.
     Once per clientId: a resend returns the stored message and no new events."""
     # The lock every write of this visitor's chats takes: a visitor's message racing this
     # would otherwise see no open chat too and open a second one.
-    await queries.lock_visitor(session, visitor.id)
+    await visitor_store.lock_visitor(session, visitor.id)
     existing = await session.scalar(
         select(Message).join(Chat, Chat.id == Message.chat_id)
         .where(Chat.visitor_id == visitor.id, Message.author_kind == "operator",
                Message.author_id == operator.id, Message.client_message_id == client_id).limit(1))
     if existing is not None:
-        return queries.Stored(existing, await session.get(Chat, existing.chat_id), False, [])
-    already = await queries.open_chat_of(session, visitor.id)
+        return message_store.Stored(existing, await session.get(Chat, existing.chat_id), False, [])
+    already = await chat_store.open_chat_of(session, visitor.id)
     if already is not None:
         raise ChatAlreadyOpen(already)
     chat = Chat(id=identity.new_id(), app_id=visitor.app_id, visitor_id=visitor.id,
@@ -311,13 +310,12 @@ async def start_chat(session: AsyncSession, operator: Operator, visitor: Visitor
     session.add(chat)
     await session.flush()
     # startedBy: the widget's chat.started event is for chats the visitor starts (the spec).
-    events = [await queries.append_event(session, visitor.id, "chat.started",
+    events = [await event_log.append_event(session, visitor.id, "chat.started",
                                          {"chat": wire.chat_dict(chat), "startedBy": "operator"})]
     message = Message(chat_id=chat.id, author_kind="operator", author_id=operator.id, text=text,
                       client_message_id=client_id)
     session.add(message)
     await session.flush()
-    events.append(await queries.append_event(session, visitor.id, "message",
+    events.append(await event_log.append_event(session, visitor.id, "message",
                                              {"message": wire.message_dict(message)}))
-    await session.commit()
-    return queries.Stored(message, chat, True, events)
+    return message_store.Stored(message, chat, True, events)

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from parley import identity
-from parley.storage import queries
+from parley.storage import visitor_store
 from parley.storage.direct import execute
 from parley.storage.models import PageView, Visitor, utcnow
 from parley.storage.visitor_queries import ONLINE_WINDOW
@@ -96,7 +96,7 @@ def arrive(connection: Connection, visitor_id: str, url: str, title: str, referr
     if execute(connection, _NEWEST_URL, {"visitor_id": visitor_id}).scalar() == url:
         return None
     values = {"visitor_id": visitor_id, "url": url, "title": title, "referrer": referrer,
-              "utm": queries.utm_of(url), "created_at": utcnow()}
+              "utm": visitor_store.utm_of(url), "created_at": utcnow()}
     result = execute(connection, _INSERT_VIEW, values)
     return SimpleNamespace(id=result.inserted_primary_key[0], **values)
 

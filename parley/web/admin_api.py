@@ -81,6 +81,8 @@ class AdminEndpoint(HTTPEndpoint):
         async with request.app.state.db.session() as session:
             try:
                 response = await handler(request, session, admin, await _read_body(request, body))
+                if changing:
+                    await session.commit()  # the endpoint's one unit of work
             except rules.InvalidInput as invalid:
                 raise fields.bad(invalid.field, invalid.message) from None
         if changing and response.status_code < 400:
@@ -124,6 +126,7 @@ class AppSettings(AdminEndpoint):
             raise fields.bad("body", "changes nothing: give name, origins, appearance or workingHours")
         before = await presence_queries.app_online(session, app.id) if "working_hours" in changes else None
         await app_queries.update_app(session, app, changes)
+        await session.commit()  # before the visitors hear the new online state
         if before is not None:
             # The widget shows offline outside working hours: tell the app's visitors now,
             # not at the next tick of the clock (parley.clock).

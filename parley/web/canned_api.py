@@ -80,6 +80,7 @@ async def canned(request: Request) -> Response:
         try:
             row = await canned_queries.create_canned(session, operator.app_id, fields["shortcut"],
                                                      fields["text"], most=MAX_PER_APP)
+            await session.commit()
         except LimitReached:
             raise ApiError(400, protocol.E_BAD_FRAME,
                            f"an app has at most {MAX_PER_APP} canned responses") from None
@@ -101,10 +102,12 @@ async def canned_item(request: Request) -> Response:
             raise ApiError(404, protocol.E_NOT_FOUND, "no such canned response")
         if fields is None:
             await canned_queries.delete_canned(session, row)
+            await session.commit()
             result = answer({"deleted": row.id})
         else:
             try:
                 await canned_queries.update_canned(session, row, fields)
+                await session.commit()
             except canned_queries.ShortcutTaken as taken:
                 raise _taken(taken.shortcut) from None
             result = answer({"response": wire.canned_dict(row)})

@@ -146,6 +146,7 @@ async def _upload(request: Request, headers: dict, *, app_id: str, visitor_id: s
     try:
         async with request.app.state.db.session() as session:
             await file_queries.add_file(session, row)
+            await session.commit()
     except BaseException:
         files.delete_file_bytes(file_id)  # no row, no bytes: nothing is left half-stored
         raise

@@ -60,6 +60,7 @@ async def login(request: Request) -> JSONResponse:
     limits.failed_logins.reset(key)
     async with request.app.state.db.session() as session:
         token = await operator_queries.create_operator_session(session, operator)
+        await session.commit()
     # Welcomes carry the app's operators (names for "Ann joined the chat"), cached per app.
     # An operator made by `parley operator create` (another process) announces nothing; the
     # login that precedes any chat of theirs drops the cache in every process.
@@ -94,6 +95,7 @@ async def logout(request: Request) -> JSONResponse:
     check_origin(request, "log out from this server's own pages", absent_ok=True)
     async with request.app.state.db.session() as session:
         await operator_queries.delete_operator_session(session, session_token(request))
+        await session.commit()
     response = JSONResponse({"ok": True})
     response.delete_cookie(session_cookie_name(request), path="/", httponly=True, samesite="lax",
                            secure=secure_cookies(request))

@@ -13,7 +13,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDiscon
 from parley import assignment, delivery, protocol, wire
 from parley import fanout as channels
 from parley.ratelimit import Charge
-from parley.storage import messages, operator_queries, queries
+from parley.storage import chat_store, event_log, message_store, messages, operator_queries
 from parley.storage.models import Operator
 from parley.web import proactive_chat
 from parley.web.peers import from_own_pages
@@ -38,6 +38,7 @@ async def operator_socket(websocket: WebSocket) -> None:
     token = session_token(websocket)
     async with state.db.session() as session:
         operator = await operator_queries.operator_for_session(session, token)
+        await session.commit()  # the login's renewal, if it was due
     if operator is None:
         await websocket.close(CLOSE_UNAUTHENTICATED)
         return
@@ -87,7 +88,7 @@ class _OperatorTab:
         await self._handlers[type(frame)](self, frame)
 
     async def _chat(self, session, chat_id: str):
-        chat = await queries.get_chat(session, self.operator.app_id, chat_id)
+        chat = await chat_store.get_chat(session, self.operator.app_id, chat_id)
         if chat is None:
             # Same answer for "no such chat" and "another app's chat": nothing leaks.
             raise protocol.FrameError(protocol.E_NOT_FOUND, "no such chat")
@@ -115,7 +116,7 @@ class _OperatorTab:
         """The frame's chat. A clientId new in it must carry a valid text (or file) and fit
         the operator's message limit; a resend of a stored message passes as it is."""
         chat = await self._chat(session, frame.chatId)
-        if await queries.find_chat_message(session, chat.id, frame.clientId) is None:
+        if await message_store.find_chat_message(session, chat.id, frame.clientId) is None:
             protocol.check_message_body(frame.text, file_id)
             if not charge.pay():
                 raise protocol.rate_limited("messages", charge.retry_after())
@@ -164,15 +165,17 @@ class _OperatorTab:
     async def history(self, frame: protocol.OperatorHistory) -> None:
         async with self.state.db.session() as session:
             chat = await self._chat(session, frame.chatId)
-            messages, has_more = await queries.message_page(session, [chat.id], frame.before, frame.limit,
-                                                            include_notes=True)
-            dicts = await queries.message_dicts(session, messages)
+            messages, has_more = await message_store.message_page(
+                session, [chat.id], frame.before, frame.limit, include_notes=True)
+            dicts = await message_store.message_dicts(session, messages)
         await self.outbox.send(protocol.history(dicts, has_more, chat_id=chat.id))
 
     async def chat_close(self, frame: protocol.ChatClose) -> None:
         async def work(session):
             chat = await self._chat(session, frame.chatId)
-            return chat, await queries.close_chat(session, chat, by="operator")
+            events = await chat_store.close_chat(session, chat, by="operator")
+            await session.commit()
+            return chat, events
 
         chat, events = await delivery.write(self.state.db, work)
         await delivery.publish(self.state.fanout, self.operator.app_id, chat.visitor_id, events)
@@ -198,10 +201,11 @@ class _OperatorTab:
                 if target is None:
                     raise protocol.FrameError(protocol.E_CONFLICT, "the team has no members")
             try:
-                events = await queries.assign_chat(session, chat, target, self.operator.id, frame.teamId)
-            except queries.ChatClosed:
+                events = await chat_store.assign_chat(session, chat, target, self.operator.id, frame.teamId)
+            except chat_store.ChatClosed:
                 raise protocol.FrameError(protocol.E_CONFLICT,
                                           "the chat is closed: reopen it first") from None
+            await session.commit()
             return chat, events
 
         try:
@@ -223,7 +227,9 @@ class _OperatorTab:
 
         async def work(session):
             chat = await self._chat_to_write_in(session, frame, None, charge)
-            return await queries.add_note(session, operator, chat, frame.clientId, frame.text)
+            stored = await message_store.add_note(session, operator, chat, frame.clientId, frame.text)
+            await session.commit()
+            return stored
 
         try:
             stored = await delivery.write(self.state.db, work)
@@ -240,11 +246,13 @@ class _OperatorTab:
     async def chat_reopen(self, frame: protocol.ChatReopen) -> None:
         async def work(session):
             chat = await self._chat(session, frame.chatId)
-            return chat, await queries.reopen_chat(session, chat, self.operator.id)
+            events = await chat_store.reopen_chat(session, chat, self.operator.id)
+            await session.commit()
+            return chat, events
 
         try:
             chat, events = await delivery.write(self.state.db, work)
-        except queries.ChatConflict as conflict:
+        except chat_store.ChatConflict as conflict:
             await self.outbox.send(protocol.error(
                 protocol.E_CONFLICT, "the visitor has another open chat: continue there",
                 chatId=frame.chatId, openChatId=conflict.chat_id))
@@ -266,8 +274,8 @@ class _OperatorTab:
     async def seen(self, frame: protocol.OperatorSeen) -> None:
         async def work(session):
             chat = await self._chat(session, frame.chatId)
-            changed = await queries.mark_seen(session, [chat.id], ("visitor",), frame.upTo)
-            events = [await queries.append_event(session, chat.visitor_id, "seen",
+            changed = await message_store.mark_seen(session, [chat.id], ("visitor",), frame.upTo)
+            events = [await event_log.append_event(session, chat.visitor_id, "seen",
                                                  {"chatId": chat.id, "upTo": up_to, "by": "operator"})
                       for up_to in changed.values()]
             await session.commit()

@@ -31,7 +31,9 @@ async def set_presence(request: Request) -> JSONResponse:
 
     async def work(session):
         me = await operator_queries.get_operator(session, app_id, operator_id)
-        return await presence_queries.choose_status(session, me, status)
+        changed = await presence_queries.choose_status(session, me, status)
+        await session.commit()
+        return changed
 
     before, after, presence = await delivery.write(request.app.state.db, work)
     hub = request.app.state.fanout

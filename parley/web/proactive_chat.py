@@ -6,7 +6,7 @@ See docs/protocol.md.
 from __future__ import annotations
 
 from parley import delivery, protocol, wire
-from parley.storage import queries, visitor_queries
+from parley.storage import visitor_queries, visitor_store
 
 
 async def chat_start(tab, frame: protocol.ChatStart) -> None:
@@ -18,13 +18,14 @@ async def chat_start(tab, frame: protocol.ChatStart) -> None:
     limiter = state.limits.operator_messages
 
     async def work(session):
-        visitor = await queries.get_visitor(session, operator.app_id, frame.visitorId)
+        visitor = await visitor_store.get_visitor(session, operator.app_id, frame.visitorId)
         if visitor is None:
             raise protocol.FrameError(protocol.E_NOT_FOUND, "no such visitor")
         protocol.check_message_body(frame.text, None)
         if not limiter.allowed(operator.id):
             raise protocol.rate_limited("messages", limiter.retry_after(operator.id))
         stored = await visitor_queries.start_chat(session, operator, visitor, frame.clientId, frame.text)
+        await session.commit()  # before the events are published
         if stored.created:
             limiter.hit(operator.id)
         return stored

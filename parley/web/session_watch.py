@@ -57,6 +57,7 @@ class SessionWatch:
             self._renewed_at = now
             async with self._database.session() as session:
                 await operator_queries.renew_logins(session, live)
+                await session.commit()
         for handle, (token_hash, end) in list(self._watched.items()):
             if token_hash not in live:
                 self._watched.pop(handle, None)

@@ -49,7 +49,9 @@ def secure_cookies(connection: HTTPConnection) -> bool:
 async def logged_in_operator(connection: HTTPConnection) -> Operator | None:
     """The operator whose session the cookie holds, or None (no guard: pages decide themselves)."""
     async with connection.app.state.db.session() as session:
-        return await operator_queries.operator_for_session(session, session_token(connection))
+        operator = await operator_queries.operator_for_session(session, session_token(connection))
+        await session.commit()  # the login's renewal, if it was due
+        return operator
 
 
 async def current_operator(request: Request, *, admin: bool = False, change: str | None = None) -> Operator:

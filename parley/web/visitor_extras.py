@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from parley import assignment, delivery, protocol, wire
 from parley import fanout as channels
-from parley.storage import assignment_queries, operator_queries, presence_queries, queries
+from parley.storage import assignment_queries, chat_store, operator_queries, presence_queries, visitor_store
 from parley.storage.models import Operator
 
 MAX_PROPERTIES = 50
@@ -16,7 +16,7 @@ MAX_PROPERTIES = 50
 
 async def visitor_get(tab, _frame: protocol.VisitorGet) -> None:
     async with tab.state.db.session() as session:
-        visitor = await queries.get_visitor(session, tab.app.id, tab.visitor.id)
+        visitor = await visitor_store.get_visitor(session, tab.app.id, tab.visitor.id)
     await tab.outbox.send(protocol.frame("visitor", visitor=wire.visitor_dict(visitor)))
 
 
@@ -35,7 +35,7 @@ async def agent_predict(tab, frame: protocol.AgentPredict) -> None:
     emails. `queued` when all are busy."""
     app_id = tab.app.id
     async with tab.state.db.session() as session:
-        chat = await queries.open_chat_of(session, tab.visitor.id)
+        chat = await chat_store.open_chat_of(session, tab.visitor.id)
         operators = await operator_queries.list_operators(session, app_id)
         if chat is not None and chat.operator_ids:
             chosen = next((o for o in operators if o.id == chat.operator_ids[0]), None)
@@ -65,7 +65,7 @@ async def chat_properties(tab, frame: protocol.ChatProperties) -> None:
     visitor_id = tab.visitor.id
 
     async def work(session):
-        chat = await queries.open_chat_of(session, visitor_id)
+        chat = await chat_store.open_chat_of(session, visitor_id)
         if chat is None:
             raise protocol.FrameError(protocol.E_NOT_FOUND, "no open chat: properties belong to a chat")
         merged = dict(chat.properties or {})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from parley import identity, protocol
-from parley.storage import app_queries, queries
+from parley.storage import app_queries, visitor_store
 from parley.storage.models import App, Visitor
 from parley.web.json_api import ApiError
 from parley.web.peers import page_may_use
@@ -60,11 +60,11 @@ async def prove_visitor(request: Request, session,
     answer_cors = cors(origin, allow_headers)
     visitor = None
     if visitor_id and len(visitor_id) <= 64:
-        visitor = await queries.get_visitor(session, app.id, visitor_id)
+        visitor = await visitor_store.get_visitor(session, app.id, visitor_id)
     known = visitor is not None
-    # queries.visitor_token_ok: the token's hash, compared in constant time, for an unknown
+    # visitor_store.visitor_token_ok: the token's hash, compared in constant time, for an unknown
     # visitor too, so the answer takes as long either way.
-    token_ok = queries.visitor_token_ok(visitor if known else _NOBODY, token, app.secret)
+    token_ok = visitor_store.visitor_token_ok(visitor if known else _NOBODY, token, app.secret)
     if not (known and token_ok):
         raise ApiError(403, protocol.E_AUTH, "unknown visitor or wrong token for this app",
                        headers=answer_cors)

@@ -17,10 +17,13 @@ from parley import fanout as channels
 from parley.ratelimit import Charge
 from parley.storage import (
     app_queries,
+    chat_store,
+    event_log,
     hello_read,
+    message_store,
     messages,
     operator_queries,
-    queries,
+    visitor_store,
     visitor_writes,
 )
 from parley.storage.models import App, Visitor
@@ -180,7 +183,9 @@ async def visitor_socket(websocket: WebSocket) -> None:
         elif user is not None:
             # Two browsers of one user may arrive at once: a race on creating it is retried.
             async def login(session):
-                return await queries.visitor_for_user(session, app, user.id)
+                visitor = await visitor_store.visitor_for_user(session, app, user.id)
+                await session.commit()
+                return visitor
             visitor = await delivery.write(state.db, login)
             visitor_id, token = visitor.id, visitor.token
             live, stream = await subscribe_visitor(visitor_id)
@@ -308,17 +313,20 @@ class _VisitorTab:
                 # A new chat (assignment, the bot's answer), or over the limit, where a resend
                 # of a stored message still gets its ack: the general path.
                 async def work(session):
-                    existing = await queries.find_visitor_message(session, visitor.id, frame.clientId)
+                    existing = await message_store.find_visitor_message(session, visitor.id, frame.clientId)
                     if existing is None and not charge.pay():
                         raise protocol.rate_limited("messages", charge.retry_after())
-                    return await queries.add_visitor_message(session, visitor, frame.clientId, frame.text,
-                                                             frame.assignees, frame.fileId, frame.triggerId)
+                    stored = await message_store.add_visitor_message(
+                        session, visitor, frame.clientId, frame.text,
+                        frame.assignees, frame.fileId, frame.triggerId)
+                    await session.commit()  # before the events are published
+                    return stored
 
                 stored = await delivery.write(self.state.db, work)
         except protocol.FrameError as error:
             await self.outbox.send(protocol.refusal(error, clientId=frame.clientId))
             return
-        except (queries.FileNotUsable, messages.FileRefused):
+        except (message_store.FileNotUsable, messages.FileRefused):
             charge.refund()
             await self.outbox.send(protocol.error(
                 protocol.E_NOT_FOUND, "no such file: upload it first", clientId=frame.clientId))
@@ -354,9 +362,11 @@ class _VisitorTab:
         visitor_id, app_id = self.visitor.id, self.app.id
 
         async def work(session):
-            visitor = await queries.get_visitor(session, app_id, visitor_id)
+            visitor = await visitor_store.get_visitor(session, app_id, visitor_id)
             changes, values = rules.visitor_update(visitor, cleaned, signed)
-            return await queries.set_visitor_fields(session, visitor, values), changes
+            updated = await visitor_store.set_visitor_fields(session, visitor, values)
+            await session.commit()
+            return updated, changes
 
         updated, changed = await delivery.write(self.state.db, work)
         if changed:
@@ -374,7 +384,10 @@ class _VisitorTab:
         visitor_id = self.visitor.id
 
         async def work(session):
-            return await queries.add_page_view(session, visitor_id, frame.url, frame.title, frame.referrer)
+            view = await visitor_store.add_page_view(session, visitor_id, frame.url, frame.title,
+                                                     frame.referrer)
+            await session.commit()
+            return view
 
         view = await delivery.write(self.state.db, work)
         await visitor_presence.touch(self.state, visitor_id)
@@ -387,16 +400,17 @@ class _VisitorTab:
         if not self.limits.typing.hit(self.visitor.id):
             return
         async with self.state.db.session() as session:
-            chat = await queries.open_chat_of(session, self.visitor.id)
+            chat = await chat_store.open_chat_of(session, self.visitor.id)
         await self.state.fanout.publish(channels.app_channel(self.app.id), protocol.frame(
             "typing", visitorId=self.visitor.id, chatId=chat.id if chat else None, text=frame.text))
 
     async def history(self, frame: protocol.VisitorHistory) -> None:
         async with self.state.db.session() as session:
-            chat_ids = await queries.chat_ids_of_visitor(session, self.visitor.id)
-            messages, has_more = await queries.message_page(session, chat_ids, frame.before, frame.limit)
-            dicts = await queries.message_dicts(session, messages)
-            chat = await queries.newest_chat_of(session, self.visitor.id)
+            chat_ids = await chat_store.chat_ids_of_visitor(session, self.visitor.id)
+            messages, has_more = await message_store.message_page(session, chat_ids, frame.before,
+                                                                   frame.limit)
+            dicts = await message_store.message_dicts(session, messages)
+            chat = await chat_store.newest_chat_of(session, self.visitor.id)
         answer = protocol.history(dicts, has_more)
         # The newest chat's state (closed? rated?) so a reloaded window knows what to show.
         answer["chat"] = wire.chat_dict(chat) if chat is not None else None
@@ -406,9 +420,9 @@ class _VisitorTab:
         visitor_id = self.visitor.id
 
         async def work(session):
-            chat_ids = await queries.chat_ids_of_visitor(session, visitor_id)
-            changed = await queries.mark_seen(session, chat_ids, ("operator", "system"), frame.upTo)
-            events = [await queries.append_event(session, visitor_id, "seen",
+            chat_ids = await chat_store.chat_ids_of_visitor(session, visitor_id)
+            changed = await message_store.mark_seen(session, chat_ids, ("operator", "system"), frame.upTo)
+            events = [await event_log.append_event(session, visitor_id, "seen",
                                                  {"chatId": chat_id, "upTo": up_to, "by": "visitor"})
                       for chat_id, up_to in sorted(changed.items())]
             await session.commit()
@@ -418,7 +432,7 @@ class _VisitorTab:
         await delivery.publish(self.state.fanout, self.app.id, visitor_id, events)
 
     async def _own_chat(self, session, chat_id: str | None):
-        chat = await queries.newest_chat_of(session, self.visitor.id, chat_id)
+        chat = await chat_store.newest_chat_of(session, self.visitor.id, chat_id)
         if chat is None:
             raise protocol.FrameError(protocol.E_NOT_FOUND, "no such chat")
         return chat
@@ -426,7 +440,9 @@ class _VisitorTab:
     async def chat_rate(self, frame: protocol.ChatRate) -> None:
         async def work(session):
             chat = await self._own_chat(session, frame.chatId)
-            return await queries.rate_chat(session, chat, frame.rating, frame.comment)
+            event = await chat_store.rate_chat(session, chat, frame.rating, frame.comment)
+            await session.commit()
+            return event
 
         event = await delivery.write(self.state.db, work)
         await delivery.publish(self.state.fanout, self.app.id, self.visitor.id, [event])
@@ -447,7 +463,7 @@ class _VisitorTab:
             chat = await self._own_chat(session, frame.chatId)
             if chat.transcript_requested_at is not None:
                 raise already(chat)
-            visitor = await queries.get_visitor(session, self.app.id, self.visitor.id)
+            visitor = await visitor_store.get_visitor(session, self.app.id, self.visitor.id)
             appearance = await app_queries.app_appearance(session, self.app.id)
             address = rules.transcript_address(appearance, visitor, frame.email)
             if address is None:
@@ -455,11 +471,12 @@ class _VisitorTab:
                                           "address the site confirmed for you")
             if not charge.pay():
                 raise protocol.rate_limited("transcripts", charge.retry_after())
-            if not await queries.request_transcript(session, chat, address):
+            if not await chat_store.request_transcript(session, chat, address):
                 raise already(chat)  # another tab asked first
-            messages, _ = await queries.message_page(session, [chat.id], None, 10_000)
+            await session.commit()  # the one claim, before the mail goes
+            messages, _ = await message_store.message_page(session, [chat.id], None, 10_000)
             names = {o.id: o.name for o in await operator_queries.list_operators(session, self.app.id)}
-            return chat, await queries.message_dicts(session, messages), names, address
+            return chat, await message_store.message_dicts(session, messages), names, address
 
         chat, messages, names, address = await delivery.write(self.state.db, work)
         sent = await mail.send_transcript(self.app, chat, messages, address, names)
@@ -471,8 +488,12 @@ class _VisitorTab:
         visitor_id = self.visitor.id
 
         async def work(session):
-            chat = await queries.open_chat_of(session, visitor_id)
-            return [] if chat is None else await queries.close_chat(session, chat, by="visitor")
+            chat = await chat_store.open_chat_of(session, visitor_id)
+            if chat is None:
+                return []
+            events = await chat_store.close_chat(session, chat, by="visitor")
+            await session.commit()
+            return events
 
         events = await delivery.write(self.state.db, work)
         await delivery.publish(self.state.fanout, self.app.id, visitor_id, events)

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from parley import delivery, protocol, wire
 from parley import fanout as channels
-from parley.storage import chat_list, queries, visitor_queries
+from parley.storage import chat_list, visitor_queries, visitor_store
 from parley.storage.models import Visitor, utcnow
 from parley.web.json_api import ApiError, answer, read_json
 from parley.web.sessions import current_operator
@@ -56,7 +56,7 @@ async def _details(session, app_id: str, visitor: Visitor) -> dict:
 async def visitor_detail(request: Request) -> JSONResponse:
     operator = await current_operator(request)
     async with request.app.state.db.session() as session:
-        visitor = await queries.get_visitor(session, operator.app_id, request.path_params["visitor_id"])
+        visitor = await visitor_store.get_visitor(session, operator.app_id, request.path_params["visitor_id"])
         if visitor is None:  # another app's visitor gets the same answer as no visitor
             raise ApiError(404, protocol.E_NOT_FOUND, "no such visitor")
         return answer(await _details(session, operator.app_id, visitor))
@@ -76,10 +76,11 @@ async def visitor_update(request: Request) -> JSONResponse:
     app_id = operator.app_id
 
     async def work(session):
-        visitor = await queries.get_visitor(session, app_id, visitor_id)
+        visitor = await visitor_store.get_visitor(session, app_id, visitor_id)
         if visitor is None:
             return None, None
         await visitor_queries.set_notes(session, visitor, notes or None)
+        await session.commit()
         return visitor, await _details(session, app_id, visitor)
 
     visitor, details = await delivery.write(request.app.state.db, work)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from alembic import command
 
 from parley import rules
-from parley.storage import app_queries, queries
+from parley.storage import app_queries, message_store, visitor_store
 from parley.storage.db import Database, alembic_config
 from parley.storage.models import Chat
 
@@ -17,11 +17,14 @@ OPERATOR_PASSWORD = "correct horse battery"
 
 
 def run(database: Database, work):
-    """Runs `work(session)` against the database from sync test code."""
+    """Runs `work(session)` against the database from sync test code, as one unit of work
+    (committed at the end, like a handler's)."""
     async def go():
         try:
             async with database.session() as session:
-                return await work(session)
+                result = await work(session)
+                await session.commit()
+                return result
         finally:
             await database.engine.dispose()
     return asyncio.run(go())
@@ -47,11 +50,11 @@ def upgrade(connection, target: str = "head") -> None:
 def old_chat(database, app_id: str, text: str, minutes_ago: float, visitor_name: str | None = None):
     """A new visitor's chat with one message, started `minutes_ago`."""
     async def work(session):
-        visitor = await queries.resume_or_register_visitor(session, app_id, None, None)
+        visitor = await visitor_store.resume_or_register_visitor(session, app_id, None, None)
         if visitor_name:
             visitor.name = visitor_name
             visitor.email = "guest@example.org"
-        stored = await queries.add_visitor_message(session, visitor, "c-1", text)
+        stored = await message_store.add_visitor_message(session, visitor, "c-1", text)
         chat = await session.get(Chat, stored.chat.id)
         chat.started_at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
         await session.commit()
