@@ -94,3 +94,21 @@ def test_a_write_that_finds_the_lock_taken_waits_in_the_thread_not_on_the_loop(t
             other.close()
     asyncio.run(scenario())
     assert _bodies(path) == ["other", "mine", "after"]
+
+
+def test_lone_writes_set_the_busy_timeout_once_not_around_each_write(tmp_path: Path):
+    database = _setup(tmp_path / "g.db")
+    statements: list[str] = []
+
+    async def scenario():
+        try:
+            await database.run(_insert("first"))  # opens the writer's connection
+            driver = database._writer._connection().connection.driver_connection
+            driver.set_trace_callback(statements.append)
+            for i in range(5):
+                await database.run(_insert(f"n{i}"))
+        finally:
+            await database.close()
+    asyncio.run(scenario())
+    assert [s for s in statements if "busy_timeout" in s] == []
+    assert sum(s.startswith("INSERT") for s in statements) == 5

@@ -66,6 +66,8 @@ class GroupWriter:
         # The writer thread's one connection, held between batches: checking it out of the
         # pool and resetting it on return was a fifth of a one-unit batch's Python work.
         self._held: Connection | None = None
+        # (driver connection, busy timeout it was given), see _busy_timeout.
+        self._busy_set: tuple[object, int] | None = None
         self.batches = 0  # how many transactions ran (the tests and the bench read these)
         self.units = 0
 
@@ -121,14 +123,20 @@ class GroupWriter:
 
     def _run_inline(self, units: list[Callable[[Connection], Any]]) -> list[_Outcome]:
         try:
-            driver = self._connection().connection.driver_connection
-            driver.execute("PRAGMA busy_timeout=0")
+            self._busy_timeout(0)
         except Exception as error:
             return [(False, error)] * len(units)
-        try:
-            return self._run_batch(units)
-        finally:
-            driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        return self._run_batch(units)
+
+    def _busy_timeout(self, milliseconds: int) -> None:
+        """The held connection's busy timeout: 0 on the loop (a taken lock sends the units
+        to the thread), BUSY_TIMEOUT_MS in the thread (it waits there). Set only when it
+        changes: two PRAGMAs around every lone write were ~10 % of its statements."""
+        driver = self._connection().connection.driver_connection
+        if self._busy_set is not None and self._busy_set[0] is driver and self._busy_set[1] == milliseconds:
+            return
+        driver.execute(f"PRAGMA busy_timeout={milliseconds}")
+        self._busy_set = (driver, milliseconds)
 
     def _drain(self) -> None:
         while True:
@@ -138,7 +146,12 @@ class GroupWriter:
                 if not batch:
                     self._draining = False
                     return
-            outcomes = self._run_batch([unit for unit, _future, _loop in batch])
+            try:
+                self._busy_timeout(BUSY_TIMEOUT_MS)
+            except Exception as error:
+                outcomes = [(False, error)] * len(batch)
+            else:
+                outcomes = self._run_batch([unit for unit, _future, _loop in batch])
             self.batches += 1
             self.units += len(batch)
             by_loop: dict[asyncio.AbstractEventLoop, list] = defaultdict(list)
@@ -176,6 +189,7 @@ class GroupWriter:
         return self._held
 
     def _dispose(self) -> None:
+        self._busy_set = None
         if self._held is not None:
             with contextlib.suppress(Exception):
                 self._held.close()
