@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from parley.cli import _with_db, main
+from parley.cli import main
+from parley.cli.database import with_database
 from parley.identity import verify_password
 from parley.settings import files_dir
 from parley.storage import operator_queries
@@ -122,7 +123,7 @@ def test_app_set_needs_a_change_and_a_known_app(capsys):
 
 def db(work):
     """Runs `work(session)` against the CLI's database (SQLite in $PARLEY_DATA)."""
-    return asyncio.run(_with_db(None, work))
+    return asyncio.run(with_database(None, work))
 
 
 def new_app(capsys, name: str = "Shop") -> str:

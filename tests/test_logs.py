@@ -62,7 +62,7 @@ def test_serve_takes_the_format_from_the_flag_or_parley_log_format(monkeypatch, 
     def stop_before_serving():
         raise Stop("stopped before serving")
 
-    monkeypatch.setattr(cli, "ensure_built", stop_before_serving)  # logging is configured first
+    monkeypatch.setattr("parley.cli.build.ensure_built", stop_before_serving)  # logging is configured first
     monkeypatch.setenv("PARLEY_LOG_FORMAT", "json")
     # main() turns the unexpected error into one line and exit 1 (its top-level guard).
     assert cli.main(["serve"]) == 1

@@ -6,7 +6,6 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -18,6 +17,7 @@ from parley.fanout import create_fanout
 from parley.passwords import Passwords
 from parley.ratelimit import Limits
 from parley.settings import DIST
+from parley.storage import health
 from parley.storage.db import Database
 from parley.web import admin_api, json_api
 from parley.web.app_state_feed import AppStateFeeds
@@ -71,8 +71,7 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
 
     async def readyz(_request: Request):
         try:
-            async with database.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            await health.ping(database)
         except Exception as error:  # report, don't crash: this is the probe
             # The detail (host, user, driver message) is for the log, not for whoever asks.
             log.warning("readiness check failed: the database is unavailable: %s", error)

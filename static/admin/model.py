@@ -25,7 +25,7 @@ MAX_DELAY = 86400
 def check_origin(text):
     """'scheme://host[:port]' normalised (lower-case, no trailing slash), or None.
 
-    The same shape `parley app set --origin` accepts (parley.cli._origin)."""
+    The same shape `parley app set --origin` accepts (parley.rules.origin)."""
     text = text.strip()
     lower = text.lower()
     scheme = None
