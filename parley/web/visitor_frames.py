@@ -120,7 +120,7 @@ class VisitorTab:
             data = protocol.decode_visitor_data(frame.dataJson)
         else:
             data = frame.data or {}
-        cleaned = protocol.clean_visitor_data(data)
+        cleaned = rules.clean_visitor_data(data)
         # An email that is no address (the spec's own example carries a mangled one) would be
         # where transcripts go: it is left out, the rest is saved, and the page hears why.
         not_an_address = rules.email_not_an_address(cleaned)
