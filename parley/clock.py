@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 import anyio
 
 from parley import fanout as channels
-from parley import files, mail, protocol, queueing
+from parley import file_store, mail, protocol, queueing
 from parley.ratelimit import Limits
 from parley.storage import (
     app_queries,
@@ -81,7 +81,7 @@ class Clock:
             await session.commit()  # the rows first: bytes without a row are never served
         self.uploads_checked_until = cutoff
         for file_id in file_ids:
-            await anyio.to_thread.run_sync(files.delete_file_bytes, file_id)
+            await anyio.to_thread.run_sync(file_store.delete_file_bytes, file_id)
         if file_ids:
             log.info("deleted %d uploads that were never sent", len(file_ids))
         return len(file_ids)

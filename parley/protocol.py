@@ -7,7 +7,6 @@ error instead of a KeyError deep in a handler. See docs/protocol.md.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import msgspec
@@ -336,16 +335,7 @@ def decode_operator_frame(data: str | bytes) -> OperatorFrame:
     return _decode(_operator_decoder, data)
 
 
-# -- visitor profile data (visitor.update) -----------------------------------------
-
-IDENTIFYING_FIELDS = {"name": 200, "email": 320, "phone": 50, "notes": 5000}
-# A visitor's custom fields, stored and sent to every operator tab: without limits 200
-# unsigned frames grew one profile to 20,000 keys (issue 13). Each limit holds for one
-# frame and for the stored profile after the merge.
-MAX_CUSTOM_KEYS = 50
-MAX_CUSTOM_KEY = 64  # characters
-MAX_CUSTOM_VALUE = 500  # characters of a string (of a number's JSON text)
-MAX_CUSTOM_BYTES = 8 * 1024  # the whole custom object as compact UTF-8 JSON
+# -- JSON inside frames and HTTP bodies, as strict as frames -----------------------
 
 _data_json_decoder = msgspec.json.Decoder()
 
@@ -380,51 +370,6 @@ def strict_json(raw: str | bytes) -> object:
     if _has_nul(raw, body):
         raise ValueError(NUL_REFUSED)
     return body
-
-
-def _custom_too_large(message: str) -> FrameError:
-    return FrameError(E_TOO_LARGE, f"visitor.custom: {message}; nothing was changed")
-
-
-def check_custom_size(custom: dict) -> None:
-    """The key count and total size limits of custom fields (a frame's or the merged profile's)."""
-    if len(custom) > MAX_CUSTOM_KEYS:
-        raise _custom_too_large(f"at most {MAX_CUSTOM_KEYS} fields per visitor")
-    size = len(json.dumps(custom, ensure_ascii=False, separators=(",", ":")).encode())
-    if size > MAX_CUSTOM_BYTES:
-        raise _custom_too_large(f"at most {MAX_CUSTOM_BYTES} bytes of JSON per visitor")
-
-
-def _custom_value_length(value: object) -> int:
-    return len(value) if isinstance(value, str) else len(json.dumps(value))
-
-
-def clean_visitor_data(data: object) -> dict:
-    """The known fields of a visitor.update `data` object, checked; raises FrameError."""
-    if not isinstance(data, dict):
-        raise FrameError(E_BAD_FRAME, "visitor data must be a JSON object")
-    cleaned: dict = {}
-    for field, limit in IDENTIFYING_FIELDS.items():
-        if field in data and data[field] is not None:
-            value = data[field]
-            if not isinstance(value, str) or len(value) > limit:
-                raise FrameError(E_BAD_FRAME, f"visitor.{field} must be a string of at most {limit} chars")
-            cleaned[field] = value
-    custom = data.get("custom")
-    if custom is not None:
-        if not isinstance(custom, dict):
-            raise FrameError(E_BAD_FRAME, "visitor.custom must be an object")
-        for key, value in custom.items():
-            if not (value is None or isinstance(value, str | int | float | bool)):
-                raise FrameError(E_BAD_FRAME, f"visitor.custom.{key[:MAX_CUSTOM_KEY]} must be a string, "
-                                              "number or bool")
-            if len(key) > MAX_CUSTOM_KEY:
-                raise _custom_too_large(f"field names are at most {MAX_CUSTOM_KEY} characters")
-            if _custom_value_length(value) > MAX_CUSTOM_VALUE:
-                raise _custom_too_large(f"{key} is over {MAX_CUSTOM_VALUE} characters")
-        check_custom_size(custom)
-        cleaned["custom"] = custom
-    return cleaned
 
 
 # -- server → client -------------------------------------------------------------

@@ -1,13 +1,17 @@
-"""Parley's rules that are neither SQL nor wire: what a visitor update may change, the
-apps' server-side settings, where a transcript may go, and the checks every input
-(CLI, admin screens, inbox) goes through, one function per kind of input.
+"""Parley's rules that are neither SQL nor wire: what visitor data may hold and what a
+visitor update may change, the apps' server-side settings, where a transcript may go,
+and the checks every input (CLI, admin screens, inbox) goes through, one function per
+kind of input.
 
 Everything here decides and does no I/O; storage reads and writes, callers translate
 `InvalidInput` into their own answers (a CLI usage line, a 400 naming the field).
+The checks of visitor data serve the visitor.update frame, so they raise
+protocol.FrameError, the socket's answer, directly.
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -26,6 +30,62 @@ def _same(old: object, new: object) -> bool:
 
 # -- visitor data ------------------------------------------------------------------------
 
+IDENTIFYING_FIELDS = {"name": 200, "email": 320, "phone": 50, "notes": 5000}
+# A visitor's custom fields, stored and sent to every operator tab: without limits 200
+# unsigned frames grew one profile to 20,000 keys (issue 13). Each limit holds for one
+# frame and for the stored profile after the merge.
+MAX_CUSTOM_KEYS = 50
+MAX_CUSTOM_KEY = 64  # characters
+MAX_CUSTOM_VALUE = 500  # characters of a string (of a number's JSON text)
+MAX_CUSTOM_BYTES = 8 * 1024  # the whole custom object as compact UTF-8 JSON
+
+
+def _custom_too_large(message: str) -> protocol.FrameError:
+    return protocol.FrameError(protocol.E_TOO_LARGE, f"visitor.custom: {message}; nothing was changed")
+
+
+def check_custom_size(custom: dict) -> None:
+    """The key count and total size limits of custom fields (a frame's or the merged profile's)."""
+    if len(custom) > MAX_CUSTOM_KEYS:
+        raise _custom_too_large(f"at most {MAX_CUSTOM_KEYS} fields per visitor")
+    size = len(json.dumps(custom, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > MAX_CUSTOM_BYTES:
+        raise _custom_too_large(f"at most {MAX_CUSTOM_BYTES} bytes of JSON per visitor")
+
+
+def _custom_value_length(value: object) -> int:
+    return len(value) if isinstance(value, str) else len(json.dumps(value))
+
+
+def clean_visitor_data(data: object) -> dict:
+    """The known fields of a visitor.update `data` object, checked; raises protocol.FrameError."""
+    if not isinstance(data, dict):
+        raise protocol.FrameError(protocol.E_BAD_FRAME, "visitor data must be a JSON object")
+    cleaned: dict = {}
+    for field, limit in IDENTIFYING_FIELDS.items():
+        if field in data and data[field] is not None:
+            value = data[field]
+            if not isinstance(value, str) or len(value) > limit:
+                raise protocol.FrameError(protocol.E_BAD_FRAME,
+                                          f"visitor.{field} must be a string of at most {limit} chars")
+            cleaned[field] = value
+    custom = data.get("custom")
+    if custom is not None:
+        if not isinstance(custom, dict):
+            raise protocol.FrameError(protocol.E_BAD_FRAME, "visitor.custom must be an object")
+        for key, value in custom.items():
+            if not (value is None or isinstance(value, str | int | float | bool)):
+                raise protocol.FrameError(protocol.E_BAD_FRAME, f"visitor.custom.{key[:MAX_CUSTOM_KEY]} "
+                                          "must be a string, number or bool")
+            if len(key) > MAX_CUSTOM_KEY:
+                raise _custom_too_large(f"field names are at most {MAX_CUSTOM_KEY} characters")
+            if _custom_value_length(value) > MAX_CUSTOM_VALUE:
+                raise _custom_too_large(f"{key} is over {MAX_CUSTOM_VALUE} characters")
+        check_custom_size(custom)
+        cleaned["custom"] = custom
+    return cleaned
+
+
 def visitor_changes(visitor: Visitor, data: dict, signed: bool) -> dict:
     """What a visitor.update changes: only the fields whose value differs, and of
     `custom` only the keys that do (decides, does no I/O).
@@ -38,7 +98,7 @@ def visitor_changes(visitor: Visitor, data: dict, signed: bool) -> dict:
     """
     verified = bool(visitor.verified)
     changes: dict = {}
-    for field in protocol.IDENTIFYING_FIELDS:
+    for field in IDENTIFYING_FIELDS:
         settable = field in data and (signed or not (verified or getattr(visitor, field)))
         if settable and not _same(getattr(visitor, field), data[field]):
             changes[field] = data[field]
@@ -70,7 +130,7 @@ def visitor_update(visitor: Visitor, data: dict, signed: bool) -> tuple[dict, di
     values = dict(changes)
     if "custom" in changes:
         values["custom"] = {**(visitor.custom or {}), **changes["custom"]}
-        protocol.check_custom_size(values["custom"])
+        check_custom_size(values["custom"])
     return changes, values
 
 

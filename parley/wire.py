@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from parley import files, hours, rules
+from parley import file_names, hours, rules
 from parley.storage.models import (
     App,
     CannedResponse,
@@ -63,7 +63,7 @@ def message_dict(message: Message, file: File | None = None) -> dict:
     return {"id": message.id, "chatId": message.chat_id, "authorKind": message.author_kind,
             "authorId": message.author_id, "text": "" if system else message.text,
             "clientId": message.client_message_id, "createdAt": timestamp(message.created_at),
-            "file": files.file_dict(file) if file is not None else None,
+            "file": file_names.file_dict(file) if file is not None else None,
             "seenAt": timestamp(message.seen_at) if message.seen_at else None,
             "system": system}
 
@@ -96,7 +96,7 @@ def preview(message: Message | None, file: File | None) -> dict | None:
     text = message.text if len(message.text) <= PREVIEW_CHARS else message.text[:PREVIEW_CHARS - 1] + "…"
     return {"id": message.id, "authorKind": message.author_kind, "text": text,
             "createdAt": timestamp(message.created_at),
-            "file": files.file_dict(file) if file is not None else None}
+            "file": file_names.file_dict(file) if file is not None else None}
 
 
 def listed_visitor(visitor: Visitor) -> dict:

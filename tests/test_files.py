@@ -15,7 +15,7 @@ from PIL import Image
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from parley import files
+from parley import file_kinds, file_names, file_store, files, image_cleaning
 from parley.storage import app_queries, operator_queries, visitor_store
 from parley.storage.models import File
 from parley.web.app import create_app
@@ -50,8 +50,8 @@ def zipped(entries: list[tuple[str, str]]) -> bytes:
     return buffer.getvalue()
 
 
-def refused(data: bytes, name: str = "x") -> files.FileRejected:
-    with pytest.raises(files.FileRejected) as caught:
+def refused(data: bytes, name: str = "x") -> file_kinds.FileRejected:
+    with pytest.raises(file_kinds.FileRejected) as caught:
         files.prepare(data, name)
     return caught.value
 
@@ -91,13 +91,13 @@ def test_html_svg_and_xml_are_refused_whatever_the_name(document):
     (b"echo hi\n", "run.bat", "text/plain; charset=utf-8", "run.bat.txt"),
     (zipped([("a.txt", "hi")]), "tool.jar", "application/zip", "tool.jar.zip"),
     (zipped([("[Content_Types].xml", "<Types/>"), ("_rels/.rels", ""), ("word/document.xml", "<w/>")]),
-     "cv.docx", files.DOCX.content_type, "cv.docx"),
+     "cv.docx", file_kinds.DOCX.content_type, "cv.docx"),
     (zipped([("[Content_Types].xml", "<Types/>"), ("xl/workbook.xml", "<w/>")]),
-     "sheet.xlsx", files.XLSX.content_type, "sheet.xlsx"),
+     "sheet.xlsx", file_kinds.XLSX.content_type, "sheet.xlsx"),
     (zipped([("[Content_Types].xml", "<Types/>"), ("ppt/presentation.xml", "<p/>")]),
-     "deck.pptx", files.PPTX.content_type, "deck.pptx"),
+     "deck.pptx", file_kinds.PPTX.content_type, "deck.pptx"),
     (zipped([("mimetype", "application/vnd.oasis.opendocument.text"), ("content.xml", "<x/>")]),
-     "letter.odt", files.ODT.content_type, "letter.odt"),
+     "letter.odt", file_kinds.ODT.content_type, "letter.odt"),
     # An OOXML name on a plain zip is a zip.
     (zipped([("a.txt", "hi")]), "fake.docx", "application/zip", "fake.docx.zip"),
 ])
@@ -211,7 +211,7 @@ def test_animated_gifs_stay_animated():
 
 
 def test_too_long_animations_keep_their_first_frame(monkeypatch):
-    monkeypatch.setattr(files, "MAX_FRAMES", 2)
+    monkeypatch.setattr(image_cleaning, "MAX_FRAMES", 2)
     prepared = files.prepare(animated_gif(3), "long.gif")
     clean = Image.open(io.BytesIO(prepared.data))
     assert getattr(clean, "n_frames", 1) == 1
@@ -238,21 +238,21 @@ def test_too_long_animations_keep_their_first_frame(monkeypatch):
     ("trailing dots... ", "trailing dots"),
 ])
 def test_clean_name(raw, clean):
-    assert files.clean_name(raw) == clean
+    assert file_names.clean_name(raw) == clean
 
 
 def test_long_names_keep_their_extension():
-    name = files.clean_name("ä" * 300 + ".pdf")
+    name = file_names.clean_name("ä" * 300 + ".pdf")
     assert len(name) == 255 and name.endswith("ä.pdf")
-    fitted = files.name_for("b" * 255, files.TEXT)
+    fitted = file_names.name_for("b" * 255, file_kinds.TEXT)
     assert len(fitted) == 255 and fitted.endswith("b.txt")
 
 
 def test_content_disposition_has_an_ascii_fallback_and_the_exact_utf8_name():
-    header = files.content_disposition('Отчёт "q";.pdf', inline=False)
+    header = file_names.content_disposition('Отчёт "q";.pdf', inline=False)
     assert header == ("attachment; filename=\"_____ _q__.pdf\"; "
                       "filename*=UTF-8''%D0%9E%D1%82%D1%87%D1%91%D1%82%20%22q%22%3B.pdf")
-    assert files.content_disposition("a.png", inline=True).startswith("inline; ")
+    assert file_names.content_disposition("a.png", inline=True).startswith("inline; ")
 
 
 # -- limits and storage ----------------------------------------------------------------------
@@ -268,18 +268,18 @@ def test_the_size_limit_comes_from_the_environment(monkeypatch):
 
 
 def test_bytes_are_written_atomically_and_deleted(data_folder):
-    file_id = files.new_file_id()
-    assert len(file_id) == 32 and files.FILE_ID.fullmatch(file_id)
-    path = files.write_file_bytes(file_id, b"hello")
+    file_id = file_store.new_file_id()
+    assert len(file_id) == 32 and file_store.FILE_ID.fullmatch(file_id)
+    path = file_store.write_file_bytes(file_id, b"hello")
     assert path == data_folder / "files" / file_id and path.read_bytes() == b"hello"
-    files.write_file_bytes(file_id, b"again")
+    file_store.write_file_bytes(file_id, b"again")
     assert path.read_bytes() == b"again"
     assert sorted(p.name for p in path.parent.iterdir()) == [file_id]  # no temporary left
-    assert files.delete_file_bytes(file_id) is True
-    assert files.delete_file_bytes(file_id) is False
-    assert files.delete_file_bytes("../parley.db") is False
+    assert file_store.delete_file_bytes(file_id) is True
+    assert file_store.delete_file_bytes(file_id) is False
+    assert file_store.delete_file_bytes("../parley.db") is False
     with pytest.raises(ValueError):
-        files.file_path("../../etc/passwd")
+        file_store.file_path("../../etc/passwd")
 
 
 # -- HTTP ------------------------------------------------------------------------------------

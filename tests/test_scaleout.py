@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from websockets.exceptions import ConnectionClosed
 
 from parley import delivery
-from parley.fanout import RESYNC, Overflow, RedisFanout
+from parley.fanout import RESYNC, Overflow
+from parley.redis_fanout import RedisFanout
 from parley.storage import app_queries, event_log, message_store, visitor_store
 from parley.storage.models import Chat, Message, Operator, OperatorSocket
 from tests import services

@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 
-from parley import files, identity
+from parley import file_store, identity
 from parley.cli.database import need_app, with_database
 from parley.cli.errors import UsageError
 from parley.storage import retention, visitor_store
@@ -59,7 +59,7 @@ def _remove_file_bytes(file_ids: list[str]) -> tuple[int, list[str]]:
     for file_id in file_ids:
         try:
             # False: no bytes were stored (or an earlier run removed them).
-            removed += files.delete_file_bytes(file_id)
+            removed += file_store.delete_file_bytes(file_id)
         except OSError as error:
             print(f"parley: error: could not delete the bytes of file {file_id}: {error}", file=sys.stderr)
             failed.append(file_id)

@@ -1,4 +1,4 @@
-"""Uploaded files' rows (their bytes are parley.files')."""
+"""Uploaded files' rows (their bytes are parley.file_store's)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,8 @@
   equal to this server's own (CSRF).
 - `GET /files/{id}/{name}`: the stored bytes; the 128-bit random id is the capability.
 
-What a file is and how it is cleaned lives in parley.files; see docs/protocol.md.
+What a file is and how it is cleaned lives in parley.files (and the modules it names);
+see docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from parley import files, protocol
+from parley import file_names, file_store, files, protocol
+from parley.file_kinds import FileRejected
 from parley.ratelimit import ByteQuota
 from parley.storage import file_queries
 from parley.storage.models import File
@@ -136,10 +138,10 @@ async def _upload(request: Request, headers: dict, *, app_id: str, visitor_id: s
     try:
         prepared = await anyio.to_thread.run_sync(files.prepare, data, name,
                                                   limiter=_prepare_limiter(request))
-    except files.FileRejected as refusal:
+    except FileRejected as refusal:
         raise ApiError(refusal.status, refusal.code, refusal.message, headers=headers) from None
-    file_id = files.new_file_id()
-    await anyio.to_thread.run_sync(files.write_file_bytes, file_id, prepared.data)
+    file_id = file_store.new_file_id()
+    await anyio.to_thread.run_sync(file_store.write_file_bytes, file_id, prepared.data)
     row = File(id=file_id, app_id=app_id, visitor_id=visitor_id, uploader_kind=uploader_kind,
                uploader_id=uploader_id, name=prepared.name, content_type=prepared.content_type,
                size=prepared.size, sha256=prepared.sha256, width=prepared.width, height=prepared.height)
@@ -148,25 +150,26 @@ async def _upload(request: Request, headers: dict, *, app_id: str, visitor_id: s
             await file_queries.add_file(session, row)
             await session.commit()
     except BaseException:
-        files.delete_file_bytes(file_id)  # no row, no bytes: nothing is left half-stored
+        file_store.delete_file_bytes(file_id)  # no row, no bytes: nothing is left half-stored
         raise
     log.info("%s %s uploaded file %s (%s, %d bytes)", uploader_kind, uploader_id, file_id,
              prepared.content_type, prepared.size)
-    return JSONResponse({"file": files.file_dict(row)}, status_code=201, headers={**NO_STORE, **headers})
+    return JSONResponse({"file": file_names.file_dict(row)}, status_code=201, headers={**NO_STORE, **headers})
 
 
 # -- downloads ---------------------------------------------------------------------
 
 async def download(request: Request) -> Response:
     file_id = request.path_params["file_id"]
-    if not files.FILE_ID.fullmatch(file_id):
+    if not file_store.FILE_ID.fullmatch(file_id):
         raise _not_found()
     async with request.app.state.db.session() as session:
         row = await file_queries.get_file(session, file_id)
-    path = files.file_path(file_id)
+    path = file_store.file_path(file_id)
     if row is None or not await anyio.Path(path).is_file():
         raise _not_found()
     etag = f'"{row.sha256}"'
+    inline = row.content_type in IMAGE_TYPES
     headers = {
         "ETag": etag,
         "Cache-Control": "private, max-age=31536000, immutable",
@@ -175,7 +178,7 @@ async def download(request: Request) -> Response:
         "Cross-Origin-Resource-Policy": "cross-origin",
         "Referrer-Policy": "no-referrer",
         # Only the re-encoded images are shown in the browser; everything else is saved.
-        "Content-Disposition": files.content_disposition(row.name, inline=row.content_type in IMAGE_TYPES),
+        "Content-Disposition": file_names.content_disposition(row.name, inline=inline),
     }
     if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from parley import delivery, files, protocol, rules, wire
+from parley import delivery, file_names, protocol, rules, wire
 from parley import fanout as channels
 from parley.passwords import Busy
 from parley.storage import operator_queries, visitor_queries
@@ -95,7 +95,7 @@ async def update_me(request: Request) -> JSONResponse:
             file = await visitor_queries.avatar_file(session, me.app_id, changes["avatarUrl"])
             if file is None:
                 return me, "avatar", 0
-            changes["avatarUrl"] = files.url_for(file.id, file.name)
+            changes["avatarUrl"] = file_names.url_for(file.id, file.name)
         # Wrong, or changed elsewhere since it was checked: refused like a wrong password.
         if "password" in changes and (new_hash is None or me.password_hash != checked_hash):
             return me, "password", 0

@@ -1,6 +1,6 @@
 """Visitor frames beyond chatting (the Customer SDK's coverage): get the profile,
 predict the agent, greetings accepted/cancelled, chat properties. Each handler
-takes the visitor tab (parley.web.visitor_socket._VisitorTab) and the frame."""
+takes the visitor tab (parley.web.visitor_frames.VisitorTab) and the frame."""
 
 from __future__ import annotations
 

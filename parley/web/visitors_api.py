@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from parley import delivery, protocol, wire
+from parley import delivery, protocol, rules, wire
 from parley import fanout as channels
 from parley.storage import chat_list, visitor_queries, visitor_store
 from parley.storage.models import Visitor, utcnow
@@ -65,7 +65,7 @@ async def visitor_detail(request: Request) -> JSONResponse:
 async def visitor_update(request: Request) -> JSONResponse:
     """PATCH {notes}: the operator's notes about the visitor (other inbox tabs hear `visitor.updated`)."""
     operator = await current_operator(request, change="change visitors from this server's own pages")
-    limit = protocol.IDENTIFYING_FIELDS["notes"]
+    limit = rules.IDENTIFYING_FIELDS["notes"]
     usage = f"send JSON {{notes}}: a string of at most {limit} chars"
     body = await read_json(request, MAX_BODY, usage=usage, only_400=True)
     if set(body) != {"notes"} or not (
