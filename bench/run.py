@@ -9,7 +9,10 @@ to floor-js and floor-mpy and the issue's targets, and writes
 bench/results/widget-<UTC>.json and latest-widget.json. Server (bench/server.py,
 skipped with --no-server): a real `parley serve` against a bare websockets
 baseline, driven by bench/loadclient.py; writes server-<UTC>.json and
-latest-server.json. See bench/README.md.
+latest-server.json. Then (skipped with --no-scaleout or --no-server) bench/scaleout.py:
+1, 2 and 3 `parley serve` processes behind nginx on PostgreSQL + Redis, one SQLite
+process for comparison, and a process killed under load; writes latest-scaleout.json/.md.
+See bench/README.md.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import datetime as dt
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -74,6 +78,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="seconds the server benchmarks may take (default 540, --quick 75)")
     parser.add_argument("--server-scale", type=float,
                         help="multiply the server benchmarks' counts (e.g. 0.1 for a tiny smoke run)")
+    parser.add_argument("--no-scaleout", action="store_true",
+                        help="skip bench/scaleout.py (1, 2, 3 processes behind nginx on PostgreSQL + "
+                             "Redis, and the kill test; ~12 min, --quick ~4 min)")
     args = parser.parse_args(argv)
     args.pages = [p.strip() for p in args.pages.split(",") if p.strip()]
     unknown = [p for p in args.pages if p not in ALL_PAGES]
@@ -330,6 +337,20 @@ def main_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def main_scaleout(args: argparse.Namespace) -> int:
+    """bench/scaleout.py in a process of its own (it starts PostgreSQL, Redis, nginx and
+    several servers); its tables are printed as it prints them."""
+    print("\nbench: scale-out benchmarks (bench/scaleout.py) ...", flush=True)
+    command = [sys.executable, str(ROOT / "bench" / "scaleout.py"), "--out", str(args.out)]
+    if args.quick:
+        command.append("--quick")
+    done = subprocess.run(command, cwd=ROOT)
+    if done.returncode != 0:
+        print(f"bench: bench/scaleout.py exited with {done.returncode}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -338,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
         status |= main_widget(args)
     if not args.no_server:
         status |= main_server(args)
+        if not args.no_scaleout:
+            status |= main_scaleout(args)
     print(f"\nbench: done in {time.monotonic() - started:.0f} s", flush=True)
     return status
 

@@ -70,7 +70,7 @@ def test_tiny_server_bench_runs_and_writes_results(tmp_path: Path) -> None:
     # A real `parley serve` and the bare websockets baseline, tiny counts, about a minute.
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--no-widget", "--quick", "--server-scale", "0.25",
-         "--server-budget", "40", "--out", str(tmp_path)],
+         "--no-scaleout", "--server-budget", "40", "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "RECONNECT STORM" in done.stdout
