@@ -30,7 +30,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from parley import event_loop
-from parley.web import keepalive
+from parley.web import ws_protocol
 from parley.web.shutdown import GracefulServer
 
 log = logging.getLogger("parley.workers")
@@ -69,10 +69,10 @@ class ServeSettings:
         # CPU on every frame (PerMessageDeflate.encode was ~4 % of a busy server's time).
         # Behind a proxy, X-Forwarded-For/-Proto from a trusted address give the client's
         # address (per-IP limits) and scheme (HSTS, Secure cookies); see --forwarded-allow-ips.
-        # Keepalive pings go out on a shared beat (web/keepalive.py).
+        # Pings on a shared beat, one write per socket per loop iteration (web/ws_protocol.py).
         return uvicorn.Config(app, host=self.host, port=self.port, log_config=None,
                               log_level=self.log_level, ws_max_size=64 * 1024,
-                              ws_per_message_deflate=False, ws=keepalive.websocket_protocol(),
+                              ws_per_message_deflate=False, ws=ws_protocol.websocket_protocol(),
                               timeout_graceful_shutdown=self.grace_seconds,
                               proxy_headers=self.proxy_headers,
                               forwarded_allow_ips=self.forwarded_allow_ips)
