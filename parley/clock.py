@@ -32,6 +32,7 @@ from parley.storage import (
     operator_queries,
     presence_queries,
     retention,
+    search_index,
     visitor_store,
 )
 from parley.storage.db import Database
@@ -141,6 +142,9 @@ class Clock:
             ticks += 1
             try:
                 await self.queue_tick()
+                # The messages of the last few seconds into SQLite's search index, in one
+                # batch (parley.storage.search_index); searches catch up themselves too.
+                await search_index.catch_up(self.database)
                 if ticks % (TICK_SECONDS // QUEUE_TICK_SECONDS) == 0:
                     await self.tick()
             except Exception:  # a failed tick must not end the loop

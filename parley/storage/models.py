@@ -225,7 +225,8 @@ class Chat(Base):
 # each only where the database can have it); Alembic's comparisons leave these names out.
 SEARCH_INDEX_NAMES = frozenset({
     "messages_fts", "messages_fts_data", "messages_fts_idx", "messages_fts_docsize",
-    "messages_fts_config", "messages_fts_content", "ix_messages_text_trgm"})
+    "messages_fts_config", "messages_fts_content", "ix_messages_text_trgm",
+    "search_progress"})  # migration 0015: how far the SQLite index is filled
 
 
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:

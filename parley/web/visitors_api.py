@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from parley import delivery, protocol, rules, wire
 from parley import fanout as channels
-from parley.storage import chat_list, visitor_queries, visitor_store
+from parley.storage import chat_list, search_index, visitor_queries, visitor_store
 from parley.storage.models import Visitor, utcnow
 from parley.web.json_api import ApiError, answer, read_json
 from parley.web.sessions import current_operator
@@ -100,6 +100,8 @@ async def search(request: Request) -> JSONResponse:
     if not visitor_queries.SEARCH_MIN <= len(query) <= visitor_queries.SEARCH_MAX or "\x00" in query:
         raise ApiError(400, protocol.E_BAD_FRAME,
                        f"q must be {visitor_queries.SEARCH_MIN}..{visitor_queries.SEARCH_MAX} characters")
+    # Every stored message is in SQLite's search index before the search looks.
+    await search_index.catch_up(request.app.state.db)
     async with request.app.state.db.session() as session:
         found = await visitor_queries.search(session, operator.app_id, query)
         items = await chat_items(session, operator.app_id, [hit["chatId"] for hit in found])
