@@ -6,6 +6,7 @@ transaction in the thread."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from pathlib import Path
@@ -112,3 +113,27 @@ def test_lone_writes_set_the_busy_timeout_once_not_around_each_write(tmp_path: P
     asyncio.run(scenario())
     assert [s for s in statements if "busy_timeout" in s] == []
     assert sum(s.startswith("INSERT") for s in statements) == 5
+
+
+def test_a_write_begun_is_finished_when_its_caller_is_cancelled(tmp_path: Path):
+    # delivery.run skips anyio's shield on SQLite: the group writer itself must finish a
+    # unit it was given, whatever happens to the task that asked (a socket gone away).
+    from parley import delivery
+
+    database = _setup(tmp_path / "g.db")
+
+    async def scenario():
+        try:
+            lone = asyncio.ensure_future(delivery.run(database, _insert("lone")))
+            crowd = [asyncio.ensure_future(delivery.run(database, _insert(f"c{i}"))) for i in range(5)]
+            await asyncio.sleep(0)  # each is queued to the writer now
+            for task in (lone, *crowd):
+                task.cancel()
+            for task in (lone, *crowd):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await database.run(_insert("after"))
+        finally:
+            await database.close()
+    asyncio.run(scenario())
+    assert sorted(_bodies(tmp_path / "g.db")) == sorted(["lone", *(f"c{i}" for i in range(5)), "after"])
