@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 
 import anyio
+import msgspec
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
 from parley import fanout as channels
 from parley.fanout import Overflow
 
 log = logging.getLogger("parley.sockets")
+
+_encode_json = msgspec.json.Encoder().encode
 
 
 class Outbox:
@@ -30,8 +32,10 @@ class Outbox:
         """Raises WebSocketDisconnect when the peer is gone, like a receive does."""
         async with self._lock:
             # Raw UTF-8, not \uXXXX escapes: MicroPython's json (the widget, the inbox) does
-            # not join escaped surrogate pairs, so an emoji would arrive as garbage.
-            text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+            # not join escaped surrogate pairs, so an emoji would arrive as garbage. msgspec
+            # writes the same compact JSON as json.dumps(ensure_ascii=False) at a tenth of its
+            # cost (~10 µs a frame, ~6 frames a round trip); uvicorn encodes the str again.
+            text = _encode_json(frame).decode()
             try:
                 await self._websocket.send_text(text)
             except WebSocketDisconnected:
