@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHeader, InvalidStatus
 
-from tests.helpers.server import banner_value, start_demo
+from tests.helpers.server import banner_value, server_env, start_demo
 from tests.helpers.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,12 +110,10 @@ class Server:
         return data.decode(errors="replace")
 
 
-def _start(data: Path) -> tuple[subprocess.Popen, Server]:
+def _start(data: Path, db_url: str | None) -> tuple[subprocess.Popen, Server]:
     # Every example is a new visitor from 127.0.0.1: far over the defaults per address and app.
-    env = {**os.environ, "PARLEY_DATA": str(data),
-           "PARLEY_LIMITS": "new_visitors_per_ip=100000,new_visitors_per_app=100000,"
-                            "visitor_sockets_per_ip=10000"}
-    env.pop("PARLEY_DB", None)
+    env = server_env(data, db_url, PARLEY_LIMITS="new_visitors_per_ip=100000,new_visitors_per_app=100000,"
+                                                 "visitor_sockets_per_ip=10000")
     log = data / "server.log"
     process, text, port = start_demo(env, log)
     login = re.search(r"Operator login:\s+(\S+) / (\S+)", text)
@@ -312,8 +310,8 @@ class Fuzzer:
 
 
 @pytest.fixture(scope="module")
-def fuzzer(tmp_path_factory, built_dist) -> Iterator[tuple[Fuzzer, Loop]]:
-    process, server = _start(tmp_path_factory.mktemp("fuzz"))
+def fuzzer(tmp_path_factory, built_dist, module_server_db_url) -> Iterator[tuple[Fuzzer, Loop]]:
+    process, server = _start(tmp_path_factory.mktemp("fuzz"), module_server_db_url)
     loop = Loop()
     fuzzer = Fuzzer(server)
     try:
