@@ -619,13 +619,16 @@ BODY_FIELDS = {
 
 BODY = weighted((4, st.fixed_dictionaries({}, optional={k: maybe(v) for k, v in BODY_FIELDS.items()})),
                 (1, JUNK))
+# The id in a path: the real one (None), any text, or one with a NUL, which PostgreSQL can't
+# hold in text (drawn on purpose: any text rarely has one; it was a 500 there, not on SQLite).
+IDENT = st.one_of(st.none(), st.sampled_from(["\x00", "f\x00"]), TEXT)
 PARAMS = st.dictionaries(st.sampled_from(["status", "mine", "assigned", "limit", "q", "before"]),
                          st.one_of(TEXT, NUMBER.map(str)), max_size=4)
 
 
 @fuzz(examples=120)
 @given(endpoint=st.sampled_from(ENDPOINTS), body=BODY, kind=st.sampled_from(["json", "text", "raw"]),
-       ident=st.one_of(st.none(), TEXT))
+       ident=IDENT)
 def test_api_bodies(fuzzer, ids, endpoint: tuple[str, str, str | None], body: Any, kind: str,
                     ident: str | None) -> None:
     """JSON APIs answer junk with 4xx, never a 5xx, and errors carry documented codes."""
@@ -643,7 +646,7 @@ def test_api_bodies(fuzzer, ids, endpoint: tuple[str, str, str | None], body: An
 
 
 @fuzz(examples=60)
-@given(path=st.sampled_from(QUERIES), params=PARAMS, ident=st.one_of(st.none(), TEXT))
+@given(path=st.sampled_from(QUERIES), params=PARAMS, ident=IDENT)
 def test_api_queries(fuzzer, ids, path: str, params: dict[str, str], ident: str | None) -> None:
     fuzz_, _loop = fuzzer
     server = fuzz_.server
