@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -21,7 +22,7 @@ from tests.helpers.client import BOB, BOT, EMAIL
 from tests.helpers.db import OPERATOR_PASSWORD, run
 from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
 from tests.helpers.ports import free_port
-from tests.helpers.server import SITE, Server, cli, two_servers_on
+from tests.helpers.server import SITE, Server, cli, server_env, two_servers_on
 
 DATABASES = ("sqlite", "postgresql")
 
@@ -39,18 +40,23 @@ def chosen_databases() -> tuple[str, ...]:
 
 def pytest_generate_tests(metafunc) -> None:
     """Every test that uses the `database` fixture (directly or through `client`, `make_app`...)
-    runs once per database: test_x[sqlite], test_x[postgresql]. A test marked `sqlite_only`
-    (its reason says why PostgreSQL has nothing to show there) runs on SQLite alone."""
-    if "database" not in metafunc.fixturenames:
-        return
+    runs once per database: test_x[sqlite], test_x[postgresql]; so does every test whose real
+    servers take their database from `server_database` (`server_db_url`, `served`...). A test
+    marked `sqlite_only` (its reason says why PostgreSQL has nothing to show there) runs on SQLite alone."""
+    for name in ("database", "server_database"):
+        if name in metafunc.fixturenames:
+            parametrize_databases(metafunc, name)
+
+
+def parametrize_databases(metafunc, name: str) -> None:
     kinds = chosen_databases()
     if metafunc.definition.get_closest_marker("sqlite_only"):
         kinds = tuple(kind for kind in kinds if kind == "sqlite")
     if not kinds:  # PARLEY_TEST_DB=postgresql and a SQLite-only test
-        metafunc.parametrize("database", [pytest.param("sqlite", marks=pytest.mark.skip(
+        metafunc.parametrize(name, [pytest.param("sqlite", marks=pytest.mark.skip(
             reason="SQLite only; PARLEY_TEST_DB=postgresql"))], indirect=True)
         return
-    metafunc.parametrize("database", kinds, indirect=True)
+    metafunc.parametrize(name, kinds, indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -123,6 +129,45 @@ def pg_database(pg_url) -> Iterator[Database]:
     services.run_async(database.close)
 
 
+# -- the database of real servers (`parley serve` in a process of its own) ----------------
+
+@pytest.fixture(scope="module")
+def server_database(request) -> str:
+    """"sqlite" or "postgresql": the database the test's real servers use, per the parameter
+    pytest_generate_tests gives it. Module-scoped, so that a server shared by a module's tests
+    (`served`) can use it: the module's tests run on SQLite, then on PostgreSQL."""
+    return getattr(request, "param", "sqlite")
+
+
+@contextlib.contextmanager
+def database_for_servers(request, kind: str) -> Iterator[str | None]:
+    """$PARLEY_DB for real servers: None (SQLite in their data folder) or the URL of a fresh
+    PostgreSQL database at the newest schema, dropped afterwards (the servers stopped first)."""
+    if kind != "postgresql":
+        yield None
+        return
+    postgres = request.getfixturevalue("postgres_server")
+    name = postgres.create_database()
+    try:
+        yield postgres.url(name)
+    finally:
+        postgres.drop_database(name)
+
+
+@pytest.fixture
+def server_db_url(request, server_database) -> Iterator[str | None]:
+    """A test's own database for its real servers (`server_env(folder, server_db_url)`)."""
+    with database_for_servers(request, server_database) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_server_db_url(request, server_database) -> Iterator[str | None]:
+    """`server_db_url` for a server that a module's tests share."""
+    with database_for_servers(request, server_database) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[services.RedisServer]:
     server = services.started(services.start_redis, "Redis")
@@ -193,12 +238,12 @@ def restore_logging() -> Iterator[None]:
 # -- a real server for parley.client (tests/test_client.py, test_client_bot.py) -------------
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, built_dist):
-    """One server per module (each test makes its own visitors): (server, base URL, appId, secret)."""
+def served(tmp_path_factory, built_dist, module_server_db_url):
+    """One server per module and database (each test makes its own visitors):
+    (server, base URL, appId, secret)."""
     folder = tmp_path_factory.mktemp("client")
     # Every visitor of the module comes from 127.0.0.1: over the default 20 new ones a minute.
-    env = {**os.environ, "PARLEY_DATA": str(folder), "PARLEY_LIMITS": "new_visitors_per_ip=1000"}
-    env.pop("PARLEY_DB", None)
+    env = server_env(folder, module_server_db_url, PARLEY_LIMITS="new_visitors_per_ip=1000")
     app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
     for email, role in ((EMAIL, "operator"), (BOB, "operator"), (BOT, "bot")):
         cli(env, "operator", "create", "--app", app["appId"], "--email", email, "--password", PASSWORD,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 from collections import Counter
 
@@ -26,7 +25,7 @@ from parley.storage.db import Database
 from parley.storage.models import Message
 from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
 from tests.helpers.ports import free_port
-from tests.helpers.server import SITE, Server, cli
+from tests.helpers.server import SITE, Server, cli, server_env
 from tests.helpers.waiting import wait_until_async
 
 VISITORS = 12
@@ -172,13 +171,10 @@ def _reply(chat_id: str, client_id: str) -> str:
     return json.dumps({"type": "message.send", "chatId": chat_id, "clientId": client_id, "text": "echo"})
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def chaos_server(request, tmp_path, built_dist):
-    env = {**os.environ, "PARLEY_DATA": str(tmp_path)}
-    env.pop("PARLEY_DB", None)
-    if request.param == "postgresql":
-        env["PARLEY_DB"] = request.getfixturevalue("pg_url")
-    db_url = env.get("PARLEY_DB") or f"sqlite+aiosqlite:///{tmp_path / 'parley.db'}"
+@pytest.fixture
+def chaos_server(tmp_path, built_dist, server_db_url):
+    env = server_env(tmp_path, server_db_url)
+    db_url = server_db_url or f"sqlite+aiosqlite:///{tmp_path / 'parley.db'}"
     app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
     cli(env, "operator", "create", "--app", app["appId"], "--email", "ann@shop.example",
         "--password", PASSWORD)

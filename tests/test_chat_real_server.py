@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import httpx
 import pytest
@@ -11,13 +10,12 @@ from websockets.asyncio.client import connect
 
 from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
 from tests.helpers.ports import free_port
-from tests.helpers.server import SITE, Server, cli
+from tests.helpers.server import SITE, Server, cli, server_env
 
 
 @pytest.fixture
-def server(tmp_path, built_dist):
-    env = {**os.environ, "PARLEY_DATA": str(tmp_path)}
-    env.pop("PARLEY_DB", None)
+def server(tmp_path, built_dist, server_db_url):
+    env = server_env(tmp_path, server_db_url)
     app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
     cli(env, "operator", "create", "--app", app["appId"], "--email", "ann@shop.example",
         "--password", PASSWORD)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 
 import pytest
 from sqlalchemy import func, select
@@ -21,24 +20,19 @@ from parley.storage.db import Database
 from parley.storage.models import Chat, Message
 from tests.helpers.ports import free_port
 from tests.helpers.real_sockets import welcomed
-from tests.helpers.server import SITE, Server, cli
+from tests.helpers.server import SITE, Server, cli, server_env
 
 VISITORS_AT_ONCE = 20
 ROUNDS = 3
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def racing_server(request, tmp_path, built_dist):
+@pytest.fixture
+def racing_server(tmp_path, built_dist, server_db_url):
     # Sixty new visitors within seconds, all from 127.0.0.1: over the default per address;
     # and 40 sockets at once, while the server may still be closing the round before's.
-    env = {**os.environ, "PARLEY_DATA": str(tmp_path),
-           "PARLEY_LIMITS": "new_visitors_per_ip=1000,visitor_sockets_per_ip=1000"}
-    env.pop("PARLEY_DB", None)
-    if request.param == "postgresql":
-        env["PARLEY_DB"] = request.getfixturevalue("pg_url")
-        db_url = env["PARLEY_DB"]
-    else:
-        db_url = f"sqlite+aiosqlite:///{tmp_path / 'parley.db'}"
+    env = server_env(tmp_path, server_db_url,
+                     PARLEY_LIMITS="new_visitors_per_ip=1000,visitor_sockets_per_ip=1000")
+    db_url = server_db_url or f"sqlite+aiosqlite:///{tmp_path / 'parley.db'}"
     app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
     running = Server(env, free_port(), tmp_path / "server.log")
     running.start()

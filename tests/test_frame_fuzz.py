@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHeader, InvalidStatus
 
-from tests.helpers.server import banner_value, start_demo
+from tests.helpers.server import banner_value, server_env, start_demo
 from tests.helpers.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,12 +110,10 @@ class Server:
         return data.decode(errors="replace")
 
 
-def _start(data: Path) -> tuple[subprocess.Popen, Server]:
+def _start(data: Path, db_url: str | None) -> tuple[subprocess.Popen, Server]:
     # Every example is a new visitor from 127.0.0.1: far over the defaults per address and app.
-    env = {**os.environ, "PARLEY_DATA": str(data),
-           "PARLEY_LIMITS": "new_visitors_per_ip=100000,new_visitors_per_app=100000,"
-                            "visitor_sockets_per_ip=10000"}
-    env.pop("PARLEY_DB", None)
+    env = server_env(data, db_url, PARLEY_LIMITS="new_visitors_per_ip=100000,new_visitors_per_app=100000,"
+                                                 "visitor_sockets_per_ip=10000")
     log = data / "server.log"
     process, text, port = start_demo(env, log)
     login = re.search(r"Operator login:\s+(\S+) / (\S+)", text)
@@ -312,8 +310,8 @@ class Fuzzer:
 
 
 @pytest.fixture(scope="module")
-def fuzzer(tmp_path_factory, built_dist) -> Iterator[tuple[Fuzzer, Loop]]:
-    process, server = _start(tmp_path_factory.mktemp("fuzz"))
+def fuzzer(tmp_path_factory, built_dist, module_server_db_url) -> Iterator[tuple[Fuzzer, Loop]]:
+    process, server = _start(tmp_path_factory.mktemp("fuzz"), module_server_db_url)
     loop = Loop()
     fuzzer = Fuzzer(server)
     try:
@@ -621,13 +619,16 @@ BODY_FIELDS = {
 
 BODY = weighted((4, st.fixed_dictionaries({}, optional={k: maybe(v) for k, v in BODY_FIELDS.items()})),
                 (1, JUNK))
+# The id in a path: the real one (None), any text, or one with a NUL, which PostgreSQL can't
+# hold in text (drawn on purpose: any text rarely has one; it was a 500 there, not on SQLite).
+IDENT = st.one_of(st.none(), st.sampled_from(["\x00", "f\x00"]), TEXT)
 PARAMS = st.dictionaries(st.sampled_from(["status", "mine", "assigned", "limit", "q", "before"]),
                          st.one_of(TEXT, NUMBER.map(str)), max_size=4)
 
 
 @fuzz(examples=120)
 @given(endpoint=st.sampled_from(ENDPOINTS), body=BODY, kind=st.sampled_from(["json", "text", "raw"]),
-       ident=st.one_of(st.none(), TEXT))
+       ident=IDENT)
 def test_api_bodies(fuzzer, ids, endpoint: tuple[str, str, str | None], body: Any, kind: str,
                     ident: str | None) -> None:
     """JSON APIs answer junk with 4xx, never a 5xx, and errors carry documented codes."""
@@ -645,7 +646,7 @@ def test_api_bodies(fuzzer, ids, endpoint: tuple[str, str, str | None], body: An
 
 
 @fuzz(examples=60)
-@given(path=st.sampled_from(QUERIES), params=PARAMS, ident=st.one_of(st.none(), TEXT))
+@given(path=st.sampled_from(QUERIES), params=PARAMS, ident=IDENT)
 def test_api_queries(fuzzer, ids, path: str, params: dict[str, str], ident: str | None) -> None:
     fuzz_, _loop = fuzzer
     server = fuzz_.server

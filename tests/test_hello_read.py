@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 
 import httpx
@@ -24,7 +23,7 @@ from tests.helpers.db import OPERATOR_PASSWORD as PASSWORD
 from tests.helpers.db import run
 from tests.helpers.ports import free_port
 from tests.helpers.real_sockets import Endpoints
-from tests.helpers.server import SITE, Server, cli
+from tests.helpers.server import SITE, Server, cli, server_env
 from tests.helpers.sockets import ORIGIN, SERVER, login, operator, same_visitor, visitor
 
 OWN = {"Origin": SERVER}
@@ -182,13 +181,10 @@ def test_an_event_published_right_after_the_hellos_read_still_arrives(client, sh
     assert [(f["seq"], f["event"]["message"]["text"]) for f in events] == [(seen + 1, "just now")]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def live_server(request, tmp_path, built_dist):
+@pytest.fixture
+def live_server(tmp_path, built_dist, server_db_url):
     """A real `parley serve` (SQLite, or PostgreSQL) with an app and operator Ann."""
-    env = {**os.environ, "PARLEY_DATA": str(tmp_path)}
-    env.pop("PARLEY_DB", None)
-    if request.param == "postgresql":
-        env["PARLEY_DB"] = request.getfixturevalue("pg_url")
+    env = server_env(tmp_path, server_db_url)
     app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
     cli(env, "operator", "create", "--app", app["appId"], "--email", "ann@shop.example",
         "--password", PASSWORD)

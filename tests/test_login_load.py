@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sqlite3
 from pathlib import Path
 
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import update
 
-from tests.helpers.server import Server, cli
+from parley.storage.models import Operator
+from tests.helpers.server import Server, cli, database_of, server_env
 
 EMAIL = "ann@shop.example"
 PASSWORD = "correct horse battery"
@@ -25,27 +25,32 @@ def serving(env: dict, log: Path, *flags: str) -> Server:
 
 
 @pytest.fixture
-def site(tmp_path, built_dist):
+def site(tmp_path, built_dist, server_db_url):
     """(env, app id) of a data folder with one app and its operator Ann."""
-    env = {**os.environ, "PARLEY_DATA": str(tmp_path)}
-    for name in ("PARLEY_DB", "PARLEY_PUBLIC_URL", "FORWARDED_ALLOW_IPS"):
+    env = server_env(tmp_path, server_db_url)
+    for name in ("PARLEY_PUBLIC_URL", "FORWARDED_ALLOW_IPS"):
         env.pop(name, None)
     app = cli(env, "app", "create", "--name", "Shop", "--origin", "https://shop.example")
     cli(env, "operator", "create", "--app", app["appId"], "--email", EMAIL, "--password", PASSWORD)
     return env, app["appId"]
 
 
-def slow_down_anns_password(tmp_path: Path) -> None:
+async def slow_down_anns_password(env: dict) -> None:
     """Stores Ann's password with a costlier argon2 hash (verify reads the cost from the hash), so
     that a verification lasts long enough for the facts below to be told apart."""
     slow = PasswordHasher(time_cost=6).hash(PASSWORD)
-    with sqlite3.connect(tmp_path / "parley.db") as db:
-        db.execute("UPDATE operators SET password_hash = ? WHERE email = ?", (slow, EMAIL))
+    database = database_of(env)
+    try:
+        async with database.session() as session:
+            await session.execute(update(Operator).where(Operator.email == EMAIL).values(password_hash=slow))
+            await session.commit()
+    finally:
+        await database.close()
 
 
 async def test_wrong_logins_neither_stall_the_server_nor_queue_without_bound(site, tmp_path):
     env, app_id = site
-    slow_down_anns_password(tmp_path)
+    await slow_down_anns_password(env)
     server = serving(env, tmp_path / "server.log")
     answers: list[tuple[str, int, str | None]] = []  # (what, status, Retry-After) in the order they came
     busy = asyncio.Event()
@@ -80,7 +85,10 @@ async def test_wrong_logins_neither_stall_the_server_nor_queue_without_bound(sit
     assert order.index(("healthz", 200)) < first_rejected, order
 
 
+@pytest.mark.sqlite_only
 def test_serve_passes_proxy_settings_to_uvicorn(site, tmp_path):
+    """(SQLite only: what it checks are uvicorn's proxy-header flags and the in-memory failed-login
+    counter; the database only looks Ann up, as the test above does on both.)"""
     env, app_id = site
 
     def wrong_login(base: str, client_ip: str) -> int:

@@ -14,7 +14,6 @@ import asyncio
 import email
 import hashlib
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from parley.storage.db import Database
 from parley.storage.models import Chat, File, Visitor
 from tests.helpers.db import allow_transcripts_to_any_email, run, upgrade
 from tests.helpers.ports import free_port
-from tests.helpers.server import SITE, Server, cli
+from tests.helpers.server import SITE, Server, cli, server_env
 from tests.helpers.sockets import (
     ORIGIN,
     SERVER,
@@ -184,10 +183,9 @@ async def close_code(ws) -> int:
     return ws.close_code
 
 
-async def test_a_real_server_closes_sockets_without_hello_and_caps_them_per_address(tmp_path, built_dist):
-    env = {**os.environ, "PARLEY_DATA": str(tmp_path),
-           "PARLEY_LIMITS": "hello_timeout=1,visitor_sockets_per_ip=4"}
-    env.pop("PARLEY_DB", None)
+async def test_a_real_server_closes_sockets_without_hello_and_caps_them_per_address(tmp_path, built_dist,
+                                                                                  server_db_url):
+    env = server_env(tmp_path, server_db_url, PARLEY_LIMITS="hello_timeout=1,visitor_sockets_per_ip=4")
     app = cli(env, "app", "create", "--name", "Shop", "--origin", SITE)
     server = Server(env, free_port(), tmp_path / "server.log")
     server.start()

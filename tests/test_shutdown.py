@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import time
 
@@ -15,7 +14,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.helpers.server import SITE, Server, cli
+from tests.helpers.server import SITE, Server, cli, server_env
 
 PASSWORD = "correct horse battery"
 # The server gives open sockets a few seconds and uvicorn 10 s more; a healthy
@@ -35,10 +34,8 @@ async def frames_until_closed(ws: ClientConnection) -> list[dict]:
 
 
 @pytest.fixture
-def env(tmp_path):
-    env = {**os.environ, "PARLEY_DATA": str(tmp_path)}
-    env.pop("PARLEY_DB", None)
-    return env
+def env(tmp_path, server_db_url):
+    return server_env(tmp_path, server_db_url)
 
 
 async def test_sigterm_closes_sockets_with_1001_and_keeps_acknowledged_messages(env, tmp_path):

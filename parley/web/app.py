@@ -29,6 +29,7 @@ from parley.web.files_api import download, operator_upload, visitor_upload
 from parley.web.handover_api import routes as handover_routes
 from parley.web.hello_cache import HelloCache
 from parley.web.inbox_api import chats, me
+from parley.web.nul_paths import NoNulInPaths
 from parley.web.operator_api import login, logout
 from parley.web.operator_socket import operator_socket
 from parley.web.presence_api import set_presence
@@ -137,7 +138,9 @@ def create_app(database: Database, dist: Path = DIST, redis_url: str | None = No
             WebSocketRoute("/ws/visitor", visitor_socket),
             WebSocketRoute("/ws/operator", operator_socket),
         ],
-        # Outermost first: every answer gets the headers, the 413 of BodyLimit too.
-        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit), Middleware(TrackSockets)],
+        # Outermost first: every answer gets the headers, the 413 of BodyLimit and the 404 of
+        # NoNulInPaths too.
+        middleware=[Middleware(SecurityHeaders), Middleware(NoNulInPaths), Middleware(BodyLimit),
+                    Middleware(TrackSockets)],
         lifespan=lifespan,
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from parley.storage.db import Database
 from tests.helpers.ports import free_port, lost_the_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +29,22 @@ def cli(env, *args) -> dict:
     done = subprocess.run([sys.executable, "-m", "parley", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=True)
     return json.loads(done.stdout)
+
+
+def server_env(folder: Path, db_url: str | None, **settings: str) -> dict:
+    """The environment of real servers and CLI calls: this test run's, with data in `folder`,
+    the database $PARLEY_DB = `db_url` (None: SQLite in the data folder, whatever the test
+    run's own $PARLEY_DB) and these extra settings (PARLEY_LIMITS="...")."""
+    env = {**os.environ, "PARLEY_DATA": str(folder), **settings}
+    env.pop("PARLEY_DB", None)
+    if db_url is not None:
+        env["PARLEY_DB"] = db_url
+    return env
+
+
+def database_of(env: dict) -> Database:
+    """The `Database` that `parley serve` with this environment (`server_env`) uses."""
+    return Database(env.get("PARLEY_DB") or f"sqlite+aiosqlite:///{Path(env['PARLEY_DATA']) / 'parley.db'}")
 
 
 class Server:
