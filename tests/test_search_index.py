@@ -446,3 +446,24 @@ def test_postgresql_without_pg_trgm_rights_migrates_without_the_index(postgres_s
     finally:
         postgres_server.drop_database(name)
         postgres_server.execute("DROP ROLE IF EXISTS parley_no_ext")
+
+
+@pytest.mark.sqlite_only
+def test_a_long_catch_up_goes_in_short_units(database, monkeypatch):
+    """A busy server has thousands of messages to index at a time: they go in units of
+    search_index.BATCH, so the messages stored meanwhile never wait behind one long one."""
+    monkeypatch.setattr(search_index, "BATCH", 2)
+    monkeypatch.setattr(search_index.index_pending, "__defaults__", (2,))
+    seeded = seed(database, [f"batch{i} zebra" for i in range(5)])
+    units = []
+    original = database.run
+
+    async def counting(unit):
+        units.append(unit)
+        return await original(unit)
+
+    monkeypatch.setattr(database, "run", counting)
+    assert catch_up(database) == 5
+    assert len(units) == 3  # 2 + 2 + 1
+    assert sorted(fts_rowids(database, "zebra")) == sorted(seeded["messages"].values())
+    fts_integrity_check(database)

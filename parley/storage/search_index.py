@@ -31,31 +31,42 @@ if TYPE_CHECKING:
 _PROGRESS_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search_progress'"
 
 
-def index_pending(connection: Connection) -> int:
-    """Adds the messages stored since the last call to the index, in the caller's
-    transaction; how many. 0 where there is no deferred index (PostgreSQL, no FTS5)."""
+BATCH = 200  # messages a unit indexes: ~5 ms of the writer, so messages interleave with it
+
+
+def index_pending(connection: Connection, limit: int = BATCH) -> int:
+    """Adds up to `limit` of the messages stored since the last call to the index, in the
+    caller's transaction; how many. 0 where there is no deferred index (PostgreSQL, no FTS5)."""
     if connection.dialect.name != "sqlite":
         return 0
-    return index_pending_sqlite3(connection.connection.driver_connection)
+    return index_pending_sqlite3(connection.connection.driver_connection, limit)
 
 
-def index_pending_sqlite3(driver: sqlite3.Connection) -> int:
+def index_pending_sqlite3(driver: sqlite3.Connection, limit: int = BATCH) -> int:
     """index_pending on the sqlite3 driver's connection, in its write transaction."""
     if driver.execute(_PROGRESS_EXISTS).fetchone() is None:
         return 0
     (through,) = driver.execute("SELECT indexed_through FROM search_progress").fetchone()
-    (top,) = driver.execute("SELECT max(id) FROM messages").fetchone()
-    if top is None or top <= through:
+    ids = [row[0] for row in driver.execute(
+        "SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?", (through, limit))]
+    if not ids:
         return 0
-    added = driver.execute("INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages "
-                           "WHERE id > ? AND id <= ?", (through, top)).rowcount
-    driver.execute("UPDATE search_progress SET indexed_through = ?", (top,))
-    return added
+    driver.execute("INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages "
+                   "WHERE id > ? AND id <= ?", (through, ids[-1]))
+    driver.execute("UPDATE search_progress SET indexed_through = ?", (ids[-1],))
+    return len(ids)
 
 
 async def catch_up(database: Database) -> int:
-    """index_pending as a unit of the database's writer: serialised with every other write,
-    so its read of the mark and its insert can't race a message's transaction."""
+    """Everything pending into the index, BATCH messages a unit of the database's writer:
+    serialised with every other write (its read of the mark and its insert can't race a
+    message's transaction), and short, so the messages stored meanwhile don't wait long
+    behind it (a server at 800 messages/s has 4,000 to index every 5 s)."""
     if database.dialect != "sqlite":
         return 0
-    return await database.run(index_pending)
+    total = 0
+    while True:
+        added = await database.run(index_pending)
+        total += added
+        if added < BATCH:
+            return total
