@@ -38,33 +38,31 @@ PING_BEAT_S = 1.0
 class CorkedTransport:
     """A transport whose writes of one loop iteration reach the real one as one write."""
 
-    __slots__ = ("_loop", "_pending", "_scheduled", "_transport")
+    __slots__ = ("_loop", "_pending", "_transport")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
-        self._pending: list[bytes] = []
-        self._scheduled = False
+        # The writes waiting for the end of this iteration; None (no list kept per idle
+        # socket: 10,000 of them) when nothing waits, which also says no flush is queued.
+        self._pending: list[bytes] | None = None
 
     def write(self, data: bytes) -> None:
         if not data:
             return
-        self._pending.append(data)
-        if not self._scheduled:
-            self._scheduled = True
+        if self._pending is None:
+            self._pending = [data]
             self._loop.call_soon(self._flush)
+        else:
+            self._pending.append(data)
 
     def writelines(self, lines) -> None:
         for data in lines:
             self.write(data)
 
     def _flush(self) -> None:
-        self._scheduled = False
-        pending = self._pending
-        if not pending:
-            return
-        self._pending = []
-        if self._transport.is_closing():
+        pending, self._pending = self._pending, None
+        if not pending or self._transport.is_closing():
             return  # the real transport drops writes once closing; so do we
         self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
 
@@ -77,11 +75,11 @@ class CorkedTransport:
         self._transport.write_eof()
 
     def abort(self) -> None:
-        self._pending = []
+        self._pending = None
         self._transport.abort()
 
     def get_write_buffer_size(self) -> int:
-        return self._transport.get_write_buffer_size() + sum(len(data) for data in self._pending)
+        return self._transport.get_write_buffer_size() + sum(len(data) for data in self._pending or ())
 
     def __getattr__(self, name: str):
         # Everything else (reading, extra info, buffer limits) is the real transport's.
