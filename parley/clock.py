@@ -142,8 +142,8 @@ class Clock:
             ticks += 1
             try:
                 await self.queue_tick()
-                # The messages of the last few seconds into SQLite's search index, in one
-                # batch (parley.storage.search_index); searches catch up themselves too.
+                # The messages of the last few seconds into SQLite's search index, 200 a
+                # unit (parley.storage.search_index); searches catch up themselves too.
                 await search_index.catch_up(self.database)
                 if ticks % (TICK_SECONDS // QUEUE_TICK_SECONDS) == 0:
                     await self.tick()

@@ -11,6 +11,7 @@ truth and a lost publish only delays delivery until the next event or resume.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -119,10 +120,8 @@ async def run(database: Database, unit: Callable[[Connection], T], attempts: int
 async def _retrying(attempt_once: Callable[[], Awaitable[T]], attempts: int, shield: bool = True) -> T:
     for attempt in range(attempts):
         try:
-            if not shield:
-                return await attempt_once()
             # A write once begun is finished, even if the socket that asked goes away.
-            with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True) if shield else contextlib.nullcontext():
                 return await attempt_once()
         except DBAPIError as error:
             if attempt == attempts - 1 or not _retryable(error):

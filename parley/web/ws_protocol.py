@@ -43,8 +43,8 @@ class CorkedTransport:
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self._transport = transport
         self._loop = loop
-        # The writes waiting for the end of this iteration; None (no list kept per idle
-        # socket: 10,000 of them) when nothing waits, which also says no flush is queued.
+        # The writes waiting for the end of this iteration; None when nothing waits (no
+        # list kept per idle socket: 10,000 of them); a list means a flush is queued.
         self._pending: list[bytes] | None = None
 
     def write(self, data: bytes) -> None:
